@@ -1,0 +1,64 @@
+// Package aggregator holds the domain types shared by the packages of the feed
+// aggregator: the items a feed yields, the feeds themselves, their fetch state,
+// and the entries an output publishes. The types do no I/O.
+package aggregator
+
+import "time"
+
+// Item is one entry of an upstream feed, normalised from RSS, Atom or JSON Feed.
+// Text fields are plain text; Summary and Content are sanitised HTML.
+type Item struct {
+	GUID       string // upstream guid / atom:id / JSON Feed id, as given
+	Link       string // absolute link to the article, as given (tracking parameters kept)
+	Title      string
+	Summary    string
+	Content    string
+	Author     string
+	Categories []string
+	Published  time.Time // zero when the feed gives no date
+	Updated    time.Time // zero when the feed gives no date
+}
+
+// Feed is a subscribed feed as the store knows it.
+type Feed struct {
+	ID      int64
+	URL     string // the URL fetched: http(s) or file://
+	Name    string // the name given in the config; empty to use Title
+	Title   string // the title the feed gives itself
+	SiteURL string // the feed's home page
+	AtomID  string // the feed's own atom:id, if it has one
+}
+
+// DisplayName is the configured name, else the feed's own title, else its URL.
+func (f Feed) DisplayName() string {
+	switch {
+	case f.Name != "":
+		return f.Name
+	case f.Title != "":
+		return f.Title
+	}
+	return f.URL
+}
+
+// FeedState is what is remembered between two fetches of one feed.
+type FeedState struct {
+	ETag         string
+	LastModified string
+	CheckedAt    time.Time // last fetch attempt
+	Error        string    // last error, empty after a success
+}
+
+// Source credits one feed that carried an entry.
+type Source struct {
+	Feed Feed
+	Link string // the link this feed gave for the entry
+}
+
+// Entry is one published entry: a stored item and the feeds that carried it.
+type Entry struct {
+	ID        string    // stable, absolute IRI; never changes once assigned
+	Item      Item      // the representative item
+	Published time.Time // when the entry was first published (never zero, never in the future of FirstSeen)
+	Updated   time.Time // changes only when the entry's content changes
+	Sources   []Source  // the first is the origin; never empty
+}
