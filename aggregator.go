@@ -3,7 +3,11 @@
 // and the entries an output publishes. The types do no I/O.
 package aggregator
 
-import "time"
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
 
 // Item is one entry of an upstream feed, normalised from RSS, Atom or JSON Feed.
 // Text fields are plain text; Summary and Content are sanitised HTML.
@@ -62,3 +66,13 @@ type Entry struct {
 	Updated   time.Time // changes only when the entry's content changes
 	Sources   []Source  // the first is the origin; never empty
 }
+
+// EntryID derives the published id of an entry from the dedup key of its first
+// item. It is a name-based (SHA-1, version 5) UUID URN, so the same key always
+// yields the same id, on any machine, after any rebuild.
+func EntryID(key string) string {
+	return uuid.NewSHA1(entryNamespace, []byte(key)).URN()
+}
+
+// entryNamespace scopes EntryID; changing it would change every published id.
+var entryNamespace = uuid.MustParse("6f1c6f0e-4d0a-5b8e-9a43-2f1d7c0b9e55")

@@ -1,0 +1,278 @@
+// Command aggregator fetches the feeds in its config, merges and deduplicates
+// their items, and republishes them as Atom feeds: as a daemon with an HTTP
+// server, or once (--once) writing files, for cron.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"aggregator/config"
+	"aggregator/fetch"
+	"aggregator/pipeline"
+	"aggregator/publish"
+	"aggregator/store"
+)
+
+// Exit codes.
+const (
+	exitOK        = 0
+	exitFeeds     = 1 // the cycle ran, but some feeds failed
+	exitUsage     = 2 // bad usage or bad config
+	exitCannotRun = 3 // could not run at all
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.err != nil {
+			fmt.Fprintln(os.Stderr, "aggregator:", err)
+		}
+	}
+	os.Exit(exitCode(err))
+}
+
+// exitError carries an exit code other than exitCannotRun.
+type exitError struct {
+	code int
+	err  error // nil when everything has been said already
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitCannotRun
+}
+
+const usage = `Usage:
+  aggregator [--config FILE]          run the daemon: fetch on schedule, serve the outputs over HTTP
+  aggregator --config FILE --once     fetch every feed once, write the outputs to publish.dir, exit
+  aggregator --config FILE --check    validate the config and exit
+  aggregator version                  print the version
+
+FILE defaults to ./config.yaml, else $AGGREGATOR_CONFIG.
+
+Exit codes: 0 success; 1 the cycle ran but some feeds failed (--once);
+2 bad usage or bad config; 3 could not run at all.
+
+Flags:
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "version" {
+		fmt.Fprintln(stdout, "aggregator", versionString())
+		return nil
+	}
+	fs := flag.NewFlagSet("aggregator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	var (
+		configPath = fs.String("config", "", "config `FILE` (YAML)")
+		once       = fs.Bool("once", false, "run one cycle over every feed, write the outputs, exit")
+		check      = fs.Bool("check", false, "validate the config, print what is wrong, exit")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &exitError{code: exitUsage}
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return &exitError{code: exitUsage, err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	if *once && *check {
+		return &exitError{code: exitUsage, err: errors.New("--once and --check do not go together")}
+	}
+
+	path, err := findConfig(*configPath)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	cfg, err := config.LoadFile(path)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	if *check {
+		fmt.Fprintf(stdout, "%s: ok (%d feeds, %d outputs)\n", path, len(cfg.Feeds), len(cfg.Outputs))
+		return nil
+	}
+
+	level := slog.LevelInfo
+	if *once {
+		level = slog.LevelWarn
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	st, err := store.Open(ctx, cfg.Store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	client := fetch.NewClient("aggregator/" + versionString())
+	client.Timeout = cfg.Fetch.Timeout.Std()
+	runner := &pipeline.Runner{Store: st, Fetcher: client, Log: log, Concurrency: cfg.Fetch.Concurrency}
+	feeds := make([]pipeline.Feed, len(cfg.Feeds))
+	for i, f := range cfg.Feeds {
+		feeds[i] = pipeline.Feed{URL: f.URL, Name: f.Name, Schedule: f.Schedule}
+	}
+	outputs := make([]publish.Output, len(cfg.Outputs))
+	for i, o := range cfg.Outputs {
+		outputs[i] = publish.Output{Name: o.Name, Title: o.Title, Limit: o.Limit}
+	}
+	pub := &publish.Publisher{Outputs: outputs}
+	if pub.BaseURL, err = url.Parse(cfg.Publish.BaseURL); err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("publish.base_url: %w", err)}
+	}
+
+	if *once {
+		return runOnce(ctx, runner, feeds, pub, cfg.Publish.Dir, stderr)
+	}
+	pub.FeedDir = "feeds/"
+	return runDaemon(ctx, log, runner, feeds, pub, cfg.Server.Listen)
+}
+
+// findConfig applies the default: ./config.yaml, else $AGGREGATOR_CONFIG.
+func findConfig(flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	if _, err := os.Stat("config.yaml"); err == nil {
+		return "config.yaml", nil
+	}
+	if env := os.Getenv("AGGREGATOR_CONFIG"); env != "" {
+		return env, nil
+	}
+	return "", errors.New("no config: pass --config FILE, set AGGREGATOR_CONFIG, or create ./config.yaml (see config.example.yaml)")
+}
+
+func runOnce(ctx context.Context, runner *pipeline.Runner, feeds []pipeline.Feed, pub *publish.Publisher, dir string, stderr io.Writer) error {
+	reports := runner.RunAll(ctx, feeds)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	site, err := pub.Build(ctx, runner.Store)
+	if err != nil {
+		return err
+	}
+	if err := site.WriteDir(dir); err != nil {
+		return err
+	}
+	failed := 0
+	for _, rep := range reports {
+		if rep.Err != nil {
+			failed++
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(stderr, "aggregator: %d of %d feeds failed; the outputs were written from the others\n", failed, len(feeds))
+		return &exitError{code: exitFeeds}
+	}
+	return nil
+}
+
+func runDaemon(ctx context.Context, log *slog.Logger, runner *pipeline.Runner, feeds []pipeline.Feed, pub *publish.Publisher, listen string) error {
+	server := publish.NewServer()
+	rebuild := func(ctx context.Context) {
+		site, err := pub.Build(ctx, runner.Store)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("publish failed; still serving the previous outputs", "err", err)
+			}
+			return
+		}
+		server.Swap(site)
+		log.Debug("published")
+	}
+	// Serve what the store already holds before the first fetch completes.
+	rebuild(ctx)
+
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           server,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("serving", "addr", "http://"+ln.Addr().String()+"/", "feeds", len(feeds))
+
+	sched := &pipeline.Scheduler{Runner: runner, Feeds: feeds, Changed: rebuild}
+	schedCtx, cancel := context.WithCancel(ctx)
+	schedDone := make(chan error, 1)
+	go func() { schedDone <- sched.Run(schedCtx) }()
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		runErr = fmt.Errorf("http server: %w", err)
+	case err := <-schedDone:
+		schedDone <- err
+		runErr = err
+	}
+	log.Info("shutting down")
+	cancel()
+	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	if err := srv.Shutdown(shutdownCtx); err != nil && runErr == nil {
+		runErr = fmt.Errorf("http server shutdown: %w", err)
+	}
+	if err := <-schedDone; err != nil && !errors.Is(err, context.Canceled) && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

@@ -1,0 +1,188 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// decoder decodes a yaml.Node into a struct strictly, collecting problems
+// rather than stopping at the first, and records the line of every field path
+// ("feeds[3].url") it sees.
+type decoder struct {
+	file     string
+	lines    map[string]int
+	problems []Problem
+}
+
+func (d *decoder) addf(n *yaml.Node, path, format string, args ...any) {
+	d.problems = append(d.problems, Problem{
+		File:    d.file,
+		Line:    n.Line,
+		Field:   path,
+		Message: fmt.Sprintf(format, args...),
+	})
+}
+
+// failed reports whether path, or a field holding it, failed to decode, so
+// that its value is not worth validating.
+func (d *decoder) failed(path string) bool {
+	for _, p := range d.problems {
+		f := p.Field
+		if f == "" || path == f || strings.HasPrefix(path, f+".") || strings.HasPrefix(path, f+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return // keep the zero value, which stands for the default
+	}
+	if u, ok := v.Addr().Interface().(yaml.Unmarshaler); ok {
+		if err := u.UnmarshalYAML(n); err != nil {
+			d.addf(n, path, "%v", err)
+		}
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		d.mapping(n, v, path)
+	case reflect.Slice:
+		d.sequence(n, v, path)
+	default:
+		d.scalar(n, v, path)
+	}
+}
+
+func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
+	fields := yamlFields(v.Type())
+	if n.Kind != yaml.MappingNode {
+		d.addf(n, path, "want keys, found %s; the keys here are %s", describe(n), keyList(fields))
+		return
+	}
+	seen := make(map[string]int)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		p := joinPath(path, k.Value)
+		if k.ShortTag() == "!!merge" {
+			d.addf(k, p, "merge keys are not supported; write the keys out")
+			continue
+		}
+		idx := fieldIndex(fields, k.Value)
+		if idx < 0 {
+			d.addf(k, p, "unknown key; known keys here are %s", keyList(fields))
+			continue
+		}
+		if line, dup := seen[k.Value]; dup {
+			d.addf(k, p, "set twice (also on line %d); remove one", line)
+			continue
+		}
+		seen[k.Value] = k.Line
+		d.lines[p] = k.Line
+		d.decode(val, v.Field(idx), p)
+	}
+}
+
+func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.addf(n, path, "want a list, found %s; start each item on its own line with \"- \"", describe(n))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		d.lines[p] = item.Line
+		d.decode(item, s.Index(i), p)
+	}
+	v.Set(s)
+}
+
+func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
+	want, hint := "a value", ""
+	switch v.Kind() {
+	case reflect.String:
+		want, hint = "a string", "; quote it if need be"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		want, hint = "a whole number", "; write one without quotes, e.g. 10"
+	case reflect.Bool:
+		want, hint = "true or false", "; write true or false"
+	}
+	if n.Kind != yaml.ScalarNode {
+		d.addf(n, path, "want %s, found %s%s", want, describe(n), hint)
+		return
+	}
+	if err := n.Decode(v.Addr().Interface()); err != nil {
+		d.addf(n, path, "%s is not %s%s", describe(n), want, hint)
+	}
+}
+
+// field is a struct field that has a YAML key.
+type field struct {
+	key   string
+	index int
+}
+
+// yamlFields lists the fields of struct type t that have a YAML key.
+func yamlFields(t reflect.Type) []field {
+	var fields []field
+	for i := range t.NumField() {
+		if key := yamlKey(t.Field(i)); key != "" {
+			fields = append(fields, field{key, i})
+		}
+	}
+	return fields
+}
+
+// yamlKey is the YAML key of a struct field, "" if it has none.
+func yamlKey(f reflect.StructField) string {
+	key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if key == "-" || !f.IsExported() {
+		return ""
+	}
+	if key == "" {
+		key = strings.ToLower(f.Name)
+	}
+	return key
+}
+
+func fieldIndex(fields []field, key string) int {
+	for _, f := range fields {
+		if f.key == key {
+			return f.index
+		}
+	}
+	return -1
+}
+
+func keyList(fields []field) string {
+	keys := make([]string, len(fields))
+	for i, f := range fields {
+		keys[i] = f.key
+	}
+	return strings.Join(keys, ", ")
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "keys"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}

@@ -1,0 +1,258 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/robfig/cron/v3"
+)
+
+var outputName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// Validate reports every problem with c as an [*Error], or returns nil.
+// Zero values are valid: they stand for the defaults.
+// Relative paths are taken relative to the folder of c.Path, or of the
+// current folder if c.Path is "".
+func (c *Config) Validate() error {
+	dir := "."
+	if c.Path != "" {
+		dir = filepath.Dir(c.Path)
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("locate config folder: %w", err)
+	}
+	return newError(c.check(c.Path, dir, nil))
+}
+
+// check lists the problems with c. file names the config in messages, dir
+// anchors relative paths, and lines maps field paths to lines (may be nil).
+func (c *Config) check(file, dir string, lines map[string]int) []Problem {
+	var problems []Problem
+	addf := func(path, format string, args ...any) {
+		problems = append(problems, Problem{
+			File:    file,
+			Line:    lineOf(lines, path),
+			Field:   path,
+			Message: fmt.Sprintf(format, args...),
+		})
+	}
+	checkSchedule := func(path, spec string) {
+		if spec == "" {
+			return
+		}
+		if _, err := cron.ParseStandard(spec); err != nil {
+			addf(path, "%q is not a cron spec: %v; write e.g. \"@every 15m\" or \"*/10 * * * *\"", spec, err)
+		}
+	}
+
+	checkSchedule("schedule", c.Schedule)
+	if c.Server.Listen != "" {
+		if err := checkListen(c.Server.Listen); err != nil {
+			addf("server.listen", "%v", err)
+		}
+	}
+	if c.Publish.BaseURL != "" {
+		if _, err := baseURL(c.Publish.BaseURL); err != nil {
+			addf("publish.base_url", "%v", err)
+		}
+	}
+	if c.Fetch.Concurrency < 0 {
+		addf("fetch.concurrency", "%d is negative; write a positive number, or 0 for the default (%d)",
+			c.Fetch.Concurrency, DefaultConcurrency)
+	}
+	if c.Fetch.Timeout < 0 {
+		addf("fetch.timeout", "%s is negative; write e.g. \"30s\", or 0 for the default (%s)",
+			c.Fetch.Timeout.Std(), DefaultTimeout)
+	}
+
+	if len(c.Feeds) == 0 {
+		addf("feeds", "no feeds; add at least one under feeds:")
+	}
+	feeds := make(map[string]int) // normalised URL → index
+	for i, f := range c.Feeds {
+		path := fmt.Sprintf("feeds[%d]", i)
+		u, key, err := feedURL(f.URL, dir)
+		switch {
+		case f.URL == "":
+			addf(path+".url", "missing; write the feed's https://… URL or a file path")
+		case err != nil:
+			addf(path+".url", "%v", err)
+		default:
+			if j, dup := feeds[key]; dup {
+				addf(path+".url", "%q is listed twice (also as feeds[%d]); remove one", u, j)
+			} else {
+				feeds[key] = i
+			}
+		}
+		if f.Schedule != c.Schedule { // an inherited schedule is checked once, above
+			checkSchedule(path+".schedule", f.Schedule)
+		}
+	}
+
+	outputs := make(map[string]bool)
+	for i, o := range c.Outputs {
+		path := fmt.Sprintf("outputs[%d]", i)
+		switch {
+		case o.Name == "":
+			addf(path+".name", "missing; write a short name such as \"world\"")
+		case !outputName.MatchString(o.Name):
+			addf(path+".name", "%q is not a valid name; use lowercase letters, digits, - and _, e.g. \"world-news\"", o.Name)
+		case outputs[o.Name]:
+			addf(path+".name", "%q is used twice; output names must be unique", o.Name)
+		}
+		outputs[o.Name] = true
+		if o.Limit < 0 {
+			addf(path+".limit", "%d is negative; write a positive number, or 0 for the default (%d)",
+				o.Limit, DefaultOutputLimit)
+		}
+	}
+	return problems
+}
+
+// lineOf returns the line of path, or of its closest parent with a line.
+func lineOf(lines map[string]int, path string) int {
+	for path != "" {
+		if line, ok := lines[path]; ok {
+			return line
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+func checkListen(listen string) error {
+	const hint = `write e.g. "127.0.0.1:8080" or ":8080"`
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		if ae, ok := err.(*net.AddrError); ok {
+			err = fmt.Errorf("%s", ae.Err)
+		}
+		return fmt.Errorf("%q is not host:port (%v); %s", listen, err, hint)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("port %q is not a number from 0 to 65535; %s", port, hint)
+	}
+	return nil
+}
+
+// baseURL checks that s is an absolute http(s) URL and returns it ending
+// in "/".
+func baseURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%q is not an absolute http(s) URL; write e.g. \"https://news.example.com/\"", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return "", fmt.Errorf("%q has a query or fragment; remove what follows the path", s)
+	}
+	if !strings.HasSuffix(s, "/") {
+		s += "/"
+	}
+	return s, nil
+}
+
+// feedURL checks a feed's url and returns it resolved: an http(s) URL as
+// given, or an absolute file:// URL for file URLs and paths (relative ones
+// relative to dir). key is the URL normalised for spotting duplicates.
+func feedURL(raw, dir string) (u, key string, err error) {
+	if raw == "" {
+		return "", "", fmt.Errorf("missing; write the feed's https://… URL or a file path")
+	}
+	scheme, _, ok := strings.Cut(raw, ":")
+	if !ok || !validScheme(scheme) {
+		if looksLikeHost(raw) {
+			return "", "", fmt.Errorf("missing scheme; write https://%s, or ./%s if it is a local file", raw, raw)
+		}
+		u := fileURL(absPath(dir, raw))
+		return u, u, nil
+	}
+	switch strings.ToLower(scheme) {
+	case "http", "https":
+		p, err := url.Parse(raw)
+		if err != nil {
+			return "", "", fmt.Errorf("%q is not a valid URL: %w", raw, unwrapURLError(err))
+		}
+		if p.Host == "" {
+			return "", "", fmt.Errorf("%q has no host; write e.g. https://example.com/feed.xml", raw)
+		}
+		return raw, normalise(p), nil
+	case "file":
+		p, err := url.Parse(raw)
+		if err != nil {
+			return "", "", fmt.Errorf("%q is not a valid URL: %w", raw, unwrapURLError(err))
+		}
+		if p.Opaque != "" || (p.Host != "" && p.Host != "localhost") || !strings.HasPrefix(p.Path, "/") {
+			return "", "", fmt.Errorf("%q is not a file URL with an absolute path; write e.g. file:///srv/feeds/world.xml, or just the path", raw)
+		}
+		u := fileURL(filepath.FromSlash(p.Path))
+		return u, u, nil
+	}
+	if strings.Contains(scheme, ".") {
+		return "", "", fmt.Errorf("missing scheme; write https://%s", raw)
+	}
+	return "", "", fmt.Errorf("unsupported scheme %q; use http, https or file, or write a file path", scheme)
+}
+
+// validScheme reports whether s is a URL scheme. Single letters are taken
+// for Windows drive letters, not schemes.
+func validScheme(s string) bool {
+	if len(s) < 2 {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+		case i > 0 && ('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// looksLikeHost reports whether a URL without scheme starts with a host
+// name, as in "www.example.com" or "feeds.example.com/world.xml".
+func looksLikeHost(s string) bool {
+	first, _, slash := strings.Cut(s, "/")
+	if strings.HasPrefix(first, "www.") {
+		return true
+	}
+	return slash && strings.Contains(first, ".") && !strings.HasPrefix(first, ".")
+}
+
+func fileURL(path string) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(filepath.Clean(path))}
+	return u.String()
+}
+
+// normalise returns an http(s) URL in a canonical form for comparison.
+func normalise(u *url.URL) string {
+	n := *u
+	n.Scheme = strings.ToLower(n.Scheme)
+	n.Host = strings.ToLower(n.Host)
+	if port := n.Port(); port == "80" && n.Scheme == "http" || port == "443" && n.Scheme == "https" {
+		n.Host = strings.TrimSuffix(n.Host, ":"+port)
+	}
+	if n.Path == "" {
+		n.Path = "/"
+	}
+	n.Fragment, n.RawFragment = "", ""
+	return n.String()
+}
+
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}

@@ -1,0 +1,189 @@
+package publish
+
+import (
+	"bytes"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/feeds"
+	"golang.org/x/net/html"
+
+	"aggregator"
+)
+
+// atomFeed extends gorilla/feeds' AtomFeed, which has room for one link only,
+// with the self and alternate links a feed reader needs.
+type atomFeed struct {
+	*feeds.AtomFeed
+	Links   []atomLink   `xml:"link"`
+	Entries []*atomEntry `xml:"entry"`
+}
+
+// FeedXml implements feeds.XmlFeed.
+func (f *atomFeed) FeedXml() any { return f }
+
+// atomEntry extends gorilla/feeds' AtomEntry, whose single string category and
+// string source cannot say what RFC 4287 allows: several categories, links
+// with titles, and a structured atom:source.
+type atomEntry struct {
+	*feeds.AtomEntry
+	Links      []atomLink     `xml:"link"`
+	Categories []atomCategory `xml:"category"`
+	Source     *atomSource    `xml:"source"`
+}
+
+type atomLink struct {
+	Href  string `xml:"href,attr"`
+	Rel   string `xml:"rel,attr,omitempty"`
+	Type  string `xml:"type,attr,omitempty"`
+	Title string `xml:"title,attr,omitempty"`
+}
+
+type atomCategory struct {
+	Term   string `xml:"term,attr"`
+	Scheme string `xml:"scheme,attr,omitempty"`
+	Label  string `xml:"label,attr,omitempty"`
+}
+
+type atomSource struct {
+	ID      string     `xml:"id,omitempty"`
+	Title   string     `xml:"title,omitempty"`
+	Links   []atomLink `xml:"link"`
+	Updated string     `xml:"updated,omitempty"`
+}
+
+// atomTime formats a time the way RFC 4287 wants it (RFC 3339, UTC).
+func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Atom renders one output as an Atom 1.0 document. The same entries always
+// render the same bytes: nothing depends on the time of rendering.
+func Atom(o Output, entries []aggregator.Entry, self, home string) ([]byte, error) {
+	var updated time.Time
+	for _, e := range entries {
+		if e.Updated.After(updated) {
+			updated = e.Updated
+		}
+	}
+	if updated.IsZero() {
+		updated = time.Unix(0, 0)
+	}
+	f := &atomFeed{
+		AtomFeed: &feeds.AtomFeed{
+			Xmlns:   "http://www.w3.org/2005/Atom",
+			Title:   o.Title,
+			Id:      aggregator.EntryID("output " + self),
+			Updated: atomTime(updated),
+			Author:  &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: o.Title, Uri: home}},
+		},
+		Links: []atomLink{
+			{Rel: "self", Type: "application/atom+xml", Href: self},
+			{Rel: "alternate", Type: "text/html", Href: home},
+		},
+	}
+	for _, e := range entries {
+		f.Entries = append(f.Entries, atomEntryOf(e))
+	}
+	var b bytes.Buffer
+	if err := feeds.WriteXML(f, &b); err != nil {
+		return nil, err
+	}
+	b.WriteByte('\n')
+	return b.Bytes(), nil
+}
+
+func atomEntryOf(e aggregator.Entry) *atomEntry {
+	it := e.Item
+	x := &atomEntry{AtomEntry: &feeds.AtomEntry{
+		Title:     entryTitle(it),
+		Id:        e.ID,
+		Updated:   atomTime(e.Updated),
+		Published: atomTime(e.Published),
+	}}
+	origin := e.Sources[0]
+	author := it.Author
+	if author == "" {
+		author = origin.Feed.DisplayName()
+	}
+	x.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: author}}
+	if it.Link != "" {
+		x.Links = append(x.Links, atomLink{Rel: "alternate", Type: "text/html", Href: it.Link})
+	}
+	for _, s := range e.Sources[1:] {
+		if s.Link != "" {
+			x.Links = append(x.Links, atomLink{Rel: "via", Href: s.Link, Title: s.Feed.DisplayName()})
+		}
+	}
+	if it.Summary != "" {
+		x.Summary = &feeds.AtomSummary{Type: "html", Content: it.Summary}
+	}
+	switch {
+	case it.Content != "":
+		x.Content = &feeds.AtomContent{Type: "html", Content: it.Content}
+	case it.Link == "":
+		// RFC 4287 needs a link or content; with no link, the text is the content.
+		x.Content = &feeds.AtomContent{Type: "html", Content: it.Summary}
+	}
+	for _, c := range it.Categories {
+		x.Categories = append(x.Categories, atomCategory{Term: c})
+	}
+	x.Source = sourceOf(origin.Feed)
+	return x
+}
+
+func sourceOf(f aggregator.Feed) *atomSource {
+	s := &atomSource{ID: f.AtomID, Title: f.DisplayName()}
+	if s.ID == "" {
+		s.ID = f.URL
+	}
+	if f.SiteURL != "" {
+		s.Links = append(s.Links, atomLink{Rel: "alternate", Type: "text/html", Href: f.SiteURL})
+	}
+	if isWebURL(f.URL) {
+		s.Links = append(s.Links, atomLink{Rel: "self", Href: f.URL})
+	}
+	return s
+}
+
+func isWebURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https")
+}
+
+// entryTitle is the item's title, or, for items without one, the start of
+// its text: every entry needs a title a reader can show.
+func entryTitle(it aggregator.Item) string {
+	if it.Title != "" {
+		return it.Title
+	}
+	text := strings.Join(strings.Fields(plainText(it.Summary+" "+it.Content)), " ")
+	if text == "" {
+		return "Untitled"
+	}
+	const max = 80
+	if utf8.RuneCountInString(text) <= max {
+		return text
+	}
+	r := []rune(text)[:max]
+	if i := strings.LastIndexByte(string(r), ' '); i > max/2 {
+		return string(r)[:i] + "…"
+	}
+	return string(r) + "…"
+}
+
+// plainText drops the markup of an HTML fragment and decodes its entities.
+func plainText(fragment string) string {
+	z := html.NewTokenizer(strings.NewReader(fragment))
+	var b strings.Builder
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return b.String()
+		case html.TextToken:
+			b.Write(z.Text())
+		default:
+			b.WriteByte(' ')
+		}
+	}
+}

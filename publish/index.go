@@ -1,0 +1,90 @@
+package publish
+
+import (
+	"bytes"
+	"html/template"
+	"time"
+
+	"aggregator"
+)
+
+type indexPage struct {
+	Title   string
+	Base    string
+	Outputs []indexSection
+}
+
+type indexSection struct {
+	Name, Title, Href string
+	Entries           []indexEntry
+}
+
+type indexEntry struct {
+	Title, Link string
+	Sources     []aggregator.Source
+	Published   time.Time
+}
+
+func newIndexSection(o Output, href string, entries []aggregator.Entry) indexSection {
+	s := indexSection{Name: o.Name, Title: o.Title, Href: href}
+	for i, e := range entries {
+		if i == indexEntries {
+			break
+		}
+		s.Entries = append(s.Entries, indexEntry{
+			Title: entryTitle(e.Item), Link: e.Item.Link, Sources: e.Sources, Published: e.Published,
+		})
+	}
+	return s
+}
+
+var indexTemplate = template.Must(template.New("index").Funcs(template.FuncMap{
+	"date":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+	"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+}).Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+{{range .Outputs}}<link rel="alternate" type="application/atom+xml" title="{{.Title}}" href="{{.Href}}">
+{{end -}}
+<style>
+:root { color-scheme: light dark; --muted: #666; --rule: #ddd; --accent: #0a58ca; }
+@media (prefers-color-scheme: dark) { :root { --muted: #aaa; --rule: #444; --accent: #8ab4f8; } }
+body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 46rem; padding: 1rem; }
+h1 { font-size: 1.6rem; margin: .5rem 0 1rem; }
+h2 { font-size: 1.25rem; margin: 2rem 0 .25rem; }
+a { color: var(--accent); }
+.subscribe { font-size: .9rem; color: var(--muted); margin: 0 0 .75rem; }
+ol { list-style: none; padding: 0; margin: 0; }
+li { padding: .6rem 0; border-top: 1px solid var(--rule); }
+li a.title { font-weight: 600; text-decoration: none; }
+li a.title:hover { text-decoration: underline; }
+.meta { font-size: .85rem; color: var(--muted); }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+{{range .Outputs}}
+<section id="{{.Name}}">
+<h2>{{.Title}}</h2>
+<p class="subscribe">Subscribe: <a href="{{.Href}}" type="application/atom+xml">Atom feed</a></p>
+{{if .Entries}}<ol>
+{{range .Entries}}<li>{{if .Link}}<a class="title" href="{{.Link}}">{{.Title}}</a>{{else}}<span class="title">{{.Title}}</span>{{end}}
+<div class="meta"><time datetime="{{rfc3339 .Published}}">{{date .Published}}</time> · {{range $i, $s := .Sources}}{{if $i}}, {{end}}{{if $s.Link}}<a href="{{$s.Link}}">{{$s.Feed.DisplayName}}</a>{{else}}{{$s.Feed.DisplayName}}{{end}}{{end}}</div></li>
+{{end}}</ol>
+{{else}}<p class="meta">Nothing yet.</p>
+{{end}}</section>
+{{end}}
+</body>
+</html>
+`))
+
+func renderIndex(p indexPage) ([]byte, error) {
+	var b bytes.Buffer
+	if err := indexTemplate.Execute(&b, p); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}

@@ -1,0 +1,153 @@
+// Package publish renders the outputs (merged Atom feeds and an HTML index)
+// from stored entries, serves them over HTTP from memory, and writes them to a
+// folder for static hosting.
+package publish
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"aggregator"
+)
+
+// DefaultLimit is the number of entries in an output that sets no limit.
+const DefaultLimit = 100
+
+// Output is one published feed.
+type Output struct {
+	Name  string // the file name without extension: feeds/{Name}.atom
+	Title string
+	Limit int // entries in the feed; 0 means DefaultLimit
+}
+
+// EntrySource gives the newest entries, newest first.
+type EntrySource interface {
+	Entries(ctx context.Context, limit int) ([]aggregator.Entry, error)
+}
+
+// Publisher renders a set of outputs.
+type Publisher struct {
+	Outputs []Output
+	BaseURL *url.URL // absolute; links and ids in the outputs start with it
+	// FeedDir is the folder of the feeds relative to BaseURL and to the index:
+	// "feeds/" when served by the daemon, "" for the files --once writes.
+	FeedDir string
+}
+
+// File is one rendered document.
+type File struct {
+	Body        []byte
+	ContentType string
+	ModTime     time.Time // the newest entry's update; zero when unknown
+	ETag        string    // strong validator of Body, quoted
+}
+
+func newFile(body []byte, contentType string, mod time.Time) *File {
+	sum := sha256.Sum256(body)
+	return &File{Body: body, ContentType: contentType, ModTime: mod, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+}
+
+// Site is a rendered set of outputs: files keyed by their path relative to
+// the base URL ("index.html", "feeds/all.atom").
+type Site struct {
+	Files map[string]*File
+}
+
+// indexEntries is how many entries of each output the index page lists.
+const indexEntries = 20
+
+// Build renders every output from src.
+func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
+	site := &Site{Files: map[string]*File{}}
+	var sections []indexSection
+	var newest time.Time
+	for _, o := range p.Outputs {
+		limit := o.Limit
+		if limit <= 0 {
+			limit = DefaultLimit
+		}
+		entries, err := src.Entries(ctx, limit)
+		if err != nil {
+			return nil, fmt.Errorf("publish %s: %w", o.Name, err)
+		}
+		path := p.FeedDir + o.Name + ".atom"
+		body, err := Atom(o, entries, p.BaseURL.JoinPath(path).String(), p.BaseURL.String())
+		if err != nil {
+			return nil, fmt.Errorf("publish %s: %w", o.Name, err)
+		}
+		var mod time.Time
+		for _, e := range entries {
+			if e.Updated.After(mod) {
+				mod = e.Updated
+			}
+		}
+		if mod.After(newest) {
+			newest = mod
+		}
+		site.Files[path] = newFile(body, "application/atom+xml; charset=utf-8", mod)
+		sections = append(sections, newIndexSection(o, path, entries))
+	}
+	body, err := renderIndex(indexPage{Title: "aggregator", Outputs: sections, Base: p.BaseURL.String()})
+	if err != nil {
+		return nil, fmt.Errorf("publish index: %w", err)
+	}
+	site.Files["index.html"] = newFile(body, "text/html; charset=utf-8", newest)
+	return site, nil
+}
+
+// WriteDir writes every file of the site under dir. Each file is replaced
+// atomically (a temporary file renamed over it), so a reader sees the old
+// version or the new one, never a part; a file whose bytes did not change is
+// left alone, keeping its modification time.
+func (s *Site) WriteDir(dir string) error {
+	for name, f := range s.Files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if old, err := os.ReadFile(path); err == nil && string(old) == string(f.Body) {
+			continue
+		}
+		if err := writeFileAtomic(path, f.Body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+// Package store keeps feeds, their fetch state and their items in an embedded
+// SQLite database (pure Go, WAL mode). It stores what it is told; deciding what
+// is a duplicate belongs to the caller, which hands over a key per item.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Store is an open database. Its methods are safe for concurrent use, and
+// several processes (the daemon and a --once run) may share one file.
+type Store struct {
+	db  *sql.DB
+	now func() time.Time
+}
+
+// Open opens or creates the database at path and brings its schema up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &Store{db: db, now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// SetClock replaces the clock used to stamp new items; for tests.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// migrations, in order; migration i brings the schema from user_version i to i+1.
+var migrations = []string{
+	`CREATE TABLE feeds (
+		id            INTEGER PRIMARY KEY,
+		url           TEXT NOT NULL UNIQUE,
+		name          TEXT NOT NULL DEFAULT '',
+		title         TEXT NOT NULL DEFAULT '',
+		site_url      TEXT NOT NULL DEFAULT '',
+		atom_id       TEXT NOT NULL DEFAULT '',
+		etag          TEXT NOT NULL DEFAULT '',
+		last_modified TEXT NOT NULL DEFAULT '',
+		checked_at    INTEGER NOT NULL DEFAULT 0,
+		error         TEXT NOT NULL DEFAULT ''
+	);
+	CREATE TABLE items (
+		id           INTEGER PRIMARY KEY,
+		key          TEXT NOT NULL UNIQUE,
+		entry_id     TEXT NOT NULL UNIQUE,
+		feed_id      INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+		guid         TEXT NOT NULL,
+		link         TEXT NOT NULL,
+		title        TEXT NOT NULL,
+		summary      TEXT NOT NULL,
+		content      TEXT NOT NULL,
+		author       TEXT NOT NULL,
+		categories   TEXT NOT NULL,
+		published    INTEGER NOT NULL,
+		updated      INTEGER NOT NULL,
+		first_seen   INTEGER NOT NULL,
+		content_hash TEXT NOT NULL
+	);
+	CREATE INDEX items_published ON items(published DESC, entry_id);
+	CREATE TABLE item_sources (
+		item_id    INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+		feed_id    INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+		guid       TEXT NOT NULL,
+		link       TEXT NOT NULL,
+		first_seen INTEGER NOT NULL,
+		PRIMARY KEY (item_id, feed_id)
+	);
+	CREATE INDEX item_sources_guid ON item_sources(feed_id, guid) WHERE guid != '';`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	for {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		var version int
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if version > len(migrations) {
+			tx.Rollback()
+			return fmt.Errorf("schema version %d is newer than this program knows (%d); upgrade aggregator", version, len(migrations))
+		}
+		if version == len(migrations) {
+			return tx.Rollback()
+		}
+		if _, err := tx.ExecContext(ctx, migrations[version]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
+		}
+	}
+}
+
+// ErrNotFound is returned when a feed is not in the store.
+var ErrNotFound = errors.New("not found")
+
+func unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+func fromUnix(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(n, 0).UTC()
+}
