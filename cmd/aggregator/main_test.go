@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"aggregator/store"
+)
+
+var kimFeeds = []string{"korea-desk.atom", "world-wire.rss", "daily-ledger.rss", "newsroom.json", "pacific-observer.rss"}
+
+// kimServer serves the Kim fixture feeds over HTTP on loopback.
+func kimServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.FileServer(http.Dir("../../testdata/kim")))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// writeConfig writes a config for the given feed URLs into a new folder.
+func writeConfig(t *testing.T, extra string, urls ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("store: agg.db\npublish:\n  dir: public\n  base_url: http://feeds.example/\n")
+	b.WriteString(extra)
+	b.WriteString("feeds:\n")
+	for _, u := range urls {
+		fmt.Fprintf(&b, "  - url: %s\n", u)
+	}
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+type atomDoc struct {
+	Entries []struct {
+		ID      string `xml:"id"`
+		Title   string `xml:"title"`
+		Content string `xml:"content"`
+		Summary string `xml:"summary"`
+		Links   []struct {
+			Href  string `xml:"href,attr"`
+			Rel   string `xml:"rel,attr"`
+			Title string `xml:"title,attr"`
+		} `xml:"link"`
+		Source struct {
+			Title string `xml:"title"`
+		} `xml:"source"`
+	} `xml:"entry"`
+}
+
+func parseAtom(t *testing.T, data []byte) atomDoc {
+	t.Helper()
+	var doc atomDoc
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("output is not XML: %v", err)
+	}
+	return doc
+}
+
+func TestOnceKimFixtures(t *testing.T) {
+	srv := kimServer(t)
+	var urls []string
+	for _, f := range kimFeeds {
+		urls = append(urls, srv.URL+"/"+f)
+	}
+	cfg := writeConfig(t, "", urls...)
+	dir := filepath.Dir(cfg)
+
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"--config", cfg, "--once"}, &stdout, &stderr); err != nil {
+		t.Fatalf("--once: %v\n%s", err, stderr.String())
+	}
+	first, err := os.ReadFile(filepath.Join(dir, "public", "all.atom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "public", "index.html")); err != nil {
+		t.Errorf("index.html not written: %v", err)
+	}
+
+	// The store: 14 items in the feeds, of which two are the same World Wire
+	// story under links with different tracking parameters.
+	st, err := store.Open(context.Background(), filepath.Join(dir, "agg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeds, items, err := st.Counts(context.Background())
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if feeds != 5 || items != 13 {
+		t.Errorf("stored %d feeds, %d items; want 5 feeds, 13 items", feeds, items)
+	}
+
+	doc := parseAtom(t, first)
+	if len(doc.Entries) != 13 {
+		t.Fatalf("all.atom has %d entries, want 13", len(doc.Entries))
+	}
+	sources := map[string]bool{}
+	wireLinks := 0
+	var wire, pacific string
+	for _, e := range doc.Entries {
+		sources[e.Source.Title] = true
+		for _, l := range e.Links {
+			if strings.HasPrefix(l.Href, "https://worldwire.example/asia/kim-jong-un-train-russia-putin-20230912") {
+				if l.Rel == "alternate" {
+					wireLinks++
+					wire = e.Content
+				}
+				if strings.Contains(l.Href, "utm_") || strings.Contains(l.Href, "fbclid") {
+					t.Errorf("tracking parameters republished: %s", l.Href)
+				}
+			}
+		}
+		if strings.Contains(e.Title, "armoured train rolls toward") {
+			pacific = e.Title + " " + e.Summary
+		}
+		if strings.Contains(e.Content, "<script") || strings.Contains(e.Content, "onerror") {
+			t.Errorf("hostile markup republished in %q", e.Title)
+		}
+	}
+	for _, name := range []string{"Korea Desk", "World Wire – Top stories", "The Daily Ledger: World", "Newsroom Global", "Pacific Observer"} {
+		if !sources[name] {
+			t.Errorf("no entry credits %q; sources seen: %v", name, sources)
+		}
+	}
+	if wireLinks != 1 {
+		t.Errorf("the World Wire Kim story is published %d times, want once", wireLinks)
+	}
+	if !strings.Contains(wire, "armoured train") {
+		t.Errorf("World Wire content missing: %q", wire)
+	}
+	for _, want := range []string{"Kim’s armoured train", "Russia’s far east", "“begging”", "confirmed – a trip"} {
+		if !strings.Contains(pacific, want) {
+			t.Errorf("windows-1252 text not decoded: want %q in %q", want, pacific)
+		}
+	}
+
+	// A second run over unchanged feeds changes nothing, byte for byte.
+	if err := run(context.Background(), []string{"--config", cfg, "--once"}, &stdout, &stderr); err != nil {
+		t.Fatalf("second --once: %v\n%s", err, stderr.String())
+	}
+	second, err := os.ReadFile(filepath.Join(dir, "public", "all.atom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first, second) {
+		t.Error("a second --once on unchanged feeds changed all.atom")
+	}
+}
+
+func TestOnceSomeFeedsFail(t *testing.T) {
+	srv := kimServer(t)
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	defer broken.Close()
+	cfg := writeConfig(t, "", srv.URL+"/korea-desk.atom", broken.URL+"/feed.xml", srv.URL+"/newsroom.json")
+
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"--config", cfg, "--once"}, &stdout, &stderr)
+	if code := exitCode(err); code != exitFeeds {
+		t.Fatalf("exit code %d (%v), want %d", code, err, exitFeeds)
+	}
+	if !strings.Contains(stderr.String(), "1 of 3 feeds failed") {
+		t.Errorf("stderr lacks a summary: %q", stderr.String())
+	}
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(cfg), "public", "all.atom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(parseAtom(t, data).Entries); n != 6 {
+		t.Errorf("all.atom has %d entries, want the 6 of the two working feeds", n)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	good := writeConfig(t, "", "https://example.org/feed.xml")
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("feeds:\n  - url: https://example.org/a.xml\n    nmae: typo\n"), 0o644)
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{"valid", []string{"--config", good, "--check"}, exitOK, "ok (1 feeds, 1 outputs)"},
+		{"unknown key", []string{"--config", bad, "--check"}, exitUsage, "bad.yaml:3: feeds[0].nmae"},
+		{"missing file", []string{"--config", filepath.Join(t.TempDir(), "none.yaml"), "--check"}, exitUsage, "none.yaml"},
+		{"bad flag", []string{"--nope"}, exitUsage, ""},
+		{"stray argument", []string{"--config", good, "extra"}, exitUsage, "unexpected argument"},
+		{"version", []string{"version"}, exitOK, "aggregator "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tt.args, &stdout, &stderr)
+			if code := exitCode(err); code != tt.wantCode {
+				t.Fatalf("exit code %d (%v), want %d", code, err, tt.wantCode)
+			}
+			out := stdout.String()
+			if err != nil {
+				out += err.Error()
+			}
+			if !strings.Contains(out, tt.wantOut) {
+				t.Errorf("output %q does not contain %q", out, tt.wantOut)
+			}
+		})
+	}
+}
+
+// freeAddr returns a loopback address with a port nobody listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestDaemon(t *testing.T) {
+	srv := kimServer(t)
+	var urls []string
+	for _, f := range kimFeeds {
+		urls = append(urls, srv.URL+"/"+f)
+	}
+	addr := freeAddr(t)
+	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n", urls...)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, io.Discard) }()
+
+	feedURL := "http://" + addr + "/feeds/all.atom"
+	var (
+		resp *http.Response
+		body []byte
+	)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var err error
+		resp, err = http.Get(feedURL)
+		if err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && len(parseAtom(t, body).Entries) == 13 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("the daemon did not serve 13 entries at %s (last error %v)", feedURL, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/atom+xml") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	etag := resp.Header.Get("ETag")
+	if etag == "" || resp.Header.Get("Last-Modified") == "" {
+		t.Errorf("missing validators: ETag %q, Last-Modified %q", etag, resp.Header.Get("Last-Modified"))
+	}
+	req, _ := http.NewRequest(http.MethodGet, feedURL, nil)
+	req.Header.Set("If-None-Match", etag)
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if resp2.StatusCode != http.StatusNotModified {
+		t.Errorf("conditional GET: status %d, want 304", resp2.StatusCode)
+	}
+	index, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(index.Body)
+	index.Body.Close()
+	if !strings.Contains(string(page), `href="feeds/all.atom"`) {
+		t.Errorf("index does not link the output:\n%s", page)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("daemon stopped with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("daemon did not stop within 10s of cancellation")
+	}
+}

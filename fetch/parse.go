@@ -1,0 +1,169 @@
+package fetch
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/atom"
+
+	"aggregator"
+)
+
+// Parse parses a feed document (RSS 0.9x–2.0, Atom 0.3/1.0, JSON Feed) and
+// normalises its items. base is the URL the document came from; relative
+// links resolve against the feed's own link, else base.
+//
+// The encoding an XML document declares (<?xml encoding="windows-1252"?>) is
+// honoured; text in the Result is UTF-8.
+func Parse(r io.Reader, base string) (*Result, error) {
+	// A gofeed.Parser holds no per-parse state, but Parse is a package
+	// function: a fresh one costs a few small allocations and needs no global.
+	p := gofeed.NewParser()
+	// The default RSS translator HTML-parses every item's content to find an
+	// image we never use.
+	p.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	// Keeps a pointer to the already-built atom.Feed for its <id>: no copy.
+	p.KeepOriginalFeed = true
+
+	feed, err := p.Parse(r)
+	if err != nil {
+		return nil, fmt.Errorf("parse feed: %w", err)
+	}
+
+	baseURL := parseAbsURL(strings.TrimSpace(base))
+	res := &Result{
+		Title:   plainText(feed.Title),
+		SiteURL: resolveURL(baseURL, feed.Link),
+	}
+	if af, ok := feed.OriginalFeed().(*atom.Feed); ok && af != nil {
+		res.AtomID = strings.TrimSpace(af.ID)
+	}
+
+	linkBase := baseURL
+	if u := parseAbsURL(res.SiteURL); u != nil {
+		linkBase = u
+	}
+
+	res.Items = make([]aggregator.Item, 0, len(feed.Items))
+	for _, it := range feed.Items {
+		if it == nil {
+			continue
+		}
+		res.Items = append(res.Items, normaliseItem(it, linkBase))
+	}
+	return res, nil
+}
+
+func normaliseItem(it *gofeed.Item, linkBase *url.URL) aggregator.Item {
+	link := strings.TrimSpace(it.Link)
+	if link == "" {
+		for _, l := range it.Links {
+			if l = strings.TrimSpace(l); l != "" {
+				link = l
+				break
+			}
+		}
+	}
+	link = resolveURL(linkBase, link)
+
+	contentBase := linkBase
+	if u := parseAbsURL(link); u != nil {
+		contentBase = u
+	}
+
+	return aggregator.Item{
+		GUID:       strings.TrimSpace(it.GUID),
+		Link:       link,
+		Title:      plainText(it.Title),
+		Summary:    sanitizeHTML(it.Description, contentBase),
+		Content:    sanitizeHTML(it.Content, contentBase),
+		Author:     itemAuthor(it),
+		Categories: categories(it.Categories),
+		Published:  utc(it.PublishedParsed),
+		Updated:    utc(it.UpdatedParsed),
+	}
+}
+
+// itemAuthor is the first author with a name, else the deprecated single
+// author, else dc:creator.
+func itemAuthor(it *gofeed.Item) string {
+	for _, a := range it.Authors {
+		if a == nil {
+			continue
+		}
+		if name := plainText(a.Name); name != "" {
+			return name
+		}
+	}
+	if it.Author != nil {
+		if name := plainText(it.Author.Name); name != "" {
+			return name
+		}
+	}
+	if dc := it.DublinCoreExt; dc != nil {
+		for _, c := range dc.Creator {
+			if name := plainText(c); name != "" {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
+// categories trims, drops empty and case-insensitively repeated categories,
+// keeping the first spelling and the order.
+func categories(in []string) []string {
+	var out []string
+	seen := make(map[string]bool, len(in))
+	for _, c := range in {
+		c = plainText(c)
+		if c == "" {
+			continue
+		}
+		key := strings.ToLower(c)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, c)
+	}
+	return out
+}
+
+func utc(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// parseAbsURL returns s parsed if it is an absolute URL with a scheme, else nil.
+func parseAbsURL(s string) *url.URL {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || !u.IsAbs() {
+		return nil
+	}
+	return u
+}
+
+// resolveURL resolves ref against base. An absolute ref, an unparseable ref
+// or a nil base leaves ref as given (trimmed), so links keep their exact
+// spelling and tracking parameters.
+func resolveURL(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || base == nil {
+		return ref
+	}
+	u, err := url.Parse(ref)
+	if err != nil || u.IsAbs() {
+		return ref
+	}
+	return base.ResolveReference(u).String()
+}

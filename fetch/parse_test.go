@@ -1,0 +1,548 @@
+package fetch
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"aggregator"
+)
+
+const kimDir = "../testdata/kim"
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(kimDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func parseFixture(t *testing.T, name string) *Result {
+	t.Helper()
+	res, err := Parse(bytes.NewReader(readFixture(t, name)), "https://feeds.example/"+name)
+	if err != nil {
+		t.Fatalf("Parse(%s): %v", name, err)
+	}
+	return res
+}
+
+func TestParseFixtures(t *testing.T) {
+	tests := []struct {
+		file    string
+		title   string
+		siteURL string
+		atomID  string
+		titles  []string
+		links   []string
+	}{
+		{
+			file:    "korea-desk.atom",
+			title:   "Korea Desk",
+			siteURL: "https://korea-desk.example/",
+			atomID:  "tag:korea-desk.example,2023:feed",
+			titles: []string{
+				"Kim Jong Un and Putin hold talks at Russian space centre",
+				"Kim Jong Un heads to Russia aboard armoured train for Putin summit",
+				"South Korea detects fresh balloon launches near the border",
+			},
+			links: []string{
+				"https://korea-desk.example/2023/09/13/kim-putin-vostochny-talks",
+				"https://korea-desk.example/2023/09/12/kim-train-russia",
+				"https://korea-desk.example/2023/09/11/balloons-border",
+			},
+		},
+		{
+			file:    "world-wire.rss",
+			title:   "World Wire – Top stories",
+			siteURL: "https://worldwire.example/",
+			titles: []string{
+				"North Korea's Kim travels to Russia by train for arms talks with Putin",
+				"Death toll from Libya floods rises sharply after dams burst",
+				"Apple unveils iPhone 15 with USB-C charging port",
+			},
+			links: []string{
+				"https://worldwire.example/asia/kim-jong-un-train-russia-putin-20230912?utm_source=rss&utm_medium=feed",
+				"https://worldwire.example/africa/libya-derna-floods-20230912?utm_source=rss&utm_medium=feed",
+				"https://worldwire.example/tech/apple-iphone-15-usb-c-20230912",
+			},
+		},
+		{
+			file:    "daily-ledger.rss",
+			title:   "The Daily Ledger: World",
+			siteURL: "https://dailyledger.example/world",
+			titles: []string{
+				"North Korea's Kim travels to Russia by train for arms talks with Putin",
+				"Putin welcomes Kim at cosmodrome as leaders open summit",
+				"Council approves new cycle lanes for city centre",
+			},
+			links: []string{
+				"https://worldwire.example/asia/kim-jong-un-train-russia-putin-20230912?utm_source=partner&utm_campaign=ledger&fbclid=IwAR0abc",
+				"https://dailyledger.example/world/2023/09/13/putin-kim-cosmodrome-summit",
+				"https://dailyledger.example/local/2023/09/12/cycle-lanes",
+			},
+		},
+		{
+			file:    "newsroom.json",
+			title:   "Newsroom Global",
+			siteURL: "https://newsroom.example/",
+			titles: []string{
+				"Kremlin confirms Kim Jong-un visit as Putin seeks ammunition for Ukraine war",
+				"Thousands feared dead as floods sweep Libyan city of Derna",
+				"G20 summit in Delhi ends with joint declaration",
+			},
+			links: []string{
+				"https://newsroom.example/2023/09/12/kremlin-confirms-kim-visit",
+				"https://newsroom.example/2023/09/12/libya-floods-derna",
+				"https://newsroom.example/2023/09/10/g20-delhi-closes",
+			},
+		},
+		{
+			file:    "pacific-observer.rss",
+			title:   "Pacific Observer",
+			siteURL: "https://pacific-observer.example/",
+			titles: []string{
+				"Kim\u2019s armoured train rolls toward Russia\u2019s far east for Putin meeting",
+				"Yen slips past 147 per dollar as traders eye Bank of Japan",
+			},
+			links: []string{
+				"https://pacific-observer.example/2023/09/12/kim-train-far-east",
+				"https://pacific-observer.example/2023/09/12/yen-147",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			res := parseFixture(t, tt.file)
+			if res.Title != tt.title {
+				t.Errorf("Title = %q, want %q", res.Title, tt.title)
+			}
+			if res.SiteURL != tt.siteURL {
+				t.Errorf("SiteURL = %q, want %q", res.SiteURL, tt.siteURL)
+			}
+			if res.AtomID != tt.atomID {
+				t.Errorf("AtomID = %q, want %q", res.AtomID, tt.atomID)
+			}
+			if res.NotModified || res.ETag != "" || res.LastModified != "" {
+				t.Errorf("Parse set fetch fields: %+v", res)
+			}
+			if len(res.Items) != len(tt.titles) {
+				t.Fatalf("got %d items, want %d", len(res.Items), len(tt.titles))
+			}
+			for i, it := range res.Items {
+				if it.Title != tt.titles[i] {
+					t.Errorf("item %d Title = %q, want %q", i, it.Title, tt.titles[i])
+				}
+				if it.Link != tt.links[i] {
+					t.Errorf("item %d Link = %q, want %q", i, it.Link, tt.links[i])
+				}
+				if it.GUID == "" {
+					t.Errorf("item %d has no GUID", i)
+				}
+				if it.Published.IsZero() || it.Published.Location() != time.UTC {
+					t.Errorf("item %d Published = %v, want a UTC time", i, it.Published)
+				}
+			}
+		})
+	}
+}
+
+func TestParseFixtureDetails(t *testing.T) {
+	tests := []struct {
+		name  string
+		file  string
+		index int
+		check func(t *testing.T, it aggregator.Item)
+	}{
+		{"atom html summary, categories, tag id", "korea-desk.atom", 1, func(t *testing.T, it aggregator.Item) {
+			if it.GUID != "tag:korea-desk.example,2023:kim-train-russia" {
+				t.Errorf("GUID = %q", it.GUID)
+			}
+			if !strings.HasPrefix(it.Summary, "<p>North Korean leader <b>Kim Jong Un</b> left Pyongyang") {
+				t.Errorf("Summary = %q, want decoded HTML", it.Summary)
+			}
+			if want := []string{"North Korea", "Russia"}; !reflect.DeepEqual(it.Categories, want) {
+				t.Errorf("Categories = %q, want %q", it.Categories, want)
+			}
+			wantPub := time.Date(2023, 9, 12, 5, 20, 0, 0, time.UTC)
+			wantUpd := time.Date(2023, 9, 12, 7, 45, 0, 0, time.UTC)
+			if !it.Published.Equal(wantPub) || !it.Updated.Equal(wantUpd) {
+				t.Errorf("Published, Updated = %v, %v; want %v, %v", it.Published, it.Updated, wantPub, wantUpd)
+			}
+		}},
+		{"hostile content:encoded", "world-wire.rss", 0, func(t *testing.T, it aggregator.Item) {
+			for _, bad := range []string{"<script", "document.write", "onerror", "alert(", "tracking pixel"} {
+				if strings.Contains(it.Content, bad) {
+					t.Errorf("Content contains %q:\n%s", bad, it.Content)
+				}
+			}
+			for _, good := range []string{
+				"<p>Kim Jong-un is on his way to Russia on his armoured train",
+				"<p>Mr Kim, who prefers trains to planes",
+				`<img src="https://worldwire.example/img/kim-train.jpg"`,
+			} {
+				if !strings.Contains(it.Content, good) {
+					t.Errorf("Content lacks %q:\n%s", good, it.Content)
+				}
+			}
+			if !strings.HasPrefix(it.Summary, "Pyongyang says its leader set off") {
+				t.Errorf("Summary = %q", it.Summary)
+			}
+			if it.Author != "World Wire Asia desk" {
+				t.Errorf("Author = %q (dc:creator)", it.Author)
+			}
+			if want := []string{"Asia"}; !reflect.DeepEqual(it.Categories, want) {
+				t.Errorf("Categories = %q, want %q", it.Categories, want)
+			}
+			if want := time.Date(2023, 9, 12, 6, 31, 0, 0, time.UTC); !it.Published.Equal(want) {
+				t.Errorf("Published = %v, want %v", it.Published, want)
+			}
+			if !it.Updated.IsZero() {
+				t.Errorf("Updated = %v, want zero", it.Updated)
+			}
+		}},
+		{"offset date to UTC, permalink guid", "daily-ledger.rss", 0, func(t *testing.T, it aggregator.Item) {
+			want := time.Date(2023, 9, 12, 6, 2, 0, 0, time.UTC)
+			if !it.Published.Equal(want) || it.Published.Location() != time.UTC {
+				t.Errorf("Published = %v, want %v", it.Published, want)
+			}
+			if it.GUID != it.Link {
+				t.Errorf("GUID = %q, want the permalink %q", it.GUID, it.Link)
+			}
+		}},
+		{"json feed", "newsroom.json", 0, func(t *testing.T, it aggregator.Item) {
+			if it.Author != "Newsroom Global" {
+				t.Errorf("Author = %q", it.Author)
+			}
+			if want := []string{"Russia", "North Korea", "Ukraine war"}; !reflect.DeepEqual(it.Categories, want) {
+				t.Errorf("Categories = %q, want %q", it.Categories, want)
+			}
+			if !strings.HasPrefix(it.Content, "<p>Russia confirmed") || !strings.HasSuffix(it.Content, "technology.</p>") {
+				t.Errorf("Content = %q", it.Content)
+			}
+		}},
+		{"windows-1252 description", "pacific-observer.rss", 0, func(t *testing.T, it aggregator.Item) {
+			for _, want := range []string{"North Korea\u2019s leader", "confirmed \u2013 a trip", "\u201cbegging\u201d"} {
+				if !strings.Contains(it.Summary, want) {
+					t.Errorf("Summary lacks %q: %q", want, it.Summary)
+				}
+			}
+		}},
+		{"windows-1252 pound and euro", "pacific-observer.rss", 1, func(t *testing.T, it aggregator.Item) {
+			if !strings.Contains(it.Summary, "the \u00a3 and \u20ac were little changed") {
+				t.Errorf("Summary = %q", it.Summary)
+			}
+			if strings.ContainsRune(it.Summary, '\uFFFD') {
+				t.Errorf("Summary has replacement characters: %q", it.Summary)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := parseFixture(t, tt.file)
+			if tt.index >= len(res.Items) {
+				t.Fatalf("only %d items", len(res.Items))
+			}
+			tt.check(t, res.Items[tt.index])
+		})
+	}
+}
+
+func TestParseRelativeLinks(t *testing.T) {
+	tests := []struct {
+		name        string
+		doc         string
+		base        string
+		wantSite    string
+		wantLink    string
+		wantContent []string
+	}{
+		{
+			name: "against the feed's link",
+			doc: `<?xml version="1.0"?><rss version="2.0"><channel><title>Blog</title>
+<link>https://blog.example/journal/</link>
+<item><title>One</title><link>posts/1</link>
+<description><![CDATA[<p><a href="/about">about</a> <img src="img/a.png"> <a href="https://other.example/x?utm_source=y">abs</a> <a href="#fn1">note</a></p>]]></description>
+</item></channel></rss>`,
+			base:     "https://feeds.example/blog.xml",
+			wantSite: "https://blog.example/journal/",
+			wantLink: "https://blog.example/journal/posts/1",
+			wantContent: []string{
+				`href="https://blog.example/about"`,
+				`src="https://blog.example/journal/posts/img/a.png"`,
+				`href="https://other.example/x?utm_source=y"`,
+				`href="https://blog.example/journal/posts/1#fn1"`,
+			},
+		},
+		{
+			name: "relative feed link against base",
+			doc: `<?xml version="1.0"?><rss version="2.0"><channel><title>Blog</title>
+<link>/site/</link>
+<item><title>One</title><link>p/1</link><description><![CDATA[<img src="i.png">]]></description></item></channel></rss>`,
+			base:        "https://feeds.example/x/blog.xml",
+			wantSite:    "https://feeds.example/site/",
+			wantLink:    "https://feeds.example/site/p/1",
+			wantContent: []string{`src="https://feeds.example/site/p/i.png"`},
+		},
+		{
+			name: "no feed link: against base",
+			doc: `<?xml version="1.0"?><rss version="2.0"><channel><title>Blog</title>
+<item><title>One</title><link> ../p/1 </link></item></channel></rss>`,
+			base:     "https://feeds.example/x/blog.xml",
+			wantSite: "",
+			wantLink: "https://feeds.example/p/1",
+		},
+		{
+			name: "atom entry without alternate link uses its first link",
+			doc: `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><id>urn:a</id>
+<link href="https://atom.example/blog/"/>
+<entry><title>E</title><id>urn:e</id><link rel="self" href="entries/e"/><updated>2023-09-12T00:00:00Z</updated></entry></feed>`,
+			base:     "https://feeds.example/a.atom",
+			wantSite: "https://atom.example/blog/",
+			wantLink: "https://atom.example/blog/entries/e",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Parse(strings.NewReader(tt.doc), tt.base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.SiteURL != tt.wantSite {
+				t.Errorf("SiteURL = %q, want %q", res.SiteURL, tt.wantSite)
+			}
+			if len(res.Items) != 1 {
+				t.Fatalf("got %d items, want 1", len(res.Items))
+			}
+			it := res.Items[0]
+			if it.Link != tt.wantLink {
+				t.Errorf("Link = %q, want %q", it.Link, tt.wantLink)
+			}
+			for _, want := range tt.wantContent {
+				if !strings.Contains(it.Summary, want) {
+					t.Errorf("Summary lacks %s:\n%s", want, it.Summary)
+				}
+			}
+		})
+	}
+}
+
+func TestParseItemFields(t *testing.T) {
+	const doc = `<?xml version="1.0"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title><![CDATA[Kim&#039;s <i>Blog</i>]]></title><link>https://k.example/</link>
+<item>
+  <title><![CDATA[Kim&#039;s   train]]></title>
+  <guid>  g-1  </guid>
+  <link>https://k.example/1</link>
+  <description>Fish &amp; chips &lt; 3 for two</description>
+  <category>Asia</category><category> asia </category><category>  </category><category>Europe</category><category>ASIA</category>
+</item>
+<item>
+  <title><![CDATA[Tom &amp;amp; <b>Jerry</b>]]></title>
+  <link>https://k.example/2</link>
+  <description><![CDATA[<p onclick="x()">Hi<iframe src="https://evil.example/"></iframe><object data="x.swf"></object>
+<a href="javascript:alert(1)">js</a><img src="data:image/png;base64,AAAA"><a href="https://ok.example/">ok</a></p>]]></description>
+  <content:encoded><![CDATA[<p onclick="x()">Hi<iframe src="https://evil.example/"></iframe><object data="x.swf"></object>
+<a href="javascript:alert(1)">js</a><img src="data:image/png;base64,AAAA"><a href="https://ok.example/">ok</a></p>]]></content:encoded>
+  <author>jane@k.example (Jane Doe)</author>
+  <dc:creator>Someone Else</dc:creator>
+</item>
+<item>
+  <title></title>
+  <link>https://k.example/3</link>
+  <dc:creator>  Dee   Cee </dc:creator>
+</item>
+</channel></rss>`
+	res, err := Parse(strings.NewReader(doc), "https://feeds.example/k.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Title != "Kim's Blog" {
+		t.Errorf("feed Title = %q", res.Title)
+	}
+	if len(res.Items) != 3 {
+		t.Fatalf("got %d items", len(res.Items))
+	}
+	first, second, third := res.Items[0], res.Items[1], res.Items[2]
+
+	t.Run("title decoded once", func(t *testing.T) {
+		if first.Title != "Kim's train" {
+			t.Errorf("Title = %q, want %q", first.Title, "Kim's train")
+		}
+		// CDATA hands "Tom &amp;amp; <b>Jerry</b>" through; one decode leaves "&amp;".
+		if second.Title != "Tom &amp; Jerry" {
+			t.Errorf("Title = %q, want %q", second.Title, "Tom &amp; Jerry")
+		}
+		if third.Title != "" {
+			t.Errorf("Title = %q, want empty", third.Title)
+		}
+	})
+	t.Run("guid trimmed", func(t *testing.T) {
+		if first.GUID != "g-1" {
+			t.Errorf("GUID = %q", first.GUID)
+		}
+	})
+	t.Run("plain text summary escaped", func(t *testing.T) {
+		if first.Summary != "Fish &amp; chips &lt; 3 for two" {
+			t.Errorf("Summary = %q", first.Summary)
+		}
+	})
+	t.Run("categories", func(t *testing.T) {
+		if want := []string{"Asia", "Europe"}; !reflect.DeepEqual(first.Categories, want) {
+			t.Errorf("Categories = %q, want %q", first.Categories, want)
+		}
+	})
+	t.Run("sanitised", func(t *testing.T) {
+		for name, s := range map[string]string{"Summary": second.Summary, "Content": second.Content} {
+			for _, bad := range []string{"onclick", "<iframe", "evil.example", "<object", "x.swf", "javascript:", "data:"} {
+				if strings.Contains(s, bad) {
+					t.Errorf("%s contains %q: %s", name, bad, s)
+				}
+			}
+			if !strings.Contains(s, `<a href="https://ok.example/" rel="nofollow">ok</a>`) || !strings.HasPrefix(s, "<p>Hi") {
+				t.Errorf("%s lost safe markup: %s", name, s)
+			}
+		}
+		if second.Summary != second.Content {
+			t.Errorf("identical inputs sanitised differently:\n%s\n%s", second.Summary, second.Content)
+		}
+	})
+	t.Run("author", func(t *testing.T) {
+		if second.Author != "Jane Doe" {
+			t.Errorf("Author = %q, want Jane Doe", second.Author)
+		}
+		if third.Author != "Dee Cee" {
+			t.Errorf("Author = %q, want dc:creator Dee Cee", third.Author)
+		}
+		if first.Author != "" {
+			t.Errorf("Author = %q, want empty", first.Author)
+		}
+	})
+	t.Run("no dates", func(t *testing.T) {
+		if !first.Published.IsZero() || !first.Updated.IsZero() {
+			t.Errorf("Published, Updated = %v, %v; want zero", first.Published, first.Updated)
+		}
+	})
+}
+
+func TestParseDatesUTC(t *testing.T) {
+	want := time.Date(2023, 9, 12, 5, 20, 0, 0, time.UTC)
+	tests := []struct{ name, doc string }{
+		{"atom", `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><id>urn:a</id>
+<entry><title>E</title><id>urn:e</id><published>2023-09-12T14:20:00+09:00</published><updated>2023-09-12T14:20:00+09:00</updated></entry></feed>`},
+		{"rss", `<rss version="2.0"><channel><title>R</title><item><title>E</title><pubDate>Tue, 12 Sep 2023 14:20:00 +0900</pubDate></item></channel></rss>`},
+		{"json", `{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[{"id":"1","title":"E","date_published":"2023-09-12T14:20:00+09:00","date_modified":"2023-09-12T14:20:00+09:00"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Parse(strings.NewReader(tt.doc), "https://feeds.example/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Items) != 1 {
+				t.Fatalf("got %d items", len(res.Items))
+			}
+			it := res.Items[0]
+			if it.Published != want {
+				t.Errorf("Published = %v (%v), want %v in UTC", it.Published, it.Published.Location(), want)
+			}
+			if !it.Updated.IsZero() && it.Updated != want {
+				t.Errorf("Updated = %v (%v), want %v in UTC", it.Updated, it.Updated.Location(), want)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+	}{
+		{"garbage", "this is not a feed at all"},
+		{"html page", "<!doctype html><html><body><p>hello</p></body></html>"},
+		{"empty", ""},
+		{"broken json", `{"version": "https://jsonfeed.org/version/1.1", "items": [`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Parse(strings.NewReader(tt.doc), "https://feeds.example/x")
+			if err == nil {
+				t.Fatalf("Parse succeeded: %+v", res)
+			}
+			if !strings.HasPrefix(err.Error(), "parse feed: ") {
+				t.Errorf("error %q lacks the parse feed context", err)
+			}
+		})
+	}
+}
+
+func TestPlainText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Kim&#039;s train", "Kim's train"},
+		{"&amp;amp;", "&amp;"},
+		{"  a\n\t b\u00a0 c  ", "a b c"},
+		{"a <b>bold</b> move", "a bold move"},
+		{"<p>one</p><p>two</p>", "one two"},
+		{"line<br>break", "line break"},
+		{"Tom &amp; <script>alert(1)</script>Jerry<style>p{}</style>", "Tom & Jerry"},
+		{"a < b", "a < b"},
+		{"x <y", "x <y"},
+		{"AT&T", "AT&T"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := plainText(tt.in); got != tt.want {
+				t.Errorf("plainText(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestParseConcurrent runs Parse from many goroutines; with -race it checks
+// that the shared sanitising policy and gofeed are safe to use concurrently.
+func TestParseConcurrent(t *testing.T) {
+	data := readFixture(t, "world-wire.rss")
+	want := parseFixture(t, "world-wire.rss")
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Go(func() {
+			res, err := Parse(bytes.NewReader(data), "https://feeds.example/world-wire.rss")
+			if err != nil {
+				errs <- err
+				return
+			}
+			if !reflect.DeepEqual(res, want) {
+				t.Error("concurrent Parse gave a different result")
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	data := readFixture(b, "world-wire.rss")
+	items := 0
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		res, err := Parse(bytes.NewReader(data), "https://worldwire.example/rss/top.xml")
+		if err != nil {
+			b.Fatal(err)
+		}
+		items += len(res.Items)
+	}
+	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
+}
