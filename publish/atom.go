@@ -166,8 +166,11 @@ func entryTitle(it aggregator.Item) string {
 		return text
 	}
 	r := []rune(text)[:max]
-	if i := strings.LastIndexByte(string(r), ' '); i > max/2 {
-		return string(r)[:i] + "…"
+	// Cut at the last space, unless that would drop more than half: both in runes.
+	for i := len(r) - 1; i > max/2; i-- {
+		if r[i] == ' ' {
+			return string(r[:i]) + "…"
+		}
 	}
 	return string(r) + "…"
 }

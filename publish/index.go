@@ -10,7 +10,6 @@ import (
 
 type indexPage struct {
 	Title   string
-	Base    string
 	Outputs []indexSection
 }
 

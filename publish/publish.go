@@ -93,7 +93,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		site.Files[path] = newFile(body, "application/atom+xml; charset=utf-8", mod)
 		sections = append(sections, newIndexSection(o, path, entries))
 	}
-	body, err := renderIndex(indexPage{Title: "aggregator", Outputs: sections, Base: p.BaseURL.String()})
+	body, err := renderIndex(indexPage{Title: "aggregator", Outputs: sections})
 	if err != nil {
 		return nil, fmt.Errorf("publish index: %w", err)
 	}

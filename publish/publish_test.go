@@ -1,0 +1,675 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"aggregator"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites the file with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if bytes.Equal(got, want) {
+		return
+	}
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			t.Errorf("%s differs from the output (go test -update rewrites it); first at line %d:\n got: %s\nwant: %s", path, i+1, gl, wl)
+			return
+		}
+	}
+}
+
+var (
+	koreaDesk = aggregator.Feed{ID: 1, URL: "https://korea-desk.example/atom.xml", Name: "Korea Desk", Title: "KD",
+		SiteURL: "https://korea-desk.example/", AtomID: "tag:korea-desk.example,2023:feed"}
+	worldWire = aggregator.Feed{ID: 2, URL: "https://world-wire.example/rss", Title: "World Wire",
+		SiteURL: "https://world-wire.example/"}
+	notes = aggregator.Feed{ID: 3, URL: "file:///srv/feeds/notes.xml"}
+)
+
+func date(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// testEntries are entries as the store returns them: newest published first.
+// The newest update is not the first entry's.
+func testEntries() []aggregator.Entry {
+	return []aggregator.Entry{{
+		ID: aggregator.EntryID("url:korea-desk.example/2023/09/12/kim-train"),
+		Item: aggregator.Item{
+			GUID:       "tag:korea-desk.example,2023:kim-train",
+			Link:       "https://korea-desk.example/2023/09/12/kim-train",
+			Title:      "Kim Jong Un leaves for Russia by armoured train",
+			Summary:    `<p>North Korea’s leader is <b>heading</b> to Russia &amp; a summit with <a href="https://example.org/putin">Putin</a>.</p>`,
+			Content:    "<p>Full text of the report.</p>",
+			Author:     "Min-ji Park",
+			Categories: []string{"North Korea", "Russia", "Diplomacy"},
+		},
+		Published: date("2023-09-12T06:00:00Z"),
+		Updated:   date("2023-09-12T07:00:00Z"),
+		Sources: []aggregator.Source{
+			{Feed: koreaDesk, Link: "https://korea-desk.example/2023/09/12/kim-train"},
+			{Feed: worldWire, Link: "https://world-wire.example/kim?id=7"},
+		},
+	}, {
+		ID: aggregator.EntryID("url:world-wire.example/vostochny"),
+		Item: aggregator.Item{
+			Link:    "https://world-wire.example/vostochny",
+			Summary: "<p>Putin &amp; Kim <em>meet</em>\n  at the Vostochny cosmodrome</p>",
+		},
+		Published: date("2023-09-12T05:00:00Z"),
+		Updated:   date("2023-09-13T09:30:00Z"),
+		Sources:   []aggregator.Source{{Feed: worldWire, Link: "https://world-wire.example/vostochny"}},
+	}, {
+		ID: aggregator.EntryID("guid:file:///srv/feeds/notes.xml note-1"),
+		Item: aggregator.Item{
+			GUID:    "note-1",
+			Title:   "Note without a link",
+			Summary: "<p>Trains, not planes.</p>",
+		},
+		Published: date("2023-09-11T22:00:00+09:00"),
+		Updated:   date("2023-09-11T22:00:00+09:00"),
+		Sources:   []aggregator.Source{{Feed: notes}},
+	}}
+}
+
+const (
+	testSelf = "https://agg.example/feeds/all.atom"
+	testHome = "https://agg.example/"
+)
+
+var allOutput = Output{Name: "all", Title: "All news"}
+
+func TestAtomGolden(t *testing.T) {
+	got, err := Atom(allOutput, testEntries(), testSelf, testHome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "all.atom", got)
+}
+
+// The decoded form of what Atom writes.
+type (
+	xFeed struct {
+		XMLName xml.Name `xml:"http://www.w3.org/2005/Atom feed"`
+		ID      string   `xml:"id"`
+		Title   string   `xml:"title"`
+		Updated string   `xml:"updated"`
+		Author  xPerson  `xml:"author"`
+		Links   []xLink  `xml:"link"`
+		Entries []xEntry `xml:"entry"`
+	}
+	xLink struct {
+		Href  string `xml:"href,attr"`
+		Rel   string `xml:"rel,attr"`
+		Type  string `xml:"type,attr"`
+		Title string `xml:"title,attr"`
+	}
+	xPerson struct {
+		Name string `xml:"name"`
+		URI  string `xml:"uri"`
+	}
+	xText struct {
+		Type string `xml:"type,attr"`
+		Text string `xml:",chardata"`
+	}
+	xEntry struct {
+		ID         string  `xml:"id"`
+		Title      string  `xml:"title"`
+		Updated    string  `xml:"updated"`
+		Published  string  `xml:"published"`
+		Author     xPerson `xml:"author"`
+		Links      []xLink `xml:"link"`
+		Summary    *xText  `xml:"summary"`
+		Content    *xText  `xml:"content"`
+		Categories []struct {
+			Term string `xml:"term,attr"`
+		} `xml:"category"`
+		Source struct {
+			ID    string  `xml:"id"`
+			Title string  `xml:"title"`
+			Links []xLink `xml:"link"`
+		} `xml:"source"`
+	}
+)
+
+func decodeAtom(t *testing.T, b []byte) xFeed {
+	t.Helper()
+	if !bytes.HasPrefix(b, []byte(`<?xml version="1.0" encoding="UTF-8"?>`)) {
+		t.Errorf("output does not start with an XML declaration: %.60q", b)
+	}
+	var f xFeed
+	if err := xml.Unmarshal(b, &f); err != nil {
+		t.Fatalf("decode: %v\n%s", err, b)
+	}
+	return f
+}
+
+func linksWithRel(links []xLink, rel string) []xLink {
+	var out []xLink
+	for _, l := range links {
+		if l.Rel == rel {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func TestAtomFeed(t *testing.T) {
+	tests := []struct {
+		name        string
+		entries     []aggregator.Entry
+		wantUpdated string
+	}{
+		{"entries", testEntries(), "2023-09-13T09:30:00Z"},
+		{"one entry", testEntries()[:1], "2023-09-12T07:00:00Z"},
+		{"zoned", testEntries()[2:], "2023-09-11T13:00:00Z"},
+		{"no entries", nil, "1970-01-01T00:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := Atom(allOutput, tt.entries, testSelf, testHome)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := Atom(allOutput, tt.entries, testSelf, testHome)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out, again) {
+				t.Errorf("two renderings differ:\n%s\n---\n%s", out, again)
+			}
+			f := decodeAtom(t, out)
+			if f.Updated != tt.wantUpdated {
+				t.Errorf("updated = %q, want %q", f.Updated, tt.wantUpdated)
+			}
+			if _, err := time.Parse(time.RFC3339, f.Updated); err != nil {
+				t.Errorf("updated: %v", err)
+			}
+			if self := linksWithRel(f.Links, "self"); len(self) != 1 || self[0].Href != testSelf || self[0].Type != "application/atom+xml" {
+				t.Errorf("self links = %+v, want one to %s", self, testSelf)
+			}
+			if alt := linksWithRel(f.Links, "alternate"); len(alt) != 1 || alt[0].Href != testHome {
+				t.Errorf("alternate links = %+v, want one to %s", alt, testHome)
+			}
+			if want := aggregator.EntryID("output " + testSelf); f.ID != want {
+				t.Errorf("id = %q, want %q", f.ID, want)
+			}
+			if f.Title != "All news" || f.Author.Name != "All news" || f.Author.URI != testHome {
+				t.Errorf("title %q author %+v", f.Title, f.Author)
+			}
+			if len(f.Entries) != len(tt.entries) {
+				t.Fatalf("%d entries, want %d", len(f.Entries), len(tt.entries))
+			}
+			for i, e := range f.Entries {
+				if e.ID != tt.entries[i].ID {
+					t.Errorf("entry %d: id %q, want %q", i, e.ID, tt.entries[i].ID)
+				}
+			}
+		})
+	}
+}
+
+func TestAtomEntries(t *testing.T) {
+	out, err := Atom(allOutput, testEntries(), testSelf, testHome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := decodeAtom(t, out)
+	if len(f.Entries) != 3 {
+		t.Fatalf("%d entries, want 3", len(f.Entries))
+	}
+
+	t.Run("full entry", func(t *testing.T) {
+		e, in := f.Entries[0], testEntries()[0]
+		if e.Title != in.Item.Title || e.Published != "2023-09-12T06:00:00Z" || e.Updated != "2023-09-12T07:00:00Z" {
+			t.Errorf("title %q published %q updated %q", e.Title, e.Published, e.Updated)
+		}
+		if e.Author.Name != "Min-ji Park" {
+			t.Errorf("author = %q", e.Author.Name)
+		}
+		var terms []string
+		for _, c := range e.Categories {
+			terms = append(terms, c.Term)
+		}
+		if !slices.Equal(terms, in.Item.Categories) {
+			t.Errorf("categories = %q, want %q", terms, in.Item.Categories)
+		}
+		wantLinks := []xLink{
+			{Rel: "alternate", Type: "text/html", Href: in.Item.Link},
+			{Rel: "via", Href: "https://world-wire.example/kim?id=7", Title: "World Wire"},
+		}
+		if !slices.Equal(e.Links, wantLinks) {
+			t.Errorf("links = %+v\nwant    %+v", e.Links, wantLinks)
+		}
+		if e.Summary == nil || e.Summary.Type != "html" || e.Summary.Text != in.Item.Summary {
+			t.Errorf("summary = %+v, want the HTML as type=html text", e.Summary)
+		}
+		if e.Content == nil || e.Content.Type != "html" || e.Content.Text != in.Item.Content {
+			t.Errorf("content = %+v", e.Content)
+		}
+		src := e.Source
+		wantSrc := []xLink{
+			{Rel: "alternate", Type: "text/html", Href: "https://korea-desk.example/"},
+			{Rel: "self", Href: "https://korea-desk.example/atom.xml"},
+		}
+		if src.ID != koreaDesk.AtomID || src.Title != "Korea Desk" || !slices.Equal(src.Links, wantSrc) {
+			t.Errorf("source = %+v", src)
+		}
+	})
+
+	t.Run("entry without a title", func(t *testing.T) {
+		e := f.Entries[1]
+		if want := "Putin & Kim meet at the Vostochny cosmodrome"; e.Title != want {
+			t.Errorf("title = %q, want %q", e.Title, want)
+		}
+		if e.Content != nil {
+			t.Errorf("content = %+v, want none for an entry with a link and no content", e.Content)
+		}
+		if e.Author.Name != "World Wire" {
+			t.Errorf("author = %q, want the feed's name", e.Author.Name)
+		}
+		if len(e.Categories) != 0 {
+			t.Errorf("categories = %+v, want none", e.Categories)
+		}
+	})
+
+	t.Run("entry without a link", func(t *testing.T) {
+		e := f.Entries[2]
+		if len(e.Links) != 0 {
+			t.Errorf("links = %+v, want none", e.Links)
+		}
+		if e.Content == nil || e.Content.Type != "html" || e.Content.Text != "<p>Trains, not planes.</p>" {
+			t.Errorf("content = %+v, want the summary", e.Content)
+		}
+		if e.Published != "2023-09-11T13:00:00Z" {
+			t.Errorf("published = %q, want it in UTC", e.Published)
+		}
+		if src := e.Source; src.ID != notes.URL || src.Title != notes.URL || len(src.Links) != 0 {
+			t.Errorf("source = %+v, want the file URL as id and title, and no links", src)
+		}
+	})
+}
+
+func TestEntryTitle(t *testing.T) {
+	long := "The talks at the Vostochny cosmodrome lasted four hours and were followed by a dinner, state media said"
+	tests := []struct {
+		name string
+		item aggregator.Item
+		want string
+	}{
+		{"title", aggregator.Item{Title: "Given", Summary: "Not this"}, "Given"},
+		{"from summary and content", aggregator.Item{Summary: "<p>One &lt;two&gt;</p>", Content: "<div>three\n\tfour</div>"}, "One <two> three four"},
+		{"nothing", aggregator.Item{Summary: "<img src=x>"}, "Untitled"},
+		{"long text cut at a word", aggregator.Item{Summary: long},
+			"The talks at the Vostochny cosmodrome lasted four hours and were followed by a…"},
+		{"long word cut", aggregator.Item{Summary: strings.Repeat("x", 100)}, strings.Repeat("x", 80) + "…"},
+		{"exactly the limit", aggregator.Item{Summary: strings.Repeat("é", 80)}, strings.Repeat("é", 80)},
+		{"wide runes are counted as runes", aggregator.Item{Summary: strings.Repeat("김", 20) + " " + strings.Repeat("정", 100)},
+			strings.Repeat("김", 20) + " " + strings.Repeat("정", 59) + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := entryTitle(tt.item); got != tt.want {
+				t.Errorf("entryTitle = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// fakeSource gives fixed entries, and records the limits it is asked for.
+type fakeSource struct {
+	entries []aggregator.Entry
+	err     error
+	limits  *[]int
+}
+
+var _ EntrySource = fakeSource{}
+
+func (f fakeSource) Entries(_ context.Context, limit int) ([]aggregator.Entry, error) {
+	if f.limits != nil {
+		*f.limits = append(*f.limits, limit)
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.entries[:min(limit, len(f.entries))], nil
+}
+
+const scriptTitle = `<script>alert(1)</script>`
+
+// buildEntries are testEntries and a hostile one.
+func buildEntries() []aggregator.Entry {
+	return append(testEntries(), aggregator.Entry{
+		ID:        aggregator.EntryID("hostile"),
+		Item:      aggregator.Item{Title: scriptTitle, Link: "javascript:alert(2)"},
+		Published: date("2023-09-01T00:00:00Z"),
+		Updated:   date("2023-09-01T00:00:00Z"),
+		Sources:   []aggregator.Source{{Feed: worldWire, Link: "javascript:alert(3)"}},
+	})
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+// indexFacts is what a reader of the index page sees.
+type indexFacts struct {
+	feedLinks []string // href of each <link rel=alternate type=application/atom+xml>
+	titles    []string // text of each entry title
+}
+
+func parseIndex(t *testing.T, body []byte) indexFacts {
+	t.Helper()
+	doc, err := html.Parse(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var facts indexFacts
+	for n := range doc.Descendants() {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		attr := map[string]string{}
+		for _, a := range n.Attr {
+			attr[a.Key] = a.Val
+		}
+		switch {
+		case n.Data == "link" && attr["rel"] == "alternate" && attr["type"] == "application/atom+xml":
+			facts.feedLinks = append(facts.feedLinks, attr["href"])
+		case attr["class"] == "title":
+			var text strings.Builder
+			for c := range n.Descendants() {
+				if c.Type == html.TextNode {
+					text.WriteString(c.Data)
+				}
+			}
+			facts.titles = append(facts.titles, text.String())
+		}
+	}
+	return facts
+}
+
+func etagOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+func TestBuild(t *testing.T) {
+	ctx := context.Background()
+	entries := buildEntries()
+	allTitles := []string{"Kim Jong Un leaves for Russia by armoured train", "Putin & Kim meet at the Vostochny cosmodrome",
+		"Note without a link", scriptTitle}
+	outputs := []Output{allOutput, {Name: "top", Title: "Top <stories>", Limit: 1}}
+
+	tests := []struct {
+		name      string
+		base      string
+		feedDir   string
+		wantFiles map[string]string // path: self link of the feed, or "" for the index
+	}{
+		{"daemon", "https://agg.example/news/", "feeds/", map[string]string{
+			"feeds/all.atom": "https://agg.example/news/feeds/all.atom",
+			"feeds/top.atom": "https://agg.example/news/feeds/top.atom",
+			"index.html":     "",
+		}},
+		{"files", "https://static.example/", "", map[string]string{
+			"all.atom":   "https://static.example/all.atom",
+			"top.atom":   "https://static.example/top.atom",
+			"index.html": "",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var limits []int
+			p := &Publisher{Outputs: outputs, BaseURL: mustURL(tt.base), FeedDir: tt.feedDir}
+			site, err := p.Build(ctx, fakeSource{entries: entries, limits: &limits})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(limits, []int{DefaultLimit, 1}) {
+				t.Errorf("limits asked = %v, want [%d 1]", limits, DefaultLimit)
+			}
+			var names []string
+			for name := range site.Files {
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			var wantNames []string
+			for name := range tt.wantFiles {
+				wantNames = append(wantNames, name)
+			}
+			slices.Sort(wantNames)
+			if !slices.Equal(names, wantNames) {
+				t.Fatalf("files = %q, want %q", names, wantNames)
+			}
+			for name, f := range site.Files {
+				if f.ETag != etagOf(f.Body) {
+					t.Errorf("%s: etag %s, want %s", name, f.ETag, etagOf(f.Body))
+				}
+			}
+
+			all := site.Files[tt.feedDir+"all.atom"]
+			want, err := Atom(allOutput, entries, tt.wantFiles[tt.feedDir+"all.atom"], tt.base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(all.Body, want) {
+				t.Errorf("all.atom is not Atom() of the entries with self %s", tt.wantFiles[tt.feedDir+"all.atom"])
+			}
+			if all.ContentType != "application/atom+xml; charset=utf-8" {
+				t.Errorf("all.atom content type = %q", all.ContentType)
+			}
+			if want := date("2023-09-13T09:30:00Z"); !all.ModTime.Equal(want) {
+				t.Errorf("all.atom modtime = %v, want %v", all.ModTime, want)
+			}
+			top := site.Files[tt.feedDir+"top.atom"]
+			if f := decodeAtom(t, top.Body); len(f.Entries) != 1 || f.Title != "Top <stories>" {
+				t.Errorf("top.atom: %d entries, title %q; want 1 and %q", len(f.Entries), f.Title, "Top <stories>")
+			}
+			if want := date("2023-09-12T07:00:00Z"); !top.ModTime.Equal(want) {
+				t.Errorf("top.atom modtime = %v, want %v", top.ModTime, want)
+			}
+
+			index := site.Files["index.html"]
+			if index.ContentType != "text/html; charset=utf-8" {
+				t.Errorf("index content type = %q", index.ContentType)
+			}
+			if want := date("2023-09-13T09:30:00Z"); !index.ModTime.Equal(want) {
+				t.Errorf("index modtime = %v, want %v", index.ModTime, want)
+			}
+			facts := parseIndex(t, index.Body)
+			if want := []string{tt.feedDir + "all.atom", tt.feedDir + "top.atom"}; !slices.Equal(facts.feedLinks, want) {
+				t.Errorf("feed links = %q, want %q", facts.feedLinks, want)
+			}
+			if want := append(slices.Clone(allTitles), allTitles[0]); !slices.Equal(facts.titles, want) {
+				t.Errorf("titles = %q, want %q", facts.titles, want)
+			}
+			body := string(index.Body)
+			if !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") || strings.Contains(body, "<script>") {
+				t.Errorf("the hostile title is not escaped:\n%s", body)
+			}
+			if strings.Contains(body, "javascript:") {
+				t.Errorf("a javascript: link made it into the index:\n%s", body)
+			}
+		})
+	}
+
+	t.Run("source error", func(t *testing.T) {
+		boom := errors.New("boom")
+		p := &Publisher{Outputs: outputs, BaseURL: mustURL("https://agg.example/")}
+		site, err := p.Build(ctx, fakeSource{err: boom})
+		if !errors.Is(err, boom) || site != nil {
+			t.Errorf("Build = %v, %v; want nil and an error wrapping %v", site, err, boom)
+		}
+	})
+
+	t.Run("empty", func(t *testing.T) {
+		p := &Publisher{Outputs: outputs[:1], BaseURL: mustURL("https://agg.example/"), FeedDir: "feeds/"}
+		site, err := p.Build(ctx, fakeSource{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := decodeAtom(t, site.Files["feeds/all.atom"].Body)
+		if len(f.Entries) != 0 || f.Updated != "1970-01-01T00:00:00Z" {
+			t.Errorf("empty feed: %d entries, updated %q", len(f.Entries), f.Updated)
+		}
+		if !strings.Contains(string(site.Files["index.html"].Body), "Nothing yet.") {
+			t.Errorf("empty index does not say so")
+		}
+	})
+}
+
+// leftovers lists the temporary files under dir.
+func leftovers(t *testing.T, dir string) []string {
+	t.Helper()
+	var tmp []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(d.Name(), ".tmp") {
+			tmp = append(tmp, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmp
+}
+
+func site(files map[string]string) *Site {
+	s := &Site{Files: map[string]*File{}}
+	for name, body := range files {
+		s.Files[name] = newFile([]byte(body), "text/plain", time.Time{})
+	}
+	return s
+}
+
+func TestWriteDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "public")
+	read := func(name string) string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	mtime := func(name string) time.Time {
+		t.Helper()
+		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.ModTime()
+	}
+
+	v1 := site(map[string]string{"index.html": "<p>one</p>", "feeds/all.atom": "<feed>1</feed>", "feeds/top.atom": "<feed>top</feed>"})
+	if err := v1.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range v1.Files {
+		if got := read(name); got != string(f.Body) {
+			t.Errorf("%s = %q, want %q", name, got, f.Body)
+		}
+		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s mode = %v, want 0644", name, fi.Mode().Perm())
+		}
+	}
+	if tmp := leftovers(t, dir); len(tmp) != 0 {
+		t.Errorf("temporary files left: %q", tmp)
+	}
+
+	old := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	for name := range v1.Files {
+		if err := os.Chtimes(filepath.Join(dir, filepath.FromSlash(name)), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v2 := site(map[string]string{"index.html": "<p>one</p>", "feeds/all.atom": "<feed>2</feed>", "feeds/top.atom": "<feed>top</feed>"})
+	if err := v2.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"index.html", "feeds/top.atom"} {
+		if got := mtime(name); !got.Equal(old) {
+			t.Errorf("unchanged %s: mtime %v, want it left at %v", name, got, old)
+		}
+	}
+	if got := read("feeds/all.atom"); got != "<feed>2</feed>" {
+		t.Errorf("changed feeds/all.atom = %q, want the new bytes", got)
+	}
+	if got := mtime("feeds/all.atom"); !got.After(old) {
+		t.Errorf("changed feeds/all.atom: mtime %v, want later than %v", got, old)
+	}
+	if tmp := leftovers(t, dir); len(tmp) != 0 {
+		t.Errorf("temporary files left: %q", tmp)
+	}
+
+	t.Run("failure leaves no temporary file", func(t *testing.T) {
+		dir := t.TempDir()
+		// A folder where the file should go: the rename fails.
+		if err := os.Mkdir(filepath.Join(dir, "index.html"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := site(map[string]string{"index.html": "x"}).WriteDir(dir); err == nil {
+			t.Error("WriteDir over a folder succeeded, want an error")
+		}
+		if tmp := leftovers(t, dir); len(tmp) != 0 {
+			t.Errorf("temporary files left: %q", tmp)
+		}
+	})
+}

@@ -1,0 +1,743 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"aggregator"
+)
+
+// t0 is the store clock of most tests: a fixed, whole-second instant.
+var t0 = time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
+
+// openTest opens a fresh store in a temporary folder, with its clock at t0.
+func openTest(tb testing.TB) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), filepath.Join(tb.TempDir(), "agg.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	s.SetClock(func() time.Time { return t0 })
+	return s
+}
+
+func pragma(t *testing.T, s *Store, name string) string {
+	t.Helper()
+	var v string
+	if err := s.db.QueryRowContext(context.Background(), "PRAGMA "+name).Scan(&v); err != nil {
+		t.Fatalf("PRAGMA %s: %v", name, err)
+	}
+	return v
+}
+
+func TestOpen(t *testing.T) {
+	ctx := context.Background()
+	wantVersion := fmt.Sprint(len(migrations))
+
+	t.Run("creates the file in WAL mode at the current version", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "not", "yet", "agg.db")
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := os.Stat(path); err != nil {
+			t.Fatalf("database file: %v", err)
+		}
+		if got := pragma(t, s, "journal_mode"); got != "wal" {
+			t.Errorf("journal_mode = %q, want wal", got)
+		}
+		if got := pragma(t, s, "user_version"); got != wantVersion {
+			t.Errorf("user_version = %s, want %s", got, wantVersion)
+		}
+		if got := pragma(t, s, "foreign_keys"); got != "1" {
+			t.Errorf("foreign_keys = %s, want 1", got)
+		}
+	})
+
+	t.Run("paths with URI characters", func(t *testing.T) {
+		for _, name := range []string{"a b", "100%25", "no#1", "what?x=1", "ünï"} {
+			dir := t.TempDir()
+			path := filepath.Join(dir, name, name+".db")
+			s, err := Open(ctx, path)
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			s.Close()
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("%s: database file: %v", name, err)
+			}
+			if files, _ := os.ReadDir(dir); len(files) != 1 {
+				t.Errorf("%s: %d files in the folder, want just %q", name, len(files), name)
+			}
+		}
+	})
+
+	t.Run("reopening is a no-op", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "agg.db")
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _, err := s.Feed(ctx, "https://a.example/feed", "A")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{Items: []Keyed{keyed("k1", "h1")}}); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+
+		s, err = Open(ctx, path)
+		if err != nil {
+			t.Fatalf("reopen: %v", err)
+		}
+		defer s.Close()
+		if got := pragma(t, s, "user_version"); got != wantVersion {
+			t.Errorf("user_version after reopen = %s, want %s", got, wantVersion)
+		}
+		feeds, items, err := s.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if feeds != 1 || items != 1 {
+			t.Errorf("Counts after reopen = %d feeds, %d items; want 1, 1", feeds, items)
+		}
+		again, _, err := s.Feed(ctx, "https://a.example/feed", "A")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.ID != f.ID {
+			t.Errorf("feed id after reopen = %d, want %d", again.ID, f.ID)
+		}
+	})
+
+	t.Run("a newer schema asks to upgrade", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "agg.db")
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations)+1)); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+
+		s, err = Open(ctx, path)
+		if err == nil {
+			s.Close()
+			t.Fatal("Open of a newer schema succeeded, want an error")
+		}
+		if !strings.Contains(err.Error(), "upgrade") || !strings.Contains(err.Error(), "newer") {
+			t.Errorf("error = %q, want it to say the schema is newer and to upgrade", err)
+		}
+	})
+
+	t.Run("concurrent opens of a new file", func(t *testing.T) {
+		// The daemon and a --once run may both start on a database that does
+		// not exist yet.
+		path := filepath.Join(t.TempDir(), "agg.db")
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() {
+				s, err := Open(ctx, path)
+				if err == nil {
+					_, _, err = s.Feed(ctx, fmt.Sprintf("https://%d.example/feed", i), "")
+					s.Close()
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestFeed(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+
+	a, st, err := s.Feed(ctx, "https://a.example/feed", "Alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID == 0 || a.URL != "https://a.example/feed" || a.Name != "Alpha" {
+		t.Errorf("new feed = %+v", a)
+	}
+	if st != (aggregator.FeedState{}) {
+		t.Errorf("state of a new feed = %+v, want zero", st)
+	}
+
+	b, _, err := s.Feed(ctx, "https://b.example/feed", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.ID == a.ID {
+		t.Errorf("second feed has the id of the first (%d)", a.ID)
+	}
+
+	renamed, _, err := s.Feed(ctx, "https://a.example/feed", "Alpha News")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if renamed.ID != a.ID || renamed.Name != "Alpha News" {
+		t.Errorf("after rename: id %d name %q, want id %d name %q", renamed.ID, renamed.Name, a.ID, "Alpha News")
+	}
+
+	s.SetClock(func() time.Time { return t0.Add(90*time.Minute + 500*time.Millisecond) })
+	_, _, err = s.SaveFetch(ctx, a.ID, Fetched{
+		ETag: `"v1"`, LastModified: "Tue, 12 Sep 2023 07:00:00 GMT",
+		Title: "Alpha Daily", SiteURL: "https://a.example/", AtomID: "tag:a.example,2023:feed",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, st, err := s.Feed(ctx, "https://a.example/feed", "Alpha News")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFeed := aggregator.Feed{ID: a.ID, URL: "https://a.example/feed", Name: "Alpha News",
+		Title: "Alpha Daily", SiteURL: "https://a.example/", AtomID: "tag:a.example,2023:feed"}
+	if got != wantFeed {
+		t.Errorf("feed = %+v\nwant   %+v", got, wantFeed)
+	}
+	wantState := aggregator.FeedState{ETag: `"v1"`, LastModified: "Tue, 12 Sep 2023 07:00:00 GMT", CheckedAt: t0.Add(90 * time.Minute)}
+	if st != wantState {
+		t.Errorf("state = %+v\nwant    %+v", st, wantState)
+	}
+}
+
+// keyed is an item with the given key and hash, a GUID and link derived from
+// the key, and no dates.
+func keyed(key, hash string) Keyed {
+	return Keyed{Key: key, Hash: hash, Item: aggregator.Item{
+		GUID: "guid-" + key, Link: "https://news.example/" + key, Title: "Title " + key,
+	}}
+}
+
+// with returns k with its item changed by f.
+func (k Keyed) with(f func(*aggregator.Item)) Keyed {
+	f(&k.Item)
+	return k
+}
+
+// movedK1 is keyed("k1", "h1") after its link changed.
+var movedK1 = Keyed{Key: "k1-moved", Hash: "h1-moved", Item: keyed("k1", "").with(func(it *aggregator.Item) {
+	it.Link = "https://news.example/k1-moved"
+}).Item}
+
+// step is one call to SaveFetch, or to SaveError when err is set.
+type step struct {
+	at          time.Time // the store clock for this step; zero keeps it
+	feed        string    // URL of the feed fetched
+	in          Fetched
+	err         error
+	added, chgd int
+}
+
+const (
+	feedA = "https://z-origin.example/feed" // sorts after feedB, so "origin first" is not an accident of URL order
+	feedB = "https://a-second.example/feed"
+)
+
+func TestSaveFetch(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		steps []step
+		check func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry)
+	}{{
+		name: "new items are added",
+		steps: []step{
+			{feed: feedA, in: Fetched{Items: []Keyed{keyed("k1", "h1"), keyed("k2", "h2")}}, added: 2},
+		},
+		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
+			wantIDs(t, entries, "k1", "k2")
+		},
+	}, {
+		name: "the same items again change nothing",
+		steps: []step{
+			{feed: feedA, in: Fetched{Items: []Keyed{keyed("k1", "h1"), keyed("k2", "h2")}}, added: 2},
+			{at: t0.Add(time.Hour), feed: feedA, in: Fetched{Items: []Keyed{keyed("k1", "h1"), keyed("k2", "h2")}}},
+		},
+		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
+			wantIDs(t, entries, "k1", "k2")
+			for _, e := range entries {
+				if !e.Updated.Equal(t0) || !e.Published.Equal(t0) {
+					t.Errorf("%s: published %v updated %v, want both %v", e.Item.Title, e.Published, e.Updated, t0)
+				}
+			}
+		},
+	}, {
+		name: "the same key from a second feed adds a source",
+		steps: []step{
+			{feed: feedA, in: Fetched{Items: []Keyed{keyed("k1", "h1")}}, added: 1},
+			{feed: feedB, in: Fetched{Items: []Keyed{keyed("k1", "h1").with(func(it *aggregator.Item) {
+				it.GUID, it.Link = "b-guid", "https://b.example/k1?utm_source=b"
+			})}}},
+		},
+		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
+			wantIDs(t, entries, "k1")
+			wantSources(t, entries[0],
+				aggregator.Source{Feed: feeds[feedA], Link: "https://news.example/k1"},
+				aggregator.Source{Feed: feeds[feedB], Link: "https://b.example/k1?utm_source=b"})
+		},
+	}, {
+		name: "the same GUID with a changed link is the same item",
+		steps: []step{
+			{feed: feedA, in: Fetched{Items: []Keyed{keyed("k1", "h1")}}, added: 1},
+			// The key follows the link, so it changes with it; the GUID does not.
+			{at: t0.Add(time.Hour), feed: feedA, in: Fetched{Items: []Keyed{movedK1}}, chgd: 1},
+			{at: t0.Add(2 * time.Hour), feed: feedA, in: Fetched{Items: []Keyed{movedK1}}},
+		},
+		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
+			wantIDs(t, entries, "k1")
+			if got := entries[0].Item.Link; got != "https://news.example/k1-moved" {
+				t.Errorf("link = %q, want the new one", got)
+			}
+			wantSources(t, entries[0], aggregator.Source{Feed: feeds[feedA], Link: "https://news.example/k1-moved"})
+		},
+	}, {
+		name: "the origin revising an item changes it",
+		steps: []step{
+			{feed: feedA, in: Fetched{Items: []Keyed{keyed("k1", "h1")}}, added: 1},
+			{at: t0.Add(time.Hour), feed: feedA, in: Fetched{Items: []Keyed{keyed("k1", "h2").with(func(it *aggregator.Item) {
+				it.Title, it.Summary, it.Categories = "Revised", "<p>more</p>", []string{"update"}
+			})}}, chgd: 1},
+		},
+		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
+			wantIDs(t, entries, "k1")
+			e := entries[0]
+			if e.Item.Title != "Revised" || e.Item.Summary != "<p>more</p>" || !slices.Equal(e.Item.Categories, []string{"update"}) {
+				t.Errorf("item = %+v, want the revised text", e.Item)
+			}
+			if !e.Published.Equal(t0) {
+				t.Errorf("published = %v, want it kept at %v", e.Published, t0)
+			}
+			if want := t0.Add(time.Hour); !e.Updated.Equal(want) {
+				t.Errorf("updated = %v, want %v", e.Updated, want)
+			}
+		},
+	}, {
+		name: "a revision within the same second still moves updated forward",
+		steps: []step{
+			{feed: feedA, in: Fetched{Items: []Keyed{keyed("k1", "h1")}}, added: 1},
+			{feed: feedA, in: Fetched{Items: []Keyed{keyed("k1", "h2")}}, chgd: 1},
+		},
+		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
+			wantIDs(t, entries, "k1")
+			if want := t0.Add(time.Second); !entries[0].Updated.Equal(want) {
+				t.Errorf("updated = %v, want %v", entries[0].Updated, want)
+			}
+		},
+	}, {
+		name: "a revision takes the feed's own later date",
+		steps: []step{
+			{feed: feedA, in: Fetched{Items: []Keyed{keyed("k1", "h1")}}, added: 1},
+			{at: t0.Add(3 * time.Hour), feed: feedA, in: Fetched{Items: []Keyed{keyed("k1", "h2").with(func(it *aggregator.Item) {
+				it.Updated = t0.Add(2 * time.Hour)
+			})}}, chgd: 1},
+		},
+		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
+			if want := t0.Add(2 * time.Hour); !entries[0].Updated.Equal(want) {
+				t.Errorf("updated = %v, want %v", entries[0].Updated, want)
+			}
+		},
+	}, {
+		name: "another feed's different text does not change the item",
+		steps: []step{
+			{feed: feedA, in: Fetched{Items: []Keyed{keyed("k1", "h1")}}, added: 1},
+			{at: t0.Add(time.Hour), feed: feedB, in: Fetched{Items: []Keyed{keyed("k1", "h-b").with(func(it *aggregator.Item) {
+				it.Title = "Rewritten by B"
+			})}}},
+		},
+		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
+			wantIDs(t, entries, "k1")
+			if e := entries[0]; e.Item.Title != "Title k1" || !e.Updated.Equal(t0) {
+				t.Errorf("title %q updated %v, want %q and %v", e.Item.Title, e.Updated, "Title k1", t0)
+			}
+			wantSources(t, entries[0],
+				aggregator.Source{Feed: feeds[feedA], Link: "https://news.example/k1"},
+				aggregator.Source{Feed: feeds[feedB], Link: "https://news.example/k1"})
+		},
+	}, {
+		name: "not modified keeps the feed's title and site",
+		steps: []step{
+			{feed: feedA, in: Fetched{ETag: `"1"`, Title: "Origin", SiteURL: "https://z-origin.example/", AtomID: "urn:x:origin",
+				Items: []Keyed{keyed("k1", "h1")}}, added: 1},
+			{at: t0.Add(time.Hour), feed: feedA, in: Fetched{NotModified: true, ETag: `"2"`, LastModified: "Tue, 12 Sep 2023 07:00:00 GMT"}},
+		},
+		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
+			f, st, err := s.Feed(context.Background(), feedA, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Title != "Origin" || f.SiteURL != "https://z-origin.example/" || f.AtomID != "urn:x:origin" {
+				t.Errorf("feed = %+v, want title, site and atom id kept", f)
+			}
+			want := aggregator.FeedState{ETag: `"2"`, LastModified: "Tue, 12 Sep 2023 07:00:00 GMT", CheckedAt: t0.Add(time.Hour)}
+			if st != want {
+				t.Errorf("state = %+v, want %+v", st, want)
+			}
+			wantIDs(t, entries, "k1")
+		},
+	}, {
+		name: "an error keeps items and validators",
+		steps: []step{
+			{feed: feedA, in: Fetched{ETag: `"1"`, LastModified: "Mon, 11 Sep 2023 00:00:00 GMT", Title: "Origin",
+				Items: []Keyed{keyed("k1", "h1")}}, added: 1},
+			{at: t0.Add(time.Hour), feed: feedA, err: errors.New("GET https://z-origin.example/feed: 503 Service Unavailable")},
+		},
+		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
+			f, st, err := s.Feed(context.Background(), feedA, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := aggregator.FeedState{ETag: `"1"`, LastModified: "Mon, 11 Sep 2023 00:00:00 GMT",
+				CheckedAt: t0.Add(time.Hour), Error: "GET https://z-origin.example/feed: 503 Service Unavailable"}
+			if st != want {
+				t.Errorf("state = %+v\nwant    %+v", st, want)
+			}
+			if f.Title != "Origin" {
+				t.Errorf("title = %q, want it kept", f.Title)
+			}
+			wantIDs(t, entries, "k1")
+		},
+	}, {
+		name: "a success clears the error",
+		steps: []step{
+			{feed: feedA, err: errors.New("boom")},
+			{feed: feedA, in: Fetched{NotModified: true}},
+		},
+		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
+			_, st, err := s.Feed(context.Background(), feedA, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Error != "" {
+				t.Errorf("error = %q after a success, want empty", st.Error)
+			}
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openTest(t)
+			// Create feedB first: its lower id must not make it the origin.
+			feeds := map[string]aggregator.Feed{}
+			for _, u := range []string{feedB, feedA} {
+				f, _, err := s.Feed(ctx, u, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				feeds[u] = f
+			}
+			for i, st := range tt.steps {
+				if !st.at.IsZero() {
+					s.SetClock(func() time.Time { return st.at })
+				}
+				id := feeds[st.feed].ID
+				if st.err != nil {
+					if err := s.SaveError(ctx, id, st.err); err != nil {
+						t.Fatalf("step %d: SaveError: %v", i, err)
+					}
+					continue
+				}
+				added, changed, err := s.SaveFetch(ctx, id, st.in)
+				if err != nil {
+					t.Fatalf("step %d: SaveFetch: %v", i, err)
+				}
+				if added != st.added || changed != st.chgd {
+					t.Errorf("step %d: SaveFetch = %d added, %d changed; want %d, %d", i, added, changed, st.added, st.chgd)
+				}
+			}
+			entries, err := s.Entries(ctx, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Feed() is read back after the steps, which set titles.
+			for u := range feeds {
+				f, _, err := s.Feed(ctx, u, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				feeds[u] = f
+			}
+			tt.check(t, s, feeds, entries)
+		})
+	}
+}
+
+// wantIDs checks that entries are exactly those of keys, in any order.
+func wantIDs(t *testing.T, entries []aggregator.Entry, keys ...string) {
+	t.Helper()
+	var got, want []string
+	for _, e := range entries {
+		got = append(got, e.ID)
+	}
+	for _, k := range keys {
+		want = append(want, aggregator.EntryID(k))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("entry ids = %q, want %q (keys %q)", got, want, keys)
+	}
+}
+
+func wantSources(t *testing.T, e aggregator.Entry, want ...aggregator.Source) {
+	t.Helper()
+	if !slices.Equal(e.Sources, want) {
+		t.Errorf("sources of %s:\n got %+v\nwant %+v", e.Item.Title, e.Sources, want)
+	}
+}
+
+func TestEntries(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("newest first, ties by entry id, limit", func(t *testing.T) {
+		s := openTest(t)
+		f, _, err := s.Feed(ctx, feedA, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := func(h int) time.Time { return t0.Add(-time.Duration(h) * time.Hour) }
+		// Three items share a date; store them in the reverse of the order
+		// expected, so that insertion order cannot pass for the tie-break.
+		tied := []string{"tie-1", "tie-2", "tie-3"}
+		slices.SortFunc(tied, func(a, b string) int { return strings.Compare(aggregator.EntryID(b), aggregator.EntryID(a)) })
+		var items []Keyed
+		items = append(items, keyed("old", "h").with(func(it *aggregator.Item) { it.Published = at(30) }))
+		for _, k := range tied {
+			items = append(items, keyed(k, "h").with(func(it *aggregator.Item) { it.Published = at(5) }))
+		}
+		items = append(items, keyed("new", "h").with(func(it *aggregator.Item) { it.Published = at(1) }))
+		if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{Items: items}); err != nil {
+			t.Fatal(err)
+		}
+		slices.Reverse(tied)
+		want := append(append([]string{"new"}, tied...), "old")
+
+		for _, limit := range []int{100, len(want), 2, 1} {
+			entries, err := s.Entries(ctx, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range entries {
+				got = append(got, strings.TrimPrefix(e.Item.Title, "Title "))
+			}
+			w := want[:min(limit, len(want))]
+			if !slices.Equal(got, w) {
+				t.Errorf("Entries(%d) = %q, want %q", limit, got, w)
+			}
+		}
+	})
+
+	t.Run("dates", func(t *testing.T) {
+		tests := []struct {
+			name           string
+			pub, upd       time.Time
+			wantPub, wantU time.Time
+		}{
+			{"both given", t0.Add(-2 * time.Hour), t0.Add(-time.Hour), t0.Add(-2 * time.Hour), t0.Add(-time.Hour)},
+			{"no dates get the clock", time.Time{}, time.Time{}, t0, t0},
+			{"only updated", time.Time{}, t0.Add(-time.Hour), t0.Add(-time.Hour), t0.Add(-time.Hour)},
+			{"future published is clamped", t0.Add(48 * time.Hour), time.Time{}, t0, t0},
+			{"future updated is clamped", t0.Add(-time.Hour), t0.Add(time.Hour), t0.Add(-time.Hour), t0.Add(-time.Hour)},
+			{"updated before published", t0.Add(-time.Hour), t0.Add(-2 * time.Hour), t0.Add(-time.Hour), t0.Add(-time.Hour)},
+			{"sub-second and zoned", time.Date(2023, 9, 12, 10, 0, 0, 999, time.FixedZone("KST", 9*3600)), time.Time{},
+				time.Date(2023, 9, 12, 1, 0, 0, 0, time.UTC), time.Date(2023, 9, 12, 1, 0, 0, 0, time.UTC)},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := openTest(t)
+				// A clock with a fraction of a second: stored times are whole seconds.
+				s.SetClock(func() time.Time { return t0.Add(400 * time.Millisecond) })
+				f, _, err := s.Feed(ctx, feedA, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				k := keyed("k", "h").with(func(it *aggregator.Item) { it.Published, it.Updated = tt.pub, tt.upd })
+				if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{Items: []Keyed{k}}); err != nil {
+					t.Fatal(err)
+				}
+				entries, err := s.Entries(ctx, 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(entries) != 1 {
+					t.Fatalf("%d entries, want 1", len(entries))
+				}
+				e := entries[0]
+				if !e.Published.Equal(tt.wantPub) || !e.Updated.Equal(tt.wantU) {
+					t.Errorf("published %v updated %v, want %v and %v", e.Published, e.Updated, tt.wantPub, tt.wantU)
+				}
+				if e.Published.Location() != time.UTC {
+					t.Errorf("published is in %v, want UTC", e.Published.Location())
+				}
+			})
+		}
+	})
+
+	t.Run("fields round-trip", func(t *testing.T) {
+		s := openTest(t)
+		f, _, err := s.Feed(ctx, feedA, "Origin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		full := aggregator.Item{
+			GUID: "tag:z-origin.example,2023:1", Link: "https://z-origin.example/a?id=1&x=ü",
+			Title: "Kim’s train — “armoured”", Summary: "<p>Sum &amp; mary</p>", Content: "<p>Body</p>",
+			Author: "Jane Doe", Categories: []string{"North Korea", "Russia", "日本語"},
+			Published: t0.Add(-time.Hour), Updated: t0.Add(-30 * time.Minute),
+		}
+		bare := aggregator.Item{Title: "No categories"}
+		in := Fetched{Items: []Keyed{{Key: "url:full", Hash: "1", Item: full}, {Key: "hash:bare", Hash: "2", Item: bare}}}
+		if _, _, err := s.SaveFetch(ctx, f.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := s.Entries(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 2 {
+			t.Fatalf("%d entries, want 2", len(entries))
+		}
+		// bare has the clock's date, so it comes first.
+		if got, want := entries[0].ID, aggregator.EntryID("hash:bare"); got != want {
+			t.Errorf("id = %s, want %s", got, want)
+		}
+		if got := entries[0].Item.Categories; len(got) != 0 {
+			t.Errorf("categories of an item without = %q, want none", got)
+		}
+		e := entries[1]
+		if want := aggregator.EntryID("url:full"); e.ID != want {
+			t.Errorf("id = %s, want %s", e.ID, want)
+		}
+		if !e.Item.Published.Equal(full.Published) || !e.Item.Updated.Equal(full.Updated) {
+			t.Errorf("item dates %v %v, want %v %v", e.Item.Published, e.Item.Updated, full.Published, full.Updated)
+		}
+		got := e.Item
+		got.Published, got.Updated = full.Published, full.Updated
+		if !slices.Equal(got.Categories, full.Categories) {
+			t.Errorf("categories = %q, want %q", got.Categories, full.Categories)
+		}
+		got.Categories = full.Categories
+		if !reflect.DeepEqual(got, full) {
+			t.Errorf("item =\n%+v\nwant\n%+v", got, full)
+		}
+		wantSources(t, e, aggregator.Source{Feed: aggregator.Feed{ID: f.ID, URL: feedA, Name: "Origin"}, Link: full.Link})
+	})
+
+	t.Run("empty store", func(t *testing.T) {
+		entries, err := openTest(t).Entries(ctx, 10)
+		if err != nil || len(entries) != 0 {
+			t.Errorf("Entries = %v, %v; want none", entries, err)
+		}
+	})
+}
+
+// TestConcurrentStores writes through two Store values on one file, as the
+// daemon and a --once run do.
+func TestConcurrentStores(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "agg.db")
+	const writers, fetches, perFetch = 2, 50, 3
+
+	stores := make([]*Store, writers)
+	for i := range stores {
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	for w, s := range stores {
+		wg.Go(func() {
+			errs[w] = func() error {
+				for n := range fetches {
+					// Both writers also fetch a shared feed, and share keys.
+					for _, u := range []string{fmt.Sprintf("https://w%d.example/feed", w), "https://shared.example/feed"} {
+						f, _, err := s.Feed(ctx, u, "")
+						if err != nil {
+							return err
+						}
+						var items []Keyed
+						for i := range perFetch {
+							items = append(items, keyed(fmt.Sprintf("w%d-n%d-i%d", w, n, i), "h"))
+						}
+						items = append(items, keyed(fmt.Sprintf("shared-%d", n), "h"))
+						if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{ETag: fmt.Sprint(n), Items: items}); err != nil {
+							return err
+						}
+					}
+					if _, err := s.Entries(ctx, 20); err != nil {
+						return err
+					}
+				}
+				return nil
+			}()
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	feeds, items, err := stores[0].Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := writers*fetches*perFetch + fetches; feeds != writers+1 || items != want {
+		t.Errorf("Counts = %d feeds, %d items; want %d, %d", feeds, items, writers+1, want)
+	}
+}
+
+func BenchmarkSaveFetch(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b)
+	f, _, err := s.Feed(ctx, feedA, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	const perFetch = 50
+	items := make([]Keyed, perFetch)
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range items {
+			key := fmt.Sprintf("bench-%d-%d", n, i)
+			items[i] = Keyed{Key: key, Hash: key, Item: aggregator.Item{
+				GUID: key, Link: "https://news.example/" + key, Title: "Title " + key,
+				Summary: "<p>A summary of some length for " + key + ".</p>", Categories: []string{"a", "b"},
+				Published: t0.Add(-time.Duration(n) * time.Minute),
+			}}
+		}
+		added, _, err := s.SaveFetch(ctx, f.ID, Fetched{Items: items})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if added != perFetch {
+			b.Fatalf("added %d, want %d", added, perFetch)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n*perFetch)/b.Elapsed().Seconds(), "items/s")
+}
