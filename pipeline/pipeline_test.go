@@ -1,0 +1,170 @@
+package pipeline
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"aggregator"
+	"aggregator/fetch"
+	"aggregator/store"
+)
+
+var kimFiles = []string{"korea-desk.atom", "world-wire.rss", "daily-ledger.rss", "newsroom.json", "pacific-observer.rss"}
+
+func kimFeeds(t *testing.T) []Feed {
+	t.Helper()
+	dir, err := filepath.Abs("../testdata/kim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var feeds []Feed
+	for _, f := range kimFiles {
+		feeds = append(feeds, Feed{URL: "file://" + filepath.ToSlash(filepath.Join(dir, f)), Schedule: "@every 15m"})
+	}
+	return feeds
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "agg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestRunAll(t *testing.T) {
+	feeds := kimFeeds(t)
+	missing := Feed{URL: "file:///nonexistent/feed.xml"}
+	feeds = append(feeds[:2], append([]Feed{missing}, feeds[2:]...)...)
+
+	st := openStore(t)
+	r := &Runner{Store: st, Fetcher: fetch.NewClient("test"), Log: quiet()}
+	reports := r.RunAll(context.Background(), feeds)
+
+	if len(reports) != len(feeds) {
+		t.Fatalf("%d reports for %d feeds", len(reports), len(feeds))
+	}
+	added := 0
+	for i, rep := range reports {
+		if rep.Feed != feeds[i] {
+			t.Errorf("report %d is for %s, want %s", i, rep.Feed.URL, feeds[i].URL)
+		}
+		if (rep.Err != nil) != (rep.Feed == missing) {
+			t.Errorf("%s: err = %v", rep.Feed.URL, rep.Err)
+		}
+		added += rep.Added
+	}
+	// 14 items in the feeds; two are the same World Wire article.
+	if added != 13 {
+		t.Errorf("added %d items, want 13", added)
+	}
+	err := Failed(reports)
+	if err == nil || !strings.Contains(err.Error(), "file:///nonexistent/feed.xml") {
+		t.Errorf("Failed() = %v, want the missing feed named", err)
+	}
+
+	again := r.RunAll(context.Background(), feeds)
+	for _, rep := range again {
+		if rep.Added != 0 || rep.Changed != 0 {
+			t.Errorf("%s: a second run added %d, changed %d", rep.Feed.URL, rep.Added, rep.Changed)
+		}
+	}
+}
+
+// The store's content does not depend on how many feeds are fetched at once.
+func TestRunAllDeterministic(t *testing.T) {
+	var results [][]aggregator.Entry
+	for _, n := range []int{1, 8} {
+		st := openStore(t)
+		r := &Runner{Store: st, Fetcher: fetch.NewClient("test"), Log: quiet(), Concurrency: n}
+		if err := Failed(r.RunAll(context.Background(), kimFeeds(t))); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := st.Entries(context.Background(), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range entries {
+			for j := range entries[i].Sources {
+				entries[i].Sources[j].Feed.ID = 0
+			}
+		}
+		results = append(results, entries)
+	}
+	if !reflect.DeepEqual(results[0], results[1]) {
+		t.Error("entries differ between concurrency 1 and 8")
+	}
+}
+
+// countingFetcher counts the fetches of each feed.
+type countingFetcher struct {
+	Fetcher
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *countingFetcher) Fetch(ctx context.Context, url string, st aggregator.FeedState) (*fetch.Result, error) {
+	c.mu.Lock()
+	c.n[url]++
+	c.mu.Unlock()
+	return c.Fetcher.Fetch(ctx, url, st)
+}
+
+func TestSchedulerFollowsSchedules(t *testing.T) {
+	feeds := kimFeeds(t)[:2]
+	feeds[0].Schedule = "@every 1m"
+	feeds[1].Schedule = "@every 5m"
+	st := openStore(t) // outside the bubble: database/sql keeps goroutines of its own
+
+	synctest.Test(t, func(t *testing.T) {
+		fetcher := &countingFetcher{Fetcher: fetch.NewClient("test"), n: map[string]int{}}
+		var mu sync.Mutex
+		changes := 0
+		s := &Scheduler{
+			Runner: &Runner{Store: st, Fetcher: fetcher, Log: quiet()},
+			Feeds:  feeds,
+			Changed: func(context.Context) {
+				mu.Lock()
+				changes++
+				mu.Unlock()
+			},
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+
+		// At start-up every feed is fetched; then on its schedule.
+		time.Sleep(10*time.Minute + 30*time.Second)
+		cancel()
+		if err := <-done; err != context.Canceled {
+			t.Errorf("Run returned %v, want context.Canceled", err)
+		}
+
+		fetcher.mu.Lock()
+		defer fetcher.mu.Unlock()
+		if got := fetcher.n[feeds[0].URL]; got != 11 {
+			t.Errorf("every-minute feed fetched %d times in 10.5 minutes, want 11", got)
+		}
+		if got := fetcher.n[feeds[1].URL]; got != 3 {
+			t.Errorf("every-5-minutes feed fetched %d times in 10.5 minutes, want 3", got)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		// The first fetches add items; the later ones find nothing new.
+		if changes < 1 || changes > 2 {
+			t.Errorf("Changed called %d times, want once or twice (after the start-up fetches only)", changes)
+		}
+	})
+}
