@@ -155,6 +155,11 @@ func (c *Client) fetchHTTP(ctx context.Context, feedURL string, state aggregator
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		// A *url.Error repeats the method and URL that this message names.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("fetch %s: %w", feedURL, err)
 	}
 	defer resp.Body.Close()

@@ -48,12 +48,18 @@ func Parse(r io.Reader, base string) (*Result, error) {
 		linkBase = u
 	}
 
+	// An entry without an author has the feed's (RFC 4287 section 4.2.1).
+	feedAuthor := firstName(feed.Authors, feed.Author)
 	res.Items = make([]aggregator.Item, 0, len(feed.Items))
 	for _, it := range feed.Items {
 		if it == nil {
 			continue
 		}
-		res.Items = append(res.Items, normaliseItem(it, linkBase))
+		item := normaliseItem(it, linkBase)
+		if item.Author == "" {
+			item.Author = feedAuthor
+		}
+		res.Items = append(res.Items, item)
 	}
 	return res, nil
 }
@@ -91,18 +97,8 @@ func normaliseItem(it *gofeed.Item, linkBase *url.URL) aggregator.Item {
 // itemAuthor is the first author with a name, else the deprecated single
 // author, else dc:creator.
 func itemAuthor(it *gofeed.Item) string {
-	for _, a := range it.Authors {
-		if a == nil {
-			continue
-		}
-		if name := plainText(a.Name); name != "" {
-			return name
-		}
-	}
-	if it.Author != nil {
-		if name := plainText(it.Author.Name); name != "" {
-			return name
-		}
+	if name := firstName(it.Authors, it.Author); name != "" {
+		return name
 	}
 	if dc := it.DublinCoreExt; dc != nil {
 		for _, c := range dc.Creator {
@@ -110,6 +106,23 @@ func itemAuthor(it *gofeed.Item) string {
 				return name
 			}
 		}
+	}
+	return ""
+}
+
+// firstName is the name of the first of authors that has one, else that of
+// the deprecated single author.
+func firstName(authors []*gofeed.Person, author *gofeed.Person) string {
+	for _, a := range authors {
+		if a == nil {
+			continue
+		}
+		if name := plainText(a.Name); name != "" {
+			return name
+		}
+	}
+	if author != nil {
+		return plainText(author.Name)
 	}
 	return ""
 }

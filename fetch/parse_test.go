@@ -170,6 +170,9 @@ func TestParseFixtureDetails(t *testing.T) {
 			if want := []string{"North Korea", "Russia"}; !reflect.DeepEqual(it.Categories, want) {
 				t.Errorf("Categories = %q, want %q", it.Categories, want)
 			}
+			if it.Author != "Korea Desk staff" {
+				t.Errorf("Author = %q, want the feed's author", it.Author)
+			}
 			wantPub := time.Date(2023, 9, 12, 5, 20, 0, 0, time.UTC)
 			wantUpd := time.Date(2023, 9, 12, 7, 45, 0, 0, time.UTC)
 			if !it.Published.Equal(wantPub) || !it.Updated.Equal(wantUpd) {
