@@ -44,12 +44,27 @@ func (f Feed) DisplayName() string {
 	return f.URL
 }
 
-// FeedState is what is remembered between two fetches of one feed.
+// FeedState is what is remembered between two fetches of one feed: the
+// validators for a conditional GET, what the publisher asked for, and the
+// feed's health.
 type FeedState struct {
+	URL          string // where the feed is fetched now: the configured URL, or where a permanent redirect moved it
 	ETag         string
 	LastModified string
-	CheckedAt    time.Time // last fetch attempt
-	Error        string    // last error, empty after a success
+	BodyHash     string // digest of the last body, for servers that send no validators
+
+	// What the feed itself asks for; kept across fetches that do not parse it.
+	TTL       time.Duration  // RSS <ttl>, or sy:updatePeriod / sy:updateFrequency; 0 if none
+	SkipHours []int          // RSS <skipHours>: hours (0–23, UTC) not to fetch in
+	SkipDays  []time.Weekday // RSS <skipDays>: days (UTC) not to fetch on
+
+	LastAttempt time.Time
+	LastSuccess time.Time
+	LastStatus  int       // HTTP status of the last attempt; 0 for files and network errors
+	Error       string    // last error, empty after a success
+	Failures    int       // consecutive failed attempts
+	NextFetch   time.Time // the feed is not fetched before this time (unless forced)
+	Retired     bool      // the server said 410 Gone: not fetched until the config changes the URL
 }
 
 // Source credits one feed that carried an entry.

@@ -25,7 +25,13 @@ const (
 	DefaultPublishDir  = "public"
 	DefaultOutputLimit = 100
 	DefaultConcurrency = 8
+	DefaultPerHost     = 2
 	DefaultTimeout     = 30 * time.Second
+	DefaultMaxBodySize = 10 << 20 // bytes: 10MiB
+	DefaultMaxWait     = 24 * time.Hour
+	DefaultBackoffBase = 15 * time.Minute
+	DefaultBackoffMax  = 24 * time.Hour
+	DefaultJitter      = 5 * time.Minute
 )
 
 // Config is the aggregator's configuration. Zero values stand for defaults.
@@ -53,15 +59,34 @@ type Publish struct {
 
 // Fetch configures how feeds are fetched.
 type Fetch struct {
-	Concurrency int      `yaml:"concurrency"` // feeds fetched at once
-	Timeout     Duration `yaml:"timeout"`     // per fetch
+	Concurrency int      `yaml:"concurrency"`   // feeds fetched at once
+	PerHost     int      `yaml:"per_host"`      // fetches at once to one host
+	Timeout     Duration `yaml:"timeout"`       // per fetch
+	MaxBodySize ByteSize `yaml:"max_body_size"` // largest response body, counted after decompression
+	MaxWait     Duration `yaml:"max_wait"`      // cap on any wait a server or feed asks for (Cache-Control, Expires, ttl, Retry-After, skipHours)
+	BackoffBase Duration `yaml:"backoff_base"`  // wait after a first failure, doubling per failure
+	BackoffMax  Duration `yaml:"backoff_max"`   // longest wait after failures
+	Jitter      Duration `yaml:"jitter"`        // each feed's schedule is shifted by a stable offset of up to this much; after Load: 0 means none
+	UserAgent   string   `yaml:"user_agent"`    // "" for the program's own
 }
 
 // Feed is a subscribed feed.
 type Feed struct {
-	URL      string `yaml:"url"`      // after Load: http(s) URL as given, or absolute file:// URL
-	Name     string `yaml:"name"`     // optional display name
-	Schedule string `yaml:"schedule"` // after Load: never empty
+	URL      string            `yaml:"url"`      // after Load: http(s) URL as given, or absolute file:// URL
+	Name     string            `yaml:"name"`     // optional display name
+	Schedule string            `yaml:"schedule"` // after Load: never empty
+	Headers  map[string]string `yaml:"headers"`  // extra request headers
+	Auth     *Auth             `yaml:"auth"`     // HTTP basic auth; nil for none
+	Timeout  Duration          `yaml:"timeout"`  // per fetch; after Load: never 0 (default fetch.timeout)
+}
+
+// Auth is HTTP basic auth for a feed. The password is never written in the
+// config: it is read from an environment variable or a file.
+type Auth struct {
+	Username     string `yaml:"username"`      // required
+	PasswordEnv  string `yaml:"password_env"`  // name of an environment variable holding the password
+	PasswordFile string `yaml:"password_file"` // file holding the password; after Load: absolute path
+	Password     Secret `yaml:"-"`             // set by Load from PasswordEnv or PasswordFile
 }
 
 // Output is a published feed, served as /feeds/{Name}.atom.
@@ -91,13 +116,26 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// String formats d like time.Duration does, without zero minutes and
+// seconds after hours or minutes: "24h", "1h30m", "15m", "1m30s".
+func (d Duration) String() string {
+	s := d.Std().String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // MarshalYAML implements yaml.Marshaler.
-func (d Duration) MarshalYAML() (any, error) { return d.Std().String(), nil }
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 // Default returns a Config with all defaults, no feeds and no outputs.
 func Default() Config {
 	var c Config
-	c.setDefaults()
+	c.setDefaults(nil)
 	return c
 }
 
@@ -114,11 +152,20 @@ func LoadFile(path string) (*Config, error) {
 	return Load(f, path)
 }
 
-// Load reads a config from r, applies defaults, resolves paths and validates
-// the result. path names the file in messages and its folder anchors relative
-// paths; "" stands for the current folder. Problems with the config are
-// reported as an [*Error].
+// Load reads a config from r, applies defaults, resolves paths, reads the
+// feeds' passwords and validates the result. path names the file in messages
+// and its folder anchors relative paths; "" stands for the current folder.
+// Problems with the config are reported as an [*Error].
 func Load(r io.Reader, path string) (*Config, error) {
+	return loader{getenv: os.LookupEnv}.load(r, path)
+}
+
+// loader loads configs. Tests replace its view of the environment.
+type loader struct {
+	getenv func(name string) (value string, ok bool) // like os.LookupEnv
+}
+
+func (l loader) load(r io.Reader, path string) (*Config, error) {
 	name := path
 	if name == "" {
 		name = "<config>"
@@ -143,11 +190,11 @@ func Load(r io.Reader, path string) (*Config, error) {
 	if err := dec.Decode(&root); err != nil && err != io.EOF {
 		return nil, &Error{Problems: []Problem{syntaxProblem(name, err)}}
 	}
-	d := decoder{file: name, lines: make(map[string]int)}
+	d := decoder{file: name, lines: make(map[string]int), set: make(map[string]bool)}
 	if len(root.Content) > 0 {
 		d.decode(root.Content[0], reflect.ValueOf(&c).Elem(), "")
 	}
-	c.setDefaults()
+	c.setDefaults(d.set)
 	c.resolve(dir)
 
 	problems := d.problems
@@ -160,7 +207,9 @@ func Load(r io.Reader, path string) (*Config, error) {
 		problems = append(problems, Problem{File: name, Line: extra.Line,
 			Message: "a second YAML document; a config file holds one, so remove the extra ---"})
 	}
-	for _, p := range c.check(name, dir, d.lines) {
+	checked := c.check(name, dir, d.lines, d.set)
+	checked = append(checked, c.readPasswords(name, d.lines, l.getenv, d.failed)...)
+	for _, p := range checked {
 		if !d.failed(p.Field) {
 			problems = append(problems, p)
 		}
@@ -171,8 +220,10 @@ func Load(r io.Reader, path string) (*Config, error) {
 	return &c, nil
 }
 
-// setDefaults fills in the defaults that need no file system.
-func (c *Config) setDefaults() {
+// setDefaults fills in the defaults that need no file system. set holds the
+// field paths the file gave a value other than null (nil: none), for the keys
+// whose zero value is not their default.
+func (c *Config) setDefaults(set map[string]bool) {
 	if c.Store == "" {
 		c.Store = DefaultStore
 	}
@@ -191,8 +242,26 @@ func (c *Config) setDefaults() {
 	if c.Fetch.Concurrency == 0 {
 		c.Fetch.Concurrency = DefaultConcurrency
 	}
+	if c.Fetch.PerHost == 0 {
+		c.Fetch.PerHost = DefaultPerHost
+	}
 	if c.Fetch.Timeout == 0 {
 		c.Fetch.Timeout = Duration(DefaultTimeout)
+	}
+	if c.Fetch.MaxBodySize == 0 && !set["fetch.max_body_size"] { // 0 is an error if given
+		c.Fetch.MaxBodySize = DefaultMaxBodySize
+	}
+	if c.Fetch.MaxWait == 0 {
+		c.Fetch.MaxWait = Duration(DefaultMaxWait)
+	}
+	if c.Fetch.BackoffBase == 0 {
+		c.Fetch.BackoffBase = Duration(DefaultBackoffBase)
+	}
+	if c.Fetch.BackoffMax == 0 {
+		c.Fetch.BackoffMax = Duration(DefaultBackoffMax)
+	}
+	if c.Fetch.Jitter == 0 && !set["fetch.jitter"] { // a given 0 turns jitter off
+		c.Fetch.Jitter = Duration(DefaultJitter)
 	}
 }
 
@@ -211,6 +280,12 @@ func (c *Config) resolve(dir string) {
 		}
 		if f.Schedule == "" {
 			f.Schedule = c.Schedule
+		}
+		if f.Timeout == 0 {
+			f.Timeout = c.Fetch.Timeout
+		}
+		if f.Auth != nil {
+			f.Auth.PasswordFile = absPath(dir, f.Auth.PasswordFile)
 		}
 	}
 	if len(c.Outputs) == 0 {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,9 +35,18 @@ func TestLoadDefaults(t *testing.T) {
 		Schedule: DefaultSchedule,
 		Server:   Server{Listen: DefaultListen},
 		Publish:  Publish{Dir: filepath.Join(dir, DefaultPublishDir), BaseURL: "http://127.0.0.1:8080/"},
-		Fetch:    Fetch{Concurrency: DefaultConcurrency, Timeout: Duration(DefaultTimeout)},
-		Feeds:    []Feed{{URL: "https://example.com/feed.xml", Schedule: DefaultSchedule}},
-		Outputs:  []Output{{Name: "all", Title: "All feeds", Limit: DefaultOutputLimit}},
+		Fetch: Fetch{
+			Concurrency: DefaultConcurrency,
+			PerHost:     DefaultPerHost,
+			Timeout:     Duration(DefaultTimeout),
+			MaxBodySize: DefaultMaxBodySize,
+			MaxWait:     Duration(DefaultMaxWait),
+			BackoffBase: Duration(DefaultBackoffBase),
+			BackoffMax:  Duration(DefaultBackoffMax),
+			Jitter:      Duration(DefaultJitter),
+		},
+		Feeds:   []Feed{{URL: "https://example.com/feed.xml", Schedule: DefaultSchedule, Timeout: Duration(DefaultTimeout)}},
+		Outputs: []Output{{Name: "all", Title: "All feeds", Limit: DefaultOutputLimit}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("LoadFile:\n got %+v\nwant %+v", got, want)
@@ -48,7 +58,10 @@ func TestDefault(t *testing.T) {
 	if c.Store != DefaultStore || c.Schedule != DefaultSchedule || c.Server.Listen != DefaultListen ||
 		c.Publish.Dir != DefaultPublishDir || c.Publish.BaseURL != "http://127.0.0.1:8080/" ||
 		c.Fetch.Concurrency != DefaultConcurrency || c.Fetch.Timeout.Std() != DefaultTimeout ||
-		c.Feeds != nil || c.Outputs != nil {
+		c.Fetch.PerHost != DefaultPerHost || c.Fetch.MaxBodySize != 10<<20 ||
+		c.Fetch.MaxWait.Std() != 24*time.Hour || c.Fetch.BackoffBase.Std() != 15*time.Minute ||
+		c.Fetch.BackoffMax.Std() != 24*time.Hour || c.Fetch.Jitter.Std() != 5*time.Minute ||
+		c.Fetch.UserAgent != "" || c.Feeds != nil || c.Outputs != nil {
 		t.Errorf("Default() = %+v", c)
 	}
 }
@@ -98,6 +111,41 @@ func TestLoadResolves(t *testing.T) {
 			func(c *Config) any { return len(c.Feeds) }, 1},
 		{"aliases", "schedule: &s \"@daily\"\nfeeds:\n  - url: https://example.com/\n    schedule: *s\n",
 			func(c *Config) any { return c.Feeds[0].Schedule }, "@daily"},
+		{"fetch settings", "" +
+			"fetch:\n" +
+			"  per_host: 4\n" +
+			"  max_body_size: 512KiB\n" +
+			"  max_wait: 6h\n" +
+			"  backoff_base: 1m\n" +
+			"  backoff_max: 2h\n" +
+			"  jitter: 30s\n" +
+			"  user_agent: Test/1.0 (+https://example.com/)\n" + feed,
+			func(c *Config) any { return c.Fetch },
+			Fetch{Concurrency: DefaultConcurrency, PerHost: 4, Timeout: Duration(DefaultTimeout), MaxBodySize: 512 << 10,
+				MaxWait: Duration(6 * time.Hour), BackoffBase: Duration(time.Minute), BackoffMax: Duration(2 * time.Hour),
+				Jitter: Duration(30 * time.Second), UserAgent: "Test/1.0 (+https://example.com/)"}},
+		{"max body size in bytes", "fetch:\n  max_body_size: 2048\n" + feed,
+			func(c *Config) any { return c.Fetch.MaxBodySize }, ByteSize(2048)},
+		{"jitter unset is the default", feed,
+			func(c *Config) any { return c.Fetch.Jitter.Std() }, DefaultJitter},
+		{"jitter null is the default", "fetch:\n  jitter: ~\n" + feed,
+			func(c *Config) any { return c.Fetch.Jitter.Std() }, DefaultJitter},
+		{"jitter 0 turns it off", "fetch:\n  jitter: 0s\n" + feed,
+			func(c *Config) any { return c.Fetch.Jitter.Std() }, time.Duration(0)},
+		{"zero waits are the defaults", "fetch:\n  max_wait: 0s\n  backoff_base: 0s\n  backoff_max: 0s\n  per_host: 0\n" + feed,
+			func(c *Config) any {
+				return []any{c.Fetch.MaxWait.Std(), c.Fetch.BackoffBase.Std(), c.Fetch.BackoffMax.Std(), c.Fetch.PerHost}
+			},
+			[]any{DefaultMaxWait, DefaultBackoffBase, DefaultBackoffMax, DefaultPerHost}},
+		{"feed timeout from fetch", "fetch:\n  timeout: 10s\n" + feed,
+			func(c *Config) any { return c.Feeds[0].Timeout.Std() }, 10 * time.Second},
+		{"feed timeout of its own", "feeds:\n  - url: https://example.com/\n    timeout: 2m\n",
+			func(c *Config) any { return c.Feeds[0].Timeout.Std() }, 2 * time.Minute},
+		{"headers", "feeds:\n  - url: https://example.com/\n    headers:\n      Accept-Language: en\n      X-Count: 5\n      X-Empty:\n",
+			func(c *Config) any { return c.Feeds[0].Headers },
+			map[string]string{"Accept-Language": "en", "X-Count": "5", "X-Empty": ""}},
+		{"no auth", feed,
+			func(c *Config) any { return c.Feeds[0].Auth }, (*Auth)(nil)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,7 +175,7 @@ func TestLoadErrors(t *testing.T) {
 			":3: serve: unknown key; known keys here are store, schedule, server, publish, fetch, feeds, outputs",
 		}},
 		{"unknown key in a feed", "feeds:\n  - url: https://a.example/\n  - url: https://b.example/\n    tags: [x]\n", []string{
-			":4: feeds[1].tags: unknown key; known keys here are url, name, schedule",
+			":4: feeds[1].tags: unknown key; known keys here are url, name, schedule, headers, auth, timeout",
 		}},
 		{"key set twice", "store: a.db\nstore: b.db\nfeeds:\n  - url: https://example.com/\n", []string{
 			":2: store: set twice (also on line 1); remove one",
@@ -196,6 +244,73 @@ func TestLoadErrors(t *testing.T) {
 		}},
 		{"two documents", "feeds:\n  - url: https://example.com/\n---\nstore: x.db\n", []string{
 			":3: a second YAML document; a config file holds one, so remove the extra ---",
+		}},
+		{"bad fetch settings", "" +
+			"fetch:\n" +
+			"  per_host: -1\n" +
+			"  max_body_size: -5MiB\n" +
+			"  max_wait: -1h\n" +
+			"  backoff_base: -1m\n" +
+			"  backoff_max: -2h\n" +
+			"  jitter: -30s\n" +
+			"  user_agent: \"Test/1.0\\r\\nX-Evil: 1\"\n" +
+			"feeds:\n" +
+			"  - url: https://example.com/\n" +
+			"    timeout: -5s\n",
+			[]string{
+				":2: fetch.per_host: -1 is negative; write a positive number, or 0 for the default (2)",
+				`:3: fetch.max_body_size: -5MiB is negative; write a size such as "10MiB", or leave it out for the default (10MiB)`,
+				`:4: fetch.max_wait: -1h is negative; write e.g. "12h", or 0 for the default (24h)`,
+				`:5: fetch.backoff_base: -1m is negative; write e.g. "15m", or 0 for the default (15m)`,
+				`:6: fetch.backoff_max: -2h is negative; write e.g. "24h", or 0 for the default (24h)`,
+				`:7: fetch.jitter: -30s is negative; write e.g. "5m", or 0 for no jitter`,
+				":8: fetch.user_agent: the value contains a line break, which would end the header early; put it on one line",
+				`:11: feeds[0].timeout: -5s is negative; write e.g. "1m", or 0 for fetch.timeout`,
+			}},
+		{"max body size 0", "fetch:\n  max_body_size: 0\nfeeds:\n  - url: https://example.com/\n", []string{
+			`:2: fetch.max_body_size: 0 would refuse every feed; write a size such as "10MiB", or leave it out for the default (10MiB)`,
+		}},
+		{"bad sizes", "fetch:\n  max_body_size: 10Mb\nfeeds:\n  - url: https://example.com/\n", []string{
+			`:2: fetch.max_body_size: "10Mb" has an unknown unit "Mb"; use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB, e.g. "10MiB"`,
+		}},
+		{"size as a list", "fetch:\n  max_body_size: [10, MiB]\nfeeds:\n  - url: https://example.com/\n", []string{
+			`:2: fetch.max_body_size: want a size, found a list; write e.g. "10MiB"`,
+		}},
+		{"backoff base above max", "fetch:\n  backoff_base: 48h\nfeeds:\n  - url: https://example.com/\n", []string{
+			":2: fetch.backoff_base: 48h is more than fetch.backoff_max (24h); lower it, or raise backoff_max",
+		}},
+		{"backoff max below base", "fetch:\n  backoff_max: 10m\nfeeds:\n  - url: https://example.com/\n", []string{
+			":2: fetch.backoff_max: 10m is less than fetch.backoff_base (15m); raise it, or lower backoff_base",
+		}},
+		{"backoff both given", "fetch:\n  backoff_max: 1h\n  backoff_base: 2h\nfeeds:\n  - url: https://example.com/\n", []string{
+			":3: fetch.backoff_base: 2h is more than fetch.backoff_max (1h); lower it, or raise backoff_max",
+		}},
+		{"bad headers", "" +
+			"feeds:\n" +
+			"  - url: https://example.com/\n" +
+			"    headers:\n" +
+			"      X Token: abc\n" +
+			"      Host: example.org\n" +
+			"      X-Multi: \"a\\nb\"\n" +
+			"      X-Nul: \"a\\0b\"\n" +
+			"      x-client: one\n" +
+			"      X-Client: two\n" +
+			"      x-client: three\n" +
+			"      \"\": empty\n",
+			[]string{
+				`:4: feeds[0].headers.X Token: "X Token" is not a valid header name; use letters, digits and !#$%&'*+-.^_` + "`" + `|~ only, e.g. "X-Api-Key"`,
+				":5: feeds[0].headers.Host: Host cannot be set here: Go's HTTP client takes the host from the feed's url and ignores a Host header; change url instead",
+				":6: feeds[0].headers.X-Multi: the value contains a line break, which would end the header early; put it on one line",
+				":7: feeds[0].headers.X-Nul: the value contains the control character U+0000; remove it",
+				":9: feeds[0].headers.X-Client: same header as x-client (header names ignore case); remove one",
+				":10: feeds[0].headers.x-client: set twice (also on line 8); remove one",
+				`:11: feeds[0].headers.: "" is not a valid header name; use letters, digits and !#$%&'*+-.^_` + "`" + `|~ only, e.g. "X-Api-Key"`,
+			}},
+		{"headers not keys", "feeds:\n  - url: https://example.com/\n    headers: [Accept-Language, en]\n", []string{
+			`:3: feeds[0].headers: want keys, found a list; write one "name: value" per line`,
+		}},
+		{"header value a list", "feeds:\n  - url: https://example.com/\n    headers:\n      Accept: [a, b]\n", []string{
+			`:4: feeds[0].headers.Accept: want a string, found a list; quote it if need be`,
 		}},
 	}
 	for _, tt := range tests {
@@ -276,6 +391,50 @@ func TestValidate(t *testing.T) {
 			c.Server.Listen = "localhost:http"
 			return c
 		}(), `<config>: server.listen: port "http" is not a number from 0 to 65535; write e.g. "127.0.0.1:8080" or ":8080"`},
+		{"bad fetch settings", func() Config {
+			c := withFeed(Config{})
+			c.Fetch = Fetch{PerHost: -1, MaxBodySize: -1, Jitter: Duration(-time.Minute), UserAgent: "a\x01b"}
+			return c
+		}(), "" +
+			"<config>: fetch.per_host: -1 is negative; write a positive number, or 0 for the default (2)\n" +
+			`<config>: fetch.max_body_size: -1B is negative; write a size such as "10MiB", or leave it out for the default (10MiB)` + "\n" +
+			`<config>: fetch.jitter: -1m is negative; write e.g. "5m", or 0 for no jitter` + "\n" +
+			"<config>: fetch.user_agent: the value contains the control character U+0001; remove it"},
+		{"backoff base above the default max", func() Config {
+			c := withFeed(Config{})
+			c.Fetch.BackoffBase = Duration(25 * time.Hour)
+			return c
+		}(), "<config>: fetch.backoff_base: 25h is more than fetch.backoff_max (24h); lower it, or raise backoff_max"},
+		{"auth not read", func() Config {
+			c := withFeed(Config{})
+			c.Feeds[0].Auth = &Auth{Username: "reader", PasswordEnv: "SURELY_UNSET_AGGREGATOR_VARIABLE"}
+			return c
+		}(), ""},
+		{"auth with a password", func() Config {
+			c := withFeed(Config{})
+			c.Feeds[0].Auth = &Auth{Username: "reader", Password: "s3cret"}
+			return c
+		}(), ""},
+		{"auth without one", func() Config {
+			c := withFeed(Config{})
+			c.Feeds[0].Auth = &Auth{}
+			return c
+		}(), "" +
+			"<config>: feeds[0].auth.username: missing; write the user name for HTTP basic auth\n" +
+			"<config>: feeds[0].auth: no password; set password_env to the name of an environment variable holding it, or password_file to a file holding it"},
+		{"headers", func() Config {
+			c := withFeed(Config{})
+			c.Feeds[0].Headers = map[string]string{"X-B": "ok", "host": "x", "X-A": "a\nb", "x-b": "dup"}
+			return c
+		}(), "" +
+			"<config>: feeds[0].headers.X-A: the value contains a line break, which would end the header early; put it on one line\n" +
+			"<config>: feeds[0].headers.host: Host cannot be set here: Go's HTTP client takes the host from the feed's url and ignores a Host header; change url instead\n" +
+			"<config>: feeds[0].headers.x-b: same header as X-B (header names ignore case); remove one"},
+		{"negative feed timeout", func() Config {
+			c := withFeed(Default())
+			c.Feeds[0].Timeout = Duration(-time.Second)
+			return c
+		}(), `<config>: feeds[0].timeout: -1s is negative; write e.g. "1m", or 0 for fetch.timeout`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -306,7 +465,13 @@ func TestExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range allKeys(reflect.TypeFor[Config]()) {
+	keys := allKeys(reflect.TypeFor[Config]())
+	for _, nested := range []string{"max_body_size", "headers", "password_env", "password_file"} {
+		if !slices.Contains(keys, nested) {
+			t.Errorf("allKeys misses %s", nested)
+		}
+	}
+	for _, key := range keys {
 		if !strings.Contains(string(text), key+":") {
 			t.Errorf("example does not mention %s:", key)
 		}
@@ -319,7 +484,7 @@ func allKeys(t reflect.Type) []string {
 	for _, f := range yamlFields(t) {
 		keys = append(keys, f.key)
 		ft := t.Field(f.index).Type
-		if ft.Kind() == reflect.Slice {
+		if ft.Kind() == reflect.Slice || ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}
 		if ft.Kind() == reflect.Struct {

@@ -10,10 +10,11 @@ import (
 
 // decoder decodes a yaml.Node into a struct strictly, collecting problems
 // rather than stopping at the first, and records the line of every field path
-// ("feeds[3].url") it sees.
+// ("feeds[3].url") it sees, and which of them have a value other than null.
 type decoder struct {
 	file     string
 	lines    map[string]int
+	set      map[string]bool
 	problems []Problem
 }
 
@@ -45,6 +46,14 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // keep the zero value, which stands for the default
 	}
+	d.set[path] = true
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.decode(n, v.Elem(), path)
+		return
+	}
 	if u, ok := v.Addr().Interface().(yaml.Unmarshaler); ok {
 		if err := u.UnmarshalYAML(n); err != nil {
 			d.addf(n, path, "%v", err)
@@ -56,6 +65,8 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.mapping(n, v, path)
 	case reflect.Slice:
 		d.sequence(n, v, path)
+	case reflect.Map:
+		d.dict(n, v, path)
 	default:
 		d.scalar(n, v, path)
 	}
@@ -88,6 +99,42 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		d.lines[p] = k.Line
 		d.decode(val, v.Field(idx), p)
 	}
+}
+
+// dict decodes a mapping with keys of the user's choosing into a map with
+// string keys.
+func (d *decoder) dict(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.addf(n, path, "want keys, found %s; write one \"name: value\" per line", describe(n))
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	seen := make(map[string]int)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.AliasNode {
+			k = k.Alias
+		}
+		if k.Kind != yaml.ScalarNode {
+			d.addf(k, path, "want a name as key, found %s; write one \"name: value\" per line", describe(k))
+			continue
+		}
+		p := joinPath(path, k.Value)
+		if k.ShortTag() == "!!merge" {
+			d.addf(k, p, "merge keys are not supported; write the keys out")
+			continue
+		}
+		if line, dup := seen[k.Value]; dup {
+			d.addf(k, p, "set twice (also on line %d); remove one", line)
+			continue
+		}
+		seen[k.Value] = k.Line
+		d.lines[p] = k.Line
+		elem := reflect.New(v.Type().Elem()).Elem()
+		d.decode(val, elem, p)
+		m.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), elem)
+	}
+	v.Set(m)
 }
 
 func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {

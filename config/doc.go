@@ -5,7 +5,11 @@
 // with the file, line and field path it concerns and a hint on how to fix it.
 //
 // A loaded [Config] has its defaults applied and its paths resolved: the
-// store, the publish folder and local feed files are absolute, relative
-// paths being taken relative to the config file's folder; every feed has a
-// schedule; there is at least one output.
+// store, the publish folder, local feed files and password files are
+// absolute, relative paths being taken relative to the config file's folder;
+// every feed has a
+// schedule and a timeout; there is at least one output. A feed's basic-auth
+// password is never written in the file: Load reads it from the environment
+// variable or file the feed's auth names, into a [Secret], which does not show
+// itself when printed, logged or marshalled.
 package config

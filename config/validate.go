@@ -1,21 +1,29 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron/v3"
+	"golang.org/x/net/http/httpguts"
 )
 
 var outputName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // Validate reports every problem with c as an [*Error], or returns nil.
-// Zero values are valid: they stand for the defaults.
+// Zero values are valid: they stand for the defaults (for Fetch.Jitter, 0
+// means none). Validate does not read the feeds' password_env or
+// password_file: a feed's auth is valid if it names exactly one of them, or
+// neither if its Password is set.
 // Relative paths are taken relative to the folder of c.Path, or of the
 // current folder if c.Path is "".
 func (c *Config) Validate() error {
@@ -27,12 +35,13 @@ func (c *Config) Validate() error {
 	if err != nil {
 		return fmt.Errorf("locate config folder: %w", err)
 	}
-	return newError(c.check(c.Path, dir, nil))
+	return newError(c.check(c.Path, dir, nil, nil))
 }
 
 // check lists the problems with c. file names the config in messages, dir
-// anchors relative paths, and lines maps field paths to lines (may be nil).
-func (c *Config) check(file, dir string, lines map[string]int) []Problem {
+// anchors relative paths, lines maps field paths to lines and set holds the
+// paths the file gave a value other than null (both may be nil).
+func (c *Config) check(file, dir string, lines map[string]int, set map[string]bool) []Problem {
 	var problems []Problem
 	addf := func(path, format string, args ...any) {
 		problems = append(problems, Problem{
@@ -66,9 +75,50 @@ func (c *Config) check(file, dir string, lines map[string]int) []Problem {
 		addf("fetch.concurrency", "%d is negative; write a positive number, or 0 for the default (%d)",
 			c.Fetch.Concurrency, DefaultConcurrency)
 	}
+	if c.Fetch.PerHost < 0 {
+		addf("fetch.per_host", "%d is negative; write a positive number, or 0 for the default (%d)",
+			c.Fetch.PerHost, DefaultPerHost)
+	}
 	if c.Fetch.Timeout < 0 {
 		addf("fetch.timeout", "%s is negative; write e.g. \"30s\", or 0 for the default (%s)",
 			c.Fetch.Timeout.Std(), DefaultTimeout)
+	}
+	switch size := c.Fetch.MaxBodySize; {
+	case size < 0:
+		addf("fetch.max_body_size", "%s is negative; write a size such as \"10MiB\", or leave it out for the default (%s)",
+			size, ByteSize(DefaultMaxBodySize))
+	case size == 0 && set["fetch.max_body_size"]:
+		addf("fetch.max_body_size", "0 would refuse every feed; write a size such as \"10MiB\", or leave it out for the default (%s)",
+			ByteSize(DefaultMaxBodySize))
+	}
+	for _, w := range []struct {
+		path    string
+		d       Duration
+		example string
+		def     time.Duration
+	}{
+		{"fetch.max_wait", c.Fetch.MaxWait, "12h", DefaultMaxWait},
+		{"fetch.backoff_base", c.Fetch.BackoffBase, "15m", DefaultBackoffBase},
+		{"fetch.backoff_max", c.Fetch.BackoffMax, "24h", DefaultBackoffMax},
+	} {
+		if w.d < 0 {
+			addf(w.path, "%s is negative; write e.g. %q, or 0 for the default (%s)", w.d, w.example, Duration(w.def))
+		}
+	}
+	base := cmp.Or(c.Fetch.BackoffBase, Duration(DefaultBackoffBase))
+	maxi := cmp.Or(c.Fetch.BackoffMax, Duration(DefaultBackoffMax))
+	if base > 0 && maxi > 0 && base > maxi {
+		if set["fetch.backoff_max"] && !set["fetch.backoff_base"] {
+			addf("fetch.backoff_max", "%s is less than fetch.backoff_base (%s); raise it, or lower backoff_base", maxi, base)
+		} else {
+			addf("fetch.backoff_base", "%s is more than fetch.backoff_max (%s); lower it, or raise backoff_max", base, maxi)
+		}
+	}
+	if c.Fetch.Jitter < 0 {
+		addf("fetch.jitter", "%s is negative; write e.g. \"5m\", or 0 for no jitter", c.Fetch.Jitter)
+	}
+	if msg := headerValueProblem(c.Fetch.UserAgent); msg != "" {
+		addf("fetch.user_agent", "%s", msg)
 	}
 
 	if len(c.Feeds) == 0 {
@@ -93,6 +143,13 @@ func (c *Config) check(file, dir string, lines map[string]int) []Problem {
 		if f.Schedule != c.Schedule { // an inherited schedule is checked once, above
 			checkSchedule(path+".schedule", f.Schedule)
 		}
+		if f.Timeout < 0 && f.Timeout != c.Fetch.Timeout { // an inherited timeout is checked once, above
+			addf(path+".timeout", "%s is negative; write e.g. \"1m\", or 0 for fetch.timeout", f.Timeout)
+		}
+		checkHeaders(path+".headers", f.Headers, f.Auth != nil, lines, addf)
+		if f.Auth != nil {
+			checkAuth(path+".auth", f.Auth, addf)
+		}
 	}
 
 	outputs := make(map[string]bool)
@@ -113,6 +170,74 @@ func (c *Config) check(file, dir string, lines map[string]int) []Problem {
 		}
 	}
 	return problems
+}
+
+// checkHeaders checks a feed's extra request headers, taking them in the
+// order of their lines, then of their names.
+func checkHeaders(path string, headers map[string]string, auth bool, lines map[string]int, addf func(path, format string, args ...any)) {
+	names := slices.Sorted(maps.Keys(headers))
+	slices.SortStableFunc(names, func(a, b string) int {
+		return cmp.Compare(lineOf(lines, path+"."+a), lineOf(lines, path+"."+b))
+	})
+	first := make(map[string]string) // lowercase name → name as first written
+	for _, name := range names {
+		p := path + "." + name
+		lower := strings.ToLower(name)
+		switch {
+		case !httpguts.ValidHeaderFieldName(name):
+			addf(p, "%q is not a valid header name; use letters, digits and !#$%%&'*+-.^_`|~ only, e.g. \"X-Api-Key\"", name)
+			continue
+		case lower == "host":
+			addf(p, "Host cannot be set here: Go's HTTP client takes the host from the feed's url and ignores a Host header; change url instead")
+			continue
+		case lower == "authorization" && auth:
+			addf(p, "auth sets the Authorization header too; remove one of the two")
+			continue
+		}
+		if other, dup := first[lower]; dup {
+			addf(p, "same header as %s (header names ignore case); remove one", other)
+			continue
+		}
+		first[lower] = name
+		if msg := headerValueProblem(headers[name]); msg != "" {
+			addf(p, "%s", msg)
+		}
+	}
+}
+
+// headerValueProblem says what is wrong with v as an HTTP header value, or
+// returns "".
+func headerValueProblem(v string) string {
+	if strings.ContainsAny(v, "\r\n") {
+		return "the value contains a line break, which would end the header early; put it on one line"
+	}
+	for _, r := range v {
+		if r < ' ' && r != '\t' || r == 0x7f {
+			return fmt.Sprintf("the value contains the control character %U; remove it", r)
+		}
+	}
+	return ""
+}
+
+// checkAuth checks a feed's basic auth.
+func checkAuth(path string, a *Auth, addf func(path, format string, args ...any)) {
+	switch {
+	case a.Username == "":
+		addf(path+".username", "missing; write the user name for HTTP basic auth")
+	case strings.Contains(a.Username, ":"):
+		addf(path+".username", "%q contains \":\", which HTTP basic auth cannot carry in a user name; check the name with the feed's provider", a.Username)
+	}
+	switch {
+	case a.PasswordEnv != "" && a.PasswordFile != "":
+		addf(path+".password_file", "set as well as password_env; keep one of the two")
+	case a.PasswordEnv == "" && a.PasswordFile == "" && a.Password == "":
+		addf(path, "no password; set password_env to the name of an environment variable holding it, or password_file to a file holding it")
+	}
+	if a.PasswordEnv != "" {
+		if msg := envNameProblem(a.PasswordEnv); msg != "" {
+			addf(path+".password_env", "%s", msg)
+		}
+	}
 }
 
 // lineOf returns the line of path, or of its closest parent with a line.

@@ -1,11 +1,17 @@
 // Package fetch gets feed documents over HTTP(S) or from file:// URLs and
-// parses them (RSS, Atom, JSON Feed) into normalised aggregator items.
+// parses them (RSS, Atom, JSON Feed) into normalised aggregator items. It is
+// polite: conditional GETs, a body hash for servers without validators, HTTP
+// caching headers, the feed's own <ttl>, skipHours and skipDays, Retry-After,
+// and limits on simultaneous fetches overall and per host. Policy turns the
+// outcome of a fetch into the feed's next state.
 package fetch
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,17 +21,33 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"aggregator"
 )
 
 const (
-	// DefaultTimeout bounds one Fetch: connecting, waiting, and reading the body.
+	// DefaultTimeout bounds one HTTP exchange: connecting, waiting, and
+	// reading the body. Waiting for a concurrency slot does not count.
 	DefaultTimeout = 30 * time.Second
 	// DefaultMaxBodySize caps a feed body, in bytes, counted after decompression.
 	DefaultMaxBodySize = 10 << 20
+	// DefaultConcurrency is how many HTTP fetches a Client runs at once, all
+	// hosts together.
+	DefaultConcurrency = 8
+	// DefaultPerHost is how many HTTP fetches a Client runs at once to one host.
+	DefaultPerHost = 2
+	// DefaultMaxWait caps any wait that a server or a feed asks for.
+	DefaultMaxWait = 24 * time.Hour
+	// DefaultBackoffBase is the backoff after the first failure.
+	DefaultBackoffBase = 15 * time.Minute
+	// DefaultBackoffMax caps the backoff after repeated failures.
+	DefaultBackoffMax = 24 * time.Hour
 )
+
+// maxRedirects is how many redirect hops one fetch follows.
+const maxRedirects = 10
 
 // ErrTooLarge is returned (wrapped) when a feed body is larger than the
 // client's MaxBodySize.
@@ -35,13 +57,21 @@ var ErrTooLarge = errors.New("feed body exceeds the size limit")
 // http(s):// nor file://.
 var ErrUnsupportedScheme = errors.New("unsupported url scheme")
 
+// ErrTooManyRedirects is returned (wrapped) when a fetch would follow more
+// than 10 redirects, a redirect loop for instance.
+var ErrTooManyRedirects = errors.New("too many redirects")
+
+// ErrRedirectScheme is returned (wrapped) when a server redirects to a URL
+// that is not http(s).
+var ErrRedirectScheme = errors.New("redirect to a non-http(s) url")
+
 // acceptHeader lists the feed media types first.
 const acceptHeader = "application/atom+xml, application/rss+xml, application/feed+json, " +
 	"application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 
 // HTTPError is a non-2xx, non-304 answer.
 type HTTPError struct {
-	URL        string
+	URL        string // the URL fetched, with any password redacted
 	StatusCode int
 	RetryAfter time.Duration // from Retry-After (seconds or HTTP date), 0 if absent
 }
@@ -57,14 +87,21 @@ func (e *HTTPError) Error() string {
 	return msg
 }
 
-// Client fetches feeds. Its fields are read-only once it is in use, and one
-// Client is safe for concurrent use by many goroutines: share it, so that all
-// fetches share one connection pool.
+// Client fetches feeds. Its exported fields are read-only once it is in use,
+// and one Client is safe for concurrent use by many goroutines: share it, so
+// that all fetches share one connection pool and one set of limits. A Client
+// must not be copied after first use.
 type Client struct {
-	HTTP        *http.Client  // shared; nil means http.DefaultClient
-	UserAgent   string        // sent on every request
-	MaxBodySize int64         // 0 → DefaultMaxBodySize
-	Timeout     time.Duration // per Fetch; 0 → DefaultTimeout
+	HTTP        *http.Client     // shared; nil means http.DefaultClient
+	UserAgent   string           // sent on every request unless Request.Header overrides it
+	MaxBodySize int64            // 0 → DefaultMaxBodySize
+	Timeout     time.Duration    // per fetch unless Request.Timeout > 0; 0 → DefaultTimeout
+	Concurrency int              // 0 → DefaultConcurrency; limits simultaneous HTTP fetches overall
+	PerHost     int              // 0 → DefaultPerHost; limits simultaneous HTTP fetches per host (case-insensitive host:port)
+	Now         func() time.Time // nil → time.Now; used for Expires/Date and Retry-After dates
+
+	limitsOnce sync.Once
+	limits     *limiter // built from Concurrency and PerHost on first use
 }
 
 // NewClient returns a Client whose http.Client uses a Transport tuned for
@@ -75,6 +112,8 @@ func NewClient(userAgent string) *Client {
 		UserAgent:   userAgent,
 		MaxBodySize: DefaultMaxBodySize,
 		Timeout:     DefaultTimeout,
+		Concurrency: DefaultConcurrency,
+		PerHost:     DefaultPerHost,
 	}
 }
 
@@ -100,143 +139,321 @@ func newTransport() *http.Transport {
 	}
 }
 
-// Result of one fetch.
-type Result struct {
-	NotModified  bool   // 304, nothing else set except validators
-	ETag         string // validators to send next time
-	LastModified string
-	Title        string // the feed's own title (plain text)
-	SiteURL      string // the feed's home page link, absolute
-	AtomID       string // atom:id of the feed if Atom, else ""
-	Items        []aggregator.Item
+// Request is one fetch of one feed.
+type Request struct {
+	URL      string               // http(s):// or file://
+	State    aggregator.FeedState // ETag, LastModified, BodyHash from the last fetch
+	Header   http.Header          // extra request headers from the config; never logged
+	Username string               // HTTP basic auth when non-empty
+	Password string               // never logged
+	Timeout  time.Duration        // > 0 overrides Client.Timeout
 }
 
-// Fetch gets and parses one feed. feedURL is http(s):// or file:// (absolute
-// path). state carries the validators from the last fetch (ETag,
-// LastModified) for a conditional GET.
-func (c *Client) Fetch(ctx context.Context, feedURL string, state aggregator.FeedState) (*Result, error) {
-	u, err := url.Parse(feedURL)
+// Result of one fetch.
+type Result struct {
+	StatusCode   int    // of the final response (200, 304…); 0 for file://
+	NotModified  bool   // 304: not parsed
+	Unchanged    bool   // no ETag and no Last-Modified, and the body hash equals State.BodyHash: not parsed
+	ETag         string // validators to send next time (on a 304 that omits them, the old ones)
+	LastModified string
+	BodyHash     string        // hex SHA-256 of the body, set whenever a body was read (200 or file)
+	MovedTo      string        // final URL when every redirect hop was permanent (301 or 308); "" otherwise
+	Freshness    time.Duration // from Cache-Control max-age, else Expires minus Date; never negative
+
+	// From the document, only when it was parsed.
+	TTL       time.Duration  // RSS <ttl>, or sy:updatePeriod / sy:updateFrequency; the larger if both
+	SkipHours []int          // RSS <skipHours>: 0–23, sorted, deduplicated
+	SkipDays  []time.Weekday // RSS <skipDays>: sorted, deduplicated
+	Title     string         // the feed's own title (plain text)
+	SiteURL   string         // the feed's home page link, absolute
+	AtomID    string         // atom:id of the feed if Atom, else ""
+	Items     []aggregator.Item
+}
+
+// Fetch gets and, unless it is unchanged, parses one feed.
+//
+// For http(s), Fetch first waits for a slot for the URL's host and then for
+// a global one (see Client.Concurrency and PerHost); only ctx bounds that
+// wait. The timeout (Request.Timeout, else Client.Timeout) starts once the
+// slots are held and covers the HTTP exchange and the reading of the body.
+// Slots are released before parsing. Redirects are followed (at most 10, to
+// http(s) only); relative links resolve against the final URL. Extra headers
+// (except Accept-Encoding, which would defeat transparent decompression and
+// so the size cap) and basic auth are sent; both are dropped on a redirect
+// to another host (other than a subdomain) or from https to http.
+//
+// file:// URLs ignore the limits, the validators and the timeout; the body
+// hash applies to them as to a 200 without validators.
+func (c *Client) Fetch(ctx context.Context, req Request) (*Result, error) {
+	u, err := url.Parse(req.URL)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", feedURL, err)
+		// A *url.Error repeats the URL, and its cause may quote a part
+		// of it: either may hold a password.
+		if strings.Contains(req.URL, "@") {
+			return nil, fmt.Errorf("fetch %s: invalid url", redactURL(req.URL))
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
-		return c.fetchHTTP(ctx, feedURL, state)
+		return c.fetchHTTP(ctx, u, req)
 	case "file":
-		return c.fetchFile(ctx, u)
+		return c.fetchFile(ctx, u, req.State)
 	}
-	return nil, fmt.Errorf("fetch %s: %w %q", feedURL, ErrUnsupportedScheme, u.Scheme)
+	return nil, fmt.Errorf("fetch %s: %w %q", u.Redacted(), ErrUnsupportedScheme, u.Scheme)
 }
 
-func (c *Client) fetchHTTP(ctx context.Context, feedURL string, state aggregator.FeedState) (*Result, error) {
-	timeout := c.Timeout
+// response is what fetchHTTP keeps of an HTTP response once the connection
+// and the slots are released.
+type response struct {
+	status    int
+	header    http.Header
+	body      []byte // nil unless 2xx
+	finalURL  string
+	permanent bool // at least one redirect, and every one was 301 or 308
+}
+
+func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Result, error) {
+	name := u.Redacted()
+
+	release, err := c.limiter().acquire(ctx, hostKey(u))
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: wait for a slot: %w", name, err)
+	}
+	resp, err := c.roundTrip(ctx, u, req)
+	release()
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", name, err)
+	}
+
+	now := c.now()
+	switch {
+	case resp.status == http.StatusNotModified:
+		res := &Result{
+			StatusCode:   resp.status,
+			NotModified:  true,
+			ETag:         resp.header.Get("ETag"),
+			LastModified: resp.header.Get("Last-Modified"),
+			Freshness:    freshness(resp.header, now),
+		}
+		if res.ETag == "" {
+			res.ETag = req.State.ETag
+		}
+		if res.LastModified == "" {
+			res.LastModified = req.State.LastModified
+		}
+		if resp.permanent {
+			res.MovedTo = movedTo(u, resp.finalURL)
+		}
+		return res, nil
+	case resp.status < 200 || resp.status > 299:
+		return nil, &HTTPError{
+			URL:        name,
+			StatusCode: resp.status,
+			RetryAfter: parseRetryAfter(resp.header.Get("Retry-After"), dateOr(resp.header, now)),
+		}
+	}
+
+	etag, lastMod := resp.header.Get("ETag"), resp.header.Get("Last-Modified")
+	res, err := parseIfChanged(resp.body, resp.finalURL, req.State.BodyHash, etag == "" && lastMod == "")
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", name, err)
+	}
+	res.StatusCode = resp.status
+	res.ETag = etag
+	res.LastModified = lastMod
+	res.Freshness = freshness(resp.header, now)
+	if resp.permanent {
+		res.MovedTo = movedTo(u, resp.finalURL)
+	}
+	return res, nil
+}
+
+// roundTrip does the HTTP exchange of one fetch under its timeout and reads
+// the body of a 2xx answer.
+func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*response, error) {
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = c.Timeout
+	}
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, feedURL, nil)
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", feedURL, err)
+		return nil, err
 	}
-	req.Header.Set("User-Agent", c.UserAgent)
-	req.Header.Set("Accept", acceptHeader)
-	if state.ETag != "" {
-		req.Header.Set("If-None-Match", state.ETag)
+	hreq.Header.Set("User-Agent", c.UserAgent)
+	hreq.Header.Set("Accept", acceptHeader)
+	if req.State.ETag != "" {
+		hreq.Header.Set("If-None-Match", req.State.ETag)
 	}
-	if state.LastModified != "" {
-		req.Header.Set("If-Modified-Since", state.LastModified)
+	if req.State.LastModified != "" {
+		hreq.Header.Set("If-Modified-Since", req.State.LastModified)
+	}
+	var extra []string // canonical keys of the configured headers
+	for k, vs := range req.Header {
+		k = http.CanonicalHeaderKey(k)
+		if k == "Accept-Encoding" {
+			continue
+		}
+		hreq.Header.Del(k)
+		for _, v := range vs {
+			hreq.Header.Add(k, v)
+		}
+		extra = append(extra, k)
+	}
+	if req.Username != "" {
+		hreq.SetBasicAuth(req.Username, req.Password)
+		extra = append(extra, "Authorization")
 	}
 
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
+	// A shallow copy of the shared client: same Transport, own redirect
+	// policy, which records the kind of every hop.
+	hc := *c.httpClient()
+	permanent := true
+	hc.CheckRedirect = func(next *http.Request, via []*http.Request) error {
+		if len(via) > maxRedirects {
+			return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, maxRedirects)
+		}
+		if s := next.URL.Scheme; s != "http" && s != "https" {
+			return fmt.Errorf("%w: %s", ErrRedirectScheme, next.URL.Redacted())
+		}
+		if r := next.Response; r == nil || (r.StatusCode != http.StatusMovedPermanently && r.StatusCode != http.StatusPermanentRedirect) {
+			permanent = false
+		}
+		if !keepCredentials(via[0].URL, next.URL) {
+			for _, k := range extra {
+				if k != "User-Agent" && k != "Accept" {
+					next.Header.Del(k)
+				}
+			}
+		}
+		return nil
 	}
-	resp, err := hc.Do(req)
+
+	resp, err := hc.Do(hreq)
 	if err != nil {
-		// A *url.Error repeats the method and URL that this message names.
+		// A *url.Error repeats the method and the URL, which the caller names.
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("fetch %s: %w", feedURL, err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 
+	out := &response{
+		status:   resp.StatusCode,
+		header:   resp.Header,
+		finalURL: u.String(),
+	}
+	if resp.Request != nil && resp.Request.URL != nil {
+		out.finalURL = resp.Request.URL.String()
+		out.permanent = permanent && resp.Request.Response != nil
+	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
-		res := &Result{
-			NotModified:  true,
-			ETag:         resp.Header.Get("ETag"),
-			LastModified: resp.Header.Get("Last-Modified"),
-		}
-		if res.ETag == "" {
-			res.ETag = state.ETag
-		}
-		if res.LastModified == "" {
-			res.LastModified = state.LastModified
-		}
-		return res, nil
+		// No body to read: a 304 is never parsed.
+		return out, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		// Drain a little so the connection can be reused.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-		return nil, &HTTPError{
-			URL:        feedURL,
-			StatusCode: resp.StatusCode,
-			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
-		}
+		return out, nil
 	}
 
 	limit := c.maxBodySize()
 	if resp.ContentLength > limit { // -1 when unknown or decompressed
-		return nil, fmt.Errorf("fetch %s: %w (content-length %d > %d)", feedURL, ErrTooLarge, resp.ContentLength, limit)
+		return nil, fmt.Errorf("%w (content-length %d > %d)", ErrTooLarge, resp.ContentLength, limit)
 	}
-	body, err := readLimited(resp.Body, limit)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", feedURL, err)
+	if out.body, err = readLimited(resp.Body, limit); err != nil {
+		return nil, err
 	}
-
-	// Relative links resolve against where the document really came from,
-	// after redirects.
-	base := feedURL
-	if resp.Request != nil && resp.Request.URL != nil {
-		base = resp.Request.URL.String()
-	}
-	res, err := Parse(bytes.NewReader(body), base)
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", feedURL, err)
-	}
-	res.ETag = resp.Header.Get("ETag")
-	res.LastModified = resp.Header.Get("Last-Modified")
-	return res, nil
+	return out, nil
 }
 
-func (c *Client) fetchFile(ctx context.Context, u *url.URL) (*Result, error) {
-	feedURL := u.String()
+// keepCredentials reports whether configured headers and basic auth may
+// follow a redirect from the first URL to next: same host or a subdomain of
+// it, and no downgrade from https to http.
+func keepCredentials(first, next *url.URL) bool {
+	if strings.EqualFold(first.Scheme, "https") && !strings.EqualFold(next.Scheme, "https") {
+		return false
+	}
+	from, to := strings.ToLower(first.Hostname()), strings.ToLower(next.Hostname())
+	return to == from || strings.HasSuffix(to, "."+from)
+}
+
+// movedTo is the final URL of a permanent redirect chain, "" if it leads
+// back to where it started.
+func movedTo(u *url.URL, final string) string {
+	if final == u.String() {
+		return ""
+	}
+	return final
+}
+
+func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.FeedState) (*Result, error) {
+	name := u.Redacted()
 	if u.Host != "" && u.Host != "localhost" {
-		return nil, fmt.Errorf("fetch %s: file url with remote host %q", feedURL, u.Host)
+		return nil, fmt.Errorf("fetch %s: file url with remote host %q", name, u.Host)
 	}
 	if u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
-		return nil, fmt.Errorf("fetch %s: file url path is not absolute", feedURL)
+		return nil, fmt.Errorf("fetch %s: file url path is not absolute", name)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", feedURL, err)
+		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
 	f, err := os.Open(u.Path)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", feedURL, err)
+		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
 	defer f.Close()
 	body, err := readLimited(f, c.maxBodySize())
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", feedURL, err)
+		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
-	res, err := Parse(bytes.NewReader(body), feedURL)
+	res, err := parseIfChanged(body, u.String(), state.BodyHash, true)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", feedURL, err)
+		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
 	return res, nil
+}
+
+// parseIfChanged hashes body and parses it, unless the document carries no
+// validators (noValidators) and its hash is oldHash.
+func parseIfChanged(body []byte, base, oldHash string, noValidators bool) (*Result, error) {
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	if noValidators && oldHash != "" && hash == oldHash {
+		return &Result{Unchanged: true, BodyHash: hash}, nil
+	}
+	res, err := Parse(bytes.NewReader(body), base)
+	if err != nil {
+		return nil, err
+	}
+	res.BodyHash = hash
+	return res, nil
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTP == nil {
+		return http.DefaultClient
+	}
+	return c.HTTP
+}
+
+func (c *Client) now() time.Time {
+	if c.Now == nil {
+		return time.Now()
+	}
+	return c.Now()
 }
 
 func (c *Client) maxBodySize() int64 {
@@ -244,6 +461,21 @@ func (c *Client) maxBodySize() int64 {
 		return DefaultMaxBodySize
 	}
 	return c.MaxBodySize
+}
+
+// limiter returns the Client's limiter, building it on first use.
+func (c *Client) limiter() *limiter {
+	c.limitsOnce.Do(func() {
+		global, perHost := c.Concurrency, c.PerHost
+		if global <= 0 {
+			global = DefaultConcurrency
+		}
+		if perHost <= 0 {
+			perHost = DefaultPerHost
+		}
+		c.limits = newLimiter(global, perHost)
+	})
+	return c.limits
 }
 
 // readLimited reads all of r, failing with ErrTooLarge past limit bytes.
@@ -258,8 +490,32 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 	return body, nil
 }
 
-// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
-// It returns 0 when the header is absent, malformed, or in the past.
+// redactURL hides the password of a URL that may not parse.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		if j := strings.Index(s, "://"); j >= 0 && j < i {
+			return s[:j+3] + "xxxxx" + s[i:]
+		}
+	}
+	return s
+}
+
+// dateOr is the response's Date, else now.
+func dateOr(h http.Header, now time.Time) time.Time {
+	if v := h.Get("Date"); v != "" {
+		if t, err := http.ParseTime(v); err == nil {
+			return t
+		}
+	}
+	return now
+}
+
+// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date,
+// the latter relative to now (the response's Date, else the clock). It
+// returns 0 when the header is absent, malformed, or in the past.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {

@@ -4,14 +4,20 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,13 +26,23 @@ import (
 
 const testUA = "aggregator-test/1.0 (+https://agg.example/)"
 
+// t0 is the fixed clock of the tests: Friday 15 March 2024, noon UTC.
+var t0 = time.Date(2024, time.March, 15, 12, 0, 0, 0, time.UTC)
+
 func newTestClient() *Client {
 	c := NewClient(testUA)
 	c.Timeout = 5 * time.Second
+	c.Now = func() time.Time { return t0 }
 	return c
 }
 
-func gzipBytes(t *testing.T, b []byte) []byte {
+// fetchURL fetches feedURL with state and nothing else.
+func fetchURL(t *testing.T, c *Client, feedURL string, state aggregator.FeedState) (*Result, error) {
+	t.Helper()
+	return c.Fetch(t.Context(), Request{URL: feedURL, State: state})
+}
+
+func gzipBytes(t testing.TB, b []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -39,9 +55,41 @@ func gzipBytes(t *testing.T, b []byte) []byte {
 	return buf.Bytes()
 }
 
+// rssDoc is a small RSS 2.0 document with n items.
+func rssDoc(title string, n int) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<?xml version="1.0"?><rss version="2.0"><channel><title>%s</title><link>https://site.example/</link>`, title)
+	for i := range n {
+		fmt.Fprintf(&b, `<item><title>%s item %d</title><link>https://site.example/%d</link><guid>%s-%d</guid>`+
+			`<description>Item &lt;b&gt;%d&lt;/b&gt; of %s.</description><pubDate>Fri, 15 Mar 2024 10:%02d:00 GMT</pubDate></item>`,
+			title, i, i, title, i, i, title, i%60)
+	}
+	b.WriteString(`</channel></rss>`)
+	return []byte(b.String())
+}
+
+func hashOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// waitUntil spins (yielding, never sleeping) until cond holds, failing the
+// test after 5s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		runtime.Gosched()
+	}
+}
+
 func TestNewClient(t *testing.T) {
 	c := NewClient("ua")
-	if c.UserAgent != "ua" || c.MaxBodySize != DefaultMaxBodySize || c.Timeout != DefaultTimeout {
+	if c.UserAgent != "ua" || c.MaxBodySize != DefaultMaxBodySize || c.Timeout != DefaultTimeout ||
+		c.Concurrency != DefaultConcurrency || c.PerHost != DefaultPerHost || c.Now != nil {
 		t.Errorf("NewClient = %+v", c)
 	}
 	tr, ok := c.HTTP.Transport.(*http.Transport)
@@ -54,7 +102,7 @@ func TestNewClient(t *testing.T) {
 }
 
 // TestFetchConditional: a first fetch returns the validators, a second one
-// sends them back and gets a 304.
+// sends them back and gets a 304, which is not read or parsed.
 func TestFetchConditional(t *testing.T) {
 	feed := readFixture(t, "korea-desk.atom")
 	const etag = `"v1"`
@@ -66,77 +114,201 @@ func TestFetchConditional(t *testing.T) {
 		mu.Lock()
 		got = append(got, r.Header.Clone())
 		mu.Unlock()
-		if r.Header.Get("If-None-Match") == etag {
-			if r.URL.Query().Get("omit") == "" {
+		inm, ims := r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since")
+		switch {
+		case r.URL.Query().Has("garbage") && (inm != "" || ims != ""):
+			// A 304 with a body, which a client must not read.
+			conn, buf, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer conn.Close()
+			buf.WriteString("HTTP/1.1 304 Not Modified\r\nContent-Length: 24\r\nConnection: close\r\n\r\n\x00\x01 not < a feed at all {")
+			buf.Flush()
+			return
+		case inm == etag || (inm == "" && ims == lastMod):
+			if !r.URL.Query().Has("omit") {
 				w.Header().Set("ETag", `"v2"`)
 			}
+			w.Header().Set("Cache-Control", "max-age=300")
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		w.Header().Set("Content-Type", "application/atom+xml")
-		w.Header().Set("ETag", etag)
+		if !r.URL.Query().Has("lm-only") {
+			w.Header().Set("ETag", etag)
+		}
 		w.Header().Set("Last-Modified", lastMod)
 		w.Write(feed)
 	}))
 	defer srv.Close()
 
 	c := newTestClient()
-	ctx := t.Context()
-	res, err := c.Fetch(ctx, srv.URL+"/feed.atom", aggregator.FeedState{})
+	res, err := fetchURL(t, c, srv.URL+"/feed.atom", aggregator.FeedState{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.NotModified || res.ETag != etag || res.LastModified != lastMod {
-		t.Errorf("first fetch: NotModified=%v ETag=%q LastModified=%q", res.NotModified, res.ETag, res.LastModified)
+	if res.StatusCode != 200 || res.NotModified || res.Unchanged || res.ETag != etag || res.LastModified != lastMod {
+		t.Errorf("first fetch: Status %d NotModified=%v Unchanged=%v ETag=%q LastModified=%q",
+			res.StatusCode, res.NotModified, res.Unchanged, res.ETag, res.LastModified)
+	}
+	if res.BodyHash != hashOf(feed) {
+		t.Errorf("BodyHash = %q, want %q", res.BodyHash, hashOf(feed))
 	}
 	if len(res.Items) != 3 || res.Title != "Korea Desk" || res.AtomID != "tag:korea-desk.example,2023:feed" {
 		t.Errorf("first fetch: %d items, Title %q, AtomID %q", len(res.Items), res.Title, res.AtomID)
 	}
-
-	t.Run("304 with new validators", func(t *testing.T) {
-		state := aggregator.FeedState{ETag: res.ETag, LastModified: res.LastModified}
-		res2, err := c.Fetch(ctx, srv.URL+"/feed.atom", state)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := &Result{NotModified: true, ETag: `"v2"`, LastModified: lastMod}
-		if res2.NotModified != want.NotModified || res2.ETag != want.ETag || res2.LastModified != want.LastModified || res2.Items != nil || res2.Title != "" {
-			t.Errorf("304 result = %+v, want %+v", res2, want)
-		}
-	})
-	t.Run("304 keeps old validators", func(t *testing.T) {
-		state := aggregator.FeedState{ETag: etag, LastModified: lastMod}
-		res3, err := c.Fetch(ctx, srv.URL+"/feed.atom?omit=1", state)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !res3.NotModified || res3.ETag != etag || res3.LastModified != lastMod {
-			t.Errorf("304 result = %+v", res3)
-		}
-	})
-
 	mu.Lock()
-	defer mu.Unlock()
-	if len(got) != 3 {
-		t.Fatalf("server saw %d requests, want 3", len(got))
+	got = nil
+	mu.Unlock()
+
+	tests := []struct {
+		name     string
+		query    string
+		state    aggregator.FeedState
+		wantETag string
+		wantLM   string
+		wantSent [2]string // If-None-Match, If-Modified-Since
+	}{
+		{"etag round trip, new validators", "", aggregator.FeedState{ETag: etag, LastModified: lastMod}, `"v2"`, lastMod, [2]string{etag, lastMod}},
+		{"304 omitting validators keeps the old ones", "?omit", aggregator.FeedState{ETag: etag, LastModified: lastMod}, etag, lastMod, [2]string{etag, lastMod}},
+		{"last-modified round trip", "?omit", aggregator.FeedState{LastModified: lastMod}, "", lastMod, [2]string{"", lastMod}},
+		{"304 with a body is not read", "?garbage", aggregator.FeedState{ETag: etag}, etag, "", [2]string{etag, ""}},
 	}
-	for i, h := range got {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			res, err := fetchURL(t, c, srv.URL+"/feed.atom"+tt.query, tt.state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.NotModified || res.StatusCode != http.StatusNotModified || res.ETag != tt.wantETag || res.LastModified != tt.wantLM {
+				t.Errorf("result = %+v, want 304 with ETag %q, Last-Modified %q", res, tt.wantETag, tt.wantLM)
+			}
+			if res.Items != nil || res.Title != "" || res.BodyHash != "" || res.Unchanged {
+				t.Errorf("304 was parsed or hashed: %+v", res)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(got) != 1 {
+				t.Fatalf("server saw %d requests", len(got))
+			}
+			if sent := [2]string{got[0].Get("If-None-Match"), got[0].Get("If-Modified-Since")}; sent != tt.wantSent {
+				t.Errorf("sent If-None-Match, If-Modified-Since = %q, want %q", sent, tt.wantSent)
+			}
+		})
+	}
+
+	t.Run("304 freshness", func(t *testing.T) {
+		res, err := fetchURL(t, c, srv.URL+"/feed.atom", aggregator.FeedState{ETag: etag})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Freshness != 5*time.Minute {
+			t.Errorf("Freshness = %v, want 5m from the 304's Cache-Control", res.Freshness)
+		}
+	})
+
+	t.Run("request headers", func(t *testing.T) {
+		mu.Lock()
+		got = nil
+		mu.Unlock()
+		if _, err := fetchURL(t, c, srv.URL+"/feed.atom", aggregator.FeedState{}); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		h := got[0]
 		if h.Get("User-Agent") != testUA {
-			t.Errorf("request %d User-Agent = %q", i, h.Get("User-Agent"))
+			t.Errorf("User-Agent = %q", h.Get("User-Agent"))
 		}
 		if h.Get("Accept") != acceptHeader || !strings.HasPrefix(h.Get("Accept"), "application/atom+xml, application/rss+xml, application/feed+json") {
-			t.Errorf("request %d Accept = %q", i, h.Get("Accept"))
+			t.Errorf("Accept = %q", h.Get("Accept"))
 		}
 		if !strings.Contains(h.Get("Accept-Encoding"), "gzip") {
-			t.Errorf("request %d Accept-Encoding = %q, want gzip offered", i, h.Get("Accept-Encoding"))
+			t.Errorf("Accept-Encoding = %q, want gzip offered", h.Get("Accept-Encoding"))
 		}
+		if h.Get("If-None-Match") != "" || h.Get("If-Modified-Since") != "" {
+			t.Errorf("request without state was conditional: %v", h)
+		}
+	})
+}
+
+// TestFetchUnchanged: without validators, the body hash stands in for them.
+func TestFetchUnchanged(t *testing.T) {
+	var mu sync.Mutex
+	body := rssDoc("One", 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		b := body
+		mu.Unlock()
+		if r.URL.Query().Has("validators") {
+			w.Header().Set("ETag", `"always-new"`) // and never answers 304
+		}
+		if r.URL.Query().Has("garbage") {
+			b = []byte("\x00 not a feed {")
+		}
+		w.Write(b)
+	}))
+	defer srv.Close()
+	c := newTestClient()
+
+	first, err := fetchURL(t, c, srv.URL+"/feed", aggregator.FeedState{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got[0].Get("If-None-Match") != "" || got[0].Get("If-Modified-Since") != "" {
-		t.Errorf("first request was conditional: %v", got[0])
+	if first.Unchanged || len(first.Items) != 2 || first.BodyHash != hashOf(body) {
+		t.Fatalf("first fetch = %+v", first)
 	}
-	if got[1].Get("If-None-Match") != etag || got[1].Get("If-Modified-Since") != lastMod {
-		t.Errorf("second request: If-None-Match %q, If-Modified-Since %q", got[1].Get("If-None-Match"), got[1].Get("If-Modified-Since"))
-	}
+	state := aggregator.FeedState{BodyHash: first.BodyHash}
+
+	t.Run("same body", func(t *testing.T) {
+		res, err := fetchURL(t, c, srv.URL+"/feed", state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := &Result{StatusCode: 200, Unchanged: true, BodyHash: first.BodyHash}
+		if !equalResults(res, want) {
+			t.Errorf("got %+v, want %+v", res, want)
+		}
+	})
+	t.Run("same body is not parsed", func(t *testing.T) {
+		res, err := fetchURL(t, c, srv.URL+"/feed?garbage", aggregator.FeedState{BodyHash: hashOf([]byte("\x00 not a feed {"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Unchanged {
+			t.Errorf("got %+v, want Unchanged", res)
+		}
+	})
+	t.Run("validators sent: parsed", func(t *testing.T) {
+		res, err := fetchURL(t, c, srv.URL+"/feed?validators", state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Unchanged || len(res.Items) != 2 || res.BodyHash != first.BodyHash || res.ETag != `"always-new"` {
+			t.Errorf("got %+v, want parsed", res)
+		}
+	})
+	t.Run("changed body", func(t *testing.T) {
+		mu.Lock()
+		body = rssDoc("Two", 3)
+		mu.Unlock()
+		res, err := fetchURL(t, c, srv.URL+"/feed", state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Unchanged || len(res.Items) != 3 || res.Title != "Two" || res.BodyHash != hashOf(rssDoc("Two", 3)) {
+			t.Errorf("got %+v, want parsed with a new hash", res)
+		}
+	})
+}
+
+func equalResults(a, b *Result) bool {
+	return fmt.Sprintf("%#v", *a) == fmt.Sprintf("%#v", *b)
 }
 
 func TestFetchResponses(t *testing.T) {
@@ -146,8 +318,8 @@ func TestFetchResponses(t *testing.T) {
 		strings.Repeat(" ", 1<<20) + `</description></channel></rss>`)
 	bombGz := gzipBytes(t, bomb)
 	const bombLimit = 64 << 10
-	if len(bombGz) >= bombLimit {
-		t.Fatalf("gzip bomb is %d bytes compressed, not under the %d limit", len(bombGz), bombLimit)
+	if len(bombGz) >= 8<<10 {
+		t.Fatalf("gzip bomb is %d bytes compressed, not a few KiB", len(bombGz))
 	}
 
 	tests := []struct {
@@ -166,8 +338,11 @@ func TestFetchResponses(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(res.Items) != 3 || res.Items[0].GUID != "ww-asia-66789012" {
+				if len(res.Items) != 3 || res.Items[0].GUID != "ww-asia-66789012" || res.BodyHash != hashOf(worldWire) {
 					t.Errorf("got %+v", res)
+				}
+				if res.TTL != 15*time.Minute {
+					t.Errorf("TTL = %v, want the fixture's 15m", res.TTL)
 				}
 			},
 		},
@@ -221,39 +396,13 @@ func TestFetchResponses(t *testing.T) {
 			},
 		},
 		{
-			name: "gzip inflating past the limit",
+			name: "gzip bomb inflating past the limit",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Encoding", "gzip")
 				w.Write(bombGz)
 			},
 			maxBody: bombLimit,
 			check:   wantTooLarge,
-		},
-		{
-			name: "503 with Retry-After seconds",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Retry-After", "120")
-				http.Error(w, "busy", http.StatusServiceUnavailable)
-			},
-			check: func(t *testing.T, res *Result, err error) {
-				he := wantHTTPError(t, res, err, http.StatusServiceUnavailable)
-				if he.RetryAfter != 2*time.Minute {
-					t.Errorf("RetryAfter = %v, want 2m", he.RetryAfter)
-				}
-			},
-		},
-		{
-			name: "429 with Retry-After date",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Retry-After", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
-				http.Error(w, "slow down", http.StatusTooManyRequests)
-			},
-			check: func(t *testing.T, res *Result, err error) {
-				he := wantHTTPError(t, res, err, http.StatusTooManyRequests)
-				if he.RetryAfter < 58*time.Minute || he.RetryAfter > time.Hour {
-					t.Errorf("RetryAfter = %v, want about 1h", he.RetryAfter)
-				}
-			},
 		},
 		{
 			name:    "404",
@@ -287,24 +436,6 @@ func TestFetchResponses(t *testing.T) {
 				}
 			},
 		},
-		{
-			name: "redirect followed, links resolve against final URL",
-			handler: func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path != "/moved/feed.xml" {
-					http.Redirect(w, r, "/moved/feed.xml", http.StatusMovedPermanently)
-					return
-				}
-				w.Write([]byte(`<rss version="2.0"><channel><title>R</title><item><title>x</title><link>item/1</link></item></channel></rss>`))
-			},
-			check: func(t *testing.T, res *Result, err error) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(res.Items) != 1 || !strings.HasSuffix(res.Items[0].Link, "/moved/item/1") {
-					t.Errorf("got %+v", res.Items)
-				}
-			},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -314,7 +445,7 @@ func TestFetchResponses(t *testing.T) {
 			if tt.maxBody != 0 {
 				c.MaxBodySize = tt.maxBody
 			}
-			res, err := c.Fetch(t.Context(), srv.URL+"/feed.xml", aggregator.FeedState{})
+			res, err := fetchURL(t, c, srv.URL+"/feed.xml", aggregator.FeedState{})
 			tt.check(t, res, err)
 		})
 	}
@@ -342,17 +473,205 @@ func wantHTTPError(t *testing.T, res *Result, err error, status int) *HTTPError 
 	return he
 }
 
+// TestFetchRetryAfter: an HTTPError carries Retry-After, and Policy waits
+// for it. Dates count from the response's Date, else from Client.Now.
+func TestFetchRetryAfter(t *testing.T) {
+	httpDate := func(d time.Duration) string { return t0.Add(d).Format(http.TimeFormat) }
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter string
+		date       string // "" suppresses the Date header
+		want       time.Duration
+	}{
+		{"429 seconds", http.StatusTooManyRequests, "120", "", 2 * time.Minute},
+		{"429 http date, no Date", http.StatusTooManyRequests, httpDate(time.Hour), "", time.Hour},
+		{"429 http date against the server's Date", http.StatusTooManyRequests, httpDate(70 * time.Minute), httpDate(10 * time.Minute), time.Hour},
+		{"429 http date in the past", http.StatusTooManyRequests, httpDate(-time.Hour), "", 0},
+		{"503 seconds", http.StatusServiceUnavailable, "300", "", 5 * time.Minute},
+		{"503 without Retry-After", http.StatusServiceUnavailable, "", "", 0},
+		{"503 beyond MaxWait", http.StatusServiceUnavailable, "604800", "", 7 * 24 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.date == "" {
+					w.Header()["Date"] = nil
+				} else {
+					w.Header().Set("Date", tt.date)
+				}
+				if tt.retryAfter != "" {
+					w.Header().Set("Retry-After", tt.retryAfter)
+				}
+				http.Error(w, "busy", tt.status)
+			}))
+			defer srv.Close()
+			res, err := fetchURL(t, newTestClient(), srv.URL+"/feed.xml", aggregator.FeedState{})
+			he := wantHTTPError(t, res, err, tt.status)
+			if he.RetryAfter != tt.want {
+				t.Errorf("RetryAfter = %v, want %v", he.RetryAfter, tt.want)
+			}
+
+			p := Policy{Rand: func() float64 { return 0 }}
+			st := p.Apply(t0, aggregator.FeedState{Failures: 1}, nil, err)
+			wantNext := t0.Add(min(tt.want, DefaultMaxWait))
+			if tt.want == 0 {
+				wantNext = t0.Add(DefaultBackoffBase) // failure 2: 30m, jitter 0 → 15m
+			}
+			if !st.NextFetch.Equal(wantNext) || st.Failures != 2 || st.LastStatus != tt.status || st.Error != err.Error() {
+				t.Errorf("state = %+v, want NextFetch %v", st, wantNext)
+			}
+		})
+	}
+}
+
+// TestFetchFreshnessWired checks that a 200 carries the caching headers'
+// freshness, counted against Client.Now when there is no Date.
+func TestFetchFreshnessWired(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Date"] = nil
+		w.Header().Set("Expires", t0.Add(90*time.Minute).Format(http.TimeFormat))
+		w.Write(rssDoc("F", 1))
+	}))
+	defer srv.Close()
+	res, err := fetchURL(t, newTestClient(), srv.URL, aggregator.FeedState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Freshness != 90*time.Minute {
+		t.Errorf("Freshness = %v, want 1h30m", res.Freshness)
+	}
+}
+
+func TestFetchRedirects(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/feed", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`<rss version="2.0"><channel><title>R</title><item><title>x</title><link>item/1</link></item></channel></rss>`))
+	})
+	redirect := func(code int, to string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, to, code) }
+	}
+	mux.Handle("/p301", redirect(301, "/feed"))
+	mux.Handle("/p302", redirect(302, "/feed"))
+	mux.Handle("/p303", redirect(303, "/feed"))
+	mux.Handle("/p307", redirect(307, "/feed"))
+	mux.Handle("/p308", redirect(308, "/feed"))
+	mux.Handle("/p301-308", redirect(301, "/p308"))
+	mux.Handle("/p301-302", redirect(301, "/p302"))
+	mux.Handle("/p302-301", redirect(302, "/p301"))
+	mux.Handle("/loop", redirect(301, "/loop"))
+	mux.Handle("/ftp", redirect(301, "ftp://ftp.example/feed"))
+	mux.Handle("/javascript", redirect(302, "javascript:alert(1)"))
+	mux.HandleFunc("/hops/{n}", func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		fmt.Sscan(r.PathValue("n"), &n)
+		if n == 0 {
+			http.Redirect(w, r, "/feed", http.StatusMovedPermanently)
+			return
+		}
+		http.Redirect(w, r, fmt.Sprintf("/hops/%d", n-1), http.StatusMovedPermanently)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	final := srv.URL + "/feed"
+
+	tests := []struct {
+		path    string
+		movedTo string
+		err     error
+	}{
+		{"/feed", "", nil},
+		{"/p301", final, nil},
+		{"/p308", final, nil},
+		{"/p302", "", nil},
+		{"/p303", "", nil},
+		{"/p307", "", nil},
+		{"/p301-308", final, nil},
+		{"/p301-302", "", nil},
+		{"/p302-301", "", nil},
+		{"/hops/9", final, nil}, // 10 hops: the most followed
+		{"/hops/10", "", ErrTooManyRedirects},
+		{"/loop", "", ErrTooManyRedirects},
+		{"/ftp", "", ErrRedirectScheme},
+		{"/javascript", "", ErrRedirectScheme},
+	}
+	c := newTestClient()
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			res, err := fetchURL(t, c, srv.URL+tt.path, aggregator.FeedState{})
+			if tt.err != nil {
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("err = %v, want %v", err, tt.err)
+				}
+				if !strings.HasPrefix(err.Error(), "fetch "+srv.URL+tt.path+": ") {
+					t.Errorf("error %q does not name the feed", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.MovedTo != tt.movedTo {
+				t.Errorf("MovedTo = %q, want %q", res.MovedTo, tt.movedTo)
+			}
+			// Relative links resolve against the final URL.
+			if len(res.Items) != 1 || res.Items[0].Link != srv.URL+"/item/1" {
+				t.Errorf("items = %+v", res.Items)
+			}
+		})
+	}
+
+	t.Run("permanent redirect then 304", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/new" {
+				http.Redirect(w, r, "/new", http.StatusPermanentRedirect)
+				return
+			}
+			if r.Header.Get("If-None-Match") != `"e"` {
+				t.Errorf("If-None-Match not carried across the redirect: %q", r.Header.Get("If-None-Match"))
+			}
+			w.WriteHeader(http.StatusNotModified)
+		}))
+		defer srv.Close()
+		res, err := fetchURL(t, c, srv.URL+"/old", aggregator.FeedState{ETag: `"e"`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.NotModified || res.MovedTo != srv.URL+"/new" {
+			t.Errorf("got %+v", res)
+		}
+	})
+}
+
+// TestFetchGone: a 410 retires the feed.
+func TestFetchGone(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "gone", http.StatusGone)
+	}))
+	defer srv.Close()
+	res, err := fetchURL(t, newTestClient(), srv.URL+"/feed.xml", aggregator.FeedState{})
+	wantHTTPError(t, res, err, http.StatusGone)
+	st := Policy{}.Apply(t0, aggregator.FeedState{URL: srv.URL + "/feed.xml"}, res, err)
+	if !st.Retired || st.LastStatus != http.StatusGone || st.Failures != 1 || !st.NextFetch.After(t0) {
+		t.Errorf("state = %+v, want retired", st)
+	}
+}
+
 // TestFetchTimeout: a server that hangs, before the headers or in the middle
-// of the body, costs no more than the client's Timeout.
+// of the body, costs no more than the timeout.
 func TestFetchTimeout(t *testing.T) {
 	tests := []struct {
-		name     string
-		headers  bool
-		parentTO time.Duration // if set, the caller's context is what expires
+		name       string
+		headers    bool
+		clientTO   time.Duration
+		requestTO  time.Duration
+		parentTO   time.Duration // if set, the caller's context is what expires
+		wantCancel bool
 	}{
-		{name: "hang before headers"},
-		{name: "hang mid-body", headers: true},
-		{name: "caller's context", parentTO: 100 * time.Millisecond},
+		{name: "hang before headers", clientTO: 100 * time.Millisecond},
+		{name: "hang mid-body", headers: true, clientTO: 100 * time.Millisecond},
+		{name: "request timeout overrides", clientTO: time.Minute, requestTO: 100 * time.Millisecond},
+		{name: "caller's context", clientTO: time.Minute, parentTO: 100 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -371,17 +690,16 @@ func TestFetchTimeout(t *testing.T) {
 			defer close(release)
 
 			c := newTestClient()
-			c.Timeout = 150 * time.Millisecond
+			c.Timeout = tt.clientTO
 			ctx := t.Context()
 			if tt.parentTO > 0 {
-				c.Timeout = time.Minute
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, tt.parentTO)
 				defer cancel()
 			}
 			done := make(chan error, 1)
 			go func() {
-				_, err := c.Fetch(ctx, srv.URL, aggregator.FeedState{})
+				_, err := c.Fetch(ctx, Request{URL: srv.URL, Timeout: tt.requestTO})
 				done <- err
 			}()
 			select {
@@ -389,8 +707,390 @@ func TestFetchTimeout(t *testing.T) {
 				if !errors.Is(err, context.DeadlineExceeded) {
 					t.Errorf("err = %v, want context.DeadlineExceeded", err)
 				}
-			case <-time.After(3 * time.Second):
-				t.Fatal("Fetch did not return within 3s")
+			case <-time.After(5 * time.Second):
+				t.Fatal("Fetch did not return within 5s")
+			}
+		})
+	}
+}
+
+// blockingServer answers every request with a feed once release is closed,
+// and tells arrived about each request first.
+func blockingServer(t *testing.T) (srv *httptest.Server, arrived chan struct{}, release chan struct{}) {
+	t.Helper()
+	arrived = make(chan struct{}, 100)
+	release = make(chan struct{})
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Write(rssDoc("Slow", 1))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, arrived, release
+}
+
+// TestFetchSlowHostDoesNotBlockOthers: with two slots in all and one per
+// host, three fetches to a hung host hold one global slot between them, and
+// a fetch to another host still goes through.
+func TestFetchSlowHostDoesNotBlockOthers(t *testing.T) {
+	slow, arrived, release := blockingServer(t)
+	fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(rssDoc("Fast", 1))
+	}))
+	defer fast.Close()
+
+	c := newTestClient()
+	c.Concurrency, c.PerHost = 2, 1
+	slowURL, _ := url.Parse(slow.URL)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for range 3 {
+		wg.Go(func() {
+			_, err := c.Fetch(t.Context(), Request{URL: slow.URL})
+			errs <- err
+		})
+	}
+	<-arrived
+	waitUntil(t, "three fetches to the slow host are queued", func() bool { return c.limiter().refs(hostKey(slowURL)) == 3 })
+
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	res, err := c.Fetch(ctx, Request{URL: fast.URL})
+	if err != nil {
+		t.Fatalf("fetch to another host while one hangs: %v", err)
+	}
+	if res.Title != "Fast" {
+		t.Errorf("got %+v", res)
+	}
+	select {
+	case <-arrived:
+		t.Error("a second fetch reached the slow host despite PerHost 1")
+	default:
+	}
+
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestFetchPerHostLimit: 50 fetches at once to one host run at most PerHost
+// at a time, and all succeed.
+func TestFetchPerHostLimit(t *testing.T) {
+	const perHost, fetches = 3, 50
+	var inFlight, maxInFlight atomic.Int32
+	full := make(chan struct{})
+	var fullOnce sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for {
+			m := maxInFlight.Load()
+			if n <= m || maxInFlight.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		if n >= perHost {
+			fullOnce.Do(func() { close(full) })
+		}
+		// The first requests wait until PerHost of them are in flight, so
+		// the limit is reached, not just respected.
+		select {
+		case <-full:
+		case <-r.Context().Done():
+		}
+		inFlight.Add(-1) // before the response: the client may start the next one on reading it
+		w.Header().Set("ETag", `"x"`)
+		w.Write(rssDoc("Busy", 2))
+	}))
+	defer srv.Close()
+
+	c := newTestClient()
+	c.PerHost = perHost
+	tr := c.HTTP.Transport.(*http.Transport)
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+
+	var wg sync.WaitGroup
+	var ok atomic.Int32
+	for i := range fetches {
+		wg.Go(func() {
+			res, err := c.Fetch(ctx, Request{URL: fmt.Sprintf("%s/feed/%d", srv.URL, i)})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if len(res.Items) == 2 {
+				ok.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if got := maxInFlight.Load(); got != perHost {
+		t.Errorf("max in flight = %d, want %d", got, perHost)
+	}
+	if ok.Load() != fetches {
+		t.Errorf("%d of %d fetches succeeded", ok.Load(), fetches)
+	}
+	c.limits.mu.Lock()
+	defer c.limits.mu.Unlock()
+	if len(c.limits.hosts) != 0 || len(c.limits.global) != 0 {
+		t.Errorf("limiter not released: %d hosts, %d global slots held", len(c.limits.hosts), len(c.limits.global))
+	}
+}
+
+// TestFetchCancelWhileWaiting: a fetch waiting for a slot, of its host or a
+// global one, gives up when its context ends, and gives its place back.
+func TestFetchCancelWhileWaiting(t *testing.T) {
+	tests := []struct {
+		name      string
+		sameHost  bool
+		configure func(c *Client)
+	}{
+		{"for a global slot", false, func(c *Client) { c.Concurrency = 1 }},
+		{"for a host slot", true, func(c *Client) { c.PerHost = 1 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			slow, arrived, release := blockingServer(t)
+			c := newTestClient()
+			tt.configure(c)
+			holder := make(chan error, 1)
+			go func() {
+				_, err := c.Fetch(t.Context(), Request{URL: slow.URL})
+				holder <- err
+			}()
+			<-arrived
+
+			target := slow.URL + "/second"
+			if !tt.sameHost {
+				other := httptest.NewServer(http.NotFoundHandler())
+				defer other.Close()
+				target = other.URL
+			}
+			u, _ := url.Parse(target)
+			key := hostKey(u)
+			waiting := 1
+			if tt.sameHost {
+				waiting = 2
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			waiter := make(chan error, 1)
+			go func() {
+				_, err := c.Fetch(ctx, Request{URL: target})
+				waiter <- err
+			}()
+			waitUntil(t, "the second fetch waits", func() bool { return c.limiter().refs(key) == waiting })
+			cancel()
+			if err := <-waiter; !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "wait for a slot") {
+				t.Errorf("waiting fetch: err = %v, want context.Canceled while waiting", err)
+			}
+			if n := c.limiter().refs(key); n != waiting-1 {
+				t.Errorf("%d fetches counted for the host after the cancel, want %d", n, waiting-1)
+			}
+			close(release)
+			if err := <-holder; err != nil {
+				t.Error(err)
+			}
+			// Every slot is free again.
+			c.limits.mu.Lock()
+			defer c.limits.mu.Unlock()
+			if len(c.limits.hosts) != 0 || len(c.limits.global) != 0 {
+				t.Errorf("limiter not released: %d hosts, %d global slots held", len(c.limits.hosts), len(c.limits.global))
+			}
+		})
+	}
+}
+
+// TestFetchAuth: configured headers and basic auth reach the server; neither
+// the password nor a header value ever appears in an error.
+func TestFetchAuth(t *testing.T) {
+	const user, pass, token = "reader", "hunter2-s3cret", "tok-9f8e7d6c"
+	var mu sync.Mutex
+	var seen http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = r.Header.Clone()
+		mu.Unlock()
+		u, p, ok := r.BasicAuth()
+		if !ok || u != user || p != pass || r.Header.Get("X-Api-Key") != token {
+			w.Header().Set("WWW-Authenticate", `Basic realm="feeds"`)
+			http.Error(w, "who are you", http.StatusUnauthorized)
+			return
+		}
+		w.Write(rssDoc("Private", 1))
+	}))
+	defer srv.Close()
+
+	header := http.Header{
+		"X-Api-Key":       {token},
+		"accept":          {"application/rss+xml"}, // not canonical: still overrides
+		"User-Agent":      {"custom-agent/2"},
+		"Accept-Encoding": {"identity"}, // ignored: the Transport asks for gzip
+	}
+	c := newTestClient()
+
+	t.Run("accepted", func(t *testing.T) {
+		res, err := c.Fetch(t.Context(), Request{URL: srv.URL + "/feed.xml", Header: header, Username: user, Password: pass})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Title != "Private" {
+			t.Errorf("got %+v", res)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for k, want := range map[string]string{"Accept": "application/rss+xml", "User-Agent": "custom-agent/2", "Accept-Encoding": "gzip"} {
+			if got := seen.Values(k); len(got) != 1 || got[0] != want {
+				t.Errorf("%s = %q, want %q", k, got, want)
+			}
+		}
+	})
+
+	bad := []struct {
+		name string
+		req  Request
+	}{
+		{"wrong password", Request{URL: srv.URL + "/feed.xml", Header: header, Username: user, Password: pass + "x"}},
+		{"no token", Request{URL: srv.URL + "/feed.xml", Username: user, Password: pass}},
+		{"password in the url", Request{URL: strings.Replace(srv.URL, "://", "://"+user+":"+pass+"@", 1) + "/feed.xml", Header: http.Header{"X-Api-Key": {token + "x"}}}},
+		{"unparseable url with a password", Request{URL: "http://" + user + ":" + pass + "@[::1/feed.xml"}},
+		{"unreachable", Request{URL: "http://" + user + ":" + pass + "@127.0.0.1:1/feed.xml", Header: header, Username: user, Password: pass}},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.Fetch(t.Context(), tt.req)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, secret := range []string{pass, token} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error %q reveals %q", err, secret)
+				}
+			}
+			if st := (Policy{}).Apply(t0, aggregator.FeedState{}, nil, err); strings.Contains(st.Error, pass) {
+				t.Errorf("state error reveals the password: %q", st.Error)
+			}
+		})
+	}
+}
+
+// TestFetchRedirectDropsCredentials: configured headers and basic auth do
+// not follow a redirect to another host.
+func TestFetchRedirectDropsCredentials(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]http.Header{}
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Host] = r.Header.Clone()
+		mu.Unlock()
+		w.Write(rssDoc("Elsewhere", 1))
+	}))
+	defer feed.Close()
+	_, port, _ := net.SplitHostPort(feed.Listener.Addr().String())
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		to := "http://other.test:" + port + "/feed"
+		if r.URL.Path == "/same" {
+			to = "http://127.0.0.1:" + port + "/feed"
+		}
+		http.Redirect(w, r, to, http.StatusFound)
+	}))
+	defer origin.Close()
+
+	c := newTestClient()
+	tr := c.HTTP.Transport.(*http.Transport)
+	tr.Proxy = nil
+	dialer := &net.Dialer{}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		// other.test is this machine.
+		if host, p, err := net.SplitHostPort(addr); err == nil && host == "other.test" {
+			addr = net.JoinHostPort("127.0.0.1", p)
+		}
+		return dialer.DialContext(ctx, network, addr)
+	}
+	defer tr.CloseIdleConnections()
+
+	req := Request{Header: http.Header{"X-Api-Key": {"k"}, "User-Agent": {"ua/2"}}, Username: "u", Password: "p"}
+	tests := []struct {
+		path, host string
+		keep       bool
+	}{
+		{"/other", "other.test:" + port, false},
+		{"/same", "127.0.0.1:" + port, true}, // same host name, other port
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			req.URL = origin.URL + tt.path
+			if _, err := c.Fetch(t.Context(), req); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			h := seen[tt.host]
+			mu.Unlock()
+			if h == nil {
+				t.Fatalf("no request to %s", tt.host)
+			}
+			for _, k := range []string{"X-Api-Key", "Authorization"} {
+				if got := h.Get(k) != ""; got != tt.keep {
+					t.Errorf("%s kept = %v, want %v", k, got, tt.keep)
+				}
+			}
+			if h.Get("User-Agent") != "ua/2" {
+				t.Errorf("User-Agent = %q", h.Get("User-Agent"))
+			}
+		})
+	}
+}
+
+func TestKeepCredentials(t *testing.T) {
+	tests := []struct {
+		from, to string
+		want     bool
+	}{
+		{"https://feeds.example/a", "https://feeds.example/b", true},
+		{"https://feeds.example/a", "https://FEEDS.example:8443/b", true},
+		{"https://feeds.example/a", "https://cdn.feeds.example/b", true},
+		{"https://feeds.example/a", "https://evilfeeds.example/b", false},
+		{"https://feeds.example/a", "https://example/b", false},
+		{"https://feeds.example/a", "http://feeds.example/b", false},
+		{"http://feeds.example/a", "https://feeds.example/b", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.from+" "+tt.to, func(t *testing.T) {
+			from, _ := url.Parse(tt.from)
+			to, _ := url.Parse(tt.to)
+			if got := keepCredentials(from, to); got != tt.want {
+				t.Errorf("keepCredentials = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHostKey(t *testing.T) {
+	tests := []struct{ url, want string }{
+		{"http://Feeds.Example/x", "feeds.example:80"},
+		{"http://feeds.example:80/y", "feeds.example:80"},
+		{"HTTPS://FEEDS.example/", "feeds.example:443"},
+		{"https://feeds.example:8443/", "feeds.example:8443"},
+		{"http://[::1]:8080/", "[::1]:8080"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			u, err := url.Parse(tt.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := hostKey(u); got != tt.want {
+				t.Errorf("hostKey = %q, want %q", got, tt.want)
 			}
 		})
 	}
@@ -403,24 +1103,56 @@ func TestFetchFile(t *testing.T) {
 	}
 	fileURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 
+	var first *Result
 	t.Run("fixture", func(t *testing.T) {
-		res, err := newTestClient().Fetch(t.Context(), fileURL, aggregator.FeedState{ETag: `"x"`, LastModified: "y"})
+		res, err := fetchURL(t, newTestClient(), fileURL, aggregator.FeedState{ETag: `"x"`, LastModified: "y"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.NotModified || res.ETag != "" || res.LastModified != "" {
-			t.Errorf("file result has validators: %+v", res)
+		if res.NotModified || res.Unchanged || res.ETag != "" || res.LastModified != "" || res.StatusCode != 0 || res.BodyHash == "" {
+			t.Errorf("file result = %+v", res)
 		}
 		if len(res.Items) != 2 || res.Items[0].Title != "Kim\u2019s armoured train rolls toward Russia\u2019s far east for Putin meeting" {
 			t.Errorf("got %+v", res.Items)
+		}
+		first = res
+	})
+	t.Run("unchanged", func(t *testing.T) {
+		if first == nil {
+			t.Skip("no first fetch")
+		}
+		res, err := fetchURL(t, newTestClient(), fileURL, aggregator.FeedState{BodyHash: first.BodyHash})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Unchanged || res.Items != nil || res.BodyHash != first.BodyHash {
+			t.Errorf("got %+v, want Unchanged", res)
 		}
 	})
 	t.Run("size cap", func(t *testing.T) {
 		c := newTestClient()
 		c.MaxBodySize = 100
-		_, err := c.Fetch(t.Context(), fileURL, aggregator.FeedState{})
+		_, err := fetchURL(t, c, fileURL, aggregator.FeedState{})
 		if !errors.Is(err, ErrTooLarge) {
 			t.Errorf("err = %v, want ErrTooLarge", err)
+		}
+	})
+	t.Run("ignores the limits", func(t *testing.T) {
+		slow, arrived, release := blockingServer(t)
+		c := newTestClient()
+		c.Concurrency = 1
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.Fetch(t.Context(), Request{URL: slow.URL})
+			done <- err
+		}()
+		<-arrived
+		if _, err := fetchURL(t, c, fileURL, aggregator.FeedState{}); err != nil {
+			t.Error(err)
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Error(err)
 		}
 	})
 
@@ -433,7 +1165,7 @@ func TestFetchFile(t *testing.T) {
 	}
 	for _, tt := range errTests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := newTestClient().Fetch(t.Context(), tt.url, aggregator.FeedState{})
+			res, err := fetchURL(t, newTestClient(), tt.url, aggregator.FeedState{})
 			if err == nil {
 				t.Fatalf("no error, got %+v", res)
 			}
@@ -453,7 +1185,7 @@ func TestFetchBadURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
-			_, err := newTestClient().Fetch(t.Context(), tt.url, aggregator.FeedState{})
+			_, err := fetchURL(t, newTestClient(), tt.url, aggregator.FeedState{})
 			if err == nil {
 				t.Fatal("no error")
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mmcdole/gofeed"
 	"github.com/mmcdole/gofeed/atom"
+	"github.com/mmcdole/gofeed/rss"
 
 	"aggregator"
 )
@@ -19,6 +20,11 @@ import (
 //
 // The encoding an XML document declares (<?xml encoding="windows-1252"?>) is
 // honoured; text in the Result is UTF-8.
+//
+// Parse also reads what the feed says about polling it: TTL from RSS <ttl>
+// or the syndication module (sy:updatePeriod, sy:updateFrequency; RSS 0.9x,
+// 1.0, 2.0 and Atom alike), the larger if both; SkipHours and SkipDays from
+// RSS <skipHours> and <skipDays>.
 func Parse(r io.Reader, base string) (*Result, error) {
 	// A gofeed.Parser holds no per-parse state, but Parse is a package
 	// function: a fresh one costs a few small allocations and needs no global.
@@ -39,9 +45,21 @@ func Parse(r io.Reader, base string) (*Result, error) {
 		Title:   plainText(feed.Title),
 		SiteURL: resolveURL(baseURL, feed.Link),
 	}
-	if af, ok := feed.OriginalFeed().(*atom.Feed); ok && af != nil {
-		res.AtomID = strings.TrimSpace(af.ID)
+	switch of := feed.OriginalFeed().(type) {
+	case *atom.Feed:
+		if of != nil {
+			res.AtomID = strings.TrimSpace(of.ID)
+		}
+	case *rss.Feed:
+		if of != nil {
+			res.TTL = rssTTL(of.TTL)
+			res.SkipHours = skipHours(of.SkipHours)
+			res.SkipDays = skipDays(of.SkipDays)
+		}
 	}
+	// gofeed files the channel's sy:* elements under the canonical "sy"
+	// prefix, whatever prefix the document binds.
+	res.TTL = max(res.TTL, syndicationTTL(feed.Extensions["sy"]))
 
 	linkBase := baseURL
 	if u := parseAbsURL(res.SiteURL); u != nil {

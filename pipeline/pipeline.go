@@ -8,9 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
-
-	"golang.org/x/sync/errgroup"
+	"net/http"
+	"time"
 
 	"aggregator"
 	"aggregator/dedupe"
@@ -18,131 +17,178 @@ import (
 	"aggregator/store"
 )
 
-// DefaultConcurrency is how many feeds are fetched at once when unset.
-const DefaultConcurrency = 8
-
-// Feed is one subscription.
+// Feed is one subscription and how to fetch it.
 type Feed struct {
-	URL      string
+	URL      string // as configured
 	Name     string
-	Schedule string // robfig/cron spec
+	Schedule string      // robfig/cron spec
+	Header   http.Header // extra request headers
+	Username string      // HTTP basic auth when set
+	Password string
+	Timeout  time.Duration // 0: the fetcher's default
 }
 
 // Fetcher gets and parses one feed.
 type Fetcher interface {
-	Fetch(ctx context.Context, feedURL string, state aggregator.FeedState) (*fetch.Result, error)
+	Fetch(ctx context.Context, req fetch.Request) (*fetch.Result, error)
 }
 
-// Runner runs fetches and stores what they bring.
+var _ Fetcher = (*fetch.Client)(nil)
+
+// Runner fetches feeds when they may be fetched and stores what they bring.
 type Runner struct {
-	Store       *store.Store
-	Fetcher     Fetcher
-	Log         *slog.Logger
-	Concurrency int // feeds fetched at once; 0 means DefaultConcurrency
+	Store   *store.Store
+	Fetcher Fetcher // limits how many fetches run at once, overall and per host
+	Policy  fetch.Policy
+	Log     *slog.Logger
+	Now     func() time.Time // nil: time.Now
 }
 
-// Report says what one feed's fetch did.
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Report says what one feed's turn did.
 type Report struct {
-	Feed        Feed
-	NotModified bool
-	Items       int   // items in the feed
-	Added       int   // items stored for the first time
-	Changed     int   // stored items whose content changed
-	Err         error // why the fetch failed, nil on success
+	Feed    Feed
+	Skipped string // why the feed was not fetched ("retired", "not before …"); empty when it was
+	Result  *fetch.Result
+	Added   int   // items stored for the first time
+	Changed int   // stored items whose content changed
+	Err     error // why the fetch or the store failed, nil on success
 }
 
-// fetched is a fetch whose result is not stored yet.
-type fetched struct {
-	feed   aggregator.Feed
-	result *fetch.Result
-	err    error
+// turn is one feed's fetch in progress.
+type turn struct {
+	feed  Feed
+	id    int64
+	state aggregator.FeedState
+	rep   Report
 }
 
-func (r *Runner) fetch(ctx context.Context, f Feed) fetched {
+// prepare loads the feed's state and decides whether it may be fetched now.
+func (r *Runner) prepare(ctx context.Context, f Feed, force bool) *turn {
+	t := &turn{feed: f, rep: Report{Feed: f}}
 	sf, state, err := r.Store.Feed(ctx, f.URL, f.Name)
 	if err != nil {
-		return fetched{err: err}
+		t.rep.Err = err
+		return t
 	}
-	res, err := r.Fetcher.Fetch(ctx, f.URL, state)
-	return fetched{feed: sf, result: res, err: err}
+	t.id, t.state = sf.ID, state
+	if force {
+		return t
+	}
+	switch now := r.now(); {
+	case state.Retired:
+		t.rep.Skipped = "retired: the server said 410 Gone; change the feed's URL in the config"
+	case now.Before(state.NextFetch):
+		t.rep.Skipped = "not before " + state.NextFetch.UTC().Format(time.RFC3339)
+	}
+	return t
 }
 
-func (r *Runner) save(ctx context.Context, f Feed, x fetched) Report {
-	rep := Report{Feed: f}
-	log := r.Log.With("feed", f.URL)
-	if x.err != nil {
-		rep.Err = x.err
-		if x.feed.ID != 0 && ctx.Err() == nil {
-			if err := r.Store.SaveError(ctx, x.feed.ID, x.err); err != nil {
-				rep.Err = errors.Join(x.err, err)
+// fetch runs the fetch of a prepared turn.
+func (r *Runner) fetch(ctx context.Context, t *turn) (*fetch.Result, error) {
+	return r.Fetcher.Fetch(ctx, fetch.Request{
+		URL: t.state.URL, State: t.state, Header: t.feed.Header,
+		Username: t.feed.Username, Password: t.feed.Password, Timeout: t.feed.Timeout,
+	})
+}
+
+// save applies the politeness policy to the outcome and stores it.
+func (r *Runner) save(ctx context.Context, t *turn, res *fetch.Result, fetchErr error) Report {
+	rep := t.rep
+	log := r.Log.With("feed", t.feed.URL)
+	if ctx.Err() != nil {
+		// Cancelled: not the feed's fault, and nothing to record.
+		rep.Err = ctx.Err()
+		return rep
+	}
+	now := r.now()
+	next := r.Policy.Apply(now, t.state, res, fetchErr)
+	in := store.Fetched{State: next}
+	if fetchErr != nil {
+		rep.Err = fetchErr
+		if next.Retired && !t.state.Retired {
+			log.Warn("feed is gone (410); retired until its URL changes in the config", "err", fetchErr)
+		} else {
+			log.Warn("fetch failed", "err", fetchErr, "failures", next.Failures, "next_fetch", next.NextFetch)
+		}
+	} else {
+		rep.Result = res
+		if next.URL != t.state.URL {
+			log.Warn("feed moved permanently; fetching it from its new URL from now on", "new_url", next.URL)
+		}
+		if !res.NotModified && !res.Unchanged {
+			in.Meta = &store.Meta{Title: res.Title, SiteURL: res.SiteURL, AtomID: res.AtomID}
+			for _, it := range res.Items {
+				it.Link = dedupe.StripTracking(it.Link)
+				in.Items = append(in.Items, store.Keyed{Key: dedupe.Key(t.feed.URL, it), Hash: dedupe.ContentHash(it), Item: it})
 			}
 		}
-		log.Warn("fetch failed", "err", rep.Err)
+	}
+	added, changed, err := r.Store.SaveFetch(ctx, t.id, in)
+	if err != nil {
+		log.Error("store failed", "err", err)
+		rep.Err = errors.Join(rep.Err, err)
 		return rep
 	}
-	res := x.result
-	in := store.Fetched{
-		NotModified: res.NotModified,
-		ETag:        res.ETag, LastModified: res.LastModified,
-		Title: res.Title, SiteURL: res.SiteURL, AtomID: res.AtomID,
+	rep.Added, rep.Changed = added, changed
+	if fetchErr == nil {
+		log.Info("fetched", "status", res.StatusCode, "not_modified", res.NotModified, "unchanged", res.Unchanged,
+			"items", len(res.Items), "added", added, "changed", changed, "next_fetch", next.NextFetch)
 	}
-	for _, it := range res.Items {
-		it.Link = dedupe.StripTracking(it.Link)
-		in.Items = append(in.Items, store.Keyed{Key: dedupe.Key(f.URL, it), Hash: dedupe.ContentHash(it), Item: it})
-	}
-	rep.NotModified, rep.Items = res.NotModified, len(res.Items)
-	rep.Added, rep.Changed, rep.Err = r.Store.SaveFetch(ctx, x.feed.ID, in)
-	if rep.Err != nil {
-		log.Error("store failed", "err", rep.Err)
-		return rep
-	}
-	log.Info("fetched", "not_modified", rep.NotModified, "items", rep.Items, "added", rep.Added, "changed", rep.Changed)
 	return rep
 }
 
-// RunFeed fetches one feed and stores its items.
-func (r *Runner) RunFeed(ctx context.Context, f Feed) Report {
-	return r.save(ctx, f, r.fetch(ctx, f))
+// RunFeed gives one feed its turn: it is fetched unless it is retired or
+// asked to wait (force fetches it anyway), and what it brings is stored.
+func (r *Runner) RunFeed(ctx context.Context, f Feed, force bool) Report {
+	t := r.prepare(ctx, f, force)
+	if t.rep.Err != nil || t.rep.Skipped != "" {
+		return t.rep
+	}
+	res, err := r.fetch(ctx, t)
+	return r.save(ctx, t, res, err)
 }
 
-// RunAll fetches every feed, several at once, and stores the results in the
-// order of feeds, so that the same feeds always give the same store. One
-// feed's failure does not stop the others; its report carries the error.
-func (r *Runner) RunAll(ctx context.Context, feeds []Feed) []Report {
-	results := make([]fetched, len(feeds))
-	done := make([]chan struct{}, len(feeds))
-	for i := range done {
-		done[i] = make(chan struct{})
+// RunAll gives every feed its turn: the fetches run at once (the Fetcher
+// limits them), and the results are stored in the order of feeds, so the same
+// feeds always give the same store. One feed's failure does not stop the
+// others; its report carries the error.
+func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report {
+	type outcome struct {
+		res *fetch.Result
+		err error
 	}
-	var g errgroup.Group
-	n := r.Concurrency
-	if n <= 0 {
-		n = DefaultConcurrency
-	}
-	g.SetLimit(n)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i, f := range feeds {
-			g.Go(func() error {
-				results[i] = r.fetch(ctx, f)
-				close(done[i])
-				return nil
-			})
-		}
-	}()
-	reports := make([]Report, len(feeds))
+	turns := make([]*turn, len(feeds))
+	done := make([]chan outcome, len(feeds))
 	for i, f := range feeds {
-		<-done[i]
-		reports[i] = r.save(ctx, f, results[i])
+		turns[i] = r.prepare(ctx, f, force)
+		done[i] = make(chan outcome, 1)
+		if t := turns[i]; t.rep.Err == nil && t.rep.Skipped == "" {
+			go func() {
+				res, err := r.fetch(ctx, t)
+				done[i] <- outcome{res, err}
+			}()
+		}
 	}
-	wg.Wait()
-	g.Wait()
+	reports := make([]Report, len(feeds))
+	for i, t := range turns {
+		if t.rep.Err != nil || t.rep.Skipped != "" {
+			reports[i] = t.rep
+			continue
+		}
+		o := <-done[i]
+		reports[i] = r.save(ctx, t, o.res, o.err)
+	}
 	return reports
 }
 
-// Failed returns the reports of feeds that failed, as one error, or nil.
+// Failed returns the errors of the reports, as one error, or nil.
 func Failed(reports []Report) error {
 	var errs []error
 	for _, rep := range reports {

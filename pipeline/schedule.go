@@ -3,62 +3,94 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"sync"
+	"time"
 
 	"github.com/robfig/cron/v3"
 )
 
-// Scheduler runs every feed at start and then on its cron schedule, and calls
-// Changed after fetches that changed what is stored.
+// Scheduler runs each feed on its cron schedule, shifted by a stable offset
+// so that feeds with the same schedule do not all fire in the same second,
+// and calls Changed after fetches that changed what is stored. At start-up it
+// fetches the feeds whose scheduled time passed while it was not running.
 type Scheduler struct {
 	Runner *Runner
 	Feeds  []Feed
+	// Jitter bounds each feed's offset from its schedule (and from start-up);
+	// the offset is derived from the feed's URL, so it is the same every run.
+	Jitter time.Duration
 	// Changed is called after one or more fetches added or changed items.
 	// Calls never overlap; changes that arrive during a call cause one more.
 	Changed func(ctx context.Context)
+}
+
+// startupSpread bounds the offset of the start-up fetches: a restarted
+// daemon should not take the whole jitter window to catch up.
+const startupSpread = time.Minute
+
+// offsetSchedule is a cron schedule shifted later by a fixed offset.
+type offsetSchedule struct {
+	cron.Schedule
+	offset time.Duration
+}
+
+func (s offsetSchedule) Next(t time.Time) time.Time {
+	return s.Schedule.Next(t.Add(-s.offset)).Add(s.offset)
+}
+
+// offset returns a stable duration in [0, max) derived from key.
+func offset(key string, max time.Duration) time.Duration {
+	if max <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return time.Duration(h.Sum64() % uint64(max))
+}
+
+// interval estimates the time between two runs of a schedule.
+func interval(s cron.Schedule, now time.Time) time.Duration {
+	a := s.Next(now)
+	return s.Next(a).Sub(a)
 }
 
 // Run schedules the feeds and blocks until ctx is done. Then it stops
 // scheduling, waits for the fetches in flight (which see ctx cancelled) and
 // returns ctx's error.
 func (s *Scheduler) Run(ctx context.Context) error {
-	n := s.Runner.Concurrency
-	if n <= 0 {
-		n = DefaultConcurrency
-	}
-	sem := make(chan struct{}, n)
 	changed := make(chan struct{}, 1)
-	notify := func() {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	}
-
 	var wg sync.WaitGroup
-	run := func(f Feed) {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
-		defer func() { <-sem }()
-		rep := s.Runner.RunFeed(ctx, f)
-		if rep.Added > 0 || rep.Changed > 0 {
-			notify()
-		}
-	}
-
 	c := cron.New()
-	jobs := make([]func(), len(s.Feeds))
-	for i, f := range s.Feeds {
-		// One job per feed, wrapped once, so the start-up run and the
-		// scheduled runs of a feed never overlap.
-		job := cron.NewChain(cron.SkipIfStillRunning(cron.DiscardLogger)).Then(cron.FuncJob(func() { run(f) }))
-		if _, err := c.AddJob(f.Schedule, job); err != nil {
+	now := s.Runner.now()
+
+	type start struct {
+		job   cron.Job
+		delay time.Duration
+	}
+	var starts []start
+	for _, f := range s.Feeds {
+		spec, err := cron.ParseStandard(f.Schedule)
+		if err != nil {
 			return fmt.Errorf("schedule %s: %w", f.URL, err)
 		}
-		jobs[i] = job.Run
+		off := offset(f.URL, min(s.Jitter, interval(spec, now)))
+		sched := offsetSchedule{spec, off}
+		// One job per feed, wrapped once, so that the start-up run and the
+		// scheduled runs of a feed never overlap.
+		job := cron.NewChain(cron.SkipIfStillRunning(cron.DiscardLogger)).Then(cron.FuncJob(func() {
+			rep := s.Runner.RunFeed(ctx, f, false)
+			if rep.Added > 0 || rep.Changed > 0 {
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
+			}
+		}))
+		c.Schedule(sched, job)
+		if s.due(ctx, f, sched, now) {
+			starts = append(starts, start{job, offset(f.URL, min(s.Jitter, startupSpread))})
+		}
 	}
 
 	wg.Add(1)
@@ -75,12 +107,17 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 		}
 	}()
-
-	for _, job := range jobs {
+	for _, st := range starts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			job()
+			t := time.NewTimer(st.delay)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+				st.job.Run()
+			}
 		}()
 	}
 	c.Start()
@@ -88,4 +125,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	<-c.Stop().Done()
 	wg.Wait()
 	return ctx.Err()
+}
+
+// due reports whether a feed's scheduled time passed since its last attempt
+// (or it was never fetched): such a feed is fetched at start-up.
+func (s *Scheduler) due(ctx context.Context, f Feed, sched cron.Schedule, now time.Time) bool {
+	_, state, err := s.Runner.Store.Feed(ctx, f.URL, f.Name)
+	if err != nil || state.LastAttempt.IsZero() {
+		return true
+	}
+	return !sched.Next(state.LastAttempt).After(now)
 }

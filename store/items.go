@@ -12,27 +12,6 @@ import (
 	"aggregator"
 )
 
-// Feed returns the stored feed with this URL and its fetch state, adding the
-// feed if it is new and recording its configured name.
-func (s *Store) Feed(ctx context.Context, feedURL, name string) (aggregator.Feed, aggregator.FeedState, error) {
-	var (
-		f       aggregator.Feed
-		st      aggregator.FeedState
-		checked int64
-	)
-	err := s.db.QueryRowContext(ctx, `
-		INSERT INTO feeds (url, name) VALUES (?, ?)
-		ON CONFLICT (url) DO UPDATE SET name = excluded.name
-		RETURNING id, url, name, title, site_url, atom_id, etag, last_modified, checked_at, error`,
-		feedURL, name,
-	).Scan(&f.ID, &f.URL, &f.Name, &f.Title, &f.SiteURL, &f.AtomID, &st.ETag, &st.LastModified, &checked, &st.Error)
-	if err != nil {
-		return f, st, fmt.Errorf("store feed %s: %w", feedURL, err)
-	}
-	st.CheckedAt = fromUnix(checked)
-	return f, st, nil
-}
-
 // Keyed is an item with the keys the caller computed for it.
 type Keyed struct {
 	Key  string // identifies the item across fetches and feeds
@@ -40,16 +19,21 @@ type Keyed struct {
 	Item aggregator.Item
 }
 
-// Fetched is the outcome of one successful fetch of a feed.
+// Fetched is the outcome of one fetch attempt of a feed.
 type Fetched struct {
-	NotModified            bool   // nothing below but the validators is set
-	ETag, LastModified     string // validators for the next fetch
-	Title, SiteURL, AtomID string
-	Items                  []Keyed
+	State aggregator.FeedState // the feed's state after the attempt, stored as is
+	Meta  *Meta                // what the feed says of itself; nil when it was not parsed
+	Items []Keyed
 }
 
-// SaveFetch records a successful fetch and its items in one transaction, and
-// reports how many items were new and how many stored ones changed.
+// Meta is what a feed says of itself.
+type Meta struct {
+	Title, SiteURL, AtomID string
+}
+
+// SaveFetch records a fetch attempt (its state, and when the feed was parsed
+// its metadata and items) in one transaction, and reports how many items were
+// new and how many stored ones changed.
 //
 // An item is the stored item that this feed gave the same GUID before, else the
 // stored item with the same key (from any feed); else it is new. A known item
@@ -63,16 +47,15 @@ func (s *Store) SaveFetch(ctx context.Context, feedID int64, f Fetched) (added, 
 	}
 	defer tx.Rollback()
 
-	if f.NotModified {
-		_, err = tx.ExecContext(ctx, `UPDATE feeds SET etag = ?, last_modified = ?, checked_at = ?, error = '' WHERE id = ?`,
-			f.ETag, f.LastModified, now.Unix(), feedID)
-	} else {
-		_, err = tx.ExecContext(ctx, `UPDATE feeds SET etag = ?, last_modified = ?, checked_at = ?, error = '',
-			title = ?, site_url = ?, atom_id = ? WHERE id = ?`,
-			f.ETag, f.LastModified, now.Unix(), f.Title, f.SiteURL, f.AtomID, feedID)
-	}
-	if err != nil {
+	if err := saveState(ctx, tx, feedID, f.State); err != nil {
 		return 0, 0, fmt.Errorf("save fetch: %w", err)
+	}
+	if m := f.Meta; m != nil {
+		_, err := tx.ExecContext(ctx, `UPDATE feeds SET title = ?, site_url = ?, atom_id = ? WHERE id = ?`,
+			m.Title, m.SiteURL, m.AtomID, feedID)
+		if err != nil {
+			return 0, 0, fmt.Errorf("save fetch: %w", err)
+		}
 	}
 	for _, k := range f.Items {
 		isNew, isChanged, err := saveItem(ctx, tx, feedID, k, now)
@@ -192,16 +175,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// SaveError records a failed fetch; the feed's items and validators are kept.
-func (s *Store) SaveError(ctx context.Context, feedID int64, fetchErr error) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE feeds SET checked_at = ?, error = ? WHERE id = ?`,
-		s.now().Unix(), fetchErr.Error(), feedID)
-	if err != nil {
-		return fmt.Errorf("save fetch error: %w", err)
-	}
-	return nil
 }
 
 // Entries returns the newest limit entries, newest first, each with the feeds

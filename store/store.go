@@ -97,6 +97,19 @@ var migrations = []string{
 		PRIMARY KEY (item_id, feed_id)
 	);
 	CREATE INDEX item_sources_guid ON item_sources(feed_id, guid) WHERE guid != '';`,
+
+	// Feed health and what the publisher asked for.
+	`ALTER TABLE feeds RENAME COLUMN checked_at TO last_attempt;
+	ALTER TABLE feeds ADD COLUMN current_url  TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE feeds ADD COLUMN body_hash    TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE feeds ADD COLUMN ttl          INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE feeds ADD COLUMN skip_hours   TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE feeds ADD COLUMN skip_days    TEXT    NOT NULL DEFAULT '';
+	ALTER TABLE feeds ADD COLUMN last_success INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE feeds ADD COLUMN last_status  INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE feeds ADD COLUMN failures     INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE feeds ADD COLUMN next_fetch   INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE feeds ADD COLUMN retired      INTEGER NOT NULL DEFAULT 0;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -129,6 +142,13 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
 		}
 	}
+}
+
+func unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 func fromUnix(n int64) time.Time {

@@ -178,8 +178,8 @@ func TestFeed(t *testing.T) {
 	if a.ID == 0 || a.URL != "https://a.example/feed" || a.Name != "Alpha" {
 		t.Errorf("new feed = %+v", a)
 	}
-	if st != (aggregator.FeedState{}) {
-		t.Errorf("state of a new feed = %+v, want zero", st)
+	if want := (aggregator.FeedState{URL: "https://a.example/feed"}); !reflect.DeepEqual(st, want) {
+		t.Errorf("state of a new feed = %+v, want %+v", st, want)
 	}
 
 	b, _, err := s.Feed(ctx, "https://b.example/feed", "")
@@ -200,8 +200,9 @@ func TestFeed(t *testing.T) {
 
 	s.SetClock(func() time.Time { return t0.Add(90*time.Minute + 500*time.Millisecond) })
 	_, _, err = s.SaveFetch(ctx, a.ID, Fetched{
-		ETag: `"v1"`, LastModified: "Tue, 12 Sep 2023 07:00:00 GMT",
-		Title: "Alpha Daily", SiteURL: "https://a.example/", AtomID: "tag:a.example,2023:feed",
+		State: aggregator.FeedState{ETag: `"v1"`, LastModified: "Tue, 12 Sep 2023 07:00:00 GMT",
+			LastAttempt: t0.Add(90*time.Minute + 500*time.Millisecond)},
+		Meta: &Meta{Title: "Alpha Daily", SiteURL: "https://a.example/", AtomID: "tag:a.example,2023:feed"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -215,8 +216,9 @@ func TestFeed(t *testing.T) {
 	if got != wantFeed {
 		t.Errorf("feed = %+v\nwant   %+v", got, wantFeed)
 	}
-	wantState := aggregator.FeedState{ETag: `"v1"`, LastModified: "Tue, 12 Sep 2023 07:00:00 GMT", CheckedAt: t0.Add(90 * time.Minute)}
-	if st != wantState {
+	wantState := aggregator.FeedState{URL: "https://a.example/feed", ETag: `"v1"`, LastModified: "Tue, 12 Sep 2023 07:00:00 GMT",
+		LastAttempt: t0.Add(90 * time.Minute)}
+	if !reflect.DeepEqual(st, wantState) {
 		t.Errorf("state = %+v\nwant    %+v", st, wantState)
 	}
 }
@@ -240,12 +242,11 @@ var movedK1 = Keyed{Key: "k1-moved", Hash: "h1-moved", Item: keyed("k1", "").wit
 	it.Link = "https://news.example/k1-moved"
 }).Item}
 
-// step is one call to SaveFetch, or to SaveError when err is set.
+// step is one call to SaveFetch.
 type step struct {
 	at          time.Time // the store clock for this step; zero keeps it
 	feed        string    // URL of the feed fetched
 	in          Fetched
-	err         error
 	added, chgd int
 }
 
@@ -253,6 +254,49 @@ const (
 	feedA = "https://z-origin.example/feed" // sorts after feedB, so "origin first" is not an accident of URL order
 	feedB = "https://a-second.example/feed"
 )
+
+// Every field of the state survives a round trip; a current URL equal to the
+// configured one is not stored twice.
+func TestFeedStateRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	f, _, err := s.Feed(ctx, feedA, "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := aggregator.FeedState{
+		URL: "https://moved.example/feed", ETag: `"e"`, LastModified: "Mon, 11 Sep 2023 00:00:00 GMT", BodyHash: "abc",
+		TTL: 90 * time.Minute, SkipHours: []int{0, 1, 23}, SkipDays: []time.Weekday{time.Saturday, time.Sunday},
+		LastAttempt: t0, LastSuccess: t0.Add(-time.Hour), LastStatus: 410, Error: "gone", Failures: 3,
+		NextFetch: t0.Add(2 * time.Hour), Retired: true,
+	}
+	for _, want := range []aggregator.FeedState{full, {URL: feedA, LastAttempt: t0}} {
+		if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{State: want}); err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := s.Feed(ctx, feedA, "A")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("state = %+v\nwant    %+v", got, want)
+		}
+	}
+	all, err := s.Feeds(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 1 || all[0].Feed.ID != f.ID || all[0].State.LastAttempt != t0 {
+		t.Errorf("Feeds() = %+v", all)
+	}
+	var current string
+	if err := s.db.QueryRow(`SELECT current_url FROM feeds WHERE id = ?`, f.ID).Scan(&current); err != nil {
+		t.Fatal(err)
+	}
+	if current != "" {
+		t.Errorf("current_url = %q for an unmoved feed, want empty", current)
+	}
+}
 
 func TestSaveFetch(t *testing.T) {
 	ctx := context.Background()
@@ -377,9 +421,11 @@ func TestSaveFetch(t *testing.T) {
 	}, {
 		name: "not modified keeps the feed's title and site",
 		steps: []step{
-			{feed: feedA, in: Fetched{ETag: `"1"`, Title: "Origin", SiteURL: "https://z-origin.example/", AtomID: "urn:x:origin",
+			{feed: feedA, in: Fetched{State: aggregator.FeedState{ETag: `"1"`},
+				Meta:  &Meta{Title: "Origin", SiteURL: "https://z-origin.example/", AtomID: "urn:x:origin"},
 				Items: []Keyed{keyed("k1", "h1")}}, added: 1},
-			{at: t0.Add(time.Hour), feed: feedA, in: Fetched{NotModified: true, ETag: `"2"`, LastModified: "Tue, 12 Sep 2023 07:00:00 GMT"}},
+			{at: t0.Add(time.Hour), feed: feedA, in: Fetched{State: aggregator.FeedState{ETag: `"2"`,
+				LastModified: "Tue, 12 Sep 2023 07:00:00 GMT", LastAttempt: t0.Add(time.Hour)}}},
 		},
 		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
 			f, st, err := s.Feed(context.Background(), feedA, "")
@@ -389,27 +435,30 @@ func TestSaveFetch(t *testing.T) {
 			if f.Title != "Origin" || f.SiteURL != "https://z-origin.example/" || f.AtomID != "urn:x:origin" {
 				t.Errorf("feed = %+v, want title, site and atom id kept", f)
 			}
-			want := aggregator.FeedState{ETag: `"2"`, LastModified: "Tue, 12 Sep 2023 07:00:00 GMT", CheckedAt: t0.Add(time.Hour)}
-			if st != want {
+			want := aggregator.FeedState{URL: feedA, ETag: `"2"`, LastModified: "Tue, 12 Sep 2023 07:00:00 GMT", LastAttempt: t0.Add(time.Hour)}
+			if !reflect.DeepEqual(st, want) {
 				t.Errorf("state = %+v, want %+v", st, want)
 			}
 			wantIDs(t, entries, "k1")
 		},
 	}, {
-		name: "an error keeps items and validators",
+		name: "a failed attempt keeps items and metadata",
 		steps: []step{
-			{feed: feedA, in: Fetched{ETag: `"1"`, LastModified: "Mon, 11 Sep 2023 00:00:00 GMT", Title: "Origin",
-				Items: []Keyed{keyed("k1", "h1")}}, added: 1},
-			{at: t0.Add(time.Hour), feed: feedA, err: errors.New("GET https://z-origin.example/feed: 503 Service Unavailable")},
+			{feed: feedA, in: Fetched{State: aggregator.FeedState{ETag: `"1"`, LastModified: "Mon, 11 Sep 2023 00:00:00 GMT"},
+				Meta: &Meta{Title: "Origin"}, Items: []Keyed{keyed("k1", "h1")}}, added: 1},
+			{at: t0.Add(time.Hour), feed: feedA, in: Fetched{State: aggregator.FeedState{ETag: `"1"`,
+				LastModified: "Mon, 11 Sep 2023 00:00:00 GMT", LastAttempt: t0.Add(time.Hour),
+				Error: "GET https://z-origin.example/feed: 503 Service Unavailable", LastStatus: 503, Failures: 1}}},
 		},
 		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
 			f, st, err := s.Feed(context.Background(), feedA, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := aggregator.FeedState{ETag: `"1"`, LastModified: "Mon, 11 Sep 2023 00:00:00 GMT",
-				CheckedAt: t0.Add(time.Hour), Error: "GET https://z-origin.example/feed: 503 Service Unavailable"}
-			if st != want {
+			want := aggregator.FeedState{URL: feedA, ETag: `"1"`, LastModified: "Mon, 11 Sep 2023 00:00:00 GMT",
+				LastAttempt: t0.Add(time.Hour), Error: "GET https://z-origin.example/feed: 503 Service Unavailable",
+				LastStatus: 503, Failures: 1}
+			if !reflect.DeepEqual(st, want) {
 				t.Errorf("state = %+v\nwant    %+v", st, want)
 			}
 			if f.Title != "Origin" {
@@ -418,10 +467,10 @@ func TestSaveFetch(t *testing.T) {
 			wantIDs(t, entries, "k1")
 		},
 	}, {
-		name: "a success clears the error",
+		name: "the state is replaced, not merged",
 		steps: []step{
-			{feed: feedA, err: errors.New("boom")},
-			{feed: feedA, in: Fetched{NotModified: true}},
+			{feed: feedA, in: Fetched{State: aggregator.FeedState{Error: "boom", Failures: 1}}},
+			{feed: feedA, in: Fetched{}},
 		},
 		check: func(t *testing.T, s *Store, feeds map[string]aggregator.Feed, entries []aggregator.Entry) {
 			_, st, err := s.Feed(context.Background(), feedA, "")
@@ -450,12 +499,6 @@ func TestSaveFetch(t *testing.T) {
 					s.SetClock(func() time.Time { return st.at })
 				}
 				id := feeds[st.feed].ID
-				if st.err != nil {
-					if err := s.SaveError(ctx, id, st.err); err != nil {
-						t.Fatalf("step %d: SaveError: %v", i, err)
-					}
-					continue
-				}
 				added, changed, err := s.SaveFetch(ctx, id, st.in)
 				if err != nil {
 					t.Fatalf("step %d: SaveFetch: %v", i, err)
@@ -685,7 +728,7 @@ func TestConcurrentStores(t *testing.T) {
 							items = append(items, keyed(fmt.Sprintf("w%d-n%d-i%d", w, n, i), "h"))
 						}
 						items = append(items, keyed(fmt.Sprintf("shared-%d", n), "h"))
-						if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{ETag: fmt.Sprint(n), Items: items}); err != nil {
+						if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{State: aggregator.FeedState{ETag: fmt.Sprint(n)}, Items: items}); err != nil {
 							return err
 						}
 					}

@@ -77,10 +77,11 @@ func exitCode(err error) int {
 }
 
 const usage = `Usage:
-  aggregator [--config FILE]          run the daemon: fetch on schedule, serve the outputs over HTTP
-  aggregator --config FILE --once     fetch every feed once, write the outputs to publish.dir, exit
-  aggregator --config FILE --check    validate the config and exit
-  aggregator version                  print the version
+  aggregator [--config FILE]            run the daemon: fetch on schedule, serve the outputs over HTTP
+  aggregator --config FILE --once       fetch every feed that may be fetched now, write the outputs, exit
+  aggregator --config FILE --check      validate the config and exit
+  aggregator status --config FILE       show each feed's health (--json for scripts)
+  aggregator version                    print the version
 
 FILE defaults to ./config.yaml, else $AGGREGATOR_CONFIG.
 
@@ -91,9 +92,14 @@ Flags:
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "version" {
-		fmt.Fprintln(stdout, "aggregator", versionString())
-		return nil
+	if len(args) > 0 {
+		switch args[0] {
+		case "version":
+			fmt.Fprintln(stdout, "aggregator", versionString())
+			return nil
+		case "status":
+			return runStatus(ctx, args[1:], stdout, stderr)
+		}
 	}
 	fs := flag.NewFlagSet("aggregator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -104,32 +110,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
 		configPath = fs.String("config", "", "config `FILE` (YAML)")
 		once       = fs.Bool("once", false, "run one cycle over every feed, write the outputs, exit")
+		force      = fs.Bool("force", false, "with --once: also fetch feeds that asked to wait, are backing off after errors, or are retired")
 		check      = fs.Bool("check", false, "validate the config, print what is wrong, exit")
 	)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &exitError{code: exitUsage}
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return &exitError{code: exitUsage, err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *once && *check {
 		return &exitError{code: exitUsage, err: errors.New("--once and --check do not go together")}
 	}
-
-	path, err := findConfig(*configPath)
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+	if *force && !*once {
+		return &exitError{code: exitUsage, err: errors.New("--force goes with --once")}
 	}
-	cfg, err := config.LoadFile(path)
+	cfg, err := loadConfig(*configPath)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return err
 	}
 	if *check {
-		fmt.Fprintf(stdout, "%s: ok (%d feeds, %d outputs)\n", path, len(cfg.Feeds), len(cfg.Outputs))
+		fmt.Fprintf(stdout, "%s: ok (%d feeds, %d outputs)\n", cfg.Path, len(cfg.Feeds), len(cfg.Outputs))
 		return nil
 	}
 
@@ -145,13 +143,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 
-	client := fetch.NewClient("aggregator/" + versionString())
-	client.Timeout = cfg.Fetch.Timeout.Std()
-	runner := &pipeline.Runner{Store: st, Fetcher: client, Log: log, Concurrency: cfg.Fetch.Concurrency}
-	feeds := make([]pipeline.Feed, len(cfg.Feeds))
-	for i, f := range cfg.Feeds {
-		feeds[i] = pipeline.Feed{URL: f.URL, Name: f.Name, Schedule: f.Schedule}
-	}
+	runner := &pipeline.Runner{Store: st, Fetcher: newFetchClient(cfg), Log: log, Policy: fetch.Policy{
+		MaxWait:     cfg.Fetch.MaxWait.Std(),
+		BackoffBase: cfg.Fetch.BackoffBase.Std(),
+		BackoffMax:  cfg.Fetch.BackoffMax.Std(),
+	}}
+	feeds := pipelineFeeds(cfg)
 	outputs := make([]publish.Output, len(cfg.Outputs))
 	for i, o := range cfg.Outputs {
 		outputs[i] = publish.Output{Name: o.Name, Title: o.Title, Limit: o.Limit}
@@ -162,10 +159,70 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	if *once {
-		return runOnce(ctx, runner, feeds, pub, cfg.Publish.Dir, stderr)
+		return runOnce(ctx, runner, feeds, *force, pub, cfg.Publish.Dir, stderr)
 	}
 	pub.FeedDir = "feeds/"
-	return runDaemon(ctx, log, runner, feeds, pub, cfg.Server.Listen)
+	sched := &pipeline.Scheduler{Runner: runner, Feeds: feeds, Jitter: cfg.Fetch.Jitter.Std()}
+	return runDaemon(ctx, log, sched, pub, cfg.Server.Listen)
+}
+
+// parseFlags parses args into fs and refuses stray arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return &exitError{code: exitOK}
+		}
+		return &exitError{code: exitUsage}
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return &exitError{code: exitUsage, err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}
+
+// loadConfig finds and loads the config; its errors are usage errors.
+func loadConfig(flagValue string) (*config.Config, error) {
+	path, err := findConfig(flagValue)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	cfg, err := config.LoadFile(path)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return cfg, nil
+}
+
+// newFetchClient builds the one fetch client from the config.
+func newFetchClient(cfg *config.Config) *fetch.Client {
+	ua := cfg.Fetch.UserAgent
+	if ua == "" {
+		ua = fmt.Sprintf("aggregator/%s (feed aggregator; +%s)", versionString(), cfg.Publish.BaseURL)
+	}
+	c := fetch.NewClient(ua)
+	c.Timeout = cfg.Fetch.Timeout.Std()
+	c.MaxBodySize = int64(cfg.Fetch.MaxBodySize)
+	c.Concurrency = cfg.Fetch.Concurrency
+	c.PerHost = cfg.Fetch.PerHost
+	return c
+}
+
+func pipelineFeeds(cfg *config.Config) []pipeline.Feed {
+	feeds := make([]pipeline.Feed, len(cfg.Feeds))
+	for i, f := range cfg.Feeds {
+		feeds[i] = pipeline.Feed{URL: f.URL, Name: f.Name, Schedule: f.Schedule, Timeout: f.Timeout.Std()}
+		if len(f.Headers) > 0 {
+			feeds[i].Header = http.Header{}
+			for k, v := range f.Headers {
+				feeds[i].Header.Set(k, v)
+			}
+		}
+		if a := f.Auth; a != nil {
+			feeds[i].Username, feeds[i].Password = a.Username, a.Password.Reveal()
+		}
+	}
+	return feeds
 }
 
 // findConfig applies the default: ./config.yaml, else $AGGREGATOR_CONFIG.
@@ -182,8 +239,8 @@ func findConfig(flagValue string) (string, error) {
 	return "", errors.New("no config: pass --config FILE, set AGGREGATOR_CONFIG, or create ./config.yaml (see config.example.yaml)")
 }
 
-func runOnce(ctx context.Context, runner *pipeline.Runner, feeds []pipeline.Feed, pub *publish.Publisher, dir string, stderr io.Writer) error {
-	reports := runner.RunAll(ctx, feeds)
+func runOnce(ctx context.Context, runner *pipeline.Runner, feeds []pipeline.Feed, force bool, pub *publish.Publisher, dir string, stderr io.Writer) error {
+	reports := runner.RunAll(ctx, feeds, force)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -207,7 +264,8 @@ func runOnce(ctx context.Context, runner *pipeline.Runner, feeds []pipeline.Feed
 	return nil
 }
 
-func runDaemon(ctx context.Context, log *slog.Logger, runner *pipeline.Runner, feeds []pipeline.Feed, pub *publish.Publisher, listen string) error {
+func runDaemon(ctx context.Context, log *slog.Logger, sched *pipeline.Scheduler, pub *publish.Publisher, listen string) error {
+	runner := sched.Runner
 	server := publish.NewServer()
 	rebuild := func(ctx context.Context) {
 		site, err := pub.Build(ctx, runner.Store)
@@ -238,9 +296,9 @@ func runDaemon(ctx context.Context, log *slog.Logger, runner *pipeline.Runner, f
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("serving", "addr", "http://"+ln.Addr().String()+"/", "feeds", len(feeds))
+	log.Info("serving", "addr", "http://"+ln.Addr().String()+"/", "feeds", len(sched.Feeds))
 
-	sched := &pipeline.Scheduler{Runner: runner, Feeds: feeds, Changed: rebuild}
+	sched.Changed = rebuild
 	schedCtx, cancel := context.WithCancel(ctx)
 	schedDone := make(chan error, 1)
 	go func() { schedDone <- sched.Run(schedCtx) }()

@@ -1,0 +1,184 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"aggregator/fetch"
+)
+
+const rssDoc = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://t.example/</link>
+<item><title>One</title><link>https://t.example/1</link><guid>1</guid></item></channel></rss>`
+
+// hits counts requests per path.
+type hits struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (h *hits) add(path string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.n == nil {
+		h.n = map[string]int{}
+	}
+	h.n[path]++
+}
+
+func (h *hits) get(path string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.n[path]
+}
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func politeServer(t *testing.T, h *hits) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.add(r.URL.Path)
+		switch r.URL.Path {
+		case "/hourly":
+			w.Header().Set("Cache-Control", "max-age=3600")
+			fmt.Fprint(w, rssDoc)
+		case "/old":
+			http.Redirect(w, r, "/new", http.StatusMovedPermanently)
+		case "/temp":
+			http.Redirect(w, r, "/new", http.StatusFound)
+		case "/new":
+			fmt.Fprint(w, rssDoc)
+		case "/gone":
+			http.Error(w, "gone", http.StatusGone)
+		case "/busy":
+			w.Header().Set("Retry-After", "7200")
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestRunAllIsPolite(t *testing.T) {
+	var h hits
+	srv := politeServer(t, &h)
+	clk := &clock{t: time.Date(2023, 9, 12, 10, 0, 0, 0, time.UTC)}
+	st := openStore(t)
+	client := fetch.NewClient("test")
+	client.Now = clk.Now
+	r := &Runner{Store: st, Fetcher: client, Log: quiet(), Now: clk.Now,
+		Policy: fetch.Policy{Rand: func() float64 { return 0 }}}
+	feeds := []Feed{{URL: srv.URL + "/hourly"}, {URL: srv.URL + "/old"}, {URL: srv.URL + "/temp"},
+		{URL: srv.URL + "/gone"}, {URL: srv.URL + "/busy"}}
+
+	run := func(force bool) map[string]Report {
+		out := map[string]Report{}
+		for _, rep := range r.RunAll(context.Background(), feeds, force) {
+			out[rep.Feed.URL[len(srv.URL):]] = rep
+		}
+		return out
+	}
+
+	first := run(false)
+	for _, p := range []string{"/hourly", "/old", "/temp"} {
+		if first[p].Err != nil || first[p].Skipped != "" {
+			t.Errorf("%s: first run: err %v, skipped %q", p, first[p].Err, first[p].Skipped)
+		}
+	}
+	if first["/gone"].Err == nil || first["/busy"].Err == nil {
+		t.Errorf("410 and 429 should fail: %v, %v", first["/gone"].Err, first["/busy"].Err)
+	}
+
+	// Five minutes later, as a cron job every five minutes would.
+	clk.advance(5 * time.Minute)
+	second := run(false)
+	wantSkipped := map[string]bool{"/hourly": true, "/gone": true, "/busy": true, "/old": false, "/temp": false}
+	for p, want := range wantSkipped {
+		if got := second[p].Skipped != ""; got != want {
+			t.Errorf("%s after 5m: skipped = %v (%q), want %v", p, got, second[p].Skipped, want)
+		}
+	}
+	// The permanent redirect was followed once and then remembered; the
+	// temporary one is asked again every time.
+	if h.get("/old") != 1 {
+		t.Errorf("/old requested %d times, want once (moved permanently)", h.get("/old"))
+	}
+	if h.get("/temp") != 2 {
+		t.Errorf("/temp requested %d times, want 2 (moved temporarily)", h.get("/temp"))
+	}
+	_, state, err := st.Feed(context.Background(), srv.URL+"/old", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state.URL != srv.URL+"/new" {
+		t.Errorf("moved feed's URL = %q, want %q", state.URL, srv.URL+"/new")
+	}
+	_, gone, _ := st.Feed(context.Background(), srv.URL+"/gone", "")
+	if !gone.Retired || gone.LastStatus != http.StatusGone {
+		t.Errorf("410 feed: retired %v, status %d", gone.Retired, gone.LastStatus)
+	}
+
+	// Two hours on: the hourly feed and the 429 one (Retry-After: 2h) are
+	// due again; the retired one never is, unless forced.
+	clk.advance(2 * time.Hour)
+	third := run(false)
+	for p, want := range map[string]bool{"/hourly": false, "/busy": false, "/gone": true} {
+		if got := third[p].Skipped != ""; got != want {
+			t.Errorf("%s after 2h: skipped = %v (%q), want %v", p, got, third[p].Skipped, want)
+		}
+	}
+	forced := run(true)
+	for p, rep := range forced {
+		if rep.Skipped != "" {
+			t.Errorf("%s: skipped %q although forced", p, rep.Skipped)
+		}
+	}
+	if h.get("/gone") != 2 {
+		t.Errorf("/gone requested %d times, want 2 (first run and forced run)", h.get("/gone"))
+	}
+}
+
+func TestOffset(t *testing.T) {
+	const max = 5 * time.Minute
+	seen := map[time.Duration]bool{}
+	for i := range 1000 {
+		url := fmt.Sprintf("https://feeds.example/%d.xml", i)
+		o := offset(url, max)
+		if o < 0 || o >= max {
+			t.Fatalf("offset(%q) = %v, outside [0, %v)", url, o, max)
+		}
+		if o != offset(url, max) {
+			t.Fatalf("offset(%q) is not stable", url)
+		}
+		seen[o.Truncate(time.Second)] = true
+	}
+	// 1,000 feeds over 300 seconds: nearly every second gets some.
+	if len(seen) < 250 {
+		t.Errorf("1,000 offsets fall in only %d distinct seconds of 300", len(seen))
+	}
+	if offset("x", 0) != 0 {
+		t.Error("offset with no jitter is not 0")
+	}
+}

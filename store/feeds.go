@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"aggregator"
+)
+
+const feedColumns = `id, url, name, title, site_url, atom_id,
+	current_url, etag, last_modified, body_hash, ttl, skip_hours, skip_days,
+	last_attempt, last_success, last_status, error, failures, next_fetch, retired`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanFeed(row scanner) (aggregator.Feed, aggregator.FeedState, error) {
+	var (
+		f                           aggregator.Feed
+		st                          aggregator.FeedState
+		ttl, attempt, success, next int64
+		skipHours, skipDays         string
+	)
+	err := row.Scan(&f.ID, &f.URL, &f.Name, &f.Title, &f.SiteURL, &f.AtomID,
+		&st.URL, &st.ETag, &st.LastModified, &st.BodyHash, &ttl, &skipHours, &skipDays,
+		&attempt, &success, &st.LastStatus, &st.Error, &st.Failures, &next, &st.Retired)
+	if err != nil {
+		return f, st, err
+	}
+	if st.URL == "" {
+		st.URL = f.URL
+	}
+	st.TTL = time.Duration(ttl) * time.Second
+	st.SkipHours = splitInts(skipHours, func(n int) int { return n })
+	st.SkipDays = splitInts(skipDays, func(n int) time.Weekday { return time.Weekday(n) })
+	st.LastAttempt, st.LastSuccess, st.NextFetch = fromUnix(attempt), fromUnix(success), fromUnix(next)
+	return f, st, nil
+}
+
+// Feed returns the stored feed with this URL and its state, adding the feed
+// if it is new and recording its configured name.
+func (s *Store) Feed(ctx context.Context, feedURL, name string) (aggregator.Feed, aggregator.FeedState, error) {
+	f, st, err := scanFeed(s.db.QueryRowContext(ctx, `
+		INSERT INTO feeds (url, name) VALUES (?, ?)
+		ON CONFLICT (url) DO UPDATE SET name = excluded.name
+		RETURNING `+feedColumns, feedURL, name))
+	if err != nil {
+		return f, st, fmt.Errorf("store feed %s: %w", feedURL, err)
+	}
+	return f, st, nil
+}
+
+// FeedStatus is a feed and its state.
+type FeedStatus struct {
+	Feed  aggregator.Feed
+	State aggregator.FeedState
+}
+
+// Feeds returns every stored feed with its state, ordered by URL.
+func (s *Store) Feeds(ctx context.Context) ([]FeedStatus, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+feedColumns+` FROM feeds ORDER BY url`)
+	if err != nil {
+		return nil, fmt.Errorf("list feeds: %w", err)
+	}
+	defer rows.Close()
+	var out []FeedStatus
+	for rows.Next() {
+		f, st, err := scanFeed(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list feeds: %w", err)
+		}
+		out = append(out, FeedStatus{Feed: f, State: st})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list feeds: %w", err)
+	}
+	return out, nil
+}
+
+func saveState(ctx context.Context, tx *sql.Tx, feedID int64, st aggregator.FeedState) error {
+	_, err := tx.ExecContext(ctx, `
+		UPDATE feeds SET
+			current_url = CASE WHEN url = ? THEN '' ELSE ? END,
+			etag = ?, last_modified = ?, body_hash = ?, ttl = ?, skip_hours = ?, skip_days = ?,
+			last_attempt = ?, last_success = ?, last_status = ?, error = ?, failures = ?, next_fetch = ?, retired = ?
+		WHERE id = ?`,
+		st.URL, st.URL,
+		st.ETag, st.LastModified, st.BodyHash, int64(st.TTL/time.Second), joinInts(st.SkipHours), joinInts(st.SkipDays),
+		unix(st.LastAttempt), unix(st.LastSuccess), st.LastStatus, st.Error, st.Failures, unix(st.NextFetch), st.Retired,
+		feedID)
+	return err
+}
+
+func joinInts[T ~int](xs []T) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.Itoa(int(x))
+	}
+	return strings.Join(parts, ",")
+}
+
+func splitInts[T any](s string, conv func(int) T) []T {
+	if s == "" {
+		return nil
+	}
+	var out []T
+	for _, p := range strings.Split(s, ",") {
+		if n, err := strconv.Atoi(p); err == nil {
+			out = append(out, conv(n))
+		}
+	}
+	return out
+}
