@@ -69,8 +69,10 @@ type turn struct {
 	rep   Report
 }
 
-// prepare loads the feed's state and decides whether it may be fetched now.
-func (r *Runner) prepare(ctx context.Context, f Feed, force bool) *turn {
+// prepare loads the feed's state and decides whether it may be fetched now:
+// not when it is retired or asked to wait (unless forced), nor within minGap
+// of its last attempt.
+func (r *Runner) prepare(ctx context.Context, f Feed, force bool, minGap time.Duration) *turn {
 	t := &turn{feed: f, rep: Report{Feed: f}}
 	sf, state, err := r.Store.Feed(ctx, f.URL, f.Name)
 	if err != nil {
@@ -78,10 +80,15 @@ func (r *Runner) prepare(ctx context.Context, f Feed, force bool) *turn {
 		return t
 	}
 	t.id, t.state = sf.ID, state
+	now := r.now()
+	if minGap > 0 && !state.LastAttempt.IsZero() && now.Sub(state.LastAttempt) < minGap {
+		t.rep.Skipped = "fetched " + now.Sub(state.LastAttempt).Round(time.Second).String() + " ago"
+		return t
+	}
 	if force {
 		return t
 	}
-	switch now := r.now(); {
+	switch {
 	case state.Retired:
 		t.rep.Skipped = "retired: the server said 410 Gone; change the feed's URL in the config"
 	case now.Before(state.NextFetch):
@@ -147,7 +154,11 @@ func (r *Runner) save(ctx context.Context, t *turn, res *fetch.Result, fetchErr 
 // RunFeed gives one feed its turn: it is fetched unless it is retired or
 // asked to wait (force fetches it anyway), and what it brings is stored.
 func (r *Runner) RunFeed(ctx context.Context, f Feed, force bool) Report {
-	t := r.prepare(ctx, f, force)
+	return r.runFeed(ctx, f, force, 0)
+}
+
+func (r *Runner) runFeed(ctx context.Context, f Feed, force bool, minGap time.Duration) Report {
+	t := r.prepare(ctx, f, force, minGap)
 	if t.rep.Err != nil || t.rep.Skipped != "" {
 		return t.rep
 	}
@@ -167,7 +178,7 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 	turns := make([]*turn, len(feeds))
 	done := make([]chan outcome, len(feeds))
 	for i, f := range feeds {
-		turns[i] = r.prepare(ctx, f, force)
+		turns[i] = r.prepare(ctx, f, force, 0)
 		done[i] = make(chan outcome, 1)
 		if t := turns[i]; t.rep.Err == nil && t.rep.Skipped == "" {
 			go func() {

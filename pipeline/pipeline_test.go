@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -171,4 +172,110 @@ func TestSchedulerFollowsSchedules(t *testing.T) {
 			t.Errorf("Changed called %d times, want once or twice (after the start-up fetches only)", changes)
 		}
 	})
+}
+
+// A restarted daemon fetches at start-up only the feeds whose scheduled time
+// passed while it was down.
+func TestSchedulerStartupFetchesOnlyDueFeeds(t *testing.T) {
+	all := kimFeeds(t)
+	feeds := []Feed{all[0], all[2]}
+	for i := range feeds {
+		feeds[i].Schedule = "@every 15m"
+	}
+	st := openStore(t)
+
+	synctest.Test(t, func(t *testing.T) {
+		fetcher := &countingFetcher{Fetcher: fetch.NewClient("test"), n: map[string]int{}}
+		runner := &Runner{Store: st, Fetcher: fetcher, Log: quiet()}
+		runFor := func(d time.Duration, feeds []Feed) {
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- (&Scheduler{Runner: runner, Feeds: feeds}).Run(ctx) }()
+			time.Sleep(d)
+			cancel()
+			<-done
+		}
+		count := func(f Feed) int {
+			fetcher.mu.Lock()
+			defer fetcher.mu.Unlock()
+			return fetcher.n[f.URL]
+		}
+
+		// First start: nothing was ever fetched, so everything is.
+		runFor(time.Minute, feeds[:1])
+		if n := count(feeds[0]); n != 1 {
+			t.Fatalf("first start fetched %d times, want 1", n)
+		}
+		// Restart a minute later with a second feed: only the new one is due.
+		runFor(time.Minute, feeds)
+		if n0, n1 := count(feeds[0]), count(feeds[1]); n0 != 1 || n1 != 1 {
+			t.Errorf("restart fetched the feeds %d and %d times, want 1 and 1", n0, n1)
+		}
+		// Restart after the schedule passed: the first feed is due again.
+		time.Sleep(20 * time.Minute)
+		runFor(time.Second, feeds[:1])
+		if n := count(feeds[0]); n != 2 {
+			t.Errorf("restart after 20m fetched %d times in all, want 2", n)
+		}
+	})
+}
+
+// Feeds with the same schedule fire at different moments, spread over the jitter.
+func TestSchedulerSpreadsFeeds(t *testing.T) {
+	base := kimFeeds(t)[0]
+	var feeds []Feed
+	for i := range 50 {
+		f := base
+		f.URL = fmt.Sprintf("%s?copy=%d", base.URL, i)
+		f.Schedule = "@every 10m"
+		feeds = append(feeds, f)
+	}
+	st := openStore(t)
+	synctest.Test(t, func(t *testing.T) {
+		fetcher := &timingFetcher{times: map[string][]time.Time{}}
+		runner := &Runner{Store: st, Fetcher: fetcher, Log: quiet()}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() { done <- (&Scheduler{Runner: runner, Feeds: feeds, Jitter: 5 * time.Minute}).Run(ctx) }()
+		time.Sleep(16 * time.Minute)
+		cancel()
+		<-done
+
+		fetcher.mu.Lock()
+		defer fetcher.mu.Unlock()
+		startSeconds := map[int]bool{}
+		laterSeconds := map[int]bool{}
+		for _, f := range feeds {
+			ts := fetcher.times[f.URL]
+			if len(ts) != 2 {
+				t.Fatalf("%s fetched %d times in 16 minutes, want 2 (start-up and one scheduled)", f.URL, len(ts))
+			}
+			if d := ts[0].Sub(start); d >= time.Minute {
+				t.Errorf("start-up fetch after %v, want within a minute", d)
+			}
+			if d := ts[1].Sub(start); d < 10*time.Minute || d >= 15*time.Minute {
+				t.Errorf("scheduled fetch after %v, want in [10m, 15m)", d)
+			}
+			startSeconds[int(ts[0].Sub(start)/time.Second)] = true
+			laterSeconds[int(ts[1].Sub(start)/time.Second)] = true
+		}
+		if len(startSeconds) < 25 || len(laterSeconds) < 40 {
+			t.Errorf("50 feeds fired in %d distinct seconds at start-up and %d later; want them spread",
+				len(startSeconds), len(laterSeconds))
+		}
+	})
+}
+
+// timingFetcher records when each feed is fetched and answers with an empty feed.
+type timingFetcher struct {
+	mu    sync.Mutex
+	times map[string][]time.Time
+}
+
+func (f *timingFetcher) Fetch(ctx context.Context, req fetch.Request) (*fetch.Result, error) {
+	f.mu.Lock()
+	f.times[req.URL] = append(f.times[req.URL], time.Now())
+	f.mu.Unlock()
+	return &fetch.Result{StatusCode: 200}, nil
 }

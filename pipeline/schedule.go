@@ -14,6 +14,10 @@ import (
 // so that feeds with the same schedule do not all fire in the same second,
 // and calls Changed after fetches that changed what is stored. At start-up it
 // fetches the feeds whose scheduled time passed while it was not running.
+//
+// A scheduled fetch still waits for what the publisher asked (see
+// Runner.RunFeed), and a feed is never fetched twice within half its
+// interval, nor twice at the same time.
 type Scheduler struct {
 	Runner *Runner
 	Feeds  []Feed
@@ -36,17 +40,25 @@ type offsetSchedule struct {
 }
 
 func (s offsetSchedule) Next(t time.Time) time.Time {
+	if cd, ok := s.Schedule.(cron.ConstantDelaySchedule); ok && cd.Delay > 0 {
+		// "@every d" counts from whenever cron asks, which would undo the
+		// offset: anchor it to a fixed grid of multiples of d instead, so
+		// that it is spread and the same across restarts.
+		return t.Add(-s.offset).Truncate(cd.Delay).Add(cd.Delay + s.offset)
+	}
 	return s.Schedule.Next(t.Add(-s.offset)).Add(s.offset)
 }
 
-// offset returns a stable duration in [0, max) derived from key.
+// offset returns a stable whole number of seconds in [0, max) derived from
+// key (cron schedules have a resolution of one second).
 func offset(key string, max time.Duration) time.Duration {
-	if max <= 0 {
+	secs := uint64(max / time.Second)
+	if secs == 0 {
 		return 0
 	}
 	h := fnv.New64a()
 	h.Write([]byte(key))
-	return time.Duration(h.Sum64() % uint64(max))
+	return time.Duration(h.Sum64()%secs) * time.Second
 }
 
 // interval estimates the time between two runs of a schedule.
@@ -74,12 +86,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("schedule %s: %w", f.URL, err)
 		}
-		off := offset(f.URL, min(s.Jitter, interval(spec, now)))
-		sched := offsetSchedule{spec, off}
+		every := interval(spec, now)
+		sched := offsetSchedule{spec, offset(f.URL, min(s.Jitter, every))}
 		// One job per feed, wrapped once, so that the start-up run and the
 		// scheduled runs of a feed never overlap.
 		job := cron.NewChain(cron.SkipIfStillRunning(cron.DiscardLogger)).Then(cron.FuncJob(func() {
-			rep := s.Runner.RunFeed(ctx, f, false)
+			// Never twice within half the feed's interval: the start-up
+			// run may fall just before the feed's first scheduled time.
+			rep := s.Runner.runFeed(ctx, f, false, every/2)
 			if rep.Added > 0 || rep.Changed > 0 {
 				select {
 				case changed <- struct{}{}:

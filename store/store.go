@@ -109,7 +109,8 @@ var migrations = []string{
 	ALTER TABLE feeds ADD COLUMN last_status  INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE feeds ADD COLUMN failures     INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE feeds ADD COLUMN next_fetch   INTEGER NOT NULL DEFAULT 0;
-	ALTER TABLE feeds ADD COLUMN retired      INTEGER NOT NULL DEFAULT 0;`,
+	ALTER TABLE feeds ADD COLUMN retired      INTEGER NOT NULL DEFAULT 0;
+	UPDATE feeds SET last_success = last_attempt WHERE error = '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

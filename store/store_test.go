@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -783,4 +784,46 @@ func BenchmarkSaveFetch(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(n*perFetch)/b.Elapsed().Seconds(), "items/s")
+}
+
+// A store written by the first schema version opens with its feeds' fetch
+// history carried over.
+func TestMigrateFromVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		migrations[0],
+		`PRAGMA user_version = 1`,
+		`INSERT INTO feeds (url, etag, checked_at, error) VALUES ('https://ok.example/feed', '"e"', 1694500000, '')`,
+		`INSERT INTO feeds (url, checked_at, error) VALUES ('https://bad.example/feed', 1694500000, 'boom')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	feeds, err := s.Feeds(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(feeds) != 2 {
+		t.Fatalf("%d feeds after migration, want 2", len(feeds))
+	}
+	checked := time.Unix(1694500000, 0).UTC()
+	bad, ok := feeds[0].State, feeds[1].State
+	if ok.ETag != `"e"` || ok.LastAttempt != checked || ok.LastSuccess != checked || ok.URL != "https://ok.example/feed" {
+		t.Errorf("migrated healthy feed: %+v", ok)
+	}
+	if bad.LastAttempt != checked || !bad.LastSuccess.IsZero() || bad.Error != "boom" {
+		t.Errorf("migrated failing feed: %+v", bad)
+	}
 }

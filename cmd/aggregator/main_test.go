@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -308,5 +309,61 @@ func TestDaemon(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("daemon did not stop within 10s of cancellation")
+	}
+}
+
+func TestStatus(t *testing.T) {
+	srv := kimServer(t)
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	defer broken.Close()
+	cfg := writeConfig(t, "", srv.URL+"/korea-desk.atom", broken.URL+"/feed.xml")
+	var stdout, stderr bytes.Buffer
+
+	// Before any fetch, every feed is new.
+	if err := run(context.Background(), []string{"status", "--config", cfg}, &stdout, &stderr); err != nil {
+		t.Fatalf("status: %v\n%s", err, stderr.String())
+	}
+	if got := strings.Count(stdout.String(), " new "); got != 2 {
+		t.Errorf("status before any fetch shows %d new feeds, want 2:\n%s", got, stdout.String())
+	}
+
+	run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard)
+	// A second run right away leaves the failing feed alone: it is backing off.
+	err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard)
+	if code := exitCode(err); code != exitOK {
+		t.Errorf("second --once: exit %d (%v), want 0: the failing feed is backing off, not retried", code, err)
+	}
+
+	stdout.Reset()
+	if err := run(context.Background(), []string{"status", "--config", cfg, "--json"}, &stdout, &stderr); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, stderr.String())
+	}
+	var lines []feedStatus
+	if err := json.Unmarshal(stdout.Bytes(), &lines); err != nil {
+		t.Fatalf("status --json is not JSON: %v\n%s", err, stdout.String())
+	}
+	if len(lines) != 2 {
+		t.Fatalf("status lists %d feeds, want 2", len(lines))
+	}
+	ok, bad := lines[0], lines[1]
+	// The second run was a conditional GET.
+	if ok.Health != "ok" || ok.LastStatus != http.StatusNotModified || ok.LastSuccess == nil || ok.Failures != 0 || ok.Name != "Korea Desk" {
+		t.Errorf("working feed: %+v", ok)
+	}
+	if bad.Health != "failing" || bad.LastStatus != 500 || bad.Failures != 1 || bad.LastSuccess != nil ||
+		bad.NextFetch == nil || !bad.NextFetch.After(*bad.LastAttempt) || !strings.Contains(bad.Error, "500") {
+		t.Errorf("failing feed: %+v", bad)
+	}
+
+	stdout.Reset()
+	if err := run(context.Background(), []string{"status", "--config", cfg}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"FEED", "Korea Desk", "ok", "failing", "500"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("status table lacks %q:\n%s", want, stdout.String())
+		}
 	}
 }

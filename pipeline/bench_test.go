@@ -1,0 +1,288 @@
+//go:build unix
+
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"aggregator/fetch"
+	"aggregator/store"
+)
+
+const (
+	benchFeeds        = 1000
+	benchItemsPerFeed = 20
+	benchItems        = benchFeeds * benchItemsPerFeed
+)
+
+// BenchmarkRunAll runs Runner.RunAll over 1,000 distinct RSS feeds of 20
+// items each, served by one local server:
+//
+//   - cold: a fresh store each time, so every feed answers 200 and every
+//     item is parsed, keyed and stored;
+//   - warm: the ETags are sent back and every feed answers 304;
+//   - warm-no-validators: the server sends no validators, so every body is
+//     read and hashed, and found unchanged.
+//
+// The store's setup is not measured. cpu-s/op is the user+system CPU time
+// of the whole process (the server included) per RunAll.
+func BenchmarkRunAll(b *testing.B) {
+	bodies := renderBenchFeeds()
+	srv := httptest.NewServer(benchHandler(bodies))
+	defer srv.Close()
+	client := newBenchClient()
+	defer client.HTTP.Transport.(*http.Transport).CloseIdleConnections()
+
+	withETag := benchFeedList(srv.URL + "/feed/")
+	noValidators := benchFeedList(srv.URL + "/plain/")
+
+	b.Run("cold", func(b *testing.B) {
+		b.ReportAllocs()
+		var cpu cpuMeter
+		for b.Loop() {
+			b.StopTimer()
+			dir := b.TempDir()
+			st := openBenchStore(b, dir)
+			r := newBenchRunner(st, client)
+			cpu.start()
+			b.StartTimer()
+			reps := r.RunAll(b.Context(), withETag, false)
+			b.StopTimer()
+			cpu.stop()
+			if added := addedBy(b, reps); added != benchItems {
+				b.Fatalf("added %d items, want %d", added, benchItems)
+			}
+			if _, items, err := st.Counts(b.Context()); err != nil || items != benchItems {
+				b.Fatalf("store holds %d items (err %v), want %d", items, err, benchItems)
+			}
+			st.Close()
+			os.RemoveAll(dir)
+			b.StartTimer()
+		}
+		reportRates(b, &cpu)
+	})
+
+	b.Run("warm", func(b *testing.B) {
+		r := primedRunner(b, client, withETag)
+		benchUnchanged(b, r, withETag, func(res *fetch.Result) bool { return res.NotModified })
+	})
+
+	b.Run("warm-no-validators", func(b *testing.B) {
+		r := primedRunner(b, client, noValidators)
+		benchUnchanged(b, r, noValidators, func(res *fetch.Result) bool { return res.Unchanged && !res.NotModified })
+	})
+}
+
+// benchUnchanged measures forced RunAlls in which no feed has changed;
+// unchanged says how each fetch must have found it so.
+func benchUnchanged(b *testing.B, r *Runner, feeds []Feed, unchanged func(*fetch.Result) bool) {
+	b.ReportAllocs()
+	var cpu cpuMeter
+	cpu.start()
+	for b.Loop() {
+		reps := r.RunAll(b.Context(), feeds, true)
+		if added := addedBy(b, reps); added != 0 {
+			b.Fatalf("added %d items, want 0", added)
+		}
+		for _, rep := range reps {
+			if !unchanged(rep.Result) {
+				b.Fatalf("%s: status %d, not modified %v, unchanged %v: want it reported unchanged",
+					rep.Feed.URL, rep.Result.StatusCode, rep.Result.NotModified, rep.Result.Unchanged)
+			}
+		}
+	}
+	cpu.stop()
+	reportRates(b, &cpu)
+}
+
+// primedRunner returns a Runner over a new store that has already fetched
+// every feed once (all 200s).
+func primedRunner(b *testing.B, client *fetch.Client, feeds []Feed) *Runner {
+	b.Helper()
+	st := openBenchStore(b, b.TempDir())
+	b.Cleanup(func() { st.Close() })
+	r := newBenchRunner(st, client)
+	if added := addedBy(b, r.RunAll(b.Context(), feeds, false)); added != benchItems {
+		b.Fatalf("priming added %d items, want %d", added, benchItems)
+	}
+	return r
+}
+
+// addedBy fails b on any failed or skipped feed and returns how many items
+// the reports added.
+func addedBy(b *testing.B, reps []Report) int {
+	b.Helper()
+	if len(reps) != benchFeeds {
+		b.Fatalf("%d reports, want %d", len(reps), benchFeeds)
+	}
+	added := 0
+	for _, rep := range reps {
+		if rep.Err != nil || rep.Skipped != "" {
+			b.Fatalf("%s: err %v, skipped %q", rep.Feed.URL, rep.Err, rep.Skipped)
+		}
+		added += rep.Added
+	}
+	return added
+}
+
+// reportRates reports items and feeds fetched per second of measured time,
+// and the CPU time per RunAll.
+func reportRates(b *testing.B, cpu *cpuMeter) {
+	secs := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N*benchItems)/secs, "items/s")
+	b.ReportMetric(float64(b.N*benchFeeds)/secs, "feeds/s")
+	b.ReportMetric(cpu.total.Seconds()/float64(b.N), "cpu-s/op")
+}
+
+// newBenchClient is the production client with per-host limits raised,
+// since one loopback server stands in for many hosts; its idle pool keeps
+// one connection per concurrent fetch, as many hosts would.
+func newBenchClient() *fetch.Client {
+	c := fetch.NewClient("bench")
+	c.Concurrency = 16
+	c.PerHost = 16
+	c.HTTP.Transport.(*http.Transport).MaxIdleConnsPerHost = c.PerHost
+	return c
+}
+
+func newBenchRunner(st *store.Store, client *fetch.Client) *Runner {
+	return &Runner{Store: st, Fetcher: client, Log: slog.New(slog.DiscardHandler)}
+}
+
+func openBenchStore(b *testing.B, dir string) *store.Store {
+	b.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "agg.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
+
+// benchFeedList lists the feeds prefix+"0" … prefix+"999".
+func benchFeedList(prefix string) []Feed {
+	feeds := make([]Feed, benchFeeds)
+	for i := range feeds {
+		feeds[i] = Feed{URL: prefix + strconv.Itoa(i), Name: fmt.Sprintf("Bench feed %d", i)}
+	}
+	return feeds
+}
+
+// benchHandler serves bodies[N] at /feed/N with an ETag (304 when
+// If-None-Match matches it) and at /plain/N with no validators at all.
+func benchHandler(bodies [][]byte) http.Handler {
+	feedNumber := func(w http.ResponseWriter, r *http.Request) (int, bool) {
+		n, err := strconv.Atoi(r.PathValue("n"))
+		if err != nil || n < 0 || n >= len(bodies) {
+			http.NotFound(w, r)
+			return 0, false
+		}
+		return n, true
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /feed/{n}", func(w http.ResponseWriter, r *http.Request) {
+		n, ok := feedNumber(w, r)
+		if !ok {
+			return
+		}
+		etag := `"feed-` + strconv.Itoa(n) + `-v1"`
+		w.Header().Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		w.Write(bodies[n])
+	})
+	mux.HandleFunc("GET /plain/{n}", func(w http.ResponseWriter, r *http.Request) {
+		n, ok := feedNumber(w, r)
+		if !ok {
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		w.Write(bodies[n])
+	})
+	return mux
+}
+
+// renderBenchFeeds renders the RSS 2.0 documents of all the feeds.
+func renderBenchFeeds() [][]byte {
+	bodies := make([][]byte, benchFeeds)
+	for i := range bodies {
+		bodies[i] = renderBenchFeed(i)
+	}
+	return bodies
+}
+
+// benchWords is the vocabulary of the generated text: plain ASCII, nothing
+// to escape.
+var benchWords = strings.Fields(`the of and to in a is that for on with as by at from
+	council budget market energy report climate city research transport health
+	school river election harbour festival library museum vaccine railway bridge
+	announced reviewed expected published delayed approved rejected proposed
+	record quarterly regional national annual local new early late major minor
+	data study plan policy price growth storm water housing court trade union`)
+
+// benchText returns deterministic words from rng, about n characters long.
+func benchText(rng *rand.Rand, n int) string {
+	var sb strings.Builder
+	for sb.Len() < n {
+		if sb.Len() > 0 {
+			sb.WriteByte(' ')
+		}
+		sb.WriteString(benchWords[rng.IntN(len(benchWords))])
+	}
+	return sb.String()
+}
+
+// renderBenchFeed renders feed n: 20 items, each with a ~70-character title,
+// a ~300-character description, a GUID, a link of its own and an RFC 1123
+// pubDate, an hour apart.
+func renderBenchFeed(n int) []byte {
+	rng := rand.New(rand.NewPCG(uint64(n), 0x5eed))
+	site := fmt.Sprintf("https://site-%d.example", n)
+	newest := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC).Add(-time.Duration(n) * time.Minute)
+	var sb strings.Builder
+	sb.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<rss version="2.0"><channel>` + "\n")
+	fmt.Fprintf(&sb, "<title>Bench feed %d</title>\n<link>%s/</link>\n<description>%s</description>\n",
+		n, site, benchText(rng, 60))
+	fmt.Fprintf(&sb, "<language>en</language>\n<lastBuildDate>%s</lastBuildDate>\n", newest.Format(http.TimeFormat))
+	for i := range benchItemsPerFeed {
+		fmt.Fprintf(&sb, "<item>\n<title>%s</title>\n<link>%s/%d/%02d/story-%d-%d</link>\n"+
+			"<guid isPermaLink=\"false\">urn:bench:%d:%d</guid>\n<pubDate>%s</pubDate>\n"+
+			"<description>%s</description>\n</item>\n",
+			benchText(rng, 70), site, newest.Year(), int(newest.Month()), n, i,
+			n, i, newest.Add(-time.Duration(i)*time.Hour).Format(http.TimeFormat),
+			benchText(rng, 300))
+	}
+	sb.WriteString("</channel></rss>\n")
+	return []byte(sb.String())
+}
+
+// cpuMeter adds up the process's user+system CPU time between start and stop.
+type cpuMeter struct {
+	total, mark time.Duration
+}
+
+func (m *cpuMeter) start() { m.mark = processCPU() }
+func (m *cpuMeter) stop()  { m.total += processCPU() - m.mark }
+
+// processCPU is the user+system CPU time the process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
