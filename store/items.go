@@ -57,8 +57,10 @@ func (s *Store) SaveFetch(ctx context.Context, feedID int64, f Fetched) (added, 
 			return 0, 0, fmt.Errorf("save fetch: %w", err)
 		}
 	}
+	stmts := &prepared{tx: tx}
+	defer stmts.close()
 	for _, k := range f.Items {
-		isNew, isChanged, err := saveItem(ctx, tx, feedID, k, now)
+		isNew, isChanged, err := saveItem(ctx, stmts, feedID, k, now)
 		if err != nil {
 			return 0, 0, fmt.Errorf("save item %s: %w", k.Key, err)
 		}
@@ -75,24 +77,69 @@ func (s *Store) SaveFetch(ctx context.Context, feedID int64, f Fetched) (added, 
 	return added, changed, nil
 }
 
-func saveItem(ctx context.Context, tx *sql.Tx, feedID int64, k Keyed, now time.Time) (isNew, isChanged bool, err error) {
+// prepared caches the statements of one transaction: a feed of many items
+// would otherwise have SQLite parse the same SQL again for every item.
+type prepared struct {
+	tx *sql.Tx
+	m  map[string]*sql.Stmt
+}
+
+func (p *prepared) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := p.m[query]; ok {
+		return st, nil
+	}
+	st, err := p.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if p.m == nil {
+		p.m = map[string]*sql.Stmt{}
+	}
+	p.m[query] = st
+	return st, nil
+}
+
+func (p *prepared) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+func (p *prepared) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (p *prepared) close() {
+	for _, st := range p.m {
+		st.Close()
+	}
+}
+
+func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time.Time) (isNew, isChanged bool, err error) {
 	var (
 		itemID, origin, updated int64
 		hash                    string
 	)
 	found := false
 	if k.Item.GUID != "" {
-		err = tx.QueryRowContext(ctx, `
+		// "guid != ''" lets SQLite use the partial index on (feed_id, guid).
+		err = tx.queryRow(ctx, `
 			SELECT i.id, i.feed_id, i.content_hash, i.updated FROM item_sources s JOIN items i ON i.id = s.item_id
-			WHERE s.feed_id = ? AND s.guid = ?`, feedID, k.Item.GUID).Scan(&itemID, &origin, &hash, &updated)
+			WHERE s.feed_id = ? AND s.guid = ? AND s.guid != ''`, []any{feedID, k.Item.GUID}, &itemID, &origin, &hash, &updated)
 		found, err = scanned(err)
 		if err != nil {
 			return false, false, err
 		}
 	}
 	if !found {
-		err = tx.QueryRowContext(ctx, `SELECT id, feed_id, content_hash, updated FROM items WHERE key = ?`, k.Key).
-			Scan(&itemID, &origin, &hash, &updated)
+		err = tx.queryRow(ctx, `SELECT id, feed_id, content_hash, updated FROM items WHERE key = ?`, []any{k.Key},
+			&itemID, &origin, &hash, &updated)
 		found, err = scanned(err)
 		if err != nil {
 			return false, false, err
@@ -106,7 +153,7 @@ func saveItem(ctx context.Context, tx *sql.Tx, feedID int64, k Keyed, now time.T
 	}
 	if !found {
 		published, upd := entryTimes(it, now)
-		res, err := tx.ExecContext(ctx, `
+		res, err := tx.exec(ctx, `
 			INSERT INTO items (key, entry_id, feed_id, guid, link, title, summary, content, author, categories,
 				published, updated, first_seen, content_hash)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -129,7 +176,7 @@ func saveItem(ctx context.Context, tx *sql.Tx, feedID int64, k Keyed, now time.T
 		if upd.Unix() <= updated {
 			upd = time.Unix(updated+1, 0)
 		}
-		_, err = tx.ExecContext(ctx, `
+		_, err = tx.exec(ctx, `
 			UPDATE items SET guid = ?, link = ?, title = ?, summary = ?, content = ?, author = ?, categories = ?,
 				updated = ?, content_hash = ? WHERE id = ?`,
 			it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author, string(cats), upd.Unix(), k.Hash, itemID)
@@ -138,7 +185,7 @@ func saveItem(ctx context.Context, tx *sql.Tx, feedID int64, k Keyed, now time.T
 		}
 		isChanged = true
 	}
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.exec(ctx, `
 		INSERT INTO item_sources (item_id, feed_id, guid, link, first_seen) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (item_id, feed_id) DO UPDATE SET guid = excluded.guid, link = excluded.link`,
 		itemID, feedID, it.GUID, it.Link, now.Unix())

@@ -1,0 +1,413 @@
+// Package story groups news items that report the same event into stories.
+//
+// Clustering is online and incremental, after Miranda et al., "Multilingual
+// Clustering of Streaming News" (EMNLP 2018): every item becomes a sparse,
+// L2-normalised TF-IDF vector (IDF learned online from the items seen so far);
+// each story keeps the centroid of its members' vectors; an arriving item is
+// compared with the centroids of the candidate stories that share one of its
+// most informative terms (an inverted index over the stories active in the
+// time window) and joins the most similar one when the time-decayed cosine is
+// at least Config.Threshold, or else starts a new story.
+//
+// The state is a pure function of the sequence of Docs passed to Add, so it can
+// be rebuilt by replaying stored items in published order.
+package story
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config holds the clustering parameters. Use DefaultConfig and adjust.
+type Config struct {
+	// Threshold is the minimum (time-decayed) cosine similarity between an
+	// item and a story centroid for the item to join the story.
+	Threshold float64
+	// Window: a story whose last item is older than Window is closed; it
+	// leaves the index and no item can join it.
+	Window time.Duration
+	// HalfLife of the time decay applied to the similarity, measured from
+	// the story's last item (0 = no decay).
+	HalfLife time.Duration
+
+	TitleWeight   float64 // weight of a title occurrence of a term
+	SummaryWeight float64 // weight of a summary occurrence of a term
+	PhraseWeight  float64 // multiplier for named-looking phrases ("Kim Jong Un")
+	// MaxSummaryWords: only the lead of the summary is used (0 = all).
+	MaxSummaryWords int
+
+	// Retrieval: the item's QueryTerms highest-weighted terms probe the
+	// inverted index; terms posted by more than MaxPostings active stories
+	// are too common to be useful and are skipped; the Candidates stories
+	// sharing the most query-term weight are scored against their centroids.
+	QueryTerms  int
+	MaxPostings int
+	Candidates  int
+	// MinShared is the minimum number of distinct features an item must
+	// share with a story's centroid to join it (guards against one-word
+	// coincidences between short headlines).
+	MinShared int
+}
+
+// DefaultConfig returns the configuration chosen on the development data.
+func DefaultConfig() Config {
+	return Config{
+		Threshold:       0.30,
+		Window:          72 * time.Hour,
+		HalfLife:        0,
+		TitleWeight:     2,
+		SummaryWeight:   1,
+		PhraseWeight:    1.5,
+		MaxSummaryWords: 60,
+		QueryTerms:      10,
+		MaxPostings:     5000,
+		Candidates:      10,
+		MinShared:       2,
+	}
+}
+
+// Doc is one news item.
+type Doc struct {
+	Key       string // the item's stable key (id, link, guid)
+	Title     string
+	Summary   string // may contain HTML
+	Published time.Time
+	Source    string
+}
+
+type entry struct {
+	id uint32
+	w  float32
+}
+
+type storyState struct {
+	id       string
+	last     time.Time
+	centroid map[uint32]float32 // sum of member vectors
+	normSq   float64            // |centroid|^2
+	size     int
+	indexed  []uint32 // terms whose posting list holds this story
+	alive    bool
+	gen      uint32
+}
+
+type expiry struct {
+	slot int32
+	gen  uint32
+	t    time.Time
+}
+
+// Clusterer is the online story clusterer. It is not safe for concurrent use.
+type Clusterer struct {
+	cfg   Config
+	norm  *normalizer
+	vocab map[string]uint32
+	df    []uint32
+	nDocs int
+
+	stories []storyState
+	free    []int32
+	post    map[uint32][]int32
+	queue   []expiry
+	qhead   int
+	now     time.Time
+
+	// scratch
+	termIdx map[string]int
+	terms   []string
+	raw     []float64
+	wbuf    []word
+	kbuf    []byte
+	acc     []float32
+	touched []int32
+}
+
+// New returns an empty Clusterer. Zero fields of cfg take their defaults.
+func New(cfg Config) *Clusterer {
+	def := DefaultConfig()
+	if cfg.Threshold == 0 {
+		cfg.Threshold = def.Threshold
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = def.Window
+	}
+	if cfg.TitleWeight == 0 {
+		cfg.TitleWeight = def.TitleWeight
+	}
+	if cfg.SummaryWeight == 0 {
+		cfg.SummaryWeight = def.SummaryWeight
+	}
+	if cfg.PhraseWeight == 0 {
+		cfg.PhraseWeight = def.PhraseWeight
+	}
+	if cfg.QueryTerms <= 0 {
+		cfg.QueryTerms = def.QueryTerms
+	}
+	if cfg.MaxPostings <= 0 {
+		cfg.MaxPostings = def.MaxPostings
+	}
+	if cfg.Candidates <= 0 {
+		cfg.Candidates = def.Candidates
+	}
+	return &Clusterer{
+		cfg:     cfg,
+		norm:    newNormalizer(),
+		vocab:   map[string]uint32{},
+		post:    map[uint32][]int32{},
+		termIdx: map[string]int{},
+	}
+}
+
+// StoryID is the id of the story whose first item has the given key.
+func StoryID(firstKey string) string {
+	h := sha256.Sum256([]byte(firstKey))
+	return "st-" + hex.EncodeToString(h[:8])
+}
+
+// Active returns the number of stories currently open (inside the window).
+func (c *Clusterer) Active() int { return len(c.stories) - len(c.free) }
+
+const phrasePrefix = "\x00"
+
+// features extracts the weighted terms of d into c.terms/c.raw, in text order.
+func (c *Clusterer) features(d Doc) {
+	c.terms = c.terms[:0]
+	c.raw = c.raw[:0]
+	clear(c.termIdx)
+	add := func(t string, w float64) {
+		if i, ok := c.termIdx[t]; ok {
+			c.raw[i] += w
+			return
+		}
+		c.termIdx[t] = len(c.terms)
+		c.terms = append(c.terms, t)
+		c.raw = append(c.raw, w)
+	}
+	field := func(text string, max int, w float64) {
+		if text == "" {
+			return
+		}
+		c.wbuf = c.norm.words(c.norm.clean(StripHTML(text)), max, c.wbuf[:0])
+		for _, x := range c.wbuf {
+			if keepUnigram(x) {
+				add(x.norm, w)
+			}
+		}
+		namedRuns(c.wbuf, c.knownPhrase, func(p string) { add(phrasePrefix+p, w*c.cfg.PhraseWeight) })
+	}
+	field(d.Title, 0, c.cfg.TitleWeight)
+	field(d.Summary, c.cfg.MaxSummaryWords, c.cfg.SummaryWeight)
+}
+
+// knownPhrase reports whether p was seen as a named phrase before.
+func (c *Clusterer) knownPhrase(p string) bool {
+	c.kbuf = append(append(c.kbuf[:0], phrasePrefix...), p...)
+	_, ok := c.vocab[string(c.kbuf)]
+	return ok
+}
+
+// vectorize updates document frequencies with the item's terms and returns
+// its L2-normalised TF-IDF vector sorted by term id.
+func (c *Clusterer) vectorize(d Doc) []entry {
+	c.features(d)
+	c.nDocs++
+	vec := make([]entry, 0, len(c.terms))
+	ids := make([]uint32, len(c.terms))
+	for i, t := range c.terms {
+		id, ok := c.vocab[t]
+		if !ok {
+			id = uint32(len(c.df))
+			c.vocab[strings.Clone(t)] = id
+			c.df = append(c.df, 0)
+		}
+		c.df[id]++
+		ids[i] = id
+	}
+	n := float64(c.nDocs)
+	var ss float64
+	for i, id := range ids {
+		idf := math.Log((1+n)/(1+float64(c.df[id]))) + 1
+		w := math.Sqrt(c.raw[i]) * idf
+		vec = append(vec, entry{id, float32(w)})
+		ss += w * w
+	}
+	if ss > 0 {
+		inv := 1 / math.Sqrt(ss)
+		for i := range vec {
+			vec[i].w = float32(float64(vec[i].w) * inv)
+		}
+	}
+	slices.SortFunc(vec, func(a, b entry) int { return int(a.id) - int(b.id) })
+	return vec
+}
+
+// expire closes the stories whose last item is older than the window.
+func (c *Clusterer) expire() {
+	limit := c.now.Add(-c.cfg.Window)
+	for c.qhead < len(c.queue) && c.queue[c.qhead].t.Before(limit) {
+		e := c.queue[c.qhead]
+		c.qhead++
+		s := &c.stories[e.slot]
+		if !s.alive || s.gen != e.gen || !s.last.Equal(e.t) {
+			continue // the story was updated later (another entry exists)
+		}
+		for _, t := range s.indexed {
+			l := c.post[t]
+			if i := slices.Index(l, e.slot); i >= 0 {
+				l[i] = l[len(l)-1]
+				l = l[:len(l)-1]
+			}
+			if len(l) == 0 {
+				delete(c.post, t)
+			} else {
+				c.post[t] = l
+			}
+		}
+		*s = storyState{gen: s.gen + 1}
+		c.free = append(c.free, e.slot)
+	}
+	if c.qhead > 1024 && c.qhead*2 > len(c.queue) {
+		c.queue = append(c.queue[:0], c.queue[c.qhead:]...)
+		c.qhead = 0
+	}
+}
+
+// Add clusters one item. Items should arrive in published order. It returns
+// the id of the item's story, whether it joined an existing story, and the
+// best similarity found (the joined story's, or the best rejected one's).
+func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
+	vec := c.vectorize(d)
+	if d.Published.After(c.now) {
+		c.now = d.Published
+	}
+	c.expire()
+
+	// Query terms: the highest-weighted terms of the item.
+	q := slices.Clone(vec)
+	slices.SortFunc(q, func(a, b entry) int {
+		if a.w != b.w {
+			if a.w > b.w {
+				return -1
+			}
+			return 1
+		}
+		return int(a.id) - int(b.id)
+	})
+	if len(q) > c.cfg.QueryTerms {
+		q = q[:c.cfg.QueryTerms]
+	}
+
+	// Candidate retrieval through the inverted index.
+	if len(c.acc) < len(c.stories) {
+		c.acc = append(c.acc, make([]float32, len(c.stories)-len(c.acc))...)
+	}
+	c.touched = c.touched[:0]
+	for _, e := range q {
+		l := c.post[e.id]
+		if len(l) > c.cfg.MaxPostings {
+			continue
+		}
+		for _, s := range l {
+			if c.acc[s] == 0 {
+				c.touched = append(c.touched, s)
+			}
+			c.acc[s] += e.w
+		}
+	}
+	cands := c.touched
+	slices.SortFunc(cands, func(a, b int32) int {
+		if c.acc[a] != c.acc[b] {
+			if c.acc[a] > c.acc[b] {
+				return -1
+			}
+			return 1
+		}
+		return int(a - b)
+	})
+	for _, s := range c.touched {
+		c.acc[s] = 0
+	}
+	if len(cands) > c.cfg.Candidates {
+		cands = cands[:c.cfg.Candidates]
+	}
+
+	// Score candidates against their centroids.
+	best, bestDot := int32(-1), 0.0
+	score = 0
+	for _, s := range cands {
+		st := &c.stories[s]
+		dt := d.Published.Sub(st.last)
+		if dt < 0 {
+			dt = -dt
+		}
+		if dt > c.cfg.Window {
+			continue
+		}
+		var dot float64
+		shared := 0
+		for _, e := range vec {
+			if w, ok := st.centroid[e.id]; ok {
+				dot += float64(e.w) * float64(w)
+				shared++
+			}
+		}
+		if shared < c.cfg.MinShared {
+			continue
+		}
+		sim := dot / math.Sqrt(st.normSq)
+		if c.cfg.HalfLife > 0 {
+			sim *= math.Exp2(-float64(dt) / float64(c.cfg.HalfLife))
+		}
+		if sim > score {
+			score, best, bestDot = sim, s, dot
+		}
+	}
+
+	var slot int32
+	if best >= 0 && score >= c.cfg.Threshold {
+		slot = best
+		joined = true
+	} else {
+		slot = c.newStory(d.Key)
+		bestDot = 0
+	}
+	st := &c.stories[slot]
+	var ss float64
+	for _, e := range vec {
+		st.centroid[e.id] += e.w
+		ss += float64(e.w) * float64(e.w)
+	}
+	st.normSq += 2*bestDot + ss
+	st.size++
+	if d.Published.After(st.last) {
+		st.last = d.Published
+	}
+	for _, e := range q {
+		if !slices.Contains(st.indexed, e.id) {
+			st.indexed = append(st.indexed, e.id)
+			c.post[e.id] = append(c.post[e.id], slot)
+		}
+	}
+	c.queue = append(c.queue, expiry{slot, st.gen, st.last})
+	return st.id, joined, score
+}
+
+func (c *Clusterer) newStory(key string) int32 {
+	var slot int32
+	if n := len(c.free); n > 0 {
+		slot = c.free[n-1]
+		c.free = c.free[:n-1]
+	} else {
+		slot = int32(len(c.stories))
+		c.stories = append(c.stories, storyState{})
+	}
+	st := &c.stories[slot]
+	st.id = StoryID(key)
+	st.centroid = map[uint32]float32{}
+	st.alive = true
+	return slot
+}
