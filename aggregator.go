@@ -91,3 +91,87 @@ func EntryID(key string) string {
 
 // entryNamespace scopes EntryID; changing it would change every published id.
 var entryNamespace = uuid.MustParse("6f1c6f0e-4d0a-5b8e-9a43-2f1d7c0b9e55")
+
+// Member is one article of a story, with the feeds that carried it.
+type Member struct {
+	Item      Item      // Published and Updated are the article's entry times
+	EntryID   string    // the article's own id, from its dedup key
+	FirstSeen time.Time // when it was first stored
+	Sources   []Source  // the feeds that carried this article; its origin first
+}
+
+// Story is one news event told by one or more articles.
+type Story struct {
+	ID      string   // the EntryID of its first article; never changes
+	Members []Member // in the order they joined; never empty
+}
+
+// EntryRule says how a story becomes a published entry.
+type EntryRule struct {
+	// SourcePriority names feeds (by configured name, title or URL), most
+	// preferred first, whose article represents a story they carried.
+	SourcePriority []string
+	// UpdateOnJoin moves an entry's updated time forward when another outlet
+	// joins its story, so readers see it again; by default only a change of
+	// the representative article's content does.
+	UpdateOnJoin bool
+}
+
+// Entry makes the published entry of a story. Its representative article is
+// the one from the most preferred source (SourcePriority), then the earliest
+// published, then the one with the most text, then the first to join. The
+// entry credits the representative's feeds first, then every other outlet.
+func (s Story) Entry(r EntryRule) Entry {
+	rep := 0
+	for i := 1; i < len(s.Members); i++ {
+		if s.better(i, rep, r.SourcePriority) {
+			rep = i
+		}
+	}
+	m := s.Members[rep]
+	e := Entry{ID: s.ID, Item: m.Item, Published: m.Item.Published, Updated: m.Item.Updated}
+	e.Sources = append(e.Sources, m.Sources...)
+	for i, o := range s.Members {
+		if o.Item.Published.Before(e.Published) {
+			e.Published = o.Item.Published
+		}
+		if i == rep {
+			continue
+		}
+		e.Sources = append(e.Sources, o.Sources...)
+		if r.UpdateOnJoin && o.FirstSeen.After(e.Updated) {
+			e.Updated = o.FirstSeen
+		}
+	}
+	if e.Updated.Before(e.Published) {
+		e.Updated = e.Published
+	}
+	return e
+}
+
+// better reports whether member i represents the story better than member j.
+func (s Story) better(i, j int, priority []string) bool {
+	a, b := s.Members[i], s.Members[j]
+	if pa, pb := rank(a, priority), rank(b, priority); pa != pb {
+		return pa < pb
+	}
+	if !a.Item.Published.Equal(b.Item.Published) {
+		return a.Item.Published.Before(b.Item.Published)
+	}
+	return len(a.Item.Content)+len(a.Item.Summary) > len(b.Item.Content)+len(b.Item.Summary)
+}
+
+// rank is the position in priority of the best-ranked feed that carried m,
+// or len(priority) when none is listed.
+func rank(m Member, priority []string) int {
+	best := len(priority)
+	for _, src := range m.Sources {
+		for i, p := range priority[:best] {
+			if p == src.Feed.Name || p == src.Feed.Title || p == src.Feed.URL {
+				best = i
+				break
+			}
+		}
+	}
+	return best
+}

@@ -338,7 +338,15 @@ func TestMarshalRoundTrip(t *testing.T) {
 		"    timeout: 1m30s\n"+
 		"    headers: {X-A: b}\n"+
 		"    auth: {username: reader, password_env: FEED_PW}\n"+
-		"  - url: local.xml\n",
+		"  - url: local.xml\n"+
+		"dedupe:\n"+
+		"  tracking_params: [ref, pk_*]\n"+
+		"stories:\n"+
+		"  enabled: false\n"+
+		"  threshold: 0.5\n"+
+		"  window: 90m\n"+
+		"  source_priority: [./local.xml, https://example.com/]\n"+
+		"  update_on_join: true\n",
 		map[string]string{"FEED_PW": password}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ const (
 	DefaultBackoffBase = 15 * time.Minute
 	DefaultBackoffMax  = 24 * time.Hour
 	DefaultJitter      = 5 * time.Minute
+	DefaultStoryWindow = 72 * time.Hour
 )
 
 // Config is the aggregator's configuration. Zero values stand for defaults.
@@ -44,6 +45,8 @@ type Config struct {
 	Fetch    Fetch    `yaml:"fetch"`
 	Feeds    []Feed   `yaml:"feeds"`
 	Outputs  []Output `yaml:"outputs"`
+	Dedupe   Dedupe   `yaml:"dedupe"`
+	Stories  Stories  `yaml:"stories"`
 }
 
 // Server configures the HTTP server.
@@ -94,6 +97,24 @@ type Output struct {
 	Name  string `yaml:"name"`  // [a-z0-9][a-z0-9_-]*, unique
 	Title string `yaml:"title"` // default: the name
 	Limit int    `yaml:"limit"` // entries in the feed
+}
+
+// Dedupe tunes exact-duplicate detection.
+type Dedupe struct {
+	// TrackingParams are extra query parameters to strip from links before comparing
+	// them, on top of the built-in list (utm_*, fbclid, gclid, mc_cid, mc_eid, igshid, ...).
+	// Case-insensitive; an entry ending in "*" is a prefix ("pk_*"). Each must be a
+	// non-empty query-parameter name without '=', '&', '#' or spaces.
+	TrackingParams []string `yaml:"tracking_params"`
+}
+
+// Stories tunes same-story clustering across outlets.
+type Stories struct {
+	Enabled        *bool    `yaml:"enabled"`         // default true; false publishes every article as its own entry. After Load never nil.
+	Threshold      float64  `yaml:"threshold"`       // similarity in (0,1] an article needs to join a story; 0 for the clusterer's default (left 0 by Load)
+	Window         Duration `yaml:"window"`          // how long a story stays open to new articles; after Load never 0 (default DefaultStoryWindow)
+	SourcePriority []string `yaml:"source_priority"` // feed names or urls whose article represents a story they carried, most preferred first; after Load each is a feed's Name, or a feed's URL as resolved
+	UpdateOnJoin   bool     `yaml:"update_on_join"`  // false: an entry's <updated> changes only when its representative article changes; true: also when another outlet joins
 }
 
 // Duration is a time.Duration written in YAML as a Go duration string
@@ -217,6 +238,7 @@ func (l loader) load(r io.Reader, path string) (*Config, error) {
 	if err := newError(problems); err != nil {
 		return nil, err
 	}
+	c.resolveSourcePriority(dir)
 	return &c, nil
 }
 
@@ -263,6 +285,13 @@ func (c *Config) setDefaults(set map[string]bool) {
 	if c.Fetch.Jitter == 0 && !set["fetch.jitter"] { // a given 0 turns jitter off
 		c.Fetch.Jitter = Duration(DefaultJitter)
 	}
+	if c.Stories.Enabled == nil {
+		enabled := true
+		c.Stories.Enabled = &enabled
+	}
+	if c.Stories.Window == 0 {
+		c.Stories.Window = Duration(DefaultStoryWindow)
+	}
 }
 
 // resolve makes paths absolute against dir and fills in the defaults of feeds
@@ -298,6 +327,18 @@ func (c *Config) resolve(dir string) {
 		}
 		if o.Limit == 0 {
 			o.Limit = DefaultOutputLimit
+		}
+	}
+}
+
+// resolveSourcePriority replaces each stories.source_priority entry that
+// names a feed by its url, as written or resolved, with the feed's resolved
+// url, so that every entry is a Feed.Name or a Feed.URL. It runs after check,
+// whose messages show the entries as written.
+func (c *Config) resolveSourcePriority(dir string) {
+	for i, s := range c.Stories.SourcePriority {
+		if f, byURL := priorityFeed(s, c.Feeds, dir); f >= 0 && byURL {
+			c.Stories.SourcePriority[i] = c.Feeds[f].URL
 		}
 	}
 }

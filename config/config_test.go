@@ -47,9 +47,47 @@ func TestLoadDefaults(t *testing.T) {
 		},
 		Feeds:   []Feed{{URL: "https://example.com/feed.xml", Schedule: DefaultSchedule, Timeout: Duration(DefaultTimeout)}},
 		Outputs: []Output{{Name: "all", Title: "All feeds", Limit: DefaultOutputLimit}},
+		Stories: Stories{Enabled: new(true), Window: Duration(DefaultStoryWindow)},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("LoadFile:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestLoadStoriesEnabled checks that stories.enabled defaults to true and
+// that Load never leaves it nil.
+func TestLoadStoriesEnabled(t *testing.T) {
+	const feed = "feeds:\n  - url: https://example.com/feed.xml\n"
+	for _, tt := range []struct {
+		name string
+		src  string
+		want bool
+	}{
+		{"no stories", feed, true},
+		{"stories null", "stories:\n" + feed, true},
+		{"enabled unset", "stories:\n  window: 1h\n" + feed, true},
+		{"enabled null", "stories:\n  enabled: ~\n" + feed, true},
+		{"enabled true", "stories:\n  enabled: true\n" + feed, true},
+		{"enabled false", "stories:\n  enabled: false\n" + feed, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := LoadFile(writeConfig(t, tt.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Stories.Enabled == nil {
+				t.Fatal("Stories.Enabled is nil")
+			}
+			if *c.Stories.Enabled != tt.want {
+				t.Errorf("Stories.Enabled = %v, want %v", *c.Stories.Enabled, tt.want)
+			}
+		})
+	}
+	// Each config has its own flag.
+	a, b := Default(), Default()
+	*a.Stories.Enabled = false
+	if !*b.Stories.Enabled {
+		t.Error("Default() configs share Stories.Enabled")
 	}
 }
 
@@ -61,7 +99,10 @@ func TestDefault(t *testing.T) {
 		c.Fetch.PerHost != DefaultPerHost || c.Fetch.MaxBodySize != 10<<20 ||
 		c.Fetch.MaxWait.Std() != 24*time.Hour || c.Fetch.BackoffBase.Std() != 15*time.Minute ||
 		c.Fetch.BackoffMax.Std() != 24*time.Hour || c.Fetch.Jitter.Std() != 5*time.Minute ||
-		c.Fetch.UserAgent != "" || c.Feeds != nil || c.Outputs != nil {
+		c.Fetch.UserAgent != "" || c.Feeds != nil || c.Outputs != nil ||
+		c.Stories.Enabled == nil || !*c.Stories.Enabled || c.Stories.Threshold != 0 ||
+		c.Stories.Window.Std() != 72*time.Hour || c.Stories.SourcePriority != nil || c.Stories.UpdateOnJoin ||
+		c.Dedupe.TrackingParams != nil {
 		t.Errorf("Default() = %+v", c)
 	}
 }
@@ -146,6 +187,59 @@ func TestLoadResolves(t *testing.T) {
 			map[string]string{"Accept-Language": "en", "X-Count": "5", "X-Empty": ""}},
 		{"no auth", feed,
 			func(c *Config) any { return c.Feeds[0].Auth }, (*Auth)(nil)},
+		{"stories unset are the defaults", feed,
+			func(c *Config) any { return c.Stories },
+			Stories{Enabled: new(true), Window: Duration(DefaultStoryWindow)}},
+		{"stories null are the defaults", "stories:\n  enabled: ~\n  threshold: ~\n  window: ~\n" + feed,
+			func(c *Config) any { return c.Stories },
+			Stories{Enabled: new(true), Window: Duration(DefaultStoryWindow)}},
+		{"zero story window is the default", "stories:\n  window: 0s\n" + feed,
+			func(c *Config) any { return c.Stories.Window.Std() }, DefaultStoryWindow},
+		{"story settings", "" +
+			"stories:\n" +
+			"  enabled: true\n" +
+			"  threshold: 0.35\n" +
+			"  window: 36h\n" +
+			"  source_priority: [Wire, https://example.org/]\n" +
+			"  update_on_join: true\n" +
+			"feeds:\n" +
+			"  - url: https://example.org/\n" +
+			"  - url: https://example.com/\n" +
+			"    name: Wire\n",
+			func(c *Config) any { return c.Stories },
+			Stories{Enabled: new(true), Threshold: 0.35, Window: Duration(36 * time.Hour),
+				SourcePriority: []string{"Wire", "https://example.org/"}, UpdateOnJoin: true}},
+		{"threshold 1", "stories:\n  threshold: 1\n" + feed,
+			func(c *Config) any { return c.Stories.Threshold }, 1.0},
+		{"source priority by url becomes the feed's url", "" +
+			"stories:\n" +
+			"  source_priority:\n" +
+			"    - ./feeds/../feeds/a.xml\n" +
+			"    - https://EXAMPLE.com:443/Feed\n" +
+			"    - Elsewhere\n" +
+			"feeds:\n" +
+			"  - url: HTTPS://Example.com/Feed\n" +
+			"  - url: feeds/a.xml\n" +
+			"    name: Local\n" +
+			"  - url: https://example.net/\n" +
+			"    name: Elsewhere\n",
+			func(c *Config) any { return strings.Join(c.Stories.SourcePriority, " ") },
+			"file://$DIR/feeds/a.xml HTTPS://Example.com/Feed Elsewhere"},
+		{"source priority by resolved url", "feeds:\n  - url: /srv/a.xml\nstories:\n  source_priority: [\"file:///srv/a.xml\"]\n",
+			func(c *Config) any { return c.Stories.SourcePriority }, []string{"file:///srv/a.xml"}},
+		{"source priority: a name before a url", "" +
+			"feeds:\n" +
+			"  - url: https://example.com/a\n" +
+			"  - url: https://example.com/b\n" +
+			"    name: https://example.com/a\n" +
+			"stories:\n" +
+			"  source_priority: [https://example.com/a]\n",
+			func(c *Config) any { return c.Stories.SourcePriority }, []string{"https://example.com/a"}},
+		{"tracking params", "dedupe:\n  tracking_params: [ref, PK_*, x.y-z]\n" + feed,
+			func(c *Config) any { return c.Dedupe.TrackingParams }, []string{"ref", "PK_*", "x.y-z"}},
+		{"empty lists are none", "dedupe:\n  tracking_params: []\nstories:\n  source_priority: []\n" + feed,
+			func(c *Config) any { return []any{c.Dedupe.TrackingParams, c.Stories.SourcePriority} },
+			[]any{[]string(nil), []string(nil)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,7 +266,7 @@ func TestLoadErrors(t *testing.T) {
 		want []string // problems, without the file name
 	}{
 		{"unknown top-level key", "feeds:\n  - url: https://example.com/\nserve:\n  listen: :80\n", []string{
-			":3: serve: unknown key; known keys here are store, schedule, server, publish, fetch, feeds, outputs",
+			":3: serve: unknown key; known keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories",
 		}},
 		{"unknown key in a feed", "feeds:\n  - url: https://a.example/\n  - url: https://b.example/\n    tags: [x]\n", []string{
 			":4: feeds[1].tags: unknown key; known keys here are url, name, schedule, headers, auth, timeout",
@@ -236,10 +330,10 @@ func TestLoadErrors(t *testing.T) {
 			": feeds: no feeds; add at least one under feeds:",
 		}},
 		{"not a mapping", "- https://example.com/\n", []string{
-			":1: want keys, found a list; the keys here are store, schedule, server, publish, fetch, feeds, outputs",
+			":1: want keys, found a list; the keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories",
 		}},
 		{"typo hides the feeds", "feed:\n  - url: https://example.com/\n", []string{
-			":1: feed: unknown key; known keys here are store, schedule, server, publish, fetch, feeds, outputs",
+			":1: feed: unknown key; known keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories",
 			": feeds: no feeds; add at least one under feeds:",
 		}},
 		{"two documents", "feeds:\n  - url: https://example.com/\n---\nstore: x.db\n", []string{
@@ -311,7 +405,93 @@ func TestLoadErrors(t *testing.T) {
 		}},
 		{"header value a list", "feeds:\n  - url: https://example.com/\n    headers:\n      Accept: [a, b]\n", []string{
 			`:4: feeds[0].headers.Accept: want a string, found a list; quote it if need be`,
+		}}, {"bad stories", "" +
+			"feeds:\n" +
+			"  - url: https://example.com/world\n" +
+			"    name: World\n" +
+			"  - url: feeds/local.xml\n" +
+			"stories:\n" +
+			"  threshold: 1.5\n" +
+			"  window: -1h\n" +
+			"  source_priority:\n" +
+			"    - World\n" +
+			"    - \"\"\n" +
+			"    -\n" +
+			"    - Reuters\n" +
+			"    - World\n" +
+			"    - https://EXAMPLE.com/world\n" +
+			"    - feeds/local.xml\n" +
+			"    - ./feeds/local.xml\n" +
+			"    - \"  \"\n",
+			[]string{
+				":6: stories.threshold: 1.5 is not between 0 and 1; write a similarity such as 0.6, or 0 for the default",
+				`:7: stories.window: -1h is negative; write e.g. "48h", or 0 for the default (72h)`,
+				":10: stories.source_priority[1]: empty; write the name or url of a feed under feeds, or remove the item",
+				":11: stories.source_priority[2]: empty; write the name or url of a feed under feeds, or remove the item",
+				`:12: stories.source_priority[3]: "Reuters": no feed has this name or url; write the name or url of a feed under feeds`,
+				`:13: stories.source_priority[4]: "World" is listed twice (also as stories.source_priority[0]); remove one`,
+				`:14: stories.source_priority[5]: "https://EXAMPLE.com/world" is feeds[0], as is stories.source_priority[0]; remove one`,
+				`:16: stories.source_priority[7]: "./feeds/local.xml" is feeds[1], as is stories.source_priority[6]; remove one`,
+				":17: stories.source_priority[8]: empty; write the name or url of a feed under feeds, or remove the item",
+			}},
+		{"negative threshold", "stories:\n  threshold: -0.1\nfeeds:\n  - url: https://example.com/\n", []string{
+			":2: stories.threshold: -0.1 is not between 0 and 1; write a similarity such as 0.6, or 0 for the default",
 		}},
+		{"NaN threshold", "stories:\n  threshold: .nan\nfeeds:\n  - url: https://example.com/\n", []string{
+			":2: stories.threshold: NaN is not between 0 and 1; write a similarity such as 0.6, or 0 for the default",
+		}},
+		{"bad story types", "" +
+			"stories:\n" +
+			"  enabled: maybe\n" +
+			"  threshold: high\n" +
+			"  window: 3d\n" +
+			"  source_priority: World\n" +
+			"  update_on_join: [x]\n" +
+			"  sources: [x]\n" +
+			"feeds:\n" +
+			"  - url: https://example.com/\n",
+			[]string{
+				`:2: stories.enabled: "maybe" is not true or false; write true or false`,
+				`:3: stories.threshold: "high" is not a number; write one without quotes, e.g. 0.5`,
+				`:4: stories.window: "3d" is not a duration; write e.g. "30s" or "2m"`,
+				`:5: stories.source_priority: want a list, found "World"; start each item on its own line with "- "`,
+				`:6: stories.update_on_join: want true or false, found a list; write true or false`,
+				":7: stories.sources: unknown key; known keys here are enabled, threshold, window, source_priority, update_on_join",
+			}},
+		{"stories not keys", "stories: off\nfeeds:\n  - url: https://example.com/\n", []string{
+			`:1: stories: want keys, found "off"; the keys here are enabled, threshold, window, source_priority, update_on_join`,
+		}},
+		{"source priority without feeds", "stories:\n  source_priority: [World]\n", []string{
+			": feeds: no feeds; add at least one under feeds:",
+		}},
+		{"bad tracking params", "" +
+			"dedupe:\n" +
+			"  tracking_params:\n" +
+			"    - \"\"\n" +
+			"    - \"*\"\n" +
+			"    - ref=x\n" +
+			"    - a&b\n" +
+			"    - \"#top\"\n" +
+			"    - utm source\n" +
+			"    - \"tab\\there\"\n" +
+			"    - pk_*_id\n" +
+			"    - pk_*\n" +
+			"    - [a]\n" +
+			"  strip: [x]\n" +
+			"feeds:\n" +
+			"  - url: https://example.com/\n",
+			[]string{
+				`:3: dedupe.tracking_params[0]: empty; write a query parameter's name as it appears before "=" in links, e.g. "ref", or a prefix ending in "*", e.g. "pk_*"`,
+				`:4: dedupe.tracking_params[1]: "*" alone would strip every query parameter; write a prefix before the "*", e.g. "pk_*"`,
+				`:5: dedupe.tracking_params[2]: "ref=x" contains '=', which a query parameter's name cannot; write a query parameter's name as it appears before "=" in links, e.g. "ref", or a prefix ending in "*", e.g. "pk_*"`,
+				`:6: dedupe.tracking_params[3]: "a&b" contains '&', which a query parameter's name cannot; write a query parameter's name as it appears before "=" in links, e.g. "ref", or a prefix ending in "*", e.g. "pk_*"`,
+				`:7: dedupe.tracking_params[4]: "#top" contains '#', which a query parameter's name cannot; write a query parameter's name as it appears before "=" in links, e.g. "ref", or a prefix ending in "*", e.g. "pk_*"`,
+				`:8: dedupe.tracking_params[5]: "utm source" contains a space, which a query parameter's name cannot; write a query parameter's name as it appears before "=" in links, e.g. "ref", or a prefix ending in "*", e.g. "pk_*"`,
+				`:9: dedupe.tracking_params[6]: "tab\there" contains the character U+0009, which a query parameter's name cannot; write a query parameter's name as it appears before "=" in links, e.g. "ref", or a prefix ending in "*", e.g. "pk_*"`,
+				`:10: dedupe.tracking_params[7]: "pk_*_id" has a "*" before its end; "*" may only end a prefix, as in "pk_*"`,
+				`:12: dedupe.tracking_params[9]: want a string, found a list; quote it if need be`,
+				":13: dedupe.strip: unknown key; known keys here are tracking_params",
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -430,6 +610,25 @@ func TestValidate(t *testing.T) {
 			"<config>: feeds[0].headers.X-A: the value contains a line break, which would end the header early; put it on one line\n" +
 			"<config>: feeds[0].headers.host: Host cannot be set here: Go's HTTP client takes the host from the feed's url and ignores a Host header; change url instead\n" +
 			"<config>: feeds[0].headers.x-b: same header as X-B (header names ignore case); remove one"},
+		{"story settings", func() Config {
+			c := withFeed(Config{})
+			c.Feeds = append(c.Feeds, Feed{URL: "feeds/a.xml", Name: "Local"})
+			c.Stories = Stories{Enabled: new(false), Threshold: 1, Window: Duration(time.Hour),
+				SourcePriority: []string{"Local", "https://example.com/feed.xml", "./feeds/a.xml"}}
+			c.Stories.SourcePriority = append(c.Stories.SourcePriority, "feeds/a.xml")
+			return c
+		}(), `<config>: stories.source_priority[2]: "./feeds/a.xml" is feeds[1], as is stories.source_priority[0]; remove one` + "\n" +
+			`<config>: stories.source_priority[3]: "feeds/a.xml" is feeds[1], as is stories.source_priority[0]; remove one`},
+		{"bad stories", func() Config {
+			c := withFeed(Config{})
+			c.Stories = Stories{Threshold: 2, Window: Duration(-time.Hour), SourcePriority: []string{"Reuters"}}
+			c.Dedupe.TrackingParams = []string{"a b"}
+			return c
+		}(), "" +
+			`<config>: dedupe.tracking_params[0]: "a b" contains a space, which a query parameter's name cannot; write a query parameter's name as it appears before "=" in links, e.g. "ref", or a prefix ending in "*", e.g. "pk_*"` + "\n" +
+			"<config>: stories.threshold: 2 is not between 0 and 1; write a similarity such as 0.6, or 0 for the default\n" +
+			`<config>: stories.window: -1h is negative; write e.g. "48h", or 0 for the default (72h)` + "\n" +
+			`<config>: stories.source_priority[0]: "Reuters": no feed has this name or url; write the name or url of a feed under feeds`},
 		{"negative feed timeout", func() Config {
 			c := withFeed(Default())
 			c.Feeds[0].Timeout = Duration(-time.Second)

@@ -142,6 +142,9 @@ func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
 		d.addf(n, path, "want a list, found %s; start each item on its own line with \"- \"", describe(n))
 		return
 	}
+	if len(n.Content) == 0 {
+		return // an empty list stands for none, as a missing one does
+	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
 		p := fmt.Sprintf("%s[%d]", path, i)
@@ -159,6 +162,8 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		want, hint = "a whole number", "; write one without quotes, e.g. 10"
+	case reflect.Float32, reflect.Float64:
+		want, hint = "a number", "; write one without quotes, e.g. 0.5"
 	case reflect.Bool:
 		want, hint = "true or false", "; write true or false"
 	}

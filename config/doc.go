@@ -8,7 +8,9 @@
 // store, the publish folder, local feed files and password files are
 // absolute, relative paths being taken relative to the config file's folder;
 // every feed has a
-// schedule and a timeout; there is at least one output. A feed's basic-auth
+// schedule and a timeout; there is at least one output; stories.enabled is
+// set and stories.window is not 0; each stories.source_priority entry is a
+// feed's name or its resolved url. A feed's basic-auth
 // password is never written in the file: Load reads it from the environment
 // variable or file the feed's auth names, into a [Secret], which does not show
 // itself when printed, logged or marshalled.

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/robfig/cron/v3"
 	"golang.org/x/net/http/httpguts"
@@ -169,7 +170,99 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 				o.Limit, DefaultOutputLimit)
 		}
 	}
+
+	for i, name := range c.Dedupe.TrackingParams {
+		if msg := trackingParamProblem(name); msg != "" {
+			addf(fmt.Sprintf("dedupe.tracking_params[%d]", i), "%s", msg)
+		}
+	}
+
+	if t := c.Stories.Threshold; !(t >= 0 && t <= 1) { // NaN too
+		addf("stories.threshold", "%g is not between 0 and 1; write a similarity such as 0.6, or 0 for the default", t)
+	}
+	if c.Stories.Window < 0 {
+		addf("stories.window", "%s is negative; write e.g. \"48h\", or 0 for the default (%s)",
+			c.Stories.Window, Duration(DefaultStoryWindow))
+	}
+	entries := make(map[string]int) // entry → index
+	carried := make(map[int]int)    // feed index → index of the entry naming it
+	for i, s := range c.Stories.SourcePriority {
+		path := fmt.Sprintf("stories.source_priority[%d]", i)
+		if strings.TrimSpace(s) == "" {
+			addf(path, "empty; write the name or url of a feed under feeds, or remove the item")
+			continue
+		}
+		if j, dup := entries[s]; dup {
+			addf(path, "%q is listed twice (also as stories.source_priority[%d]); remove one", s, j)
+			continue
+		}
+		entries[s] = i
+		if len(c.Feeds) == 0 {
+			continue // reported above
+		}
+		f, _ := priorityFeed(s, c.Feeds, dir)
+		if f < 0 {
+			addf(path, "%q: no feed has this name or url; write the name or url of a feed under feeds", s)
+			continue
+		}
+		if j, dup := carried[f]; dup {
+			addf(path, "%q is feeds[%d], as is stories.source_priority[%d]; remove one", s, f, j)
+			continue
+		}
+		carried[f] = i
+	}
 	return problems
+}
+
+// trackingParamProblem says what is wrong with s as an entry of
+// dedupe.tracking_params, or returns "".
+func trackingParamProblem(s string) string {
+	const hint = `write a query parameter's name as it appears before "=" in links, e.g. "ref", or a prefix ending in "*", e.g. "pk_*"`
+	switch {
+	case s == "":
+		return "empty; " + hint
+	case s == "*":
+		return `"*" alone would strip every query parameter; write a prefix before the "*", e.g. "pk_*"`
+	}
+	for _, r := range s {
+		switch {
+		case r == '=' || r == '&' || r == '#':
+			return fmt.Sprintf("%q contains %q, which a query parameter's name cannot; %s", s, r, hint)
+		case r == ' ':
+			return fmt.Sprintf("%q contains a space, which a query parameter's name cannot; %s", s, hint)
+		case unicode.IsSpace(r) || unicode.IsControl(r):
+			return fmt.Sprintf("%q contains the character %U, which a query parameter's name cannot; %s", s, r, hint)
+		}
+	}
+	if i := strings.IndexByte(s, '*'); i >= 0 && i < len(s)-1 {
+		return fmt.Sprintf(`%q has a "*" before its end; "*" may only end a prefix, as in "pk_*"`, s)
+	}
+	return ""
+}
+
+// priorityFeed returns the index of the feed that entry, from
+// stories.source_priority, names, or -1 if none does: the first feed whose
+// name is entry, else the first whose url is entry as written or resolved
+// against dir. byURL reports a match by url.
+func priorityFeed(entry string, feeds []Feed, dir string) (i int, byURL bool) {
+	for i, f := range feeds {
+		if f.Name != "" && f.Name == entry {
+			return i, false
+		}
+	}
+	_, key, err := feedURL(entry, dir)
+	for i, f := range feeds {
+		if f.URL == entry {
+			return i, true
+		}
+		if err != nil || f.URL == "" {
+			continue
+		}
+		if _, k, err := feedURL(f.URL, dir); err == nil && k == key {
+			return i, true
+		}
+	}
+	return -1, false
 }
 
 // checkHeaders checks a feed's extra request headers, taking them in the

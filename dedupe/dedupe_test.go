@@ -96,3 +96,23 @@ func TestStripTracking(t *testing.T) {
 		}
 	}
 }
+
+func TestRules(t *testing.T) {
+	r := NewRules([]string{"SessionID", "pk_*"})
+	tests := []struct{ in, want string }{
+		{"https://a.example/x?sessionid=1&id=2", "https://a.example/x?id=2"},
+		{"https://a.example/x?pk_campaign=feed&pk_kwd=k&id=2", "https://a.example/x?id=2"},
+		{"https://a.example/x?ref=rss", "https://a.example/x"},
+		{"https://a.example/x?ref=Twitter&b=1", "https://a.example/x?b=1"},
+		{"https://a.example/x?ref=v2-release", "https://a.example/x?ref=v2-release"},
+		{"https://a.example/x?utm_source=a", "https://a.example/x"},
+	}
+	for _, tt := range tests {
+		if got := r.CanonicalURL(tt.in); got != tt.want {
+			t.Errorf("CanonicalURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := CanonicalURL("https://a.example/x?sessionid=1"); got != "https://a.example/x?sessionid=1" {
+		t.Errorf("the default rules strip a configured parameter: %q", got)
+	}
+}

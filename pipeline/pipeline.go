@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"sync"
 	"time"
 
 	"aggregator"
 	"aggregator/dedupe"
 	"aggregator/fetch"
 	"aggregator/store"
+	"aggregator/story"
 )
 
 // Feed is one subscription and how to fetch it.
@@ -40,8 +43,109 @@ type Runner struct {
 	Store   *store.Store
 	Fetcher Fetcher // limits how many fetches run at once, overall and per host
 	Policy  fetch.Policy
+	Rules   *dedupe.Rules // tracking parameters; nil: dedupe.Default
+	// Stories groups new articles into stories; nil: every article is a
+	// story of its own. Restore it from the store before the first run.
+	Stories *story.Clusterer
 	Log     *slog.Logger
 	Now     func() time.Time // nil: time.Now
+
+	mu      sync.Mutex // guards Stories and pending
+	pending []fresh    // stored, not yet placed in a story
+}
+
+func (r *Runner) rules() *dedupe.Rules {
+	if r.Rules != nil {
+		return r.Rules
+	}
+	return dedupe.Default
+}
+
+// fresh is a new article waiting to be placed in a story.
+type fresh struct {
+	entryID string
+	item    aggregator.Item
+	source  string
+}
+
+// collect returns a store.Fetched.Assign that leaves every new article a
+// story of its own for now and queues it for Settle.
+func (r *Runner) collect(source string) func(string, aggregator.Item) (string, float64) {
+	if r.Stories == nil {
+		return nil
+	}
+	return func(entryID string, it aggregator.Item) (string, float64) {
+		r.mu.Lock()
+		r.pending = append(r.pending, fresh{entryID, it, source})
+		r.mu.Unlock()
+		return "", 0
+	}
+}
+
+// Settle places the new articles stored since the last call in stories, in
+// published order (the order in which feeds happened to be fetched says
+// nothing about the news), and moves those that joined a story into it.
+// RunAll settles before it returns; the Scheduler after each burst of fetches.
+func (r *Runner) Settle(ctx context.Context) error {
+	if r.Stories == nil {
+		return nil
+	}
+	r.mu.Lock()
+	articles := r.pending
+	r.pending = nil
+	slices.SortStableFunc(articles, func(a, b fresh) int { return a.item.Published.Compare(b.item.Published) })
+	var moves []store.Move
+	for _, a := range articles {
+		id, _, score := r.Stories.Add(storyDoc(a.entryID, a.item, a.source))
+		if id != a.entryID {
+			moves = append(moves, store.Move{EntryID: a.entryID, StoryID: id, Score: score})
+		}
+	}
+	r.mu.Unlock()
+	return r.Store.Regroup(ctx, moves)
+}
+
+// storyDoc is what the clusterer sees of an article.
+func storyDoc(entryID string, it aggregator.Item, source string) story.Doc {
+	text := it.Summary
+	if text == "" {
+		text = it.Content
+	}
+	return story.Doc{Key: entryID, Title: it.Title, Summary: text, Published: it.Published, Source: source}
+}
+
+// Restore brings Stories back to where it was: it replays the articles of
+// the clustering window from the store, in the order they were stored, into
+// the stories they were assigned then.
+func (r *Runner) Restore(ctx context.Context, window time.Duration) error {
+	if r.Stories == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Store.Replay(ctx, r.now().Add(-window), func(st store.Stored) error {
+		r.Stories.Restore(storyDoc(st.EntryID, st.Item, st.Source), st.StoryID)
+		return nil
+	})
+}
+
+// StoryEntries publishes the stored stories as entries, by Rule.
+type StoryEntries struct {
+	Store *store.Store
+	Rule  aggregator.EntryRule
+}
+
+// Entries returns the entries of the newest limit stories, newest first.
+func (s StoryEntries) Entries(ctx context.Context, limit int) ([]aggregator.Entry, error) {
+	stories, err := s.Store.Stories(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]aggregator.Entry, len(stories))
+	for i, st := range stories {
+		entries[i] = st.Entry(s.Rule)
+	}
+	return entries, nil
 }
 
 func (r *Runner) now() time.Time {
@@ -131,10 +235,12 @@ func (r *Runner) save(ctx context.Context, t *turn, res *fetch.Result, fetchErr 
 		}
 		if !res.NotModified && !res.Unchanged {
 			in.Meta = &store.Meta{Title: res.Title, SiteURL: res.SiteURL, AtomID: res.AtomID}
+			rules := r.rules()
 			for _, it := range res.Items {
-				it.Link = dedupe.StripTracking(it.Link)
-				in.Items = append(in.Items, store.Keyed{Key: dedupe.Key(t.feed.URL, it), Hash: dedupe.ContentHash(it), Item: it})
+				it.Link = rules.StripTracking(it.Link)
+				in.Items = append(in.Items, store.Keyed{Key: rules.Key(t.feed.URL, it), Hash: dedupe.ContentHash(it), Item: it})
 			}
+			in.Assign = r.collect(t.feed.URL)
 		}
 	}
 	added, changed, err := r.Store.SaveFetch(ctx, t.id, in)
@@ -152,7 +258,8 @@ func (r *Runner) save(ctx context.Context, t *turn, res *fetch.Result, fetchErr 
 }
 
 // RunFeed gives one feed its turn: it is fetched unless it is retired or
-// asked to wait (force fetches it anyway), and what it brings is stored.
+// asked to wait (force fetches it anyway), and what it brings is stored. Its
+// new articles wait for Settle to be placed in stories.
 func (r *Runner) RunFeed(ctx context.Context, f Feed, force bool) Report {
 	return r.runFeed(ctx, f, force, 0)
 }
@@ -195,6 +302,9 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 		}
 		o := <-done[i]
 		reports[i] = r.save(ctx, t, o.res, o.err)
+	}
+	if err := r.Settle(ctx); err != nil {
+		r.Log.Error("placing new articles in stories failed; they are published on their own", "err", err)
 	}
 	return reports
 }

@@ -29,6 +29,10 @@ type Scheduler struct {
 	Changed func(ctx context.Context)
 }
 
+// settleDelay is how long the scheduler waits after a fetch that brought new
+// articles before it places them in stories and republishes.
+const settleDelay = 2 * time.Second
+
 // startupSpread bounds the offset of the start-up fetches: a restarted
 // daemon should not take the whole jitter window to catch up.
 const startupSpread = time.Minute
@@ -115,6 +119,22 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			case <-ctx.Done():
 				return
 			case <-changed:
+				// Let the burst of fetches this change belongs to finish, so
+				// that its articles are placed in stories together.
+				t := time.NewTimer(settleDelay)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
+				select {
+				case <-changed:
+				default:
+				}
+				if err := s.Runner.Settle(ctx); err != nil && ctx.Err() == nil {
+					s.Runner.Log.Error("placing new articles in stories failed; they are published on their own", "err", err)
+				}
 				if s.Changed != nil {
 					s.Changed(ctx)
 				}

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"bytes"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -110,26 +111,62 @@ func atomEntryOf(e aggregator.Entry) *atomEntry {
 	if it.Link != "" {
 		x.Links = append(x.Links, atomLink{Rel: "alternate", Type: "text/html", Href: it.Link})
 	}
+	// Other feeds with the same article are "via"; other outlets' own
+	// articles on the story are "related".
 	for _, s := range e.Sources[1:] {
-		if s.Link != "" {
-			x.Links = append(x.Links, atomLink{Rel: "via", Href: s.Link, Title: s.Feed.DisplayName()})
+		if s.Link == "" {
+			continue
 		}
+		rel := "related"
+		if s.Link == it.Link {
+			rel = "via"
+		}
+		x.Links = append(x.Links, atomLink{Rel: rel, Href: s.Link, Title: s.Feed.DisplayName()})
 	}
 	if it.Summary != "" {
 		x.Summary = &feeds.AtomSummary{Type: "html", Content: it.Summary}
 	}
-	switch {
-	case it.Content != "":
-		x.Content = &feeds.AtomContent{Type: "html", Content: it.Content}
-	case it.Link == "":
-		// RFC 4287 needs a link or content; with no link, the text is the content.
-		x.Content = &feeds.AtomContent{Type: "html", Content: it.Summary}
+	content := it.Content
+	if content == "" && (it.Link == "" || len(e.Sources) > 1) {
+		// RFC 4287 needs a link or content; and the list of outlets needs
+		// a place. With no content of its own, the summary is the content.
+		content = it.Summary
+	}
+	if len(e.Sources) > 1 {
+		content += outletList(e.Sources)
+	}
+	if content != "" || it.Link == "" {
+		x.Content = &feeds.AtomContent{Type: "html", Content: content}
 	}
 	for _, c := range it.Categories {
 		x.Categories = append(x.Categories, atomCategory{Term: c})
 	}
 	x.Source = sourceOf(origin.Feed)
 	return x
+}
+
+// outletList is an HTML paragraph naming every feed that carried the story,
+// each linked to its own article.
+func outletList(sources []aggregator.Source) string {
+	var b strings.Builder
+	b.WriteString(`<p class="outlets">Reported by `)
+	for i, s := range sources {
+		switch {
+		case i == 0:
+		case i == len(sources)-1:
+			b.WriteString(" and ")
+		default:
+			b.WriteString(", ")
+		}
+		name := html.EscapeString(s.Feed.DisplayName())
+		if s.Link == "" {
+			b.WriteString(name)
+			continue
+		}
+		fmt.Fprintf(&b, `<a href="%s">%s</a>`, html.EscapeString(s.Link), name)
+	}
+	b.WriteString(".</p>")
+	return b.String()
 }
 
 func sourceOf(f aggregator.Feed) *atomSource {

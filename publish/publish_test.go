@@ -281,7 +281,7 @@ func TestAtomEntries(t *testing.T) {
 		}
 		wantLinks := []xLink{
 			{Rel: "alternate", Type: "text/html", Href: in.Item.Link},
-			{Rel: "via", Href: "https://world-wire.example/kim?id=7", Title: "World Wire"},
+			{Rel: "related", Href: "https://world-wire.example/kim?id=7", Title: "World Wire"},
 		}
 		if !slices.Equal(e.Links, wantLinks) {
 			t.Errorf("links = %+v\nwant    %+v", e.Links, wantLinks)
@@ -289,8 +289,11 @@ func TestAtomEntries(t *testing.T) {
 		if e.Summary == nil || e.Summary.Type != "html" || e.Summary.Text != in.Item.Summary {
 			t.Errorf("summary = %+v, want the HTML as type=html text", e.Summary)
 		}
-		if e.Content == nil || e.Content.Type != "html" || e.Content.Text != in.Item.Content {
-			t.Errorf("content = %+v", e.Content)
+		wantContent := in.Item.Content + `<p class="outlets">Reported by ` +
+			`<a href="https://korea-desk.example/2023/09/12/kim-train">Korea Desk</a> and ` +
+			`<a href="https://world-wire.example/kim?id=7">World Wire</a>.</p>`
+		if e.Content == nil || e.Content.Type != "html" || e.Content.Text != wantContent {
+			t.Errorf("content = %+v\nwant text %s", e.Content, wantContent)
 		}
 		src := e.Source
 		wantSrc := []xLink{
@@ -672,4 +675,38 @@ func TestWriteDir(t *testing.T) {
 			t.Errorf("temporary files left: %q", tmp)
 		}
 	})
+}
+
+// A feed that carried the same article is credited as "via"; another outlet's
+// own article on the story as "related"; both are named in the content.
+func TestAtomCreditsOutlets(t *testing.T) {
+	article := "https://wire.example/kim"
+	wire := aggregator.Feed{URL: "https://wire.example/feed", Name: "Wire"}
+	ledger := aggregator.Feed{URL: "https://ledger.example/feed", Name: "Ledger"}
+	desk := aggregator.Feed{URL: "https://desk.example/feed", Name: "Desk & Co"}
+	at := time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
+	e := aggregator.Entry{
+		ID: "urn:uuid:00000000-0000-5000-8000-000000000001", Published: at, Updated: at,
+		Item: aggregator.Item{Title: "Kim heads to Russia", Link: article, Summary: "By train."},
+		Sources: []aggregator.Source{
+			{Feed: wire, Link: article}, {Feed: ledger, Link: article}, {Feed: desk, Link: "https://desk.example/a?x=1&y=2"},
+		},
+	}
+	out, err := Atom(Output{Name: "all", Title: "All"}, []aggregator.Entry{e}, "http://x.example/all.atom", "http://x.example/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(out)
+	for _, want := range []string{
+		`<link href="https://wire.example/kim" rel="via" title="Ledger"></link>`,
+		`<link href="https://desk.example/a?x=1&amp;y=2" rel="related" title="Desk &amp; Co"></link>`,
+		`Reported by &lt;a href=&#34;https://wire.example/kim&#34;&gt;Wire&lt;/a&gt;, ` +
+			`&lt;a href=&#34;https://wire.example/kim&#34;&gt;Ledger&lt;/a&gt; and ` +
+			`&lt;a href=&#34;https://desk.example/a?x=1&amp;amp;y=2&#34;&gt;Desk &amp;amp; Co&lt;/a&gt;.`,
+		`<content type="html">By train.&lt;p class=`,
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("output lacks %s\n%s", want, doc)
+		}
+	}
 }

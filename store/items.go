@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,11 @@ type Fetched struct {
 	State aggregator.FeedState // the feed's state after the attempt, stored as is
 	Meta  *Meta                // what the feed says of itself; nil when it was not parsed
 	Items []Keyed
+	// Assign, when set, is asked for the story of each new item (its entry id
+	// and the item, with the entry times the store gave it), in order; it
+	// returns the story's id and how close the item is to it. Without it, or
+	// when it returns "", every item is a story of its own.
+	Assign func(entryID string, it aggregator.Item) (storyID string, score float64)
 }
 
 // Meta is what a feed says of itself.
@@ -60,7 +66,7 @@ func (s *Store) SaveFetch(ctx context.Context, feedID int64, f Fetched) (added, 
 	stmts := &prepared{tx: tx}
 	defer stmts.close()
 	for _, k := range f.Items {
-		isNew, isChanged, err := saveItem(ctx, stmts, feedID, k, now)
+		isNew, isChanged, err := saveItem(ctx, stmts, feedID, k, now, f.Assign)
 		if err != nil {
 			return 0, 0, fmt.Errorf("save item %s: %w", k.Key, err)
 		}
@@ -121,7 +127,8 @@ func (p *prepared) close() {
 	}
 }
 
-func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time.Time) (isNew, isChanged bool, err error) {
+func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time.Time,
+	assign func(string, aggregator.Item) (string, float64)) (isNew, isChanged bool, err error) {
 	var (
 		itemID, origin, updated int64
 		hash                    string
@@ -153,12 +160,28 @@ func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time
 	}
 	if !found {
 		published, upd := entryTimes(it, now)
+		entryID := aggregator.EntryID(k.Key)
+		storyID, score := entryID, 1.0
+		if assign != nil {
+			placed := it
+			placed.Published, placed.Updated = published, upd
+			if id, sc := assign(entryID, placed); id != "" {
+				storyID, score = id, sc
+			}
+		}
 		res, err := tx.exec(ctx, `
 			INSERT INTO items (key, entry_id, feed_id, guid, link, title, summary, content, author, categories,
-				published, updated, first_seen, content_hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.Key, aggregator.EntryID(k.Key), feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author,
-			string(cats), published.Unix(), upd.Unix(), now.Unix(), k.Hash)
+				published, updated, first_seen, content_hash, story_id, story_score)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.Key, entryID, feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author,
+			string(cats), published.Unix(), upd.Unix(), now.Unix(), k.Hash, storyID, score)
+		if err != nil {
+			return false, false, err
+		}
+		_, err = tx.exec(ctx, `
+			INSERT INTO stories (id, published, members) VALUES (?, ?, 1)
+			ON CONFLICT (id) DO UPDATE SET published = min(published, excluded.published), members = members + 1`,
+			storyID, published.Unix())
 		if err != nil {
 			return false, false, err
 		}
@@ -224,47 +247,63 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// Entries returns the newest limit entries, newest first, each with the feeds
-// that carried it (its origin first).
-func (s *Store) Entries(ctx context.Context, limit int) ([]aggregator.Entry, error) {
+// Stories returns the newest limit stories (by their earliest article),
+// newest first, each with its articles in the order they joined and the feeds
+// that carried each (its origin first).
+func (s *Store) Stories(ctx context.Context, limit int) ([]aggregator.Story, error) {
+	return s.stories(ctx, `SELECT id FROM stories ORDER BY published DESC, id LIMIT ?`, limit)
+}
+
+// stories loads the stories whose ids a query selects, newest first.
+func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]aggregator.Story, error) {
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT i.id, i.entry_id, i.guid, i.link, i.title, i.summary, i.content, i.author, i.categories,
-			i.published, i.updated
-		FROM items i ORDER BY i.published DESC, i.entry_id LIMIT ?`, limit)
+		SELECT i.id, i.story_id, i.entry_id, i.guid, i.link, i.title, i.summary, i.content, i.author, i.categories,
+			i.published, i.updated, i.first_seen
+		FROM (`+idQuery+`) st
+		JOIN items i ON i.story_id = st.id
+		ORDER BY i.id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list entries: %w", err)
+		return nil, fmt.Errorf("list stories: %w", err)
 	}
 	defer rows.Close()
+	type place struct{ story, member int }
 	var (
-		entries []aggregator.Entry
+		stories []aggregator.Story
 		ids     []any
 	)
-	index := map[int64]int{}
+	byStory := map[string]int{}
+	byItem := map[int64]place{}
 	for rows.Next() {
 		var (
-			id       int64
-			e        aggregator.Entry
-			cats     string
-			pub, upd int64
+			id                  int64
+			storyID             string
+			m                   aggregator.Member
+			cats                string
+			pub, upd, firstSeen int64
 		)
-		if err := rows.Scan(&id, &e.ID, &e.Item.GUID, &e.Item.Link, &e.Item.Title, &e.Item.Summary, &e.Item.Content,
-			&e.Item.Author, &cats, &pub, &upd); err != nil {
-			return nil, fmt.Errorf("list entries: %w", err)
+		if err := rows.Scan(&id, &storyID, &m.EntryID, &m.Item.GUID, &m.Item.Link, &m.Item.Title, &m.Item.Summary,
+			&m.Item.Content, &m.Item.Author, &cats, &pub, &upd, &firstSeen); err != nil {
+			return nil, fmt.Errorf("list stories: %w", err)
 		}
-		if err := json.Unmarshal([]byte(cats), &e.Item.Categories); err != nil {
-			return nil, fmt.Errorf("list entries: categories of %s: %w", e.ID, err)
+		if err := json.Unmarshal([]byte(cats), &m.Item.Categories); err != nil {
+			return nil, fmt.Errorf("list stories: categories of %s: %w", m.EntryID, err)
 		}
-		e.Published, e.Updated = fromUnix(pub), fromUnix(upd)
-		e.Item.Published, e.Item.Updated = e.Published, e.Updated
-		index[id] = len(entries)
-		entries = append(entries, e)
+		m.Item.Published, m.Item.Updated, m.FirstSeen = fromUnix(pub), fromUnix(upd), fromUnix(firstSeen)
+		si, ok := byStory[storyID]
+		if !ok {
+			si = len(stories)
+			byStory[storyID] = si
+			stories = append(stories, aggregator.Story{ID: storyID})
+		}
+		byItem[id] = place{si, len(stories[si].Members)}
+		stories[si].Members = append(stories[si].Members, m)
 		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list entries: %w", err)
+		return nil, fmt.Errorf("list stories: %w", err)
 	}
 	if len(ids) == 0 {
-		return entries, nil
+		return stories, nil
 	}
 	srows, err := s.db.QueryContext(ctx, `
 		SELECT s.item_id, s.link, f.id, f.url, f.name, f.title, f.site_url, f.atom_id
@@ -272,7 +311,7 @@ func (s *Store) Entries(ctx context.Context, limit int) ([]aggregator.Entry, err
 		WHERE s.item_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)
 		ORDER BY s.item_id, s.feed_id != i.feed_id, s.first_seen, f.url`, ids...)
 	if err != nil {
-		return nil, fmt.Errorf("list entry sources: %w", err)
+		return nil, fmt.Errorf("list story sources: %w", err)
 	}
 	defer srows.Close()
 	for srows.Next() {
@@ -282,15 +321,70 @@ func (s *Store) Entries(ctx context.Context, limit int) ([]aggregator.Entry, err
 		)
 		if err := srows.Scan(&itemID, &src.Link, &src.Feed.ID, &src.Feed.URL, &src.Feed.Name, &src.Feed.Title,
 			&src.Feed.SiteURL, &src.Feed.AtomID); err != nil {
-			return nil, fmt.Errorf("list entry sources: %w", err)
+			return nil, fmt.Errorf("list story sources: %w", err)
 		}
-		e := &entries[index[itemID]]
-		e.Sources = append(e.Sources, src)
+		p := byItem[itemID]
+		m := &stories[p.story].Members[p.member]
+		m.Sources = append(m.Sources, src)
 	}
 	if err := srows.Err(); err != nil {
-		return nil, fmt.Errorf("list entry sources: %w", err)
+		return nil, fmt.Errorf("list story sources: %w", err)
 	}
-	return entries, nil
+	// Newest first, as the stories table orders them.
+	published := func(st aggregator.Story) time.Time {
+		t := st.Members[0].Item.Published
+		for _, m := range st.Members[1:] {
+			if m.Item.Published.Before(t) {
+				t = m.Item.Published
+			}
+		}
+		return t
+	}
+	slices.SortStableFunc(stories, func(a, b aggregator.Story) int {
+		if c := published(b).Compare(published(a)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return stories, nil
+}
+
+// Stored is an article as it was stored, for replaying into a clusterer.
+type Stored struct {
+	EntryID string
+	StoryID string
+	Source  string          // URL of the article's origin feed
+	Item    aggregator.Item // Published and Updated are its entry times
+}
+
+// Replay calls fn for every article published at or after since, in the order
+// they were stored, so that a clusterer can be brought back to where it was.
+func (s *Store) Replay(ctx context.Context, since time.Time, fn func(Stored) error) error {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT i.entry_id, i.story_id, f.url, i.title, i.summary, i.content, i.link, i.published, i.updated
+		FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.published >= ? ORDER BY i.id`, since.Unix())
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			st       Stored
+			pub, upd int64
+		)
+		if err := rows.Scan(&st.EntryID, &st.StoryID, &st.Source, &st.Item.Title, &st.Item.Summary, &st.Item.Content, &st.Item.Link,
+			&pub, &upd); err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+		st.Item.Published, st.Item.Updated = fromUnix(pub), fromUnix(upd)
+		if err := fn(st); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	return nil
 }
 
 // Counts reports how many feeds and items are stored.
@@ -300,4 +394,109 @@ func (s *Store) Counts(ctx context.Context) (feeds, items int, err error) {
 		return 0, 0, fmt.Errorf("count: %w", err)
 	}
 	return feeds, items, nil
+}
+
+// ErrNotFound is returned when the store has no such item.
+var ErrNotFound = errors.New("not found")
+
+// Placement is a stored story and how close each article was to it when it
+// joined (1 for the article that started it).
+type Placement struct {
+	Story  aggregator.Story
+	Scores []float64 // by member
+	Index  int       // the member asked about
+}
+
+// StoryOf returns the story of the article with the given dedup key, or
+// failing that, the given link.
+func (s *Store) StoryOf(ctx context.Context, key, link string) (Placement, error) {
+	var storyID, entryID string
+	err := s.db.QueryRowContext(ctx, `
+		SELECT story_id, entry_id FROM items WHERE key = ?
+		UNION ALL SELECT story_id, entry_id FROM items WHERE link = ?
+		LIMIT 1`, key, link).Scan(&storyID, &entryID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Placement{}, fmt.Errorf("story of %s: %w", link, ErrNotFound)
+	}
+	if err != nil {
+		return Placement{}, fmt.Errorf("story of %s: %w", link, err)
+	}
+	stories, err := s.stories(ctx, `SELECT ? AS id`, storyID)
+	if err != nil || len(stories) == 0 {
+		return Placement{}, fmt.Errorf("story of %s: %w", link, errors.Join(err, ErrNotFound))
+	}
+	p := Placement{Story: stories[0]}
+	rows, err := s.db.QueryContext(ctx, `SELECT entry_id, story_score FROM items WHERE story_id = ? ORDER BY id`, storyID)
+	if err != nil {
+		return Placement{}, fmt.Errorf("story of %s: %w", link, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id    string
+			score float64
+		)
+		if err := rows.Scan(&id, &score); err != nil {
+			return Placement{}, fmt.Errorf("story of %s: %w", link, err)
+		}
+		if id == entryID {
+			p.Index = len(p.Scores)
+		}
+		p.Scores = append(p.Scores, score)
+	}
+	return p, rows.Err()
+}
+
+// Move puts an article into another story.
+type Move struct {
+	EntryID string  // the article
+	StoryID string  // the story it joins
+	Score   float64 // how close it was to the story
+}
+
+// Regroup moves articles that were stored as stories of their own into the
+// stories they belong to, in one transaction.
+func (s *Store) Regroup(ctx context.Context, moves []Move) error {
+	if len(moves) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("regroup: %w", err)
+	}
+	defer tx.Rollback()
+	stmts := &prepared{tx: tx}
+	defer stmts.close()
+	for _, m := range moves {
+		var (
+			old       string
+			published int64
+		)
+		err := stmts.queryRow(ctx, `SELECT story_id, published FROM items WHERE entry_id = ?`, []any{m.EntryID}, &old, &published)
+		if err != nil {
+			return fmt.Errorf("regroup %s: %w", m.EntryID, err)
+		}
+		if old == m.StoryID {
+			continue
+		}
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`UPDATE items SET story_id = ?, story_score = ? WHERE entry_id = ?`, []any{m.StoryID, m.Score, m.EntryID}},
+			{`UPDATE stories SET members = members - 1 WHERE id = ?`, []any{old}},
+			{`DELETE FROM stories WHERE id = ? AND members <= 0`, []any{old}},
+			{`INSERT INTO stories (id, published, members) VALUES (?, ?, 1)
+			  ON CONFLICT (id) DO UPDATE SET published = min(published, excluded.published), members = members + 1`,
+				[]any{m.StoryID, published}},
+		} {
+			if _, err := stmts.exec(ctx, q.sql, q.args...); err != nil {
+				return fmt.Errorf("regroup %s: %w", m.EntryID, err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("regroup: %w", err)
+	}
+	return nil
 }

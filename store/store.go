@@ -111,6 +111,19 @@ var migrations = []string{
 	ALTER TABLE feeds ADD COLUMN next_fetch   INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE feeds ADD COLUMN retired      INTEGER NOT NULL DEFAULT 0;
 	UPDATE feeds SET last_success = last_attempt WHERE error = '';`,
+
+	// Stories: every item belongs to one; a story's id is its first item's.
+	`ALTER TABLE items ADD COLUMN story_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE items ADD COLUMN story_score REAL NOT NULL DEFAULT 0;
+	UPDATE items SET story_id = entry_id;
+	CREATE INDEX items_story ON items(story_id, id);
+	CREATE TABLE stories (
+		id        TEXT PRIMARY KEY,
+		published INTEGER NOT NULL, -- the earliest member's
+		members   INTEGER NOT NULL
+	) WITHOUT ROWID;
+	INSERT INTO stories (id, published, members) SELECT entry_id, published, 1 FROM items;
+	CREATE INDEX stories_published ON stories(published DESC, id);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -508,7 +508,7 @@ func TestSaveFetch(t *testing.T) {
 					t.Errorf("step %d: SaveFetch = %d added, %d changed; want %d, %d", i, added, changed, st.added, st.chgd)
 				}
 			}
-			entries, err := s.Entries(ctx, 100)
+			entries, err := entriesOf(ctx, s, 100)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -576,7 +576,7 @@ func TestEntries(t *testing.T) {
 		want := append(append([]string{"new"}, tied...), "old")
 
 		for _, limit := range []int{100, len(want), 2, 1} {
-			entries, err := s.Entries(ctx, limit)
+			entries, err := entriesOf(ctx, s, limit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -619,7 +619,7 @@ func TestEntries(t *testing.T) {
 				if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{Items: []Keyed{k}}); err != nil {
 					t.Fatal(err)
 				}
-				entries, err := s.Entries(ctx, 10)
+				entries, err := entriesOf(ctx, s, 10)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -654,7 +654,7 @@ func TestEntries(t *testing.T) {
 		if _, _, err := s.SaveFetch(ctx, f.ID, in); err != nil {
 			t.Fatal(err)
 		}
-		entries, err := s.Entries(ctx, 10)
+		entries, err := entriesOf(ctx, s, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -688,7 +688,7 @@ func TestEntries(t *testing.T) {
 	})
 
 	t.Run("empty store", func(t *testing.T) {
-		entries, err := openTest(t).Entries(ctx, 10)
+		entries, err := entriesOf(ctx, openTest(t), 10)
 		if err != nil || len(entries) != 0 {
 			t.Errorf("Entries = %v, %v; want none", entries, err)
 		}
@@ -733,7 +733,7 @@ func TestConcurrentStores(t *testing.T) {
 							return err
 						}
 					}
-					if _, err := s.Entries(ctx, 20); err != nil {
+					if _, err := entriesOf(ctx, s, 20); err != nil {
 						return err
 					}
 				}
@@ -825,5 +825,103 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 	if bad.LastAttempt != checked || !bad.LastSuccess.IsZero() || bad.Error != "boom" {
 		t.Errorf("migrated failing feed: %+v", bad)
+	}
+}
+
+// entriesOf lists the newest stories as entries, by the default rule.
+func entriesOf(ctx context.Context, s *Store, limit int) ([]aggregator.Entry, error) {
+	stories, err := s.Stories(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]aggregator.Entry, len(stories))
+	for i, st := range stories {
+		entries[i] = st.Entry(aggregator.EntryRule{})
+	}
+	return entries, nil
+}
+
+// Articles assigned to one story come back as one story, ordered by their
+// earliest article, with every member and its sources; Replay gives them
+// back in the order they were stored; StoryOf finds the story of an article.
+func TestStories(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	a, _, _ := s.Feed(ctx, feedA, "A")
+	b, _, _ := s.Feed(ctx, feedB, "B")
+	at := func(k Keyed, d time.Duration) Keyed {
+		return k.with(func(it *aggregator.Item) { it.Published = t0.Add(d) })
+	}
+	// The clusterer's decisions, by key: k2 joins k1's story.
+	storyOf := map[string]string{
+		aggregator.EntryID("k1"): aggregator.EntryID("k1"),
+		aggregator.EntryID("k2"): aggregator.EntryID("k1"),
+		aggregator.EntryID("k3"): aggregator.EntryID("k3"),
+	}
+	var asked []string
+	assign := func(entryID string, it aggregator.Item) (string, float64) {
+		asked = append(asked, it.Title)
+		if storyOf[entryID] == entryID {
+			return entryID, 1
+		}
+		return storyOf[entryID], 0.42
+	}
+	if _, _, err := s.SaveFetch(ctx, a.ID, Fetched{Items: []Keyed{at(keyed("k1", "h"), -3*time.Hour), at(keyed("k3", "h"), -time.Hour)}, Assign: assign}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.SaveFetch(ctx, b.ID, Fetched{Items: []Keyed{at(keyed("k2", "h"), -4*time.Hour), at(keyed("k1", "h"), -3*time.Hour)}, Assign: assign}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"Title k1", "Title k3", "Title k2"}; !reflect.DeepEqual(asked, want) {
+		t.Errorf("Assign asked for %q, want only the new articles %q", asked, want)
+	}
+
+	stories, err := s.Stories(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stories) != 2 {
+		t.Fatalf("%d stories, want 2", len(stories))
+	}
+	// k1's story holds k2, published 4h ago: it is older than k3's story.
+	k3, k1 := stories[0], stories[1]
+	if k3.ID != aggregator.EntryID("k3") || k1.ID != aggregator.EntryID("k1") {
+		t.Fatalf("stories %s, %s; want k3's then k1's", stories[0].ID, stories[1].ID)
+	}
+	if len(k1.Members) != 2 || k1.Members[0].EntryID != aggregator.EntryID("k1") || k1.Members[1].EntryID != aggregator.EntryID("k2") {
+		t.Fatalf("k1's story members = %+v", k1.Members)
+	}
+	if n := len(k1.Members[0].Sources); n != 2 {
+		t.Errorf("k1 carried by %d feeds, want 2", n)
+	}
+	if limited, _ := s.Stories(ctx, 1); len(limited) != 1 || limited[0].ID != k3.ID {
+		t.Errorf("Stories(1) = %+v, want k3's story only", limited)
+	}
+
+	var replayed []string
+	err = s.Replay(ctx, t0.Add(-3*time.Hour-time.Minute), func(st Stored) error {
+		replayed = append(replayed, st.Item.Title+" in "+st.StoryID+" from "+st.Source)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Title k1 in " + k1.ID + " from " + feedA, "Title k3 in " + k3.ID + " from " + feedA}
+	if !reflect.DeepEqual(replayed, want) {
+		t.Errorf("Replay = %q\nwant     %q (k2 is older than the window)", replayed, want)
+	}
+
+	p, err := s.StoryOf(ctx, "k2", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Story.ID != k1.ID || p.Index != 1 || !reflect.DeepEqual(p.Scores, []float64{1, 0.42}) {
+		t.Errorf("StoryOf(k2) = story %s index %d scores %v", p.Story.ID, p.Index, p.Scores)
+	}
+	if p, err := s.StoryOf(ctx, "nope", keyed("k3", "").Item.Link); err != nil || p.Story.ID != k3.ID {
+		t.Errorf("StoryOf by link = %v, %v", p.Story.ID, err)
+	}
+	if _, err := s.StoryOf(ctx, "nope", "https://nowhere.example/"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("StoryOf unknown = %v, want ErrNotFound", err)
 	}
 }

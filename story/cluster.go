@@ -14,8 +14,6 @@
 package story
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"math"
 	"slices"
 	"strings"
@@ -51,22 +49,27 @@ type Config struct {
 	// share with a story's centroid to join it (guards against one-word
 	// coincidences between short headlines).
 	MinShared int
+	// SourceBoilerplate: a term found in more than this share of one
+	// source's items (and in at least 3 of them) is ignored for that
+	// source's items (0 disables).
+	SourceBoilerplate float64
 }
 
 // DefaultConfig returns the configuration chosen on the development data.
 func DefaultConfig() Config {
 	return Config{
-		Threshold:       0.30,
-		Window:          72 * time.Hour,
-		HalfLife:        0,
-		TitleWeight:     2,
-		SummaryWeight:   1,
-		PhraseWeight:    1.5,
-		MaxSummaryWords: 60,
-		QueryTerms:      10,
-		MaxPostings:     5000,
-		Candidates:      10,
-		MinShared:       2,
+		Threshold:         0.2,
+		Window:            72 * time.Hour,
+		TitleWeight:       2,
+		SummaryWeight:     1,
+		PhraseWeight:      1.5,
+		MaxSummaryWords:   60,
+		QueryTerms:        20,
+		MaxPostings:       5000,
+		Candidates:        20,
+		MinShared:         1,
+		HalfLife:          6 * time.Hour,
+		SourceBoilerplate: 0.4,
 	}
 }
 
@@ -86,13 +89,19 @@ type entry struct {
 
 type storyState struct {
 	id       string
-	last     time.Time
+	first    time.Time          // the earliest published member
+	last     time.Time          // the latest published member
 	centroid map[uint32]float32 // sum of member vectors
 	normSq   float64            // |centroid|^2
 	size     int
 	indexed  []uint32 // terms whose posting list holds this story
 	alive    bool
 	gen      uint32
+}
+
+type sourceStats struct {
+	n  uint32
+	df map[uint32]uint32
 }
 
 type expiry struct {
@@ -109,7 +118,10 @@ type Clusterer struct {
 	df    []uint32
 	nDocs int
 
+	sources map[string]*sourceStats
+
 	stories []storyState
+	byID    map[string]int32 // open stories by id
 	free    []int32
 	post    map[uint32][]int32
 	queue   []expiry
@@ -124,6 +136,7 @@ type Clusterer struct {
 	kbuf    []byte
 	acc     []float32
 	touched []int32
+	cands   []int32
 }
 
 // New returns an empty Clusterer. Zero fields of cfg take their defaults.
@@ -159,14 +172,14 @@ func New(cfg Config) *Clusterer {
 		vocab:   map[string]uint32{},
 		post:    map[uint32][]int32{},
 		termIdx: map[string]int{},
+		byID:    map[string]int32{},
+		sources: map[string]*sourceStats{},
 	}
 }
 
-// StoryID is the id of the story whose first item has the given key.
-func StoryID(firstKey string) string {
-	h := sha256.Sum256([]byte(firstKey))
-	return "st-" + hex.EncodeToString(h[:8])
-}
+// StoryID is the id of the story whose first item has the given key: the
+// key itself, so that a story of one item has that item's id.
+func StoryID(firstKey string) string { return firstKey }
 
 // Active returns the number of stories currently open (inside the window).
 func (c *Clusterer) Active() int { return len(c.stories) - len(c.free) }
@@ -227,9 +240,28 @@ func (c *Clusterer) vectorize(d Doc) []entry {
 		c.df[id]++
 		ids[i] = id
 	}
+	// Per-source document frequency: a term carried by a large share of
+	// one source's items is that source's boilerplate ("Article URL ...
+	// Comments URL", "The post ... appeared first on ...") and says
+	// nothing about the event.
+	var src *sourceStats
+	if d.Source != "" && c.cfg.SourceBoilerplate > 0 {
+		src = c.sources[d.Source]
+		if src == nil {
+			src = &sourceStats{df: map[uint32]uint32{}}
+			c.sources[strings.Clone(d.Source)] = src
+		}
+		src.n++
+	}
 	n := float64(c.nDocs)
 	var ss float64
 	for i, id := range ids {
+		if src != nil {
+			src.df[id]++
+			if k := src.df[id]; k >= 3 && float64(k) > c.cfg.SourceBoilerplate*float64(src.n) {
+				continue
+			}
+		}
 		idf := math.Log((1+n)/(1+float64(c.df[id]))) + 1
 		w := math.Sqrt(c.raw[i]) * idf
 		vec = append(vec, entry{id, float32(w)})
@@ -267,6 +299,7 @@ func (c *Clusterer) expire() {
 				c.post[t] = l
 			}
 		}
+		delete(c.byID, s.id)
 		*s = storyState{gen: s.gen + 1}
 		c.free = append(c.free, e.slot)
 	}
@@ -286,20 +319,7 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 	}
 	c.expire()
 
-	// Query terms: the highest-weighted terms of the item.
-	q := slices.Clone(vec)
-	slices.SortFunc(q, func(a, b entry) int {
-		if a.w != b.w {
-			if a.w > b.w {
-				return -1
-			}
-			return 1
-		}
-		return int(a.id) - int(b.id)
-	})
-	if len(q) > c.cfg.QueryTerms {
-		q = q[:c.cfg.QueryTerms]
-	}
+	q := queryTerms(vec, c.cfg.QueryTerms)
 
 	// Candidate retrieval through the inverted index.
 	if len(c.acc) < len(c.stories) {
@@ -318,21 +338,27 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 			c.acc[s] += e.w
 		}
 	}
-	cands := c.touched
-	slices.SortFunc(cands, func(a, b int32) int {
-		if c.acc[a] != c.acc[b] {
-			if c.acc[a] > c.acc[b] {
-				return -1
-			}
-			return 1
+	// Keep the Candidates best by shared query weight (ties: lower slot).
+	better := func(a, b int32) bool {
+		return c.acc[a] > c.acc[b] || (c.acc[a] == c.acc[b] && a < b)
+	}
+	cands := c.cands[:0]
+	for _, s := range c.touched {
+		if len(cands) == c.cfg.Candidates && !better(s, cands[len(cands)-1]) {
+			continue
 		}
-		return int(a - b)
-	})
+		if len(cands) < c.cfg.Candidates {
+			cands = append(cands, s)
+		} else {
+			cands[len(cands)-1] = s
+		}
+		for i := len(cands) - 1; i > 0 && better(cands[i], cands[i-1]); i-- {
+			cands[i], cands[i-1] = cands[i-1], cands[i]
+		}
+	}
+	c.cands = cands
 	for _, s := range c.touched {
 		c.acc[s] = 0
-	}
-	if len(cands) > c.cfg.Candidates {
-		cands = cands[:c.cfg.Candidates]
 	}
 
 	// Score candidates against their centroids.
@@ -340,9 +366,14 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 	score = 0
 	for _, s := range cands {
 		st := &c.stories[s]
-		dt := d.Published.Sub(st.last)
-		if dt < 0 {
-			dt = -dt
+		// The time gap to the story is 0 inside its span of publication,
+		// else the distance to the nearer end: feeds arrive in any order.
+		var dt time.Duration
+		switch {
+		case d.Published.After(st.last):
+			dt = d.Published.Sub(st.last)
+		case d.Published.Before(st.first):
+			dt = st.first.Sub(d.Published)
 		}
 		if dt > c.cfg.Window {
 			continue
@@ -375,16 +406,26 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 		slot = c.newStory(d.Key)
 		bestDot = 0
 	}
+	c.join(slot, vec, q, d.Published, bestDot)
+	return c.stories[slot].id, joined, score
+}
+
+// join adds an item's vector to a story; dot is the item's dot product with
+// the story's centroid before the item joins.
+func (c *Clusterer) join(slot int32, vec, q []entry, published time.Time, dot float64) {
 	st := &c.stories[slot]
 	var ss float64
 	for _, e := range vec {
 		st.centroid[e.id] += e.w
 		ss += float64(e.w) * float64(e.w)
 	}
-	st.normSq += 2*bestDot + ss
+	st.normSq += 2*dot + ss
 	st.size++
-	if d.Published.After(st.last) {
-		st.last = d.Published
+	if published.After(st.last) {
+		st.last = published
+	}
+	if st.first.IsZero() || published.Before(st.first) {
+		st.first = published
 	}
 	for _, e := range q {
 		if !slices.Contains(st.indexed, e.id) {
@@ -393,7 +434,45 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 		}
 	}
 	c.queue = append(c.queue, expiry{slot, st.gen, st.last})
-	return st.id, joined, score
+}
+
+// Restore adds an item to the story it was assigned before (opening that
+// story if it is not open), without deciding anything: replaying the stored
+// items of the window in their original order brings a new Clusterer back to
+// the state of the one that assigned them.
+func (c *Clusterer) Restore(d Doc, storyID string) {
+	vec := c.vectorize(d)
+	if d.Published.After(c.now) {
+		c.now = d.Published
+	}
+	c.expire()
+	slot, ok := c.byID[storyID]
+	if !ok {
+		slot = c.newStory(storyID)
+	}
+	var dot float64
+	for _, e := range vec {
+		dot += float64(e.w) * float64(c.stories[slot].centroid[e.id])
+	}
+	c.join(slot, vec, queryTerms(vec, c.cfg.QueryTerms), d.Published, dot)
+}
+
+// queryTerms returns the n highest-weighted terms of an item.
+func queryTerms(vec []entry, n int) []entry {
+	q := slices.Clone(vec)
+	slices.SortFunc(q, func(a, b entry) int {
+		if a.w != b.w {
+			if a.w > b.w {
+				return -1
+			}
+			return 1
+		}
+		return int(a.id) - int(b.id)
+	})
+	if len(q) > n {
+		q = q[:n]
+	}
+	return q
 }
 
 func (c *Clusterer) newStory(key string) int32 {
@@ -409,5 +488,6 @@ func (c *Clusterer) newStory(key string) int32 {
 	st.id = StoryID(key)
 	st.centroid = map[uint32]float32{}
 	st.alive = true
+	c.byID[st.id] = slot
 	return slot
 }

@@ -36,6 +36,7 @@ type word struct {
 	brk        bool   // punctuation (other than a hyphen) precedes it: a named run cannot span it
 	sentStart  bool   // first word of the text or of a sentence
 	hasLetters bool
+	hyphen     bool // directly preceded by a hyphen ("Jong-un")
 }
 
 // stopWords is a small English stop-word list (plus news boilerplate
@@ -143,9 +144,7 @@ func (n *normalizer) foldWord(w string) string {
 			return r
 		}, w)
 	}
-	if strings.HasSuffix(w, "'s") {
-		w = w[:len(w)-2]
-	}
+	w = strings.TrimSuffix(w, "'s")
 	if strings.IndexByte(w, '\'') >= 0 {
 		w = strings.ReplaceAll(w, "'", "")
 	}
@@ -172,7 +171,7 @@ func stem(w string) string {
 // words splits already cleaned text into words, at most max of them (0 = all).
 func (n *normalizer) words(s string, max int, out []word) []word {
 	start := -1
-	brk, sent := true, true
+	brk, sent, hyph := true, true, false
 	flush := func(end int) {
 		raw := s[start:end]
 		// trim apostrophes at the ends
@@ -194,12 +193,12 @@ func (n *normalizer) words(s string, max int, out []word) []word {
 		}
 		stop := stopWords[f]
 		w := word{norm: f, stop: stop, capital: unicode.IsUpper(first) || unicode.IsTitle(first),
-			brk: brk, sentStart: sent, hasLetters: hasLetters}
+			brk: brk, sentStart: sent, hasLetters: hasLetters, hyphen: hyph}
 		if !stop {
 			w.norm = stem(f)
 		}
 		out = append(out, w)
-		brk, sent = false, false
+		brk, sent, hyph = false, false, false
 	}
 	for i, r := range s {
 		inWord := unicode.IsLetter(r) || unicode.IsDigit(r) || (start >= 0 && isApostrophe(r))
@@ -217,7 +216,10 @@ func (n *normalizer) words(s string, max int, out []word) []word {
 			}
 		}
 		switch {
-		case unicode.IsSpace(r), r == '-', unicode.Is(unicode.Pd, r):
+		case r == '-' || unicode.Is(unicode.Pd, r):
+			hyph = true
+		case unicode.IsSpace(r):
+			hyph = false
 			// hyphen/space variants: plain separators ("Kim Jong-un" = "Kim Jong Un")
 		case r == '.' || r == '!' || r == '?' || r == ':' || r == ';' || r == '|':
 			brk, sent = true, true
@@ -275,7 +277,10 @@ func titleCased(ws []word) bool {
 			caps++
 		}
 	}
-	return content >= 3 && float64(caps) >= 0.7*float64(content)
+	// Title Case headlines have (almost) no lower-case content words;
+	// name-dense sentences still have some ("says", "met", "leader").
+	lower := content - caps
+	return content >= 3 && lower*8 < content
 }
 
 // namedRuns emits runs of capitalised words ("Kim Jong Un", "Vladimir
@@ -310,6 +315,9 @@ func namedRuns(ws []word, known func(string) bool, emit func(string)) {
 	}
 	for _, w := range ws {
 		named := w.capital && w.hasLetters && !w.stop
+		if len(run) > 0 && w.hyphen && w.hasLetters {
+			named = true // "Kim Jong-un", "Jong-il"
+		}
 		if !named || w.brk {
 			if len(run) > 0 {
 				end()

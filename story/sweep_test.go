@@ -35,7 +35,16 @@ func TestSweep(t *testing.T) {
 		cfg.QueryTerms, _ = strconv.Atoi(v)
 		cfg.Candidates = 50
 	}
-	for _, th := range []float64{0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3} {
+	if v := os.Getenv("STORY_SB"); v != "" {
+		cfg.SourceBoilerplate, _ = strconv.ParseFloat(v, 64)
+	}
+	if v := os.Getenv("STORY_SW"); v != "" {
+		cfg.SummaryWeight, _ = strconv.ParseFloat(v, 64)
+	}
+	if v := os.Getenv("STORY_SM"); v != "" {
+		cfg.MaxSummaryWords, _ = strconv.Atoi(v)
+	}
+	for _, th := range []float64{0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.35} {
 		f, err := os.Open(path)
 		if err != nil {
 			t.Fatal(err)
@@ -50,7 +59,7 @@ func TestSweep(t *testing.T) {
 	}
 	if out := os.Getenv("STORY_PRED"); out != "" {
 		f, _ := os.Open(path)
-		c := DefaultConfig()
+		c := cfg
 		if v := os.Getenv("STORY_TH"); v != "" {
 			c.Threshold, _ = strconv.ParseFloat(v, 64)
 		}

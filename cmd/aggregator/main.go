@@ -19,11 +19,14 @@ import (
 	"syscall"
 	"time"
 
+	"aggregator"
 	"aggregator/config"
+	"aggregator/dedupe"
 	"aggregator/fetch"
 	"aggregator/pipeline"
 	"aggregator/publish"
 	"aggregator/store"
+	"aggregator/story"
 )
 
 // Exit codes.
@@ -81,6 +84,8 @@ const usage = `Usage:
   aggregator --config FILE --once       fetch every feed that may be fetched now, write the outputs, exit
   aggregator --config FILE --check      validate the config and exit
   aggregator status --config FILE       show each feed's health (--json for scripts)
+  aggregator explain --config FILE URL  show the story of an article and why its articles are together
+  aggregator eval-clusters FILE.jsonl   cluster labelled items as the daemon would and score the result
   aggregator version                    print the version
 
 FILE defaults to ./config.yaml, else $AGGREGATOR_CONFIG.
@@ -99,6 +104,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return nil
 		case "status":
 			return runStatus(ctx, args[1:], stdout, stderr)
+		case "eval-clusters":
+			return runEvalClusters(args[1:], stdout, stderr)
+		case "explain":
+			return runExplain(ctx, args[1:], stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("aggregator", flag.ContinueOnError)
@@ -143,27 +152,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 
-	runner := &pipeline.Runner{Store: st, Fetcher: newFetchClient(cfg), Log: log, Policy: fetch.Policy{
-		MaxWait:     cfg.Fetch.MaxWait.Std(),
-		BackoffBase: cfg.Fetch.BackoffBase.Std(),
-		BackoffMax:  cfg.Fetch.BackoffMax.Std(),
-	}}
+	runner := &pipeline.Runner{
+		Store: st, Fetcher: newFetchClient(cfg), Log: log,
+		Policy: fetch.Policy{
+			MaxWait:     cfg.Fetch.MaxWait.Std(),
+			BackoffBase: cfg.Fetch.BackoffBase.Std(),
+			BackoffMax:  cfg.Fetch.BackoffMax.Std(),
+		},
+		Rules: dedupe.NewRules(cfg.Dedupe.TrackingParams),
+	}
+	if *cfg.Stories.Enabled {
+		runner.Stories = story.New(storyConfig(cfg))
+		if err := runner.Restore(ctx, cfg.Stories.Window.Std()); err != nil {
+			return err
+		}
+	}
 	feeds := pipelineFeeds(cfg)
 	outputs := make([]publish.Output, len(cfg.Outputs))
 	for i, o := range cfg.Outputs {
 		outputs[i] = publish.Output{Name: o.Name, Title: o.Title, Limit: o.Limit}
 	}
 	pub := &publish.Publisher{Outputs: outputs}
+	entries := pipeline.StoryEntries{Store: st, Rule: aggregator.EntryRule{
+		SourcePriority: cfg.Stories.SourcePriority, UpdateOnJoin: cfg.Stories.UpdateOnJoin,
+	}}
 	if pub.BaseURL, err = url.Parse(cfg.Publish.BaseURL); err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("publish.base_url: %w", err)}
 	}
 
 	if *once {
-		return runOnce(ctx, runner, feeds, *force, pub, cfg.Publish.Dir, stderr)
+		return runOnce(ctx, runner, feeds, *force, pub, entries, cfg.Publish.Dir, stderr)
 	}
 	pub.FeedDir = "feeds/"
 	sched := &pipeline.Scheduler{Runner: runner, Feeds: feeds, Jitter: cfg.Fetch.Jitter.Std()}
-	return runDaemon(ctx, log, sched, pub, cfg.Server.Listen)
+	return runDaemon(ctx, log, sched, pub, entries, cfg.Server.Listen)
 }
 
 // parseFlags parses args into fs and refuses stray arguments.
@@ -239,12 +261,13 @@ func findConfig(flagValue string) (string, error) {
 	return "", errors.New("no config: pass --config FILE, set AGGREGATOR_CONFIG, or create ./config.yaml (see config.example.yaml)")
 }
 
-func runOnce(ctx context.Context, runner *pipeline.Runner, feeds []pipeline.Feed, force bool, pub *publish.Publisher, dir string, stderr io.Writer) error {
+func runOnce(ctx context.Context, runner *pipeline.Runner, feeds []pipeline.Feed, force bool,
+	pub *publish.Publisher, entries publish.EntrySource, dir string, stderr io.Writer) error {
 	reports := runner.RunAll(ctx, feeds, force)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	site, err := pub.Build(ctx, runner.Store)
+	site, err := pub.Build(ctx, entries)
 	if err != nil {
 		return err
 	}
@@ -264,11 +287,11 @@ func runOnce(ctx context.Context, runner *pipeline.Runner, feeds []pipeline.Feed
 	return nil
 }
 
-func runDaemon(ctx context.Context, log *slog.Logger, sched *pipeline.Scheduler, pub *publish.Publisher, listen string) error {
-	runner := sched.Runner
+func runDaemon(ctx context.Context, log *slog.Logger, sched *pipeline.Scheduler,
+	pub *publish.Publisher, entries publish.EntrySource, listen string) error {
 	server := publish.NewServer()
 	rebuild := func(ctx context.Context) {
-		site, err := pub.Build(ctx, runner.Store)
+		site, err := pub.Build(ctx, entries)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("publish failed; still serving the previous outputs", "err", err)

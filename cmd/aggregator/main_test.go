@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"aggregator/dedupe"
 	"aggregator/store"
 )
 
@@ -102,55 +103,66 @@ func TestOnceKimFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	feeds, items, err := st.Counts(context.Background())
-	st.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if feeds != 5 || items != 13 {
 		t.Errorf("stored %d feeds, %d items; want 5 feeds, 13 items", feeds, items)
 	}
-
-	doc := parseAtom(t, first)
-	if len(doc.Entries) != 13 {
-		t.Fatalf("all.atom has %d entries, want 13", len(doc.Entries))
+	stories, err := st.Stories(context.Background(), 100)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
 	}
-	sources := map[string]bool{}
-	wireLinks := 0
-	var wire, pacific string
-	for _, e := range doc.Entries {
-		sources[e.Source.Title] = true
-		for _, l := range e.Links {
-			if strings.HasPrefix(l.Href, "https://worldwire.example/asia/kim-jong-un-train-russia-putin-20230912") {
-				if l.Rel == "alternate" {
-					wireLinks++
-					wire = e.Content
-				}
-				if strings.Contains(l.Href, "utm_") || strings.Contains(l.Href, "fbclid") {
-					t.Errorf("tracking parameters republished: %s", l.Href)
-				}
+	var pacific string
+	for _, s := range stories {
+		for _, m := range s.Members {
+			if strings.HasPrefix(m.Item.Link, "https://pacific-observer.example/2023/09/12/kim") {
+				pacific = m.Item.Title + " " + m.Item.Summary
 			}
 		}
-		if strings.Contains(e.Title, "armoured train rolls toward") {
-			pacific = e.Title + " " + e.Summary
+	}
+	for _, want := range []string{"Kim’s armoured train", "Russia’s far east", "“begging”", "confirmed – a trip"} {
+		if !strings.Contains(pacific, want) {
+			t.Errorf("windows-1252 text not decoded: want %q in %q", want, pacific)
+		}
+	}
+
+	// The output: one entry per gold story, crediting every outlet.
+	gold := goldStories(t)
+	doc := parseAtom(t, first)
+	if len(doc.Entries) != 8 {
+		t.Errorf("all.atom has %d entries, want the 8 stories of expected.json", len(doc.Entries))
+	}
+	seen := map[string]int{}
+	for _, e := range doc.Entries {
+		labels := map[string]bool{}
+		outlets := map[string]bool{e.Source.Title: true}
+		for _, l := range e.Links {
+			if strings.Contains(l.Href, "utm_") || strings.Contains(l.Href, "fbclid") {
+				t.Errorf("tracking parameters republished: %s", l.Href)
+			}
+			labels[gold[dedupe.CanonicalURL(l.Href)]] = true
+			if l.Title != "" {
+				outlets[l.Title] = true
+			}
+		}
+		if len(labels) != 1 {
+			t.Errorf("entry %q mixes stories %v", e.Title, labels)
+		}
+		for label := range labels {
+			seen[label]++
+			if label == "kim-train" && len(outlets) != 5 {
+				t.Errorf("the kim-train entry credits %d outlets, want all 5: %v", len(outlets), outlets)
+			}
 		}
 		if strings.Contains(e.Content, "<script") || strings.Contains(e.Content, "onerror") {
 			t.Errorf("hostile markup republished in %q", e.Title)
 		}
 	}
-	for _, name := range []string{"Korea Desk", "World Wire – Top stories", "The Daily Ledger: World", "Newsroom Global", "Pacific Observer"} {
-		if !sources[name] {
-			t.Errorf("no entry credits %q; sources seen: %v", name, sources)
-		}
-	}
-	if wireLinks != 1 {
-		t.Errorf("the World Wire Kim story is published %d times, want once", wireLinks)
-	}
-	if !strings.Contains(wire, "armoured train") {
-		t.Errorf("World Wire content missing: %q", wire)
-	}
-	for _, want := range []string{"Kim’s armoured train", "Russia’s far east", "“begging”", "confirmed – a trip"} {
-		if !strings.Contains(pacific, want) {
-			t.Errorf("windows-1252 text not decoded: want %q in %q", want, pacific)
+	for _, label := range gold {
+		if seen[label] != 1 {
+			t.Errorf("story %q is published in %d entries, want 1", label, seen[label])
 		}
 	}
 
@@ -165,6 +177,29 @@ func TestOnceKimFixtures(t *testing.T) {
 	if !bytes.Equal(first, second) {
 		t.Error("a second --once on unchanged feeds changed all.atom")
 	}
+}
+
+// goldStories maps the canonical link of every article in
+// testdata/kim/expected.json to its story label.
+func goldStories(t *testing.T) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile("../../testdata/kim/expected.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var expected struct {
+		Stories map[string][]string `json:"stories"`
+	}
+	if err := json.Unmarshal(data, &expected); err != nil {
+		t.Fatal(err)
+	}
+	gold := map[string]string{}
+	for label, links := range expected.Stories {
+		for _, l := range links {
+			gold[dedupe.CanonicalURL(l)] = label
+		}
+	}
+	return gold
 }
 
 func TestOnceSomeFeedsFail(t *testing.T) {
@@ -187,8 +222,10 @@ func TestOnceSomeFeedsFail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(parseAtom(t, data).Entries); n != 6 {
-		t.Errorf("all.atom has %d entries, want the 6 of the two working feeds", n)
+	// Korea Desk's and Newsroom's three articles each; the two on Kim's
+	// train are one story.
+	if n := len(parseAtom(t, data).Entries); n != 5 {
+		t.Errorf("all.atom has %d entries, want the 5 stories of the two working feeds", n)
 	}
 }
 
@@ -264,13 +301,13 @@ func TestDaemon(t *testing.T) {
 		if err == nil {
 			body, _ = io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && len(parseAtom(t, body).Entries) == 13 {
+			if resp.StatusCode == http.StatusOK && len(parseAtom(t, body).Entries) == 8 {
 				break
 			}
 		}
 		if time.Now().After(deadline) {
 			cancel()
-			t.Fatalf("the daemon did not serve 13 entries at %s (last error %v)", feedURL, err)
+			t.Fatalf("the daemon did not serve 8 entries at %s (last error %v)", feedURL, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -365,5 +402,56 @@ func TestStatus(t *testing.T) {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("status table lacks %q:\n%s", want, stdout.String())
 		}
+	}
+}
+
+func TestEvalClusters(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "pred.jsonl")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"eval-clusters", "../../story/testdata/kim.jsonl", "--out", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("eval-clusters: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"\npairwise precision=1.000 recall=1.000 f1=1.000", "\nbcubed precision=1.000 recall=1.000 f1=1.000"} {
+		if !strings.Contains("\n"+stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), `"cluster":`); n != 13 {
+		t.Errorf("--out wrote %d assignments, want 13", n)
+	}
+	err = run(context.Background(), []string{"eval-clusters"}, io.Discard, io.Discard)
+	if code := exitCode(err); code != exitUsage {
+		t.Errorf("eval-clusters without a file: exit %d, want %d", code, exitUsage)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	srv := kimServer(t)
+	var urls []string
+	for _, f := range kimFeeds {
+		urls = append(urls, srv.URL+"/"+f)
+	}
+	cfg := writeConfig(t, "", urls...)
+	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	link := "https://worldwire.example/asia/kim-jong-un-train-russia-putin-20230912?utm_source=twitter"
+	if err := run(context.Background(), []string{"explain", "--config", cfg, link}, &stdout, io.Discard); err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	for _, want := range []string{"4 articles", "started it", "Pacific Observer", "Newsroom Global", "→", "putin"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("explanation lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	err := run(context.Background(), []string{"explain", "--config", cfg, "https://nowhere.example/x"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no stored article") {
+		t.Errorf("explain of an unknown link: %v", err)
 	}
 }

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"aggregator"
+	"aggregator/config"
+	"aggregator/dedupe"
+	"aggregator/store"
+	"aggregator/story"
+)
+
+// storyConfig is the clusterer's configuration with the config's overrides.
+func storyConfig(cfg *config.Config) story.Config {
+	sc := story.DefaultConfig()
+	if cfg.Stories.Threshold > 0 {
+		sc.Threshold = cfg.Stories.Threshold
+	}
+	if w := cfg.Stories.Window.Std(); w > 0 {
+		sc.Window = w
+	}
+	return sc
+}
+
+func runEvalClusters(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("aggregator eval-clusters", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: aggregator eval-clusters [--config FILE] [--out PRED.jsonl] FILE.jsonl
+
+Clusters the items of FILE.jsonl (one JSON object a line: id, source, title,
+summary, link, published, story) in published order, exactly as the daemon
+would, and prints pairwise and B-cubed precision, recall and F1 against the
+"story" labels. --config takes the stories settings (threshold, window) from a
+config file.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	configPath := fs.String("config", "", "take the stories settings from this config `FILE`")
+	out := fs.String("out", "", "write {\"id\", \"cluster\"} per item to this `FILE`")
+	// Flags may follow the file name.
+	var files []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return &exitError{code: exitOK}
+			}
+			return &exitError{code: exitUsage}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return &exitError{code: exitUsage, err: errors.New("eval-clusters takes one FILE.jsonl")}
+	}
+	sc := story.DefaultConfig()
+	if *configPath != "" {
+		cfg, err := config.LoadFile(*configPath)
+		if err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		sc = storyConfig(cfg)
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	defer f.Close()
+	scores, assignments, err := story.Evaluate(f, sc)
+	if err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", files[0], err)}
+	}
+	fmt.Fprint(stdout, scores)
+	if *out == "" {
+		return nil
+	}
+	w, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	for _, a := range assignments {
+		if err := enc.Encode(struct {
+			ID      string `json:"id"`
+			Cluster string `json:"cluster"`
+		}{a.ID, a.Story}); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("aggregator explain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: aggregator explain [--config FILE] URL\n\n"+
+			"Shows the story the article at URL belongs to, its articles, and why they are together.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	configPath := fs.String("config", "", "config `FILE` (YAML)")
+	var link string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return &exitError{code: exitOK}
+			}
+			return &exitError{code: exitUsage}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		if link != "" {
+			return &exitError{code: exitUsage, err: errors.New("explain takes one URL")}
+		}
+		link, rest = fs.Arg(0), fs.Args()[1:]
+	}
+	if link == "" {
+		fs.Usage()
+		return &exitError{code: exitUsage, err: errors.New("explain needs the URL of an article")}
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.Store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rules := dedupe.NewRules(cfg.Dedupe.TrackingParams)
+	p, err := st.StoryOf(ctx, rules.Key("", aggregator.Item{Link: link}), link)
+	if errors.Is(err, store.ErrNotFound) {
+		return &exitError{code: exitFeeds, err: fmt.Errorf("no stored article has the link %s", link)}
+	}
+	if err != nil {
+		return err
+	}
+	printExplanation(stdout, p, storyConfig(cfg))
+	return nil
+}
+
+// printExplanation shows a story, its articles, and for each the similarity
+// it had with the story when it joined and the distinctive words it shares
+// with the rest of the story.
+func printExplanation(w io.Writer, p store.Placement, sc story.Config) {
+	s := p.Story
+	first := s.Members[0].Item.Published
+	fmt.Fprintf(w, "story %s: %d articles; an article joins when its similarity to the story is at least %.3f\n",
+		s.ID, len(s.Members), sc.Threshold)
+	fmt.Fprintf(w, "and it comes within %s of the story's latest article.\n\n", sc.Window)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tSIMILARITY\tAFTER FIRST\tOUTLETS\tTITLE\tSHARED WORDS")
+	for i, m := range s.Members {
+		mark := ""
+		if i == p.Index {
+			mark = "→"
+		}
+		score := "started it"
+		if i > 0 {
+			score = fmt.Sprintf("%.3f", p.Scores[i])
+		}
+		var outlets []string
+		for _, src := range m.Sources {
+			outlets = append(outlets, src.Feed.DisplayName())
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", mark, score, m.Item.Published.Sub(first).Round(time.Minute),
+			strings.Join(outlets, ", "), truncate(m.Item.Title, 70), strings.Join(sharedWords(s, i), " "))
+	}
+	tw.Flush()
+}
+
+// sharedWords lists the words of member i's title and summary that other
+// members of the story use too, most shared first.
+func sharedWords(s aggregator.Story, i int) []string {
+	words := func(m aggregator.Member) map[string]bool {
+		set := map[string]bool{}
+		for _, t := range story.Tokens(m.Item.Title + " " + story.StripHTML(m.Item.Summary)) {
+			set[t] = true
+		}
+		return set
+	}
+	mine := words(s.Members[i])
+	count := map[string]int{}
+	for j, m := range s.Members {
+		if j == i {
+			continue
+		}
+		for t := range words(m) {
+			if mine[t] {
+				count[t]++
+			}
+		}
+	}
+	var out []string
+	for t := range count {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		if count[a] != count[b] {
+			return count[b] - count[a]
+		}
+		return strings.Compare(a, b)
+	})
+	if len(out) > 8 {
+		out = out[:8]
+	}
+	return out
+}
