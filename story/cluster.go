@@ -66,7 +66,7 @@ func DefaultConfig() Config {
 		MaxSummaryWords:   60,
 		QueryTerms:        20,
 		MaxPostings:       5000,
-		Candidates:        20,
+		Candidates:        10,
 		MinShared:         1,
 		HalfLife:          6 * time.Hour,
 		SourceBoilerplate: 0.4,
