@@ -69,17 +69,23 @@ type fresh struct {
 }
 
 // collect returns a store.Fetched.Assign that leaves every new article a
-// story of its own for now and queues it for Settle.
-func (r *Runner) collect(source string) func(string, aggregator.Item) (string, float64) {
+// story of its own for now and notes it in *out; once the fetch is stored,
+// queue hands them to Settle.
+func (r *Runner) collect(out *[]fresh, source string) func(string, aggregator.Item) (string, float64) {
 	if r.Stories == nil {
 		return nil
 	}
 	return func(entryID string, it aggregator.Item) (string, float64) {
-		r.mu.Lock()
-		r.pending = append(r.pending, fresh{entryID, it, source})
-		r.mu.Unlock()
+		*out = append(*out, fresh{entryID, it, source})
 		return "", 0
 	}
+}
+
+// queue adds stored articles to those waiting for Settle.
+func (r *Runner) queue(articles []fresh) {
+	r.mu.Lock()
+	r.pending = append(r.pending, articles...)
+	r.mu.Unlock()
 }
 
 // Settle places the new articles stored since the last call in stories, in
@@ -221,6 +227,7 @@ func (r *Runner) save(ctx context.Context, t *turn, res *fetch.Result, fetchErr 
 	now := r.now()
 	next := r.Policy.Apply(now, t.state, res, fetchErr)
 	in := store.Fetched{State: next}
+	var articles []fresh
 	if fetchErr != nil {
 		rep.Err = fetchErr
 		if next.Retired && !t.state.Retired {
@@ -240,7 +247,7 @@ func (r *Runner) save(ctx context.Context, t *turn, res *fetch.Result, fetchErr 
 				it.Link = rules.StripTracking(it.Link)
 				in.Items = append(in.Items, store.Keyed{Key: rules.Key(t.feed.URL, it), Hash: dedupe.ContentHash(it), Item: it})
 			}
-			in.Assign = r.collect(t.feed.URL)
+			in.Assign = r.collect(&articles, t.feed.URL)
 		}
 	}
 	added, changed, err := r.Store.SaveFetch(ctx, t.id, in)
@@ -250,6 +257,7 @@ func (r *Runner) save(ctx context.Context, t *turn, res *fetch.Result, fetchErr 
 		return rep
 	}
 	rep.Added, rep.Changed = added, changed
+	r.queue(articles)
 	if fetchErr == nil {
 		log.Info("fetched", "status", res.StatusCode, "not_modified", res.NotModified, "unchanged", res.Unchanged,
 			"items", len(res.Items), "added", added, "changed", changed, "next_fetch", next.NextFetch)

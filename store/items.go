@@ -473,10 +473,11 @@ func (s *Store) Regroup(ctx context.Context, moves []Move) error {
 			published int64
 		)
 		err := stmts.queryRow(ctx, `SELECT story_id, published FROM items WHERE entry_id = ?`, []any{m.EntryID}, &old, &published)
+		found, err := scanned(err)
 		if err != nil {
 			return fmt.Errorf("regroup %s: %w", m.EntryID, err)
 		}
-		if old == m.StoryID {
+		if !found || old == m.StoryID {
 			continue
 		}
 		for _, q := range []struct {

@@ -925,3 +925,42 @@ func TestStories(t *testing.T) {
 		t.Errorf("StoryOf unknown = %v, want ErrNotFound", err)
 	}
 }
+
+// Regroup moves articles stored on their own into the story they belong to;
+// an article the store does not have is skipped.
+func TestRegroup(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	a, _, _ := s.Feed(ctx, feedA, "A")
+	items := []Keyed{
+		keyed("k1", "h").with(func(it *aggregator.Item) { it.Published = t0.Add(-2 * time.Hour) }),
+		keyed("k2", "h").with(func(it *aggregator.Item) { it.Published = t0.Add(-3 * time.Hour) }),
+		keyed("k3", "h").with(func(it *aggregator.Item) { it.Published = t0.Add(-time.Hour) }),
+	}
+	if _, _, err := s.SaveFetch(ctx, a.ID, Fetched{Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	k1, k2 := aggregator.EntryID("k1"), aggregator.EntryID("k2")
+	err := s.Regroup(ctx, []Move{
+		{EntryID: k2, StoryID: k1, Score: 0.3},
+		{EntryID: aggregator.EntryID("gone"), StoryID: k1, Score: 0.3},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stories, err := s.Stories(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stories) != 2 {
+		t.Fatalf("%d stories after the move, want 2", len(stories))
+	}
+	// k1's story now starts 3h ago, with k2: older than k3's.
+	if stories[1].ID != k1 || len(stories[1].Members) != 2 || stories[1].Members[1].EntryID != k2 {
+		t.Errorf("stories = %+v", stories)
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM stories`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("stories table has %d rows (%v), want 2", n, err)
+	}
+}
