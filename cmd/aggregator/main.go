@@ -216,6 +216,19 @@ func loadConfig(flagValue string) (*config.Config, error) {
 	return cfg, nil
 }
 
+// openConfigStore loads the config and opens its store.
+func openConfigStore(ctx context.Context, configPath string) (*config.Config, *store.Store, error) {
+	cfg, err := loadConfig(configPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, cfg.Store)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
+}
+
 // newFetchClient builds the one fetch client from the config.
 func newFetchClient(cfg *config.Config) *fetch.Client {
 	ua := cfg.Fetch.UserAgent

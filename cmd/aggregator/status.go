@@ -40,11 +40,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*configPath)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, cfg.Store)
+	cfg, st, err := openConfigStore(ctx, *configPath)
 	if err != nil {
 		return err
 	}

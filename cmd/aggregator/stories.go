@@ -51,20 +51,9 @@ Flags:
 	}
 	configPath := fs.String("config", "", "take the stories settings from this config `FILE`")
 	out := fs.String("out", "", "write {\"id\", \"cluster\"} per item to this `FILE`")
-	// Flags may follow the file name.
-	var files []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return &exitError{code: exitOK}
-			}
-			return &exitError{code: exitUsage}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(files) != 1 {
 		fs.Usage()
@@ -122,31 +111,16 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fs.PrintDefaults()
 	}
 	configPath := fs.String("config", "", "config `FILE` (YAML)")
-	var link string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return &exitError{code: exitOK}
-			}
-			return &exitError{code: exitUsage}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		if link != "" {
-			return &exitError{code: exitUsage, err: errors.New("explain takes one URL")}
-		}
-		link, rest = fs.Arg(0), fs.Args()[1:]
-	}
-	if link == "" {
-		fs.Usage()
-		return &exitError{code: exitUsage, err: errors.New("explain needs the URL of an article")}
-	}
-	cfg, err := loadConfig(*configPath)
+	links, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.Store)
+	if len(links) != 1 {
+		fs.Usage()
+		return &exitError{code: exitUsage, err: errors.New("explain takes the URL of one article")}
+	}
+	link := links[0]
+	cfg, st, err := openConfigStore(ctx, *configPath)
 	if err != nil {
 		return err
 	}
@@ -229,4 +203,23 @@ func sharedWords(s aggregator.Story, i int) []string {
 		out = out[:8]
 	}
 	return out
+}
+
+// parseArgs parses flags that may come before or after the positional
+// arguments, and returns the positional ones.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, &exitError{code: exitOK}
+			}
+			return nil, &exitError{code: exitUsage}
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
