@@ -4,6 +4,8 @@
 package aggregator
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,16 +23,25 @@ type Item struct {
 	Categories []string
 	Published  time.Time // zero when the feed gives no date
 	Updated    time.Time // zero when the feed gives no date
+	Tags       []Tag     // set by the aggregator, not by the feed
+}
+
+// Tag labels an article, and the stories it belongs to.
+type Tag struct {
+	Slug   string // what filters match: lower-case letters, digits and hyphens
+	Label  string // as people write it: "North Korea", "Vladimir Putin"
+	Entity bool   // found in the text (a person, place or organisation), not given by a rule, a feed or the article's own categories
 }
 
 // Feed is a subscribed feed as the store knows it.
 type Feed struct {
-	ID      int64
-	URL     string // the URL fetched: http(s) or file://
-	Name    string // the name given in the config; empty to use Title
-	Title   string // the title the feed gives itself
-	SiteURL string // the feed's home page
-	AtomID  string // the feed's own atom:id, if it has one
+	ID       int64
+	URL      string // the URL fetched: http(s) or file://
+	Name     string // the name given in the config; empty to use Title
+	Title    string // the title the feed gives itself
+	SiteURL  string // the feed's home page
+	AtomID   string // the feed's own atom:id, if it has one
+	Language string // the language the feed declares ("en-gb"), if any
 }
 
 // DisplayName is the configured name, else the feed's own title, else its URL.
@@ -80,6 +91,7 @@ type Entry struct {
 	Published time.Time // when the entry was first published (never zero, never in the future of FirstSeen)
 	Updated   time.Time // changes only when the entry's content changes
 	Sources   []Source  // the first is the origin; never empty
+	Tags      []Tag     // the union of its articles' tags, by slug
 }
 
 // EntryID derives the published id of an entry from the dedup key of its first
@@ -146,7 +158,26 @@ func (s Story) Entry(r EntryRule) Entry {
 	if e.Updated.Before(e.Published) {
 		e.Updated = e.Published
 	}
+	e.Tags = s.Tags()
 	return e
+}
+
+// Tags is the union of the story's articles' tags, sorted by slug; where
+// articles disagree on a tag's label or kind, the first article to have it
+// decides.
+func (s Story) Tags() []Tag {
+	var tags []Tag
+	seen := map[string]bool{}
+	for _, m := range s.Members {
+		for _, t := range m.Item.Tags {
+			if !seen[t.Slug] {
+				seen[t.Slug] = true
+				tags = append(tags, t)
+			}
+		}
+	}
+	slices.SortFunc(tags, func(a, b Tag) int { return strings.Compare(a.Slug, b.Slug) })
+	return tags
 }
 
 // better reports whether member i represents the story better than member j.

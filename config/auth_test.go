@@ -254,10 +254,10 @@ func TestSecretFmt(t *testing.T) {
 	if got, want := fmt.Sprintf("%#v", a), `config.Auth{Username:"reader", PasswordEnv:"FEED_PW", PasswordFile:"", Password:[redacted]}`; got != want {
 		t.Errorf("Sprintf(%%#v) = %q, want %q", got, want)
 	}
-	if got, want := fmt.Sprintf("%v", feed), "{https://example.com/   map[] {reader FEED_PW  [redacted]} 0s}"; got != want {
+	if got, want := fmt.Sprintf("%v", feed), "{https://example.com/   map[] {reader FEED_PW  [redacted]} 0s []}"; got != want {
 		t.Errorf("Sprintf(%%v, feed) = %q, want %q", got, want)
 	}
-	if got, want := fmt.Sprintf("%v", Feed{}), "{   map[] <nil> 0s}"; got != want {
+	if got, want := fmt.Sprintf("%v", Feed{}), "{   map[] <nil> 0s []}"; got != want {
 		t.Errorf("Sprintf(%%v, Feed{}) = %q, want %q", got, want)
 	}
 }
@@ -339,6 +339,16 @@ func TestMarshalRoundTrip(t *testing.T) {
 		"    headers: {X-A: b}\n"+
 		"    auth: {username: reader, password_env: FEED_PW}\n"+
 		"  - url: local.xml\n"+
+		"    tags: [world, Middle East]\n"+
+		"outputs:\n"+
+		"  - name: korea\n"+
+		"    filter: tag:north-korea\n"+
+		"tags:\n"+
+		"  north-korea: {any: [Pyongyang], none: [K-pop], regex: ['\\bKim\\b']}\n"+
+		"  sport: {all: [match], fields: [title, link]}\n"+
+		"tagging:\n"+
+		"  entities: false\n"+
+		"  aliases: {soccer: sport, misc: \"\"}\n"+
 		"dedupe:\n"+
 		"  tracking_params: [ref, pk_*]\n"+
 		"stories:\n"+
@@ -358,11 +368,6 @@ func TestMarshalRoundTrip(t *testing.T) {
 	again, err := loader{getenv: func(string) (string, bool) { return password, true }}.load(bytes.NewReader(y), path)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, y)
-	}
-	for i := range again.Feeds { // an empty map marshals as {}, which loads as one
-		if f := &again.Feeds[i]; len(f.Headers) == 0 && c.Feeds[i].Headers == nil {
-			f.Headers = nil
-		}
 	}
 	if !reflect.DeepEqual(again, c) {
 		t.Errorf("round trip:\n got %+v\nwant %+v\n%s", again, c, y)

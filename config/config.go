@@ -37,16 +37,18 @@ const (
 
 // Config is the aggregator's configuration. Zero values stand for defaults.
 type Config struct {
-	Path     string   `yaml:"-"`        // the file it was loaded from (absolute), "" if none
-	Store    string   `yaml:"store"`    // SQLite file; after Load: absolute path
-	Schedule string   `yaml:"schedule"` // default robfig/cron spec for every feed
-	Server   Server   `yaml:"server"`
-	Publish  Publish  `yaml:"publish"`
-	Fetch    Fetch    `yaml:"fetch"`
-	Feeds    []Feed   `yaml:"feeds"`
-	Outputs  []Output `yaml:"outputs"`
-	Dedupe   Dedupe   `yaml:"dedupe"`
-	Stories  Stories  `yaml:"stories"`
+	Path     string             `yaml:"-"`        // the file it was loaded from (absolute), "" if none
+	Store    string             `yaml:"store"`    // SQLite file; after Load: absolute path
+	Schedule string             `yaml:"schedule"` // default robfig/cron spec for every feed
+	Server   Server             `yaml:"server"`
+	Publish  Publish            `yaml:"publish"`
+	Fetch    Fetch              `yaml:"fetch"`
+	Feeds    []Feed             `yaml:"feeds"`
+	Outputs  []Output           `yaml:"outputs"`
+	Dedupe   Dedupe             `yaml:"dedupe"`
+	Stories  Stories            `yaml:"stories"`
+	Tags     map[string]TagRule `yaml:"tags"` // rule tags, by tag slug
+	Tagging  Tagging            `yaml:"tagging"`
 }
 
 // Server configures the HTTP server.
@@ -81,6 +83,7 @@ type Feed struct {
 	Headers  map[string]string `yaml:"headers"`  // extra request headers
 	Auth     *Auth             `yaml:"auth"`     // HTTP basic auth; nil for none
 	Timeout  Duration          `yaml:"timeout"`  // per fetch; after Load: never 0 (default fetch.timeout)
+	Tags     []string          `yaml:"tags"`     // tags every item of this feed gets, as written (slugified by the tagger); each non-empty
 }
 
 // Auth is HTTP basic auth for a feed. The password is never written in the
@@ -97,6 +100,11 @@ type Output struct {
 	Name  string `yaml:"name"`  // [a-z0-9][a-z0-9_-]*, unique
 	Title string `yaml:"title"` // default: the name
 	Limit int    `yaml:"limit"` // entries in the feed
+	// Filter is a filter expression choosing the entries, e.g.
+	// "tag:north-korea AND NOT tag:sport"; "" for every entry. Load and
+	// Validate do not parse it: LoadWith and LoadFileWith do, with
+	// Options.CheckFilter.
+	Filter string `yaml:"filter"`
 }
 
 // Dedupe tunes exact-duplicate detection.
@@ -115,6 +123,40 @@ type Stories struct {
 	Window         Duration `yaml:"window"`          // how long a story stays open to new articles; after Load never 0 (default DefaultStoryWindow)
 	SourcePriority []string `yaml:"source_priority"` // feed names or urls whose article represents a story they carried, most preferred first; after Load each is a feed's Name, or a feed's URL as resolved
 	UpdateOnJoin   bool     `yaml:"update_on_join"`  // false: an entry's <updated> changes only when its representative article changes; true: also when another outlet joins
+}
+
+// TagRule gives an item a tag by its text. An item gets the tag when (Any is
+// empty or some phrase of Any occurs), every phrase of All occurs, no phrase
+// of None occurs, and (Regex is empty or some regular expression of Regex
+// matches), each looked for in the item's Fields. A rule has at least one of
+// Any, All or Regex; phrases are not empty and regular expressions compile
+// with package regexp.
+type TagRule struct {
+	Any    []string `yaml:"any"`
+	All    []string `yaml:"all"`
+	None   []string `yaml:"none"`
+	Regex  []string `yaml:"regex"`
+	Fields []string `yaml:"fields"` // subset of TagFields; after Load never empty (default DefaultTagFields)
+}
+
+// TagFields lists the item fields a TagRule may look in.
+func TagFields() []string {
+	return []string{"title", "summary", "content", "categories", "author", "source", "link"}
+}
+
+// DefaultTagFields lists the fields a TagRule looks in when it names none.
+func DefaultTagFields() []string {
+	return []string{"title", "summary", "content", "categories"}
+}
+
+// Tagging tunes the tags found without rules.
+type Tagging struct {
+	// Entities turns on entity tags, found without rules: people, places and
+	// organisations. Default true; after Load never nil.
+	Entities *bool `yaml:"entities"`
+	// Aliases maps an upstream category's slug to the tag slug it becomes;
+	// "" drops the category.
+	Aliases map[string]string `yaml:"aliases"`
 }
 
 // Duration is a time.Duration written in YAML as a Go duration string
@@ -162,6 +204,32 @@ func Default() Config {
 
 // LoadFile reads the config file at path. See [Load].
 func LoadFile(path string) (*Config, error) {
+	return LoadFileWith(path, Options{})
+}
+
+// Load reads a config from r, applies defaults, resolves paths, reads the
+// feeds' passwords and validates the result. path names the file in messages
+// and its folder anchors relative paths; "" stands for the current folder.
+// Problems with the config are reported as an [*Error]. Load does not parse
+// the outputs' filters; see [LoadWith].
+func Load(r io.Reader, path string) (*Config, error) {
+	return LoadWith(r, path, Options{})
+}
+
+// Options adds checks to [LoadWith] and [LoadFileWith] that need code from
+// outside this package.
+type Options struct {
+	// CheckFilter, if not nil, parses a non-empty output filter and returns
+	// an error if it is invalid. Each such error becomes a problem at the
+	// filter's line, "outputs[1].filter: <error>"; if the error, or one it
+	// wraps, has a method Column() int returning a 1-based column in the
+	// filter, the message starts with it: "outputs[1].filter: column 17:
+	// <error>".
+	CheckFilter func(expr string) error
+}
+
+// LoadFileWith is [LoadFile] with the checks of o.
+func LoadFileWith(path string, o Options) (*Config, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w; create it, e.g. from config.example.yaml", err)
@@ -170,20 +238,18 @@ func LoadFile(path string) (*Config, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return Load(f, path)
+	return LoadWith(f, path, o)
 }
 
-// Load reads a config from r, applies defaults, resolves paths, reads the
-// feeds' passwords and validates the result. path names the file in messages
-// and its folder anchors relative paths; "" stands for the current folder.
-// Problems with the config are reported as an [*Error].
-func Load(r io.Reader, path string) (*Config, error) {
-	return loader{getenv: os.LookupEnv}.load(r, path)
+// LoadWith is [Load] with the checks of o.
+func LoadWith(r io.Reader, path string, o Options) (*Config, error) {
+	return loader{getenv: os.LookupEnv, checkFilter: o.CheckFilter}.load(r, path)
 }
 
 // loader loads configs. Tests replace its view of the environment.
 type loader struct {
-	getenv func(name string) (value string, ok bool) // like os.LookupEnv
+	getenv      func(name string) (value string, ok bool) // like os.LookupEnv
+	checkFilter func(expr string) error                   // Options.CheckFilter
 }
 
 func (l loader) load(r io.Reader, path string) (*Config, error) {
@@ -228,7 +294,8 @@ func (l loader) load(r io.Reader, path string) (*Config, error) {
 		problems = append(problems, Problem{File: name, Line: extra.Line,
 			Message: "a second YAML document; a config file holds one, so remove the extra ---"})
 	}
-	checked := c.check(name, dir, d.lines, d.set)
+	checked := c.check(name, dir, d.lines, d.set, d.failed)
+	checked = append(checked, c.checkFilters(name, d.lines, l.checkFilter)...)
 	checked = append(checked, c.readPasswords(name, d.lines, l.getenv, d.failed)...)
 	for _, p := range checked {
 		if !d.failed(p.Field) {
@@ -292,6 +359,10 @@ func (c *Config) setDefaults(set map[string]bool) {
 	if c.Stories.Window == 0 {
 		c.Stories.Window = Duration(DefaultStoryWindow)
 	}
+	if c.Tagging.Entities == nil {
+		entities := true
+		c.Tagging.Entities = &entities
+	}
 }
 
 // resolve makes paths absolute against dir and fills in the defaults of feeds
@@ -327,6 +398,12 @@ func (c *Config) resolve(dir string) {
 		}
 		if o.Limit == 0 {
 			o.Limit = DefaultOutputLimit
+		}
+	}
+	for name, r := range c.Tags {
+		if len(r.Fields) == 0 {
+			r.Fields = DefaultTagFields()
+			c.Tags[name] = r
 		}
 	}
 }

@@ -48,6 +48,7 @@ func TestLoadDefaults(t *testing.T) {
 		Feeds:   []Feed{{URL: "https://example.com/feed.xml", Schedule: DefaultSchedule, Timeout: Duration(DefaultTimeout)}},
 		Outputs: []Output{{Name: "all", Title: "All feeds", Limit: DefaultOutputLimit}},
 		Stories: Stories{Enabled: new(true), Window: Duration(DefaultStoryWindow)},
+		Tagging: Tagging{Entities: new(true)},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("LoadFile:\n got %+v\nwant %+v", got, want)
@@ -102,7 +103,8 @@ func TestDefault(t *testing.T) {
 		c.Fetch.UserAgent != "" || c.Feeds != nil || c.Outputs != nil ||
 		c.Stories.Enabled == nil || !*c.Stories.Enabled || c.Stories.Threshold != 0 ||
 		c.Stories.Window.Std() != 72*time.Hour || c.Stories.SourcePriority != nil || c.Stories.UpdateOnJoin ||
-		c.Dedupe.TrackingParams != nil {
+		c.Dedupe.TrackingParams != nil || c.Tags != nil ||
+		c.Tagging.Entities == nil || !*c.Tagging.Entities || c.Tagging.Aliases != nil {
 		t.Errorf("Default() = %+v", c)
 	}
 }
@@ -266,10 +268,10 @@ func TestLoadErrors(t *testing.T) {
 		want []string // problems, without the file name
 	}{
 		{"unknown top-level key", "feeds:\n  - url: https://example.com/\nserve:\n  listen: :80\n", []string{
-			":3: serve: unknown key; known keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories",
+			":3: serve: unknown key; known keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging",
 		}},
-		{"unknown key in a feed", "feeds:\n  - url: https://a.example/\n  - url: https://b.example/\n    tags: [x]\n", []string{
-			":4: feeds[1].tags: unknown key; known keys here are url, name, schedule, headers, auth, timeout",
+		{"unknown key in a feed", "feeds:\n  - url: https://a.example/\n  - url: https://b.example/\n    category: [x]\n", []string{
+			":4: feeds[1].category: unknown key; known keys here are url, name, schedule, headers, auth, timeout, tags",
 		}},
 		{"key set twice", "store: a.db\nstore: b.db\nfeeds:\n  - url: https://example.com/\n", []string{
 			":2: store: set twice (also on line 1); remove one",
@@ -330,10 +332,10 @@ func TestLoadErrors(t *testing.T) {
 			": feeds: no feeds; add at least one under feeds:",
 		}},
 		{"not a mapping", "- https://example.com/\n", []string{
-			":1: want keys, found a list; the keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories",
+			":1: want keys, found a list; the keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging",
 		}},
 		{"typo hides the feeds", "feed:\n  - url: https://example.com/\n", []string{
-			":1: feed: unknown key; known keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories",
+			":1: feed: unknown key; known keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging",
 			": feeds: no feeds; add at least one under feeds:",
 		}},
 		{"two documents", "feeds:\n  - url: https://example.com/\n---\nstore: x.db\n", []string{
@@ -665,7 +667,7 @@ func TestExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := allKeys(reflect.TypeFor[Config]())
-	for _, nested := range []string{"max_body_size", "headers", "password_env", "password_file"} {
+	for _, nested := range []string{"max_body_size", "headers", "password_env", "password_file", "regex", "fields", "entities", "filter"} {
 		if !slices.Contains(keys, nested) {
 			t.Errorf("allKeys misses %s", nested)
 		}
@@ -683,7 +685,7 @@ func allKeys(t reflect.Type) []string {
 	for _, f := range yamlFields(t) {
 		keys = append(keys, f.key)
 		ft := t.Field(f.index).Type
-		if ft.Kind() == reflect.Slice || ft.Kind() == reflect.Pointer {
+		if ft.Kind() == reflect.Slice || ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Map {
 			ft = ft.Elem()
 		}
 		if ft.Kind() == reflect.Struct {

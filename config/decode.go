@@ -108,6 +108,9 @@ func (d *decoder) dict(n *yaml.Node, v reflect.Value, path string) {
 		d.addf(n, path, "want keys, found %s; write one \"name: value\" per line", describe(n))
 		return
 	}
+	if len(n.Content) == 0 {
+		return // an empty mapping stands for none, as a missing one does
+	}
 	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
 	seen := make(map[string]int)
 	for i := 0; i+1 < len(n.Content); i += 2 {

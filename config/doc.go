@@ -10,8 +10,13 @@
 // every feed has a
 // schedule and a timeout; there is at least one output; stories.enabled is
 // set and stories.window is not 0; each stories.source_priority entry is a
-// feed's name or its resolved url. A feed's basic-auth
+// feed's name or its resolved url; tagging.entities is set and every tag
+// rule names the fields it looks in. A feed's basic-auth
 // password is never written in the file: Load reads it from the environment
 // variable or file the feed's auth names, into a [Secret], which does not show
 // itself when printed, logged or marshalled.
+//
+// The outputs' filters are checked only by [LoadFileWith] and [LoadWith],
+// with the parser the program passes in [Options]; the filter language is not
+// this package's.
 package config

@@ -36,13 +36,14 @@ func (c *Config) Validate() error {
 	if err != nil {
 		return fmt.Errorf("locate config folder: %w", err)
 	}
-	return newError(c.check(c.Path, dir, nil, nil))
+	return newError(c.check(c.Path, dir, nil, nil, nil))
 }
 
 // check lists the problems with c. file names the config in messages, dir
 // anchors relative paths, lines maps field paths to lines and set holds the
-// paths the file gave a value other than null (both may be nil).
-func (c *Config) check(file, dir string, lines map[string]int, set map[string]bool) []Problem {
+// paths the file gave a value other than null; failed reports the paths that
+// failed to decode (all three may be nil).
+func (c *Config) check(file, dir string, lines map[string]int, set map[string]bool, failed func(path string) bool) []Problem {
 	var problems []Problem
 	addf := func(path, format string, args ...any) {
 		problems = append(problems, Problem{
@@ -151,6 +152,11 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 		if f.Auth != nil {
 			checkAuth(path+".auth", f.Auth, addf)
 		}
+		for j, tag := range f.Tags {
+			if strings.TrimSpace(tag) == "" {
+				addf(fmt.Sprintf("%s.tags[%d]", path, j), "empty; write a tag, or remove the item")
+			}
+		}
 	}
 
 	outputs := make(map[string]bool)
@@ -170,6 +176,8 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 				o.Limit, DefaultOutputLimit)
 		}
 	}
+
+	c.checkTags(lines, failed, addf)
 
 	for i, name := range c.Dedupe.TrackingParams {
 		if msg := trackingParamProblem(name); msg != "" {

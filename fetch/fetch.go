@@ -167,6 +167,7 @@ type Result struct {
 	Title     string         // the feed's own title (plain text)
 	SiteURL   string         // the feed's home page link, absolute
 	AtomID    string         // atom:id of the feed if Atom, else ""
+	Language  string         // the language the feed declares, lower-case ("en-gb"); "" if none
 	Items     []aggregator.Item
 }
 

@@ -42,8 +42,9 @@ func Parse(r io.Reader, base string) (*Result, error) {
 
 	baseURL := parseAbsURL(strings.TrimSpace(base))
 	res := &Result{
-		Title:   plainText(feed.Title),
-		SiteURL: resolveURL(baseURL, feed.Link),
+		Title:    plainText(feed.Title),
+		SiteURL:  resolveURL(baseURL, feed.Link),
+		Language: strings.ToLower(strings.TrimSpace(feed.Language)),
 	}
 	switch of := feed.OriginalFeed().(type) {
 	case *atom.Feed:

@@ -549,3 +549,18 @@ func BenchmarkParse(b *testing.B) {
 	}
 	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
 }
+
+func TestParseLanguage(t *testing.T) {
+	f, err := os.Open("../testdata/kim/world-wire.rss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := Parse(f, "https://worldwire.example/rss/top.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Language != "en-gb" {
+		t.Errorf("Language = %q, want en-gb", res.Language)
+	}
+}

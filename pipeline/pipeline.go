@@ -18,6 +18,7 @@ import (
 	"aggregator/fetch"
 	"aggregator/store"
 	"aggregator/story"
+	"aggregator/tag"
 )
 
 // Feed is one subscription and how to fetch it.
@@ -29,6 +30,7 @@ type Feed struct {
 	Username string      // HTTP basic auth when set
 	Password string
 	Timeout  time.Duration // 0: the fetcher's default
+	Tags     []string      // tags every article of the feed gets
 }
 
 // Fetcher gets and parses one feed.
@@ -47,8 +49,10 @@ type Runner struct {
 	// Stories groups new articles into stories; nil: every article is a
 	// story of its own. Restore it from the store before the first run.
 	Stories *story.Clusterer
-	Log     *slog.Logger
-	Now     func() time.Time // nil: time.Now
+	// Tagger tags new articles; nil: articles have no tags.
+	Tagger *tag.Tagger
+	Log    *slog.Logger
+	Now    func() time.Time // nil: time.Now
 
 	mu      sync.Mutex // guards Stories and pending
 	pending []fresh    // stored, not yet placed in a story
@@ -59,6 +63,45 @@ func (r *Runner) rules() *dedupe.Rules {
 		return r.Rules
 	}
 	return dedupe.Default
+}
+
+// tags returns an article's tags.
+func (r *Runner) tags(it aggregator.Item, source string, feedTags []string) []aggregator.Tag {
+	if r.Tagger == nil {
+		return nil
+	}
+	found := r.Tagger.Tags(tag.Input{Item: it, Source: source, FeedTags: feedTags})
+	tags := make([]aggregator.Tag, len(found))
+	for i, t := range found {
+		tags[i] = aggregator.Tag{Slug: t.Slug, Label: t.Label, Entity: t.Kind == tag.Entity}
+	}
+	return tags
+}
+
+// Retag tags every stored article again when the tagging rules changed
+// since the store was last tagged (fingerprint names the rules), so that a
+// new rule applies to what is already stored. It reports whether it did.
+func (r *Runner) Retag(ctx context.Context, feeds []Feed, fingerprint string) (bool, error) {
+	const key = "tagging"
+	if r.Tagger == nil {
+		return false, nil
+	}
+	old, err := r.Store.Setting(ctx, key)
+	if err != nil || old == fingerprint {
+		return false, err
+	}
+	byURL := make(map[string]Feed, len(feeds))
+	for _, f := range feeds {
+		byURL[f.URL] = f
+	}
+	n, err := r.Store.Retag(ctx, func(it aggregator.Item, origin aggregator.Feed) []aggregator.Tag {
+		return r.tags(it, origin.DisplayName(), byURL[origin.URL].Tags)
+	})
+	if err != nil {
+		return false, err
+	}
+	r.Log.Info("tagging rules changed; stored articles tagged again", "articles", n)
+	return true, r.Store.SetSetting(ctx, key, fingerprint)
 }
 
 // fresh is a new article waiting to be placed in a story.
@@ -141,17 +184,58 @@ type StoryEntries struct {
 	Rule  aggregator.EntryRule
 }
 
-// Entries returns the entries of the newest limit stories, newest first.
-func (s StoryEntries) Entries(ctx context.Context, limit int) ([]aggregator.Entry, error) {
-	stories, err := s.Store.Stories(ctx, limit)
-	if err != nil {
-		return nil, err
-	}
-	entries := make([]aggregator.Entry, len(stories))
-	for i, st := range stories {
-		entries[i] = st.Entry(s.Rule)
+// storyPage is how many stories StoryEntries reads at a time while it looks
+// for those an output keeps.
+const storyPage = 200
+
+// Entries returns the entries of the newest limit stories that keep accepts
+// (all when keep is nil), newest first.
+func (s StoryEntries) Entries(ctx context.Context, limit int, keep func(aggregator.Entry) bool) ([]aggregator.Entry, error) {
+	var entries []aggregator.Entry
+	for offset := 0; len(entries) < limit; offset += storyPage {
+		page := storyPage
+		if keep == nil {
+			page = limit - len(entries)
+		}
+		stories, err := s.Store.StoriesPage(ctx, offset, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range stories {
+			e := st.Entry(s.Rule)
+			if keep == nil || keep(e) {
+				entries = append(entries, e)
+				if len(entries) == limit {
+					break
+				}
+			}
+		}
+		if len(stories) < page {
+			break
+		}
 	}
 	return entries, nil
+}
+
+// Subject is what an output's filter sees of an entry.
+func Subject(e aggregator.Entry) tag.Subject {
+	sub := tag.Subject{
+		Title:     e.Item.Title,
+		Text:      story.StripHTML(e.Item.Summary + " " + e.Item.Content),
+		Lang:      e.Sources[0].Feed.Language,
+		Published: e.Published,
+	}
+	for _, t := range e.Tags {
+		sub.Tags = append(sub.Tags, t.Slug)
+	}
+	seen := map[string]bool{}
+	for _, src := range e.Sources {
+		if name := src.Feed.DisplayName(); !seen[name] {
+			seen[name] = true
+			sub.Sources = append(sub.Sources, name)
+		}
+	}
+	return sub
 }
 
 func (r *Runner) now() time.Time {
@@ -241,10 +325,12 @@ func (r *Runner) save(ctx context.Context, t *turn, res *fetch.Result, fetchErr 
 			log.Warn("feed moved permanently; fetching it from its new URL from now on", "new_url", next.URL)
 		}
 		if !res.NotModified && !res.Unchanged {
-			in.Meta = &store.Meta{Title: res.Title, SiteURL: res.SiteURL, AtomID: res.AtomID}
+			in.Meta = &store.Meta{Title: res.Title, SiteURL: res.SiteURL, AtomID: res.AtomID, Language: res.Language}
 			rules := r.rules()
+			source := aggregator.Feed{Name: t.feed.Name, Title: res.Title, URL: t.feed.URL}.DisplayName()
 			for _, it := range res.Items {
 				it.Link = rules.StripTracking(it.Link)
+				it.Tags = r.tags(it, source, t.feed.Tags)
 				in.Items = append(in.Items, store.Keyed{Key: rules.Key(t.feed.URL, it), Hash: dedupe.ContentHash(it), Item: it})
 			}
 			in.Assign = r.collect(&articles, t.feed.URL)

@@ -98,7 +98,7 @@ func TestRunAllDeterministic(t *testing.T) {
 		if err := Failed(r.RunAll(context.Background(), kimFeeds(t), false)); err != nil {
 			t.Fatal(err)
 		}
-		entries, err := StoryEntries{Store: st}.Entries(context.Background(), 100)
+		entries, err := StoryEntries{Store: st}.Entries(context.Background(), 100, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +139,7 @@ func TestRestore(t *testing.T) {
 	if err := Failed(second.RunAll(ctx, feeds[3:4], false)); err != nil {
 		t.Fatal(err)
 	}
-	entries, err := StoryEntries{Store: st}.Entries(ctx, 100)
+	entries, err := StoryEntries{Store: st}.Entries(ctx, 100, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

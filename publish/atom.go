@@ -138,11 +138,38 @@ func atomEntryOf(e aggregator.Entry) *atomEntry {
 	if content != "" || it.Link == "" {
 		x.Content = &feeds.AtomContent{Type: "html", Content: content}
 	}
-	for _, c := range it.Categories {
-		x.Categories = append(x.Categories, atomCategory{Term: c})
-	}
+	x.Categories = categories(e)
 	x.Source = sourceOf(origin.Feed)
 	return x
+}
+
+// Schemes of the categories of an entry: tags found in the text (people,
+// places, organisations) and the others (from rules, feeds, categories).
+const (
+	EntityScheme = "urn:aggregator:tag:entity"
+	TagScheme    = "urn:aggregator:tag"
+)
+
+// categories are an entry's tags; an entry without tags keeps the
+// categories its article came with.
+func categories(e aggregator.Entry) []atomCategory {
+	var out []atomCategory
+	for _, t := range e.Tags {
+		c := atomCategory{Term: t.Slug, Scheme: TagScheme}
+		if t.Entity {
+			c.Scheme = EntityScheme
+		}
+		if t.Label != t.Slug {
+			c.Label = t.Label
+		}
+		out = append(out, c)
+	}
+	if len(e.Tags) == 0 {
+		for _, c := range e.Item.Categories {
+			out = append(out, atomCategory{Term: c})
+		}
+	}
+	return out
 }
 
 // outletList is an HTML paragraph naming every feed that carried the story,

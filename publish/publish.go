@@ -24,11 +24,14 @@ type Output struct {
 	Name  string // the file name without extension: feeds/{Name}.atom
 	Title string
 	Limit int // entries in the feed; 0 means DefaultLimit
+	// Keep selects the entries of a filtered output; nil keeps all.
+	Keep func(aggregator.Entry) bool
 }
 
-// EntrySource gives the newest entries, newest first.
+// EntrySource gives the newest entries that keep accepts (all when keep is
+// nil), newest first.
 type EntrySource interface {
-	Entries(ctx context.Context, limit int) ([]aggregator.Entry, error)
+	Entries(ctx context.Context, limit int, keep func(aggregator.Entry) bool) ([]aggregator.Entry, error)
 }
 
 // Publisher renders a set of outputs.
@@ -72,7 +75,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		if limit <= 0 {
 			limit = DefaultLimit
 		}
-		entries, err := src.Entries(ctx, limit)
+		entries, err := src.Entries(ctx, limit, o.Keep)
 		if err != nil {
 			return nil, fmt.Errorf("publish %s: %w", o.Name, err)
 		}

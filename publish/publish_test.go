@@ -373,14 +373,20 @@ type fakeSource struct {
 
 var _ EntrySource = fakeSource{}
 
-func (f fakeSource) Entries(_ context.Context, limit int) ([]aggregator.Entry, error) {
+func (f fakeSource) Entries(_ context.Context, limit int, keep func(aggregator.Entry) bool) ([]aggregator.Entry, error) {
 	if f.limits != nil {
 		*f.limits = append(*f.limits, limit)
 	}
 	if f.err != nil {
 		return nil, f.err
 	}
-	return f.entries[:min(limit, len(f.entries))], nil
+	var out []aggregator.Entry
+	for _, e := range f.entries {
+		if len(out) < limit && (keep == nil || keep(e)) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 const scriptTitle = `<script>alert(1)</script>`
@@ -707,6 +713,49 @@ func TestAtomCreditsOutlets(t *testing.T) {
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("output lacks %s\n%s", want, doc)
+		}
+	}
+}
+
+// An output with a filter carries only what it keeps; tags become categories,
+// entity tags with their own scheme.
+func TestBuildFilteredOutput(t *testing.T) {
+	entries := testEntries()
+	entries[0].Tags = []aggregator.Tag{
+		{Slug: "kim-jong-un", Label: "Kim Jong Un", Entity: true},
+		{Slug: "north-korea", Label: "north-korea"},
+	}
+	p := &Publisher{
+		Outputs: []Output{
+			{Name: "all", Title: "All"},
+			{Name: "korea", Title: "Korea", Keep: func(e aggregator.Entry) bool {
+				for _, t := range e.Tags {
+					if t.Slug == "north-korea" {
+						return true
+					}
+				}
+				return false
+			}},
+		},
+		BaseURL: mustURL("http://x.example/"),
+	}
+	site, err := p.Build(context.Background(), fakeSource{entries: entries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, korea := string(site.Files["all.atom"].Body), string(site.Files["korea.atom"].Body)
+	if n := strings.Count(all, "<entry>"); n != len(entries) {
+		t.Errorf("all.atom has %d entries, want %d", n, len(entries))
+	}
+	if n := strings.Count(korea, "<entry>"); n != 1 {
+		t.Errorf("korea.atom has %d entries, want 1", n)
+	}
+	for _, want := range []string{
+		`<category term="kim-jong-un" scheme="urn:aggregator:tag:entity" label="Kim Jong Un"></category>`,
+		`<category term="north-korea" scheme="urn:aggregator:tag"></category>`,
+	} {
+		if !strings.Contains(korea, want) {
+			t.Errorf("korea.atom lacks %s", want)
 		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"aggregator"
 )
 
-const feedColumns = `id, url, name, title, site_url, atom_id,
+const feedColumns = `id, url, name, title, site_url, atom_id, language,
 	current_url, etag, last_modified, body_hash, ttl, skip_hours, skip_days,
 	last_attempt, last_success, last_status, error, failures, next_fetch, retired`
 
@@ -24,7 +24,7 @@ func scanFeed(row scanner) (aggregator.Feed, aggregator.FeedState, error) {
 		ttl, attempt, success, next int64
 		skipHours, skipDays         string
 	)
-	err := row.Scan(&f.ID, &f.URL, &f.Name, &f.Title, &f.SiteURL, &f.AtomID,
+	err := row.Scan(&f.ID, &f.URL, &f.Name, &f.Title, &f.SiteURL, &f.AtomID, &f.Language,
 		&st.URL, &st.ETag, &st.LastModified, &st.BodyHash, &ttl, &skipHours, &skipDays,
 		&attempt, &success, &st.LastStatus, &st.Error, &st.Failures, &next, &st.Retired)
 	if err != nil {

@@ -34,7 +34,7 @@ type Fetched struct {
 
 // Meta is what a feed says of itself.
 type Meta struct {
-	Title, SiteURL, AtomID string
+	Title, SiteURL, AtomID, Language string
 }
 
 // SaveFetch records a fetch attempt (its state, and when the feed was parsed
@@ -57,8 +57,8 @@ func (s *Store) SaveFetch(ctx context.Context, feedID int64, f Fetched) (added, 
 		return 0, 0, fmt.Errorf("save fetch: %w", err)
 	}
 	if m := f.Meta; m != nil {
-		_, err := tx.ExecContext(ctx, `UPDATE feeds SET title = ?, site_url = ?, atom_id = ? WHERE id = ?`,
-			m.Title, m.SiteURL, m.AtomID, feedID)
+		_, err := tx.ExecContext(ctx, `UPDATE feeds SET title = ?, site_url = ?, atom_id = ?, language = ? WHERE id = ?`,
+			m.Title, m.SiteURL, m.AtomID, m.Language, feedID)
 		if err != nil {
 			return 0, 0, fmt.Errorf("save fetch: %w", err)
 		}
@@ -158,6 +158,10 @@ func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time
 	if err != nil {
 		return false, false, err
 	}
+	tags, err := json.Marshal(nonNil(it.Tags))
+	if err != nil {
+		return false, false, err
+	}
 	if !found {
 		published, upd := entryTimes(it, now)
 		entryID := aggregator.EntryID(k.Key)
@@ -171,10 +175,10 @@ func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time
 		}
 		res, err := tx.exec(ctx, `
 			INSERT INTO items (key, entry_id, feed_id, guid, link, title, summary, content, author, categories,
-				published, updated, first_seen, content_hash, story_id, story_score)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				published, updated, first_seen, content_hash, story_id, story_score, tags)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			k.Key, entryID, feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author,
-			string(cats), published.Unix(), upd.Unix(), now.Unix(), k.Hash, storyID, score)
+			string(cats), published.Unix(), upd.Unix(), now.Unix(), k.Hash, storyID, score, string(tags))
 		if err != nil {
 			return false, false, err
 		}
@@ -201,8 +205,9 @@ func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time
 		}
 		_, err = tx.exec(ctx, `
 			UPDATE items SET guid = ?, link = ?, title = ?, summary = ?, content = ?, author = ?, categories = ?,
-				updated = ?, content_hash = ? WHERE id = ?`,
-			it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author, string(cats), upd.Unix(), k.Hash, itemID)
+				updated = ?, content_hash = ?, tags = ? WHERE id = ?`,
+			it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author, string(cats), upd.Unix(), k.Hash,
+			string(tags), itemID)
 		if err != nil {
 			return false, false, err
 		}
@@ -240,9 +245,9 @@ func scanned(err error) (found bool, _ error) {
 	return err == nil, err
 }
 
-func nonNil(s []string) []string {
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }
@@ -251,14 +256,19 @@ func nonNil(s []string) []string {
 // newest first, each with its articles in the order they joined and the feeds
 // that carried each (its origin first).
 func (s *Store) Stories(ctx context.Context, limit int) ([]aggregator.Story, error) {
-	return s.stories(ctx, `SELECT id FROM stories ORDER BY published DESC, id LIMIT ?`, limit)
+	return s.StoriesPage(ctx, 0, limit)
+}
+
+// StoriesPage is Stories after skipping the newest offset stories.
+func (s *Store) StoriesPage(ctx context.Context, offset, limit int) ([]aggregator.Story, error) {
+	return s.stories(ctx, `SELECT id FROM stories ORDER BY published DESC, id LIMIT ? OFFSET ?`, limit, offset)
 }
 
 // stories loads the stories whose ids a query selects, newest first.
 func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]aggregator.Story, error) {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT i.id, i.story_id, i.entry_id, i.guid, i.link, i.title, i.summary, i.content, i.author, i.categories,
-			i.published, i.updated, i.first_seen
+			i.tags, i.published, i.updated, i.first_seen
 		FROM (`+idQuery+`) st
 		JOIN items i ON i.story_id = st.id
 		ORDER BY i.id`, args...)
@@ -278,15 +288,20 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 			id                  int64
 			storyID             string
 			m                   aggregator.Member
-			cats                string
+			cats, tags          string
 			pub, upd, firstSeen int64
 		)
 		if err := rows.Scan(&id, &storyID, &m.EntryID, &m.Item.GUID, &m.Item.Link, &m.Item.Title, &m.Item.Summary,
-			&m.Item.Content, &m.Item.Author, &cats, &pub, &upd, &firstSeen); err != nil {
+			&m.Item.Content, &m.Item.Author, &cats, &tags, &pub, &upd, &firstSeen); err != nil {
 			return nil, fmt.Errorf("list stories: %w", err)
 		}
 		if err := json.Unmarshal([]byte(cats), &m.Item.Categories); err != nil {
 			return nil, fmt.Errorf("list stories: categories of %s: %w", m.EntryID, err)
+		}
+		if tags != "[]" {
+			if err := json.Unmarshal([]byte(tags), &m.Item.Tags); err != nil {
+				return nil, fmt.Errorf("list stories: tags of %s: %w", m.EntryID, err)
+			}
 		}
 		m.Item.Published, m.Item.Updated, m.FirstSeen = fromUnix(pub), fromUnix(upd), fromUnix(firstSeen)
 		si, ok := byStory[storyID]
@@ -306,7 +321,7 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 		return stories, nil
 	}
 	srows, err := s.db.QueryContext(ctx, `
-		SELECT s.item_id, s.link, f.id, f.url, f.name, f.title, f.site_url, f.atom_id
+		SELECT s.item_id, s.link, f.id, f.url, f.name, f.title, f.site_url, f.atom_id, f.language
 		FROM item_sources s JOIN feeds f ON f.id = s.feed_id JOIN items i ON i.id = s.item_id
 		WHERE s.item_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)
 		ORDER BY s.item_id, s.feed_id != i.feed_id, s.first_seen, f.url`, ids...)
@@ -320,7 +335,7 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 			src    aggregator.Source
 		)
 		if err := srows.Scan(&itemID, &src.Link, &src.Feed.ID, &src.Feed.URL, &src.Feed.Name, &src.Feed.Title,
-			&src.Feed.SiteURL, &src.Feed.AtomID); err != nil {
+			&src.Feed.SiteURL, &src.Feed.AtomID, &src.Feed.Language); err != nil {
 			return nil, fmt.Errorf("list story sources: %w", err)
 		}
 		p := byItem[itemID]
@@ -500,4 +515,85 @@ func (s *Store) Regroup(ctx context.Context, moves []Move) error {
 		return fmt.Errorf("regroup: %w", err)
 	}
 	return nil
+}
+
+// Setting returns a setting of the store, "" when unset.
+func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("setting %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetSetting records a setting of the store.
+func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	if err != nil {
+		return fmt.Errorf("set setting %s: %w", key, err)
+	}
+	return nil
+}
+
+// Retag gives every stored article the tags fn returns for it, in one
+// transaction; fn sees the article with its categories and its origin feed.
+func (s *Store) Retag(ctx context.Context, fn func(it aggregator.Item, origin aggregator.Feed) []aggregator.Tag) (int, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT i.id, i.title, i.summary, i.content, i.author, i.categories, i.link, f.url, f.name, f.title
+		FROM items i JOIN feeds f ON f.id = i.feed_id ORDER BY i.id`)
+	if err != nil {
+		return 0, fmt.Errorf("retag: %w", err)
+	}
+	type retagged struct {
+		id   int64
+		tags string
+	}
+	var out []retagged
+	for rows.Next() {
+		var (
+			id   int64
+			it   aggregator.Item
+			f    aggregator.Feed
+			cats string
+		)
+		if err := rows.Scan(&id, &it.Title, &it.Summary, &it.Content, &it.Author, &cats, &it.Link, &f.URL, &f.Name, &f.Title); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("retag: %w", err)
+		}
+		if err := json.Unmarshal([]byte(cats), &it.Categories); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("retag: %w", err)
+		}
+		tags, err := json.Marshal(nonNil(fn(it, f)))
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("retag: %w", err)
+		}
+		out = append(out, retagged{id, string(tags)})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("retag: %w", err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("retag: %w", err)
+	}
+	defer tx.Rollback()
+	stmts := &prepared{tx: tx}
+	defer stmts.close()
+	for _, r := range out {
+		if _, err := stmts.exec(ctx, `UPDATE items SET tags = ? WHERE id = ?`, r.tags, r.id); err != nil {
+			return 0, fmt.Errorf("retag: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("retag: %w", err)
+	}
+	return len(out), nil
 }

@@ -124,6 +124,14 @@ var migrations = []string{
 	) WITHOUT ROWID;
 	INSERT INTO stories (id, published, members) SELECT entry_id, published, 1 FROM items;
 	CREATE INDEX stories_published ON stories(published DESC, id);`,
+
+	// Tags, feed languages, and settings of the store itself.
+	`ALTER TABLE items ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+	ALTER TABLE feeds ADD COLUMN language TEXT NOT NULL DEFAULT '';
+	CREATE TABLE settings (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -648,6 +648,7 @@ func TestEntries(t *testing.T) {
 			Title: "Kim’s train — “armoured”", Summary: "<p>Sum &amp; mary</p>", Content: "<p>Body</p>",
 			Author: "Jane Doe", Categories: []string{"North Korea", "Russia", "日本語"},
 			Published: t0.Add(-time.Hour), Updated: t0.Add(-30 * time.Minute),
+			Tags: []aggregator.Tag{{Slug: "north-korea", Label: "north-korea"}, {Slug: "kim-jong-un", Label: "Kim Jong Un", Entity: true}},
 		}
 		bare := aggregator.Item{Title: "No categories"}
 		in := Fetched{Items: []Keyed{{Key: "url:full", Hash: "1", Item: full}, {Key: "hash:bare", Hash: "2", Item: bare}}}

@@ -5,17 +5,23 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,6 +33,7 @@ import (
 	"aggregator/publish"
 	"aggregator/store"
 	"aggregator/story"
+	"aggregator/tag"
 )
 
 // Exit codes.
@@ -161,6 +168,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		},
 		Rules: dedupe.NewRules(cfg.Dedupe.TrackingParams),
 	}
+	if runner.Tagger, err = newTagger(cfg); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
 	if *cfg.Stories.Enabled {
 		runner.Stories = story.New(storyConfig(cfg))
 		if err := runner.Restore(ctx, cfg.Stories.Window.Std()); err != nil {
@@ -168,9 +178,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	feeds := pipelineFeeds(cfg)
-	outputs := make([]publish.Output, len(cfg.Outputs))
-	for i, o := range cfg.Outputs {
-		outputs[i] = publish.Output{Name: o.Name, Title: o.Title, Limit: o.Limit}
+	if _, err := runner.Retag(ctx, feeds, taggingFingerprint(cfg)); err != nil {
+		return err
+	}
+	outputs, err := publishOutputs(cfg)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
 	}
 	pub := &publish.Publisher{Outputs: outputs}
 	entries := pipeline.StoryEntries{Store: st, Rule: aggregator.EntryRule{
@@ -209,7 +222,10 @@ func loadConfig(flagValue string) (*config.Config, error) {
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
-	cfg, err := config.LoadFile(path)
+	cfg, err := config.LoadFileWith(path, config.Options{CheckFilter: func(expr string) error {
+		_, err := tag.ParseFilter(expr)
+		return err
+	}})
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
@@ -256,8 +272,57 @@ func pipelineFeeds(cfg *config.Config) []pipeline.Feed {
 		if a := f.Auth; a != nil {
 			feeds[i].Username, feeds[i].Password = a.Username, a.Password.Reveal()
 		}
+		feeds[i].Tags = f.Tags
 	}
 	return feeds
+}
+
+// newTagger compiles the config's tag rules.
+func newTagger(cfg *config.Config) (*tag.Tagger, error) {
+	o := tag.Options{Aliases: cfg.Tagging.Aliases, Entities: *cfg.Tagging.Entities}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Tags)) {
+		r := cfg.Tags[name]
+		o.Rules = append(o.Rules, tag.RuleSpec{Name: name, Any: r.Any, All: r.All, None: r.None, Regex: r.Regex, Fields: r.Fields})
+	}
+	return tag.New(o)
+}
+
+// taggingVersion changes when the tagger's own behaviour changes, so that
+// stored articles are tagged again.
+const taggingVersion = "1"
+
+// taggingFingerprint names everything that decides an article's tags.
+func taggingFingerprint(cfg *config.Config) string {
+	feedTags := map[string][]string{}
+	for _, f := range cfg.Feeds {
+		feedTags[f.URL] = f.Tags
+	}
+	data, _ := json.Marshal(struct {
+		Version  string
+		Tags     map[string]config.TagRule
+		Tagging  config.Tagging
+		FeedTags map[string][]string
+	}{taggingVersion, cfg.Tags, cfg.Tagging, feedTags})
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// publishOutputs turns the config's outputs into publish.Outputs, with
+// their filters compiled.
+func publishOutputs(cfg *config.Config) ([]publish.Output, error) {
+	outputs := make([]publish.Output, len(cfg.Outputs))
+	for i, o := range cfg.Outputs {
+		outputs[i] = publish.Output{Name: o.Name, Title: o.Title, Limit: o.Limit}
+		if strings.TrimSpace(o.Filter) == "" {
+			continue
+		}
+		f, err := tag.ParseFilter(o.Filter)
+		if err != nil {
+			return nil, fmt.Errorf("outputs[%d].filter: %w", i, err)
+		}
+		outputs[i].Keep = func(e aggregator.Entry) bool { return f.Match(pipeline.Subject(e), time.Now()) }
+	}
+	return outputs, nil
 }
 
 // findConfig applies the default: ./config.yaml, else $AGGREGATOR_CONFIG.

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -453,5 +455,101 @@ func TestExplain(t *testing.T) {
 	err := run(context.Background(), []string{"explain", "--config", cfg, "https://nowhere.example/x"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "no stored article") {
 		t.Errorf("explain of an unknown link: %v", err)
+	}
+}
+
+// The demo config's topic rules and filtered outputs: the Kim train story
+// carries the four topic tags and both leaders as entity tags; the korea
+// output carries the two Kim stories, korea-top only the widely reported one,
+// and sport nothing.
+func TestOnceTagsAndFilters(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range append(slices.Clone(kimFeeds), "config.yaml") {
+		data, err := os.ReadFile(filepath.Join("../../testdata/kim", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	var stderr bytes.Buffer
+	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, &stderr); err != nil {
+		t.Fatalf("--once: %v\n%s", err, stderr.String())
+	}
+	gold := goldStories(t)
+	stories := func(output string) map[string][]string {
+		data, err := os.ReadFile(filepath.Join(dir, "public", output+".atom"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Entries []struct {
+				Links []struct {
+					Href string `xml:"href,attr"`
+					Rel  string `xml:"rel,attr"`
+				} `xml:"link"`
+				Categories []struct {
+					Term   string `xml:"term,attr"`
+					Scheme string `xml:"scheme,attr"`
+				} `xml:"category"`
+			} `xml:"entry"`
+		}
+		if err := xml.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for _, e := range doc.Entries {
+			var label string
+			for _, l := range e.Links {
+				if l.Rel == "alternate" {
+					label = gold[dedupe.CanonicalURL(l.Href)]
+				}
+			}
+			for _, c := range e.Categories {
+				term := c.Term
+				if c.Scheme == "urn:aggregator:tag:entity" {
+					term = "entity:" + term
+				}
+				out[label] = append(out[label], term)
+			}
+			if out[label] == nil {
+				out[label] = []string{}
+			}
+		}
+		return out
+	}
+
+	all := stories("all")
+	for _, want := range []string{"north-korea", "russia", "ukraine-war", "arms", "entity:kim-jong-un", "entity:vladimir-putin"} {
+		if !slices.Contains(all["kim-train"], want) {
+			t.Errorf("the kim-train story lacks the tag %s: %v", want, all["kim-train"])
+		}
+	}
+	for _, tt := range []struct {
+		output string
+		want   []string
+	}{
+		{"korea", []string{"kim-train", "vostochny-talks"}},
+		{"korea-top", []string{"kim-train"}},
+		{"sport", nil},
+	} {
+		got := slices.Sorted(maps.Keys(stories(tt.output)))
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s carries %v, want %v", tt.output, got, tt.want)
+		}
+	}
+}
+
+func TestCheckReportsFilterErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(path, []byte("feeds:\n  - url: https://example.org/a.xml\noutputs:\n  - name: korea\n    filter: tag:north-korea AND AND tag:x\n"), 0o644)
+	err := run(context.Background(), []string{"--config", path, "--check"}, io.Discard, io.Discard)
+	if code := exitCode(err); code != exitUsage {
+		t.Fatalf("exit %d (%v), want %d", code, err, exitUsage)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "config.yaml:5: outputs[0].filter: column 21:") {
+		t.Errorf("error %q does not name the line, the field and the column", msg)
 	}
 }

@@ -1,0 +1,465 @@
+package tag
+
+import (
+	"strings"
+)
+
+// Entity tags: names of people, places and organisations found in an item's
+// title, summary and content without any rule. Precision comes before
+// recall: a wrong tag is worse than a missing one.
+//
+//   - Countries come from the gazetteer (gazetteer.go): names, adjectives and
+//     demonyms, capitals; the longest match wins ("North Korean" before
+//     "Korea"). They are tagged with the country's slug and label.
+//   - Other names are runs of 2–4 capitalised words in running text
+//     ("Kim Jong-un", "Vladimir Putin", "Ursula von der Leyen"), with
+//     hyphenated parts and lower-case particles (bin, al, de, van, von, ...)
+//     inside a run. Honorifics and titles before a name are cut off
+//     ("President Vladimir Putin", "Foreign Minister Sergei Lavrov"), as are
+//     countries and their adjectives at either end ("Russian President
+//     Vladimir Putin"). Words in the stop lists (days, months, function
+//     words, news boilerplate) end a run. A run at the start of a sentence
+//     loses a leading common word ("Meanwhile Vladimir Putin"); a run whose
+//     first word is written in lower case elsewhere in the item is dropped
+//     there, as its capital may be only grammatical.
+//   - Single words are never tagged unless they are gazetteer entries. Short
+//     references (a surname alone, "Mr Putin") therefore add nothing: they
+//     are covered by the full name when it appears in the item. A name that
+//     is the start or the end of a longer name in the item ("Jong Un", "Kim
+//     Jong") is merged into the longer one.
+//   - Text in Title Case or ALL CAPS (most words capitalised) carries no
+//     capitalisation signal: only gazetteer entries are taken from it. (A
+//     full name in such a title yields no tag unless the summary or content
+//     names it too — and then the tag comes from there.)
+//   - A one-word gazetteer name that is the first or last word of a name
+//     found in the item ("Jordan" with "Michael Jordan", "Holland" with "Tom
+//     Holland") is not taken as the country.
+//   - The same words spelled differently in hyphens, case or accents give
+//     the same tag ("Kim Jong Un", "Kim Jong-un"); the label is the first
+//     spelling seen (title, then summary, then content).
+
+// maxEntityNames caps the name tags of one item (the first found, in the
+// order title, summary, content); maxNameCands caps the runs examined.
+const (
+	maxEntityNames = 40
+	maxNameCands   = 2000
+)
+
+type entityScratch struct {
+	lowerSeen map[string]bool
+	lowerDone bool
+	covered   []bool
+	names     []nameCand
+	out       []nameCand
+	hits      []countryHit
+}
+
+func (s *entityScratch) reset() {
+	clear(s.lowerSeen)
+	s.lowerDone = false
+	clear(s.names)
+	s.names = s.names[:0]
+	clear(s.out)
+	s.out = s.out[:0]
+	s.hits = s.hits[:0]
+}
+
+type nameCand struct {
+	norms []string
+	key   string
+	label string
+}
+
+type countryHit struct {
+	country int
+	weak    bool
+	single  string // the word, for a one-word name or place; "" otherwise
+}
+
+// entityTags adds the entity tags of an item.
+func entityTags(x *itemText, add func(Tag)) {
+	s := &x.ent
+	for _, f := range [...]int{fieldTitle, fieldSummary, fieldContent} {
+		toks := x.tokens(f)
+		for a := 0; a < len(toks); {
+			b := a + 1
+			for b < len(toks) && toks[b].flags&tPara == 0 {
+				b++
+			}
+			seg := toks[a:b]
+			tc, allCaps := caseStyle(seg)
+			if cap(s.covered) < len(seg) {
+				s.covered = make([]bool, len(seg)+64)
+			}
+			covered := s.covered[:len(seg)]
+			clear(covered)
+			s.scanGazetteer(seg, covered, allCaps)
+			if !tc {
+				s.findNames(x, seg, covered)
+			}
+			a = b
+		}
+	}
+
+	// Merge a name into a longer one it starts or ends; keep the first
+	// spelling of each.
+	parts := map[string]bool{}
+	for _, n := range s.names {
+		for k := 1; k < len(n.norms); k++ {
+			parts[strings.Join(n.norms[:k], " ")] = true
+			parts[strings.Join(n.norms[k:], " ")] = true
+		}
+	}
+	seen := map[string]bool{}
+	out := s.out[:0]
+	for _, n := range s.names {
+		if parts[n.key] || seen[n.key] {
+			continue
+		}
+		seen[n.key] = true
+		out = append(out, n)
+	}
+	s.out = out
+	tagged := 0
+	for _, n := range out {
+		if tagged == maxEntityNames {
+			break
+		}
+		slug := Slug(n.label)
+		if slug == "" || slug != strings.ReplaceAll(n.key, " ", "-") {
+			continue // letters of other scripts: no faithful slug
+		}
+		add(Tag{Slug: slug, Label: n.label, Kind: Entity})
+		tagged++
+	}
+
+	// Countries.
+	strong := map[int]bool{}
+	for _, h := range s.hits {
+		if !h.weak && !partOfName(h.single, out) {
+			strong[h.country] = true
+		}
+	}
+	for _, h := range s.hits {
+		if strong[h.country] {
+			c := gazCountries[h.country]
+			add(Tag{Slug: c.slug, Label: c.label, Kind: Entity})
+		}
+	}
+}
+
+func partOfName(w string, names []nameCand) bool {
+	if w == "" {
+		return false
+	}
+	for _, n := range names {
+		if n.norms[0] == w || n.norms[len(n.norms)-1] == w {
+			return true
+		}
+	}
+	return false
+}
+
+// caseStyle reports whether a block of text is in Title Case or ALL CAPS
+// (tc), where capitals say nothing about names, and whether it is in ALL
+// CAPS.
+func caseStyle(seg []token) (tc, allCaps bool) {
+	content, caps, upper := 0, 0, 0
+	for _, t := range seg {
+		if t.flags&tLetters == 0 || t.flags&tHyph != 0 || stopWords[t.norm] {
+			continue
+		}
+		content++
+		if t.flags&tCap != 0 {
+			caps++
+		}
+		if t.flags&tUpper != 0 || (t.flags&tCap != 0 && len(t.norm) == 1) {
+			upper++
+		}
+	}
+	lower := content - caps
+	return content >= 2 && lower*8 < content, content >= 2 && upper == content
+}
+
+// scanGazetteer finds the countries named in a block, marking the words
+// it covers.
+func (s *entityScratch) scanGazetteer(seg []token, covered []bool, allCaps bool) {
+	for i := 0; i < len(seg); {
+		id, j, ok := gazMatch(seg, i, allCaps)
+		if !ok {
+			i++
+			continue
+		}
+		e := &gazEntries[id]
+		accept := e.country >= 0
+		switch {
+		case !accept:
+		case e.notSent && seg[i].flags&tStop != 0:
+			accept = false
+		case len(e.toks) == 1 && prevBlocks(seg, i):
+			accept = false
+		case e.alone && (nextBlocks(seg, j) || ofBlocks(seg, i)):
+			accept = false
+		case e.kind == gazAdj && j < len(seg) && seg[j].flags&tSep == 0 && (seg[j].norm == "ocean" || seg[j].norm == "sea"):
+			accept = false
+		}
+		if accept {
+			for k := i; k < j; k++ {
+				covered[k] = true
+			}
+			h := countryHit{country: e.country, weak: e.weak}
+			if len(e.toks) == 1 && e.kind != gazAdj {
+				h.single = e.toks[0]
+			}
+			s.hits = append(s.hits, h)
+		}
+		i = j
+	}
+}
+
+// prevBlocks reports whether the word before seg[i] is a capitalised word
+// joined to it, so seg[i] is likely part of a longer name ("Tom Holland",
+// "Dawn French").
+func prevBlocks(seg []token, i int) bool {
+	if i == 0 || seg[i].flags&(tSep|tHyph) != 0 {
+		return false
+	}
+	p := seg[i-1]
+	if p.flags&tPoss != 0 || p.flags&tCap == 0 || p.flags&tLetters == 0 {
+		return false
+	}
+	if stopWords[p.norm] || honorifics[p.norm] || entityStop[p.norm] {
+		return false
+	}
+	if p.flags&tStop != 0 && commonStart[p.norm] {
+		return false
+	}
+	return true
+}
+
+// nextBlocks reports whether seg[j] is a capitalised word joined to the word
+// before it ("Washington Post").
+func nextBlocks(seg []token, j int) bool {
+	if j >= len(seg) || seg[j].flags&(tSep|tHyph) != 0 || seg[j-1].flags&tPoss != 0 {
+		return false
+	}
+	n := seg[j]
+	return n.flags&tCap != 0 && n.flags&tLetters != 0 && !stopWords[n.norm] && !entityStop[n.norm]
+}
+
+// ofBlocks reports "Capital of X" ("Bank of America", "University of
+// Georgia").
+func ofBlocks(seg []token, i int) bool {
+	if i < 2 || seg[i].flags&tSep != 0 || seg[i-1].norm != "of" || seg[i-1].flags&(tSep|tCap) != 0 {
+		return false
+	}
+	p := seg[i-2]
+	return p.flags&tCap != 0 && p.flags&tLetters != 0 && !stopWords[p.norm]
+}
+
+// named reports whether a token can be part of a name.
+func named(t token) bool {
+	return t.flags&tCap != 0 && t.flags&tLetters != 0 && !stopWords[t.norm] && !entityStop[t.norm]
+}
+
+// findNames collects the runs of capitalised words of a block.
+func (s *entityScratch) findNames(x *itemText, seg []token, covered []bool) {
+	var run []int
+	for i := 0; i < len(seg); {
+		if !named(seg[i]) || seg[i].flags&tHyph != 0 {
+			i++
+			continue
+		}
+		run = append(run[:0], i)
+		j := i + 1
+		for j < len(seg) {
+			t := seg[j]
+			if seg[j-1].flags&tPoss != 0 {
+				break
+			}
+			if t.flags&tHyph != 0 && t.flags&tLetters != 0 {
+				run = append(run, j) // "Jong-un", "al-Assad"
+				j++
+				continue
+			}
+			if t.flags&tSep != 0 {
+				break
+			}
+			if named(t) {
+				run = append(run, j)
+				j++
+				continue
+			}
+			if particles[t.norm] && t.flags&tCap == 0 {
+				k := j
+				for k < len(seg) && particles[seg[k].norm] && seg[k].flags&(tCap|tSep) == 0 && seg[k-1].flags&tPoss == 0 {
+					k++
+				}
+				if k < len(seg) && seg[k].flags&tSep == 0 && named(seg[k]) {
+					for ; j < k; j++ {
+						run = append(run, j)
+					}
+					continue
+				}
+			}
+			break
+		}
+		s.takeRun(x, seg, covered, run)
+		i = j
+	}
+}
+
+// takeRun trims a run of capitalised words and records it as a name if it
+// is one.
+func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []int) {
+	if len(s.names) >= maxNameCands {
+		return
+	}
+	sentStart := seg[run[0]].flags&tStop != 0
+	// Cut at the last honorific or title that is not the last word.
+	cut := -1
+	for k, i := range run[:len(run)-1] {
+		if seg[i].flags&tHyph == 0 && honorifics[seg[i].norm] {
+			cut = k
+		}
+	}
+	if cut >= 0 {
+		run = run[cut+1:]
+		sentStart = false
+	}
+	trimmed := cut >= 0
+	for len(run) > 0 && (covered[run[0]] || seg[run[0]].flags&tHyph != 0) {
+		run = run[1:]
+		sentStart, trimmed = false, true
+	}
+	for len(run) > 0 && covered[run[len(run)-1]] {
+		run = run[:len(run)-1]
+	}
+	if len(run) == 0 {
+		return
+	}
+	if !trimmed && sentStart {
+		first := seg[run[0]].norm
+		switch {
+		case commonStart[first]:
+			run = run[1:]
+			for len(run) > 0 && seg[run[0]].flags&tHyph != 0 {
+				run = run[1:]
+			}
+		case x.lowerSeen(first):
+			return
+		}
+	}
+	// Titles only: "Deputy Prime Minister", "UN Secretary General".
+	allTitles, titles := true, 0
+	words := 0
+	for k, i := range run {
+		t := seg[i]
+		if particles[t.norm] && t.flags&tCap == 0 {
+			continue
+		}
+		if t.flags&tHyph != 0 && !(k > 0 && particles[seg[run[k-1]].norm]) {
+			continue // "Jong-un" is one word, "al-Assad" one more
+		}
+		words++
+		if honorifics[t.norm] {
+			titles++
+		} else {
+			allTitles = false
+		}
+	}
+	if words < 2 || words > 4 || allTitles || titles >= 2 {
+		return
+	}
+	if last := seg[run[len(run)-1]]; particles[last.norm] && last.flags&tCap == 0 {
+		return
+	}
+	var norms []string
+	var label strings.Builder
+	for k, i := range run {
+		t := seg[i]
+		norms = append(norms, t.norm)
+		if k > 0 {
+			if t.flags&tHyph != 0 {
+				label.WriteByte('-')
+			} else {
+				label.WriteByte(' ')
+			}
+		}
+		label.WriteString(t.raw)
+	}
+	s.names = append(s.names, nameCand{norms: norms, key: strings.Join(norms, " "), label: label.String()})
+}
+
+// lowerSeen reports whether a word is written in lower case somewhere in the
+// item's title, summary or content.
+func (x *itemText) lowerSeen(w string) bool {
+	s := &x.ent
+	if !s.lowerDone {
+		s.lowerDone = true
+		if s.lowerSeen == nil {
+			s.lowerSeen = map[string]bool{}
+		}
+		for _, f := range [...]int{fieldTitle, fieldSummary, fieldContent} {
+			for _, t := range x.tokens(f) {
+				if t.flags&(tCap|tHyph) == 0 && t.flags&tLetters != 0 {
+					s.lowerSeen[t.norm] = true
+				}
+			}
+		}
+	}
+	return s.lowerSeen[w]
+}
+
+// stopWords end a run of capitalised words and are never part of a name.
+var stopWords = setOf(`a about above across after again against ago all along also although am amid among an and
+	another any are around as at be because been before being below beneath beside besides between beyond both but by
+	can cannot could did do does doing down during each either even ever every few for from further had has have
+	having he her here hers herself him himself his how however i if in inside into is it its itself just less like
+	me more most much must my myself neither no nor not now of off on once only onto or other others our ours
+	ourselves out outside over own per same shall she should since so some such than that the their theirs them
+	themselves then there these they this those though through throughout till to too toward towards under unless
+	unlike until up upon us very via vs was we were what whatever when whenever where whether which while who whom
+	whose why with within without would yet you your yours yourself yourselves may might says said say tells told
+	it's i'm let`)
+
+// entityStop are capitalised words that are never part of a name: dates and
+// news boilerplate.
+var entityStop = setOf(`january february march april may june july august september october november december
+	jan feb mar apr jun jul aug sep sept oct nov dec
+	monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat
+	breaking live watch update updates updated opinion analysis exclusive video videos photo photos picture pictures
+	gallery explainer review editorial comment commentary podcast newsletter sponsored advertisement read more share
+	subscribe click sign related latest news today tonight yesterday tomorrow weekend morning afternoon evening night
+	week month year please note fact factcheck quiz listen follow copyright reporting editing additional report
+	reports story image images credit christmas easter`)
+
+// honorifics and titles are cut off the front of a name.
+var honorifics = setOf(`mr mrs ms mx miss dr prof professor sir dame lord lady president presidents vice prime minister
+	ministers premier chancellor king queen prince princess crown emperor empress pope cardinal archbishop bishop rev
+	reverend father imam ayatollah rabbi sheikh sen senator senators rep representative congressman congresswoman gov
+	governor mayor gen general lt lieutenant col colonel maj major capt captain cmdr commander adm admiral sgt sergeant
+	marshal brig brigadier judge justice chief secretary foreign defence defense interior home finance economy trade
+	health education state deputy acting former ambassador envoy speaker chairman chairwoman chair ceo director
+	spokesman spokeswoman spokesperson leader supreme commissioner attorney treasury officer 
+	opposition dictator strongman tycoon billionaire star actor actress singer rapper coach striker midfielder
+	defender goalkeeper manager counsel lawmaker lawmakers candidate nominee hopeful`)
+
+// commonStart are words that often begin a sentence with a capital that is
+// only grammatical; they are dropped from the front of a run there.
+var commonStart = setOf(`meanwhile however but and or so yet then now still also already instead indeed perhaps
+	maybe nearly almost later earlier today yesterday tomorrow tonight last next first second third finally overall
+	together elsewhere nevertheless nonetheless here there this that these those several many most some all both each
+	every few more other another such no not only even just speaking asked according following despite during after
+	before since until while when where why how what who which whose if as though although because once twice
+	officials analysts police critics sources residents experts witnesses authorities protesters troops forces leaders
+	lawmakers scientists researchers doctors investors shares stocks prices markets voters fans supporters
+	will would could should can may might must shall did does do is are was were has have had be been being
+	watch read live breaking update exclusive opinion analysis video photos inside behind beyond across against
+	among around amid under over without within with from into onto upon about above below between
+	thanks thank sadly luckily fortunately unfortunately clearly obviously interestingly notably separately
+	similarly likewise additionally moreover furthermore again yes hey dear welcome`)
+
+// particles may stand in lower case inside a name ("Mohammed bin Salman",
+// "Ursula von der Leyen", "Charles de Gaulle").
+var particles = setOf(`bin bint ibn al el de del della der den di da dos das du van von le la y ben`)
