@@ -23,6 +23,8 @@ test:
 FUZZTIME ?= 10s
 fuzz:
 	$(GO) test ./dedupe -run '^$$' -fuzz '^FuzzCanonicalURL$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./tag -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./tag -run '^$$' -fuzz '^FuzzTags$$' -fuzztime $(FUZZTIME)
 
 build:
 	$(GO) build -o bin/aggregator ./cmd/aggregator

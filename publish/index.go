@@ -22,6 +22,7 @@ type indexEntry struct {
 	Title, Link string
 	Sources     []aggregator.Source
 	Published   time.Time
+	Tags        []aggregator.Tag
 }
 
 func newIndexSection(o Output, href string, entries []aggregator.Entry) indexSection {
@@ -31,7 +32,7 @@ func newIndexSection(o Output, href string, entries []aggregator.Entry) indexSec
 			break
 		}
 		s.Entries = append(s.Entries, indexEntry{
-			Title: entryTitle(e.Item), Link: e.Item.Link, Sources: e.Sources, Published: e.Published,
+			Title: entryTitle(e.Item), Link: e.Item.Link, Sources: e.Sources, Published: e.Published, Tags: e.Tags,
 		})
 	}
 	return s
@@ -61,6 +62,9 @@ li { padding: .6rem 0; border-top: 1px solid var(--rule); }
 li a.title { font-weight: 600; text-decoration: none; }
 li a.title:hover { text-decoration: underline; }
 .meta { font-size: .85rem; color: var(--muted); }
+.tags { margin-top: .2rem; }
+.tags span { display: inline-block; font-size: .75rem; padding: 0 .45rem; margin: .1rem .2rem 0 0; border: 1px solid var(--rule); border-radius: 1rem; color: var(--muted); }
+.tags span.entity { font-style: italic; }
 </style>
 </head>
 <body>
@@ -71,7 +75,8 @@ li a.title:hover { text-decoration: underline; }
 <p class="subscribe">Subscribe: <a href="{{.Href}}" type="application/atom+xml">Atom feed</a></p>
 {{if .Entries}}<ol>
 {{range .Entries}}<li>{{if .Link}}<a class="title" href="{{.Link}}">{{.Title}}</a>{{else}}<span class="title">{{.Title}}</span>{{end}}
-<div class="meta"><time datetime="{{rfc3339 .Published}}">{{date .Published}}</time> · {{range $i, $s := .Sources}}{{if $i}}, {{end}}{{if $s.Link}}<a href="{{$s.Link}}">{{$s.Feed.DisplayName}}</a>{{else}}{{$s.Feed.DisplayName}}{{end}}{{end}}</div></li>
+<div class="meta"><time datetime="{{rfc3339 .Published}}">{{date .Published}}</time> · {{range $i, $s := .Sources}}{{if $i}}, {{end}}{{if $s.Link}}<a href="{{$s.Link}}">{{$s.Feed.DisplayName}}</a>{{else}}{{$s.Feed.DisplayName}}{{end}}{{end}}</div>
+{{- if .Tags}}<div class="tags">{{range .Tags}}<span{{if .Entity}} class="entity"{{end}} title="{{.Slug}}">{{.Label}}</span>{{end}}</div>{{end}}</li>
 {{end}}</ol>
 {{else}}<p class="meta">Nothing yet.</p>
 {{end}}</section>
