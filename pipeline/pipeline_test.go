@@ -17,6 +17,7 @@ import (
 	"aggregator/fetch"
 	"aggregator/store"
 	"aggregator/story"
+	"aggregator/tag"
 )
 
 var kimFiles = []string{"korea-desk.atom", "world-wire.rss", "daily-ledger.rss", "newsroom.json", "pacific-observer.rss"}
@@ -320,4 +321,56 @@ func (f *timingFetcher) Fetch(ctx context.Context, req fetch.Request) (*fetch.Re
 	f.times[req.URL] = append(f.times[req.URL], time.Now())
 	f.mu.Unlock()
 	return &fetch.Result{StatusCode: 200}, nil
+}
+
+// A new rule applies to what is already stored: the store is tagged again
+// when the tagging fingerprint changes, and only then.
+func TestRetag(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	feeds := kimFeeds(t)
+	newRunner := func(rules ...tag.RuleSpec) *Runner {
+		tagger, err := tag.New(tag.Options{Rules: rules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &Runner{Store: st, Fetcher: fetch.NewClient("test"), Log: quiet(), Tagger: tagger}
+	}
+	hasTag := func(slug string) int {
+		entries, err := StoryEntries{Store: st}.Entries(ctx, 100, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range entries {
+			for _, tg := range e.Tags {
+				if tg.Slug == slug {
+					n++
+				}
+			}
+		}
+		return n
+	}
+
+	first := newRunner()
+	if _, err := first.Retag(ctx, feeds, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Failed(first.RunAll(ctx, feeds, false)); err != nil {
+		t.Fatal(err)
+	}
+	if n := hasTag("floods"); n != 0 {
+		t.Fatalf("%d entries tagged floods before any rule", n)
+	}
+	second := newRunner(tag.RuleSpec{Name: "floods", Any: []string{"floods", "flood"}})
+	if did, err := second.Retag(ctx, feeds, "v1"); err != nil || did {
+		t.Errorf("Retag with the same fingerprint = %v, %v; want no work", did, err)
+	}
+	if did, err := second.Retag(ctx, feeds, "v2"); err != nil || !did {
+		t.Fatalf("Retag with a new fingerprint = %v, %v; want the store tagged again", did, err)
+	}
+	// No clusterer here: the two articles on the Libya floods are two entries.
+	if n := hasTag("floods"); n != 2 {
+		t.Errorf("%d entries tagged floods after the new rule, want the 2 Libya articles", n)
+	}
 }
