@@ -22,9 +22,9 @@ test:
 # Short, fixed-time runs of every fuzzer.
 FUZZTIME ?= 10s
 fuzz:
-	$(GO) test ./dedupe -run '^$$' -fuzz '^FuzzCanonicalURL$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./tag -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./tag -run '^$$' -fuzz '^FuzzTags$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./dedupe -run '^$$' -fuzz '^FuzzCanonicalURL$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x
+	$(GO) test ./tag -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x
+	$(GO) test ./tag -run '^$$' -fuzz '^FuzzTags$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x
 
 build:
 	$(GO) build -o bin/aggregator ./cmd/aggregator
