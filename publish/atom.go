@@ -83,6 +83,12 @@ func Atom(o Output, entries []aggregator.Entry, self, home string) ([]byte, erro
 			{Rel: "alternate", Type: "text/html", Href: home},
 		},
 	}
+	// The same output in the other formats, for readers that prefer them.
+	if base, ok := strings.CutSuffix(self, ".atom"); ok {
+		f.Links = append(f.Links,
+			atomLink{Rel: "alternate", Type: "application/rss+xml", Href: base + ".rss"},
+			atomLink{Rel: "alternate", Type: "application/feed+json", Href: base + ".json"})
+	}
 	for _, e := range entries {
 		f.Entries = append(f.Entries, atomEntryOf(e))
 	}

@@ -3,6 +3,7 @@ package publish
 import (
 	"bytes"
 	"html/template"
+	"strings"
 	"time"
 
 	"aggregator"
@@ -14,9 +15,13 @@ type indexPage struct {
 }
 
 type indexSection struct {
-	Name, Title, Href string
-	Entries           []indexEntry
+	Name, Title string
+	Href        string // of the Atom feed; Base(Href) + ".rss" and ".json" are the others
+	Entries     []indexEntry
 }
+
+// Base is the path of the section's feeds without the extension.
+func (s indexSection) Base() string { return strings.TrimSuffix(s.Href, ".atom") }
 
 type indexEntry struct {
 	Title, Link string
@@ -48,6 +53,8 @@ var indexTemplate = template.Must(template.New("index").Funcs(template.FuncMap{
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 {{range .Outputs}}<link rel="alternate" type="application/atom+xml" title="{{.Title}}" href="{{.Href}}">
+<link rel="alternate" type="application/rss+xml" title="{{.Title}} (RSS)" href="{{.Base}}.rss">
+<link rel="alternate" type="application/feed+json" title="{{.Title}} (JSON Feed)" href="{{.Base}}.json">
 {{end -}}
 <style>
 :root { color-scheme: light dark; --muted: #666; --rule: #ddd; --accent: #0a58ca; }
@@ -72,7 +79,7 @@ li a.title:hover { text-decoration: underline; }
 {{range .Outputs}}
 <section id="{{.Name}}">
 <h2>{{.Title}}</h2>
-<p class="subscribe">Subscribe: <a href="{{.Href}}" type="application/atom+xml">Atom feed</a></p>
+<p class="subscribe">Subscribe: <a href="{{.Href}}" type="application/atom+xml">Atom</a> · <a href="{{.Base}}.rss" type="application/rss+xml">RSS</a> · <a href="{{.Base}}.json" type="application/feed+json">JSON Feed</a></p>
 {{if .Entries}}<ol>
 {{range .Entries}}<li>{{if .Link}}<a class="title" href="{{.Link}}">{{.Title}}</a>{{else}}<span class="title">{{.Title}}</span>{{end}}
 <div class="meta"><time datetime="{{rfc3339 .Published}}">{{date .Published}}</time> · {{range $i, $s := .Sources}}{{if $i}}, {{end}}{{if $s.Link}}<a href="{{$s.Link}}">{{$s.Feed.DisplayName}}</a>{{else}}{{$s.Feed.DisplayName}}{{end}}{{end}}</div>

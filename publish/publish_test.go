@@ -233,8 +233,14 @@ func TestAtomFeed(t *testing.T) {
 			if self := linksWithRel(f.Links, "self"); len(self) != 1 || self[0].Href != testSelf || self[0].Type != "application/atom+xml" {
 				t.Errorf("self links = %+v, want one to %s", self, testSelf)
 			}
-			if alt := linksWithRel(f.Links, "alternate"); len(alt) != 1 || alt[0].Href != testHome {
-				t.Errorf("alternate links = %+v, want one to %s", alt, testHome)
+			base := strings.TrimSuffix(testSelf, ".atom")
+			wantAlt := []xLink{
+				{Rel: "alternate", Type: "text/html", Href: testHome},
+				{Rel: "alternate", Type: "application/rss+xml", Href: base + ".rss"},
+				{Rel: "alternate", Type: "application/feed+json", Href: base + ".json"},
+			}
+			if alt := linksWithRel(f.Links, "alternate"); !slices.Equal(alt, wantAlt) {
+				t.Errorf("alternate links = %+v\nwant %+v", alt, wantAlt)
 			}
 			if want := aggregator.EntryID("output " + testSelf); f.ID != want {
 				t.Errorf("id = %q, want %q", f.ID, want)
