@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"aggregator"
 	"aggregator/config"
 	"aggregator/dedupe"
@@ -325,6 +327,21 @@ func publishOutputs(cfg *config.Config) ([]publish.Output, error) {
 	return outputs, nil
 }
 
+// maxAge is how long, in seconds, readers may cache the outputs: the
+// shortest interval at which a feed is fetched, within a minute and an hour.
+func maxAge(feeds []pipeline.Feed, now time.Time) int {
+	shortest := time.Hour
+	for _, f := range feeds {
+		s, err := cron.ParseStandard(f.Schedule)
+		if err != nil {
+			continue
+		}
+		next := s.Next(now)
+		shortest = min(shortest, s.Next(next).Sub(next))
+	}
+	return int(max(shortest, time.Minute) / time.Second)
+}
+
 // findConfig applies the default: ./config.yaml, else $AGGREGATOR_CONFIG.
 func findConfig(flagValue string) (string, error) {
 	if flagValue != "" {
@@ -368,6 +385,7 @@ func runOnce(ctx context.Context, runner *pipeline.Runner, feeds []pipeline.Feed
 func runDaemon(ctx context.Context, log *slog.Logger, sched *pipeline.Scheduler,
 	pub *publish.Publisher, entries publish.EntrySource, listen string) error {
 	server := publish.NewServer()
+	server.MaxAge = maxAge(sched.Feeds, time.Now())
 	rebuild := func(ctx context.Context) {
 		site, err := pub.Build(ctx, entries)
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"aggregator/dedupe"
+	"aggregator/pipeline"
 	"aggregator/store"
 )
 
@@ -551,5 +552,28 @@ func TestCheckReportsFilterErrors(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.Contains(msg, "config.yaml:5: outputs[0].filter: column 21:") {
 		t.Errorf("error %q does not name the line, the field and the column", msg)
+	}
+}
+
+func TestMaxAge(t *testing.T) {
+	now := time.Date(2023, 9, 12, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		schedules []string
+		want      int
+	}{
+		{[]string{"@every 15m"}, 900},
+		{[]string{"@every 15m", "*/10 * * * *"}, 600},
+		{[]string{"@daily"}, 3600},
+		{[]string{"@every 10s"}, 60},
+		{nil, 3600},
+	}
+	for _, tt := range tests {
+		var feeds []pipeline.Feed
+		for _, s := range tt.schedules {
+			feeds = append(feeds, pipeline.Feed{Schedule: s})
+		}
+		if got := maxAge(feeds, now); got != tt.want {
+			t.Errorf("maxAge(%v) = %d, want %d", tt.schedules, got, tt.want)
+		}
 	}
 }
