@@ -95,6 +95,7 @@ const usage = `Usage:
   aggregator status --config FILE       show each feed's health (--json for scripts)
   aggregator explain --config FILE URL  show the story of an article and why its articles are together
   aggregator eval-clusters FILE.jsonl   cluster labelled items as the daemon would and score the result
+  aggregator import-opml FILE.opml      print the feeds: entries of an OPML export, to paste into a config
   aggregator version                    print the version
 
 FILE defaults to ./config.yaml, else $AGGREGATOR_CONFIG.
@@ -117,6 +118,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runEvalClusters(args[1:], stdout, stderr)
 		case "explain":
 			return runExplain(ctx, args[1:], stdout, stderr)
+		case "import-opml":
+			return runImportOPML(args[1:], stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("aggregator", flag.ContinueOnError)

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/net/html/charset"
+
+	"aggregator/tag"
+)
+
+// feedEntry is one feed printed by import-opml, as written in a config.
+type feedEntry struct {
+	URL  string   `yaml:"url"`
+	Name string   `yaml:"name,omitempty"`
+	Tags opmlTags `yaml:"tags,omitempty"`
+}
+
+// opmlTags marshals as a YAML flow sequence: [news, asia].
+type opmlTags []string
+
+func (s opmlTags) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, v := range s {
+		var item yaml.Node
+		if err := item.Encode(v); err != nil { // quotes what needs quoting
+			return nil, err
+		}
+		n.Content = append(n.Content, &item)
+	}
+	return n, nil
+}
+
+// opmlOutline is an OPML outline (or the body, for its children). The
+// attributes are kept raw: names vary in case between writers.
+type opmlOutline struct {
+	Attrs    []xml.Attr    `xml:",any,attr"`
+	Outlines []opmlOutline `xml:"outline"`
+}
+
+func (o *opmlOutline) attr(names ...string) string {
+	for _, name := range names {
+		for _, a := range o.Attrs {
+			if a.Name.Local == name {
+				if v := strings.TrimSpace(a.Value); v != "" {
+					return v
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// label is the outline's title, else its text, with whitespace collapsed.
+func (o *opmlOutline) label() string {
+	return strings.Join(strings.Fields(o.attr("title", "text")), " ")
+}
+
+type opmlFile struct {
+	XMLName xml.Name
+	Body    *opmlOutline `xml:"body"`
+}
+
+const importOPMLUsage = `Usage: aggregator import-opml FILE.opml
+
+Reads an OPML subscription list (OPML 1.0 or 2.0, as exported by most feed
+readers) and prints its feeds as YAML, ready to paste under feeds: in a
+config. Every outline with an xmlUrl becomes a feed: its name is the
+outline's title (else its text); its tags are the names of the folders
+(enclosing outlines) it sits in, plus its category attribute, slugified
+("World News" > "Asia" gives [world-news, asia]). A feed listed twice is
+printed once, as first listed. URLs are printed as given.
+`
+
+// runImportOPML implements "aggregator import-opml FILE.opml".
+func runImportOPML(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("aggregator import-opml", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, importOPMLUsage)
+	}
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return &exitError{code: exitUsage, err: errors.New("import-opml takes one FILE.opml")}
+	}
+	name := files[0]
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return err // names the file
+	}
+	feeds, dups, err := parseOPML(src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	out, err := marshalOPMLFeeds(feeds)
+	if err != nil {
+		return err
+	}
+	if _, err := stdout.Write(out); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("%s: %d feeds", name, len(feeds))
+	if dups > 0 {
+		msg += fmt.Sprintf(" (%d listed again, skipped)", dups)
+	}
+	fmt.Fprintln(stderr, msg)
+	return nil
+}
+
+// parseOPML returns the feeds of an OPML document in document order, each URL
+// once, and the number of repeats left out.
+func parseOPML(src []byte) (feeds []feedEntry, dups int, err error) {
+	d := xml.NewDecoder(bytes.NewReader(src))
+	d.CharsetReader = charset.NewReaderLabel // OPML 1.0 files are often ISO-8859-1
+	var doc opmlFile
+	if err := d.Decode(&doc); err != nil {
+		return nil, 0, fmt.Errorf("not valid XML: %w", err)
+	}
+	if doc.XMLName.Local != "opml" {
+		return nil, 0, fmt.Errorf("not an OPML file: the root element is <%s>, not <opml>", doc.XMLName.Local)
+	}
+	if doc.Body == nil {
+		return nil, 0, errors.New("not an OPML file: no <body>")
+	}
+	seen := make(map[string]bool)
+	var walk func(o *opmlOutline, folders []string)
+	walk = func(o *opmlOutline, folders []string) {
+		for i := range o.Outlines {
+			c := &o.Outlines[i]
+			u := c.attr("xmlUrl", "xmlURL")
+			if u == "" {
+				if len(c.Outlines) > 0 { // a folder; empty ones and plain links are skipped
+					walk(c, append(folders[:len(folders):len(folders)], tag.Slug(c.label())))
+				}
+				continue
+			}
+			if seen[u] {
+				dups++
+			} else {
+				seen[u] = true
+				feeds = append(feeds, feedEntry{URL: u, Name: c.label(), Tags: opmlFeedTags(folders, c.attr("category"))})
+			}
+			// Outlines under a feed are unusual; take their feeds too, in
+			// the feed's folders.
+			walk(c, folders)
+		}
+	}
+	walk(doc.Body, nil)
+	return feeds, dups, nil
+}
+
+// opmlFeedTags merges folder slugs and an OPML category attribute
+// ("/world,/asia") into tags: slugified, without empties or repeats.
+func opmlFeedTags(folders []string, category string) opmlTags {
+	var tags opmlTags
+	add := func(s string) {
+		if s != "" && !slices.Contains(tags, s) {
+			tags = append(tags, s)
+		}
+	}
+	for _, f := range folders {
+		add(f)
+	}
+	for c := range strings.SplitSeq(category, ",") {
+		add(tag.Slug(strings.TrimLeft(strings.TrimSpace(c), "/")))
+	}
+	return tags
+}
+
+// marshalOPMLFeeds renders feeds as a config's feeds: list.
+func marshalOPMLFeeds(feeds []feedEntry) ([]byte, error) {
+	if feeds == nil {
+		feeds = []feedEntry{} // feeds: [] rather than feeds: null
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(struct {
+		Feeds []feedEntry `yaml:"feeds"`
+	}{feeds}); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
