@@ -60,6 +60,9 @@ type Server struct {
 type Publish struct {
 	Dir     string `yaml:"dir"`      // after Load: absolute path
 	BaseURL string `yaml:"base_url"` // after Load: absolute http(s) URL ending in "/"
+	// WebSubHub is the URL of a WebSub hub: the outputs name it and the
+	// daemon tells it when they change. Empty: no hub.
+	WebSubHub string `yaml:"websub_hub"`
 }
 
 // Fetch configures how feeds are fetched.

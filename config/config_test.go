@@ -273,6 +273,9 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown key in a feed", "feeds:\n  - url: https://a.example/\n  - url: https://b.example/\n    category: [x]\n", []string{
 			":4: feeds[1].category: unknown key; known keys here are url, name, schedule, headers, auth, timeout, tags",
 		}},
+		{"bad websub hub", "publish:\n  websub_hub: hub.example\nfeeds:\n  - url: https://example.com/\n", []string{
+			`:2: publish.websub_hub: "hub.example" is not an http(s) URL; write the hub's URL, e.g. https://pubsubhubbub.appspot.com/`,
+		}},
 		{"key set twice", "store: a.db\nstore: b.db\nfeeds:\n  - url: https://example.com/\n", []string{
 			":2: store: set twice (also on line 1); remove one",
 		}},

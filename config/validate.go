@@ -73,6 +73,11 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 			addf("publish.base_url", "%v", err)
 		}
 	}
+	if hub := c.Publish.WebSubHub; hub != "" {
+		if u, err := url.Parse(hub); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			addf("publish.websub_hub", "%q is not an http(s) URL; write the hub's URL, e.g. https://pubsubhubbub.appspot.com/", hub)
+		}
+	}
 	if c.Fetch.Concurrency < 0 {
 		addf("fetch.concurrency", "%d is negative; write a positive number, or 0 for the default (%d)",
 			c.Fetch.Concurrency, DefaultConcurrency)

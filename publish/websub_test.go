@@ -1,0 +1,79 @@
+package publish
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestPingerRetries(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		calls  int
+		pinged []string
+	)
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.Method != http.MethodPost || r.PostForm.Get("hub.mode") != "publish" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls == 1 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		pinged = append(pinged, r.PostForm.Get("hub.url"))
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hub.Close()
+
+	p := &Pinger{Hub: hub.URL, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MinBackoff: 10 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	p.Notify([]string{"https://agg.example/feeds/all.atom", "https://agg.example/feeds/all.rss"})
+
+	want := []string{"https://agg.example/feeds/all.atom", "https://agg.example/feeds/all.rss"}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		mu.Lock()
+		got := slices.Sorted(slices.Values(pinged))
+		mu.Unlock()
+		if slices.Equal(got, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the hub was told about %v, want %v (after one failure and a retry)", got, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Errorf("Run returned %v, want context.Canceled", err)
+	}
+}
+
+func TestChangedFeeds(t *testing.T) {
+	base := mustURL("https://agg.example/")
+	prev := &Site{Files: map[string]*File{
+		"feeds/a.atom": {ETag: `"1"`}, "feeds/b.atom": {ETag: `"2"`}, "index.html": {ETag: `"3"`},
+	}}
+	next := &Site{Files: map[string]*File{
+		"feeds/a.atom": {ETag: `"1"`}, "feeds/b.atom": {ETag: `"9"`}, "feeds/c.json": {ETag: `"4"`}, "index.html": {ETag: `"5"`},
+	}}
+	got := ChangedFeeds(prev, next, base)
+	want := []string{"https://agg.example/feeds/b.atom", "https://agg.example/feeds/c.json"}
+	if !slices.Equal(got, want) {
+		t.Errorf("ChangedFeeds = %v, want %v", got, want)
+	}
+	if n := len(ChangedFeeds(nil, next, base)); n != 3 {
+		t.Errorf("with no previous site, %d feeds changed, want all 3", n)
+	}
+}
