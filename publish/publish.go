@@ -94,6 +94,21 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			newest = mod
 		}
 		site.Files[path] = newFile(body, "application/atom+xml; charset=utf-8", mod)
+		// The same entries as RSS 2.0 and JSON Feed 1.1.
+		for _, alt := range []struct {
+			ext, contentType string
+			render           func(Output, []aggregator.Entry, string, string) ([]byte, error)
+		}{
+			{".rss", RSSContentType, RSS},
+			{".json", JSONFeedContentType, JSONFeed},
+		} {
+			altPath := p.FeedDir + o.Name + alt.ext
+			altBody, err := alt.render(o, entries, p.BaseURL.JoinPath(altPath).String(), p.BaseURL.String())
+			if err != nil {
+				return nil, fmt.Errorf("publish %s%s: %w", o.Name, alt.ext, err)
+			}
+			site.Files[altPath] = newFile(altBody, alt.contentType, mod)
+		}
 		sections = append(sections, newIndexSection(o, path, entries))
 	}
 	body, err := renderIndex(indexPage{Title: "aggregator", Outputs: sections})

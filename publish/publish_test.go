@@ -474,11 +474,13 @@ func TestBuild(t *testing.T) {
 		{"daemon", "https://agg.example/news/", "feeds/", map[string]string{
 			"feeds/all.atom": "https://agg.example/news/feeds/all.atom",
 			"feeds/top.atom": "https://agg.example/news/feeds/top.atom",
-			"index.html":     "",
+			"feeds/all.rss":  "", "feeds/all.json": "", "feeds/top.rss": "", "feeds/top.json": "",
+			"index.html": "",
 		}},
 		{"files", "https://static.example/", "", map[string]string{
-			"all.atom":   "https://static.example/all.atom",
-			"top.atom":   "https://static.example/top.atom",
+			"all.atom": "https://static.example/all.atom",
+			"top.atom": "https://static.example/top.atom",
+			"all.rss":  "", "all.json": "", "top.rss": "", "top.json": "",
 			"index.html": "",
 		}},
 	}

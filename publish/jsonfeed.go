@@ -1,0 +1,157 @@
+package publish
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"aggregator"
+)
+
+// JSONFeedContentType is the content type to serve a JSON Feed with.
+const JSONFeedContentType = "application/feed+json; charset=utf-8"
+
+// jsonFeedVersion is the version of https://jsonfeed.org/version/1.1.
+const jsonFeedVersion = "https://jsonfeed.org/version/1.1"
+
+// The types of a JSON Feed 1.1 document. They are this package's own, not
+// gorilla/feeds' JSONFeed: gorilla writes the deprecated "author" next to
+// "authors", writes dates in their own zone with fractions of seconds, has
+// no room for an extension, and tags one field "banner_".
+type (
+	jsonFeed struct {
+		Version     string       `json:"version"`
+		Title       string       `json:"title"`
+		HomePageURL string       `json:"home_page_url,omitempty"`
+		FeedURL     string       `json:"feed_url,omitempty"`
+		Authors     []jsonAuthor `json:"authors,omitempty"`
+		Items       []jsonItem   `json:"items"`
+	}
+	jsonAuthor struct {
+		Name string `json:"name,omitempty"`
+		URL  string `json:"url,omitempty"`
+	}
+	jsonItem struct {
+		ID  string `json:"id"`
+		URL string `json:"url,omitempty"`
+		// Title is always given: JSON Feed readers show an item without one
+		// as a microblog post, and every entry has a title in Atom.
+		Title string `json:"title"`
+		// ContentHTML is always given: an item needs content_html or
+		// content_text, even if empty.
+		ContentHTML   string         `json:"content_html"`
+		Summary       string         `json:"summary,omitempty"`
+		DatePublished string         `json:"date_published,omitempty"`
+		DateModified  string         `json:"date_modified,omitempty"`
+		Authors       []jsonAuthor   `json:"authors,omitempty"`
+		Tags          []string       `json:"tags,omitempty"`
+		Aggregator    *jsonExtension `json:"_aggregator,omitempty"`
+	}
+	// jsonExtension is this aggregator's extension of an item: every feed
+	// that carried the entry, its origin first.
+	jsonExtension struct {
+		Sources []jsonSource `json:"sources"`
+	}
+	jsonSource struct {
+		Name    string `json:"name"`
+		URL     string `json:"url,omitempty"`      // the feed's link for the entry
+		FeedURL string `json:"feed_url,omitempty"` // the feed itself, when on the web
+	}
+)
+
+// JSONFeed renders one output as a JSON Feed 1.1 document, with the entries,
+// ids, dates, tags and credits of its Atom version (see Atom). self is the URL
+// of the JSON document. The same entries always render the same bytes.
+func JSONFeed(o Output, entries []aggregator.Entry, self, home string) ([]byte, error) {
+	f := jsonFeed{
+		Version:     jsonFeedVersion,
+		Title:       o.Title,
+		HomePageURL: home,
+		FeedURL:     self,
+		Authors:     []jsonAuthor{{Name: o.Title, URL: home}},
+		Items:       []jsonItem{},
+	}
+	for _, e := range entries {
+		f.Items = append(f.Items, jsonItemOf(e))
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// jsonItemOf is the item of an entry: what its Atom entry says, so that both
+// formats always tell the same.
+func jsonItemOf(e aggregator.Entry) jsonItem {
+	a := atomEntryOf(e)
+	x := jsonItem{
+		ID:            e.ID,
+		URL:           e.Item.Link,
+		Title:         a.Title,
+		Summary:       textOf(e.Item.Summary),
+		DatePublished: a.Published,
+		DateModified:  a.Updated,
+	}
+	switch {
+	case a.Content != nil && a.Content.Content != "":
+		x.ContentHTML = a.Content.Content
+	case a.Summary != nil:
+		// Atom has a link and a summary, and no content: the summary is all
+		// the text there is.
+		x.ContentHTML = a.Summary.Content
+	}
+	if a.Author != nil {
+		x.Authors = []jsonAuthor{{Name: a.Author.Name}}
+	}
+	for _, c := range a.Categories {
+		x.Tags = append(x.Tags, c.Term)
+	}
+	ext := &jsonExtension{}
+	for _, s := range e.Sources {
+		src := jsonSource{Name: s.Feed.DisplayName(), URL: s.Link}
+		if isWebURL(s.Feed.URL) {
+			src.FeedURL = s.Feed.URL
+		}
+		ext.Sources = append(ext.Sources, src)
+	}
+	x.Aggregator = ext
+	return x
+}
+
+// textOf is the text of an HTML fragment on one line: its markup dropped,
+// its entities decoded and its runs of white space made one space. Unlike
+// plainText, inline elements do not separate words ("<a>Putin</a>." is
+// "Putin.", not "Putin .").
+func textOf(fragment string) string {
+	z := html.NewTokenizer(strings.NewReader(fragment))
+	var b strings.Builder
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return strings.Join(strings.Fields(b.String()), " ")
+		case html.TextToken:
+			b.Write(z.Text())
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			if !inlineElements[atom.Lookup(name)] {
+				b.WriteByte(' ')
+			}
+		}
+	}
+}
+
+// inlineElements are the elements that do not break the text they are in.
+var inlineElements = map[atom.Atom]bool{
+	atom.A: true, atom.Abbr: true, atom.B: true, atom.Bdi: true, atom.Bdo: true,
+	atom.Cite: true, atom.Code: true, atom.Data: true, atom.Dfn: true, atom.Em: true,
+	atom.I: true, atom.Kbd: true, atom.Mark: true, atom.Q: true, atom.S: true,
+	atom.Samp: true, atom.Small: true, atom.Span: true, atom.Strong: true, atom.Sub: true,
+	atom.Sup: true, atom.Time: true, atom.U: true, atom.Var: true,
+}
