@@ -83,6 +83,9 @@ func Atom(o Output, entries []aggregator.Entry, self, home string) ([]byte, erro
 			{Rel: "alternate", Type: "text/html", Href: home},
 		},
 	}
+	if o.Hub != "" {
+		f.Links = append(f.Links, atomLink{Rel: "hub", Href: o.Hub})
+	}
 	// The same output in the other formats, for readers that prefer them.
 	if base, ok := strings.CutSuffix(self, ".atom"); ok {
 		f.Links = append(f.Links,

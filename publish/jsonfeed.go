@@ -28,7 +28,12 @@ type (
 		HomePageURL string       `json:"home_page_url,omitempty"`
 		FeedURL     string       `json:"feed_url,omitempty"`
 		Authors     []jsonAuthor `json:"authors,omitempty"`
+		Hubs        []jsonHub    `json:"hubs,omitempty"`
 		Items       []jsonItem   `json:"items"`
+	}
+	jsonHub struct {
+		Type string `json:"type"`
+		URL  string `json:"url"`
 	}
 	jsonAuthor struct {
 		Name string `json:"name,omitempty"`
@@ -73,6 +78,9 @@ func JSONFeed(o Output, entries []aggregator.Entry, self, home string) ([]byte, 
 		FeedURL:     self,
 		Authors:     []jsonAuthor{{Name: o.Title, URL: home}},
 		Items:       []jsonItem{},
+	}
+	if o.Hub != "" {
+		f.Hubs = []jsonHub{{Type: "WebSub", URL: o.Hub}}
 	}
 	for _, e := range entries {
 		f.Items = append(f.Items, jsonItemOf(e))

@@ -26,6 +26,8 @@ type Output struct {
 	Limit int // entries in the feed; 0 means DefaultLimit
 	// Keep selects the entries of a filtered output; nil keeps all.
 	Keep func(aggregator.Entry) bool
+	// Hub is the WebSub hub the feed names; Build sets it from Publisher.Hub.
+	Hub string
 }
 
 // EntrySource gives the newest entries that keep accepts (all when keep is
@@ -41,7 +43,14 @@ type Publisher struct {
 	// FeedDir is the folder of the feeds relative to BaseURL and to the index:
 	// "feeds/" when served by the daemon, "" for the files --once writes.
 	FeedDir string
+	// Hub is the URL of a WebSub hub the feeds name; "" for none.
+	Hub string
+	// Subscriptions are listed in subscriptions.opml; none: no such file.
+	Subscriptions []Subscription
 }
+
+// OPMLPath is where the site keeps the list of subscriptions.
+const OPMLPath = "subscriptions.opml"
 
 // File is one rendered document.
 type File struct {
@@ -71,6 +80,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 	var sections []indexSection
 	var newest time.Time
 	for _, o := range p.Outputs {
+		o.Hub = p.Hub
 		limit := o.Limit
 		if limit <= 0 {
 			limit = DefaultLimit
@@ -116,6 +126,13 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		return nil, fmt.Errorf("publish index: %w", err)
 	}
 	site.Files["index.html"] = newFile(body, "text/html; charset=utf-8", newest)
+	if len(p.Subscriptions) > 0 {
+		opml, err := OPML("aggregator subscriptions", p.Subscriptions)
+		if err != nil {
+			return nil, fmt.Errorf("publish subscriptions: %w", err)
+		}
+		site.Files[OPMLPath] = newFile(opml, OPMLContentType, time.Time{})
+	}
 	return site, nil
 }
 

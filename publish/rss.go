@@ -83,6 +83,9 @@ func RSS(o Output, entries []aggregator.Entry, self, home string) ([]byte, error
 		},
 		AtomLinks: []rssAtomLink{{Rel: "self", Type: "application/rss+xml", Href: self}},
 	}
+	if o.Hub != "" {
+		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Rel: "hub", Href: o.Hub})
+	}
 	if base, ok := strings.CutSuffix(self, ".rss"); ok {
 		ch.AtomLinks = append(ch.AtomLinks,
 			rssAtomLink{Rel: "alternate", Type: "application/atom+xml", Href: base + ".atom"},

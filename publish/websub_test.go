@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -75,5 +76,33 @@ func TestChangedFeeds(t *testing.T) {
 	}
 	if n := len(ChangedFeeds(nil, next, base)); n != 3 {
 		t.Errorf("with no previous site, %d feeds changed, want all 3", n)
+	}
+}
+
+// With a hub, every format names it; the site lists the subscriptions.
+func TestBuildNamesHub(t *testing.T) {
+	p := &Publisher{
+		Outputs: []Output{{Name: "all", Title: "All"}}, BaseURL: mustURL("https://agg.example/"), FeedDir: "feeds/",
+		Hub:           "https://hub.example/",
+		Subscriptions: []Subscription{{Title: "Wire", XMLURL: "https://wire.example/feed.xml"}},
+	}
+	site, err := p.Build(context.Background(), fakeSource{entries: testEntries()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"feeds/all.atom": `<link href="https://hub.example/" rel="hub"></link>`,
+		"feeds/all.rss":  `<atom:link href="https://hub.example/" rel="hub"></atom:link>`,
+		"feeds/all.json": `"hubs": [`,
+		OPMLPath:         `xmlUrl="https://wire.example/feed.xml"`,
+	} {
+		f, ok := site.Files[name]
+		if !ok {
+			t.Errorf("no %s", name)
+			continue
+		}
+		if !strings.Contains(string(f.Body), want) {
+			t.Errorf("%s lacks %s", name, want)
+		}
 	}
 }

@@ -190,7 +190,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	pub := &publish.Publisher{Outputs: outputs}
+	pub := &publish.Publisher{Outputs: outputs, Hub: cfg.Publish.WebSubHub}
+	for _, f := range cfg.Feeds {
+		pub.Subscriptions = append(pub.Subscriptions, publish.Subscription{Title: f.Name, XMLURL: f.URL, Tags: f.Tags})
+	}
 	entries := pipeline.StoryEntries{Store: st, Rule: aggregator.EntryRule{
 		SourcePriority: cfg.Stories.SourcePriority, UpdateOnJoin: cfg.Stories.UpdateOnJoin,
 	}}
@@ -389,6 +392,23 @@ func runDaemon(ctx context.Context, log *slog.Logger, sched *pipeline.Scheduler,
 	pub *publish.Publisher, entries publish.EntrySource, listen string) error {
 	server := publish.NewServer()
 	server.MaxAge = maxAge(sched.Feeds, time.Now())
+
+	// The WebSub pinger, if there is a hub, lives as long as the daemon.
+	var pinger *publish.Pinger
+	pingDone := make(chan error, 1)
+	pingCtx, stopPinger := context.WithCancel(context.Background())
+	defer func() {
+		stopPinger()
+		if pinger != nil {
+			<-pingDone
+		}
+	}()
+	if pub.Hub != "" {
+		pinger = &publish.Pinger{Hub: pub.Hub, Log: log}
+		go func() { pingDone <- pinger.Run(pingCtx) }()
+	}
+
+	var published *publish.Site
 	rebuild := func(ctx context.Context) {
 		site, err := pub.Build(ctx, entries)
 		if err != nil {
@@ -398,6 +418,10 @@ func runDaemon(ctx context.Context, log *slog.Logger, sched *pipeline.Scheduler,
 			return
 		}
 		server.Swap(site)
+		if pinger != nil && published != nil {
+			pinger.Notify(publish.ChangedFeeds(published, site, pub.BaseURL))
+		}
+		published = site
 		log.Debug("published")
 	}
 	// Serve what the store already holds before the first fetch completes.
