@@ -2,30 +2,168 @@ package publish
 
 import (
 	"bytes"
+	"compress/gzip"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Server answers HTTP requests for the current Site from memory: "/" is the
 // index page, "/feeds/{name}.atom" the feeds, "/healthz" a liveness probe.
 // Swap replaces the site without disturbing requests in flight.
+//
+// Every file is served with a strong ETag, Last-Modified (when known),
+// Cache-Control, Vary: Accept-Encoding and X-Content-Type-Options: nosniff,
+// and answers conditional requests (If-None-Match, If-Modified-Since,
+// If-Match, If-Unmodified-Since) and byte ranges. A gzip copy of each file,
+// made once by Swap, is served to clients that accept gzip; it has its own
+// ETag (the identity one with "-gz" inside the quotes) so that caches keep
+// the two apart. Files that gzip does not make smaller are served as they are.
 type Server struct {
-	site atomic.Pointer[Site]
-	// MaxAge is the Cache-Control max-age, in seconds, for feeds and index.
+	site atomic.Pointer[servedSite]
+	// MaxAge is the Cache-Control max-age, in seconds, for feeds and index;
+	// 0 (or less) sends no Cache-Control. Set it before the first Swap: the
+	// header is built by Swap, and a later change costs an allocation per
+	// request until the next Swap.
 	MaxAge int
 }
+
+// servedSite is a Site made ready to serve: every header value built and
+// every file compressed. Everything a request needs hangs off one pointer,
+// so one atomic Load gives a consistent view across a Swap.
+type servedSite struct {
+	files        map[string]*servedFile
+	maxAge       int      // the Server.MaxAge cacheControl was built with
+	cacheControl []string // nil when maxAge <= 0
+}
+
+type servedFile struct {
+	modTime      time.Time // File.ModTime truncated to the second; zero when unknown
+	contentType  []string
+	lastModified []string // nil when modTime is zero
+	identity     variant
+	gzip         variant // body nil when gzip does not make the file smaller
+}
+
+// variant is one representation of a file: its bytes and its own headers.
+type variant struct {
+	body     []byte
+	etag     string   // quoted; "" when the File has none
+	etagH    []string // nil when etag is ""
+	length   []string // Content-Length
+	encoding []string // Content-Encoding; nil for identity
+}
+
+// Header values shared by every response. They are assigned to response
+// headers without copying, so they must never be modified; cap == len makes
+// an append by a wrapping ResponseWriter copy rather than write into them.
+var (
+	hdrVary    = []string{"Accept-Encoding"}
+	hdrNosniff = []string{"nosniff"}
+	hdrGzip    = []string{"gzip"}
+	hdrBytes   = []string{"bytes"}
+)
 
 // NewServer returns a Server with an empty site.
 func NewServer() *Server {
 	s := &Server{}
-	s.site.Store(&Site{Files: map[string]*File{}})
+	s.site.Store(&servedSite{files: map[string]*servedFile{}})
 	return s
 }
 
-// Swap makes site the one served.
-func (s *Server) Swap(site *Site) { s.site.Store(site) }
+// Swap makes site the one served. It compresses every file of site (reusing
+// the compressed copy of a file whose bytes did not change since the previous
+// Swap) and builds the response headers, so that requests do neither.
+func (s *Server) Swap(site *Site) {
+	prev := s.site.Load()
+	ss := &servedSite{maxAge: s.MaxAge, cacheControl: cacheControl(s.MaxAge)}
+	if site == nil {
+		ss.files = map[string]*servedFile{}
+		s.site.Store(ss)
+		return
+	}
+	ss.files = make(map[string]*servedFile, len(site.Files))
+	for name, f := range site.Files {
+		var reuse *servedFile
+		if prev != nil {
+			if old, ok := prev.files[name]; ok && bytes.Equal(old.identity.body, f.Body) {
+				reuse = old
+			}
+		}
+		ss.files[name] = newServedFile(f, reuse)
+	}
+	s.site.Store(ss)
+}
+
+func cacheControl(maxAge int) []string {
+	if maxAge <= 0 {
+		return nil
+	}
+	return []string{"public, max-age=" + strconv.Itoa(maxAge)}
+}
+
+// newServedFile prepares f; prev, when not nil, is a served file with the
+// same bytes whose gzip copy can be reused.
+func newServedFile(f *File, prev *servedFile) *servedFile {
+	sf := &servedFile{
+		modTime:     f.ModTime.Truncate(time.Second),
+		contentType: []string{f.ContentType},
+		identity:    newVariant(f.Body, f.ETag, nil),
+	}
+	if !f.ModTime.IsZero() {
+		sf.lastModified = []string{f.ModTime.UTC().Format(http.TimeFormat)}
+	}
+	var gz []byte
+	if prev != nil {
+		gz = prev.gzip.body
+	} else {
+		gz = gzipBest(f.Body)
+	}
+	if gz != nil && len(gz) < len(f.Body) {
+		sf.gzip = newVariant(gz, gzipETag(f.ETag), hdrGzip)
+	}
+	return sf
+}
+
+func newVariant(body []byte, etag string, encoding []string) variant {
+	v := variant{body: body, etag: etag, length: []string{strconv.Itoa(len(body))}, encoding: encoding}
+	if etag != "" {
+		v.etagH = []string{etag}
+	}
+	return v
+}
+
+// gzipETag derives the ETag of the gzip copy from the identity one:
+// "abc" becomes "abc-gz".
+func gzipETag(etag string) string {
+	if etag == "" {
+		return ""
+	}
+	if len(etag) >= 2 && strings.HasSuffix(etag, `"`) {
+		return etag[:len(etag)-1] + `-gz"`
+	}
+	return etag + "-gz"
+}
+
+// gzipBest compresses body at gzip.BestCompression; nil on failure. The
+// output depends on the bytes only (no name, no time in the gzip header).
+func gzipBest(body []byte) []byte {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil
+	}
+	if _, err := zw.Write(body); err != nil {
+		return nil
+	}
+	if err := zw.Close(); err != nil {
+		return nil
+	}
+	return bytes.Clone(buf.Bytes()) // trim the buffer's spare capacity
+}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -35,10 +173,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := strings.TrimPrefix(r.URL.Path, "/")
-	if name == "" {
+	switch name {
+	case "opml":
+		name = OPMLPath
+	case "":
 		name = "index.html"
 	}
-	f, ok := s.site.Load().Files[name]
+	ss := s.site.Load()
+	f, ok := ss.files[name]
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -48,12 +190,189 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", f.ContentType)
-	h.Set("ETag", f.ETag)
-	if s.MaxAge > 0 {
-		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(s.MaxAge))
+
+	v, identityOK := &f.identity, true
+	if f.gzip.body != nil {
+		var useGzip bool
+		useGzip, identityOK = negotiateGzip(r.Header["Accept-Encoding"])
+		if useGzip {
+			v = &f.gzip
+		}
 	}
-	h.Set("X-Content-Type-Options", "nosniff")
-	http.ServeContent(w, r, "", f.ModTime, bytes.NewReader(f.Body))
+
+	h := w.Header()
+	h["Vary"] = hdrVary
+	h["X-Content-Type-Options"] = hdrNosniff
+	if ss.maxAge == s.MaxAge {
+		if ss.cacheControl != nil {
+			h["Cache-Control"] = ss.cacheControl
+		}
+	} else if cc := cacheControl(s.MaxAge); cc != nil {
+		h["Cache-Control"] = cc
+	}
+
+	// Preconditions, in the order of RFC 9110 section 13.2.2.
+	if im := r.Header["If-Match"]; len(im) > 0 {
+		if !etagListMatch(im, v.etag, false) {
+			w.WriteHeader(http.StatusPreconditionFailed)
+			return
+		}
+	} else if ius := r.Header.Get("If-Unmodified-Since"); ius != "" && !f.modTime.IsZero() {
+		if t, err := http.ParseTime(ius); err == nil && f.modTime.After(t) {
+			w.WriteHeader(http.StatusPreconditionFailed)
+			return
+		}
+	}
+	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
+		if etagListMatch(inm, v.etag, true) {
+			notModified(h, w, f, v)
+			return
+		}
+		// A cache holding the identity response may ask with its ETag
+		// although it also accepts gzip: the identity one is acceptable
+		// too, so tell it to use what it has (RFC 9111 section 4.3.4).
+		if v == &f.gzip && identityOK && etagListMatch(inm, f.identity.etag, true) {
+			notModified(h, w, f, &f.identity)
+			return
+		}
+	} else if ims := r.Header.Get("If-Modified-Since"); ims != "" && !f.modTime.IsZero() {
+		if t, err := http.ParseTime(ims); err == nil && !f.modTime.After(t) {
+			notModified(h, w, f, v)
+			return
+		}
+	}
+
+	h["Content-Type"] = f.contentType
+	if v.etagH != nil {
+		h["Etag"] = v.etagH
+	}
+	if f.lastModified != nil {
+		h["Last-Modified"] = f.lastModified
+	}
+	if v.encoding != nil {
+		h["Content-Encoding"] = v.encoding
+	}
+	h["Accept-Ranges"] = hdrBytes
+	h["Content-Length"] = v.length
+	if r.Method == http.MethodGet && len(r.Header["Range"]) > 0 {
+		// Rare: let the standard library parse the ranges (and If-Range)
+		// over the bytes of the chosen representation. It sets
+		// Content-Length and Content-Range itself.
+		http.ServeContent(w, r, "", f.modTime, bytes.NewReader(v.body))
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(v.body)
+	}
+}
+
+// notModified answers 304 for representation v of f: the headers a 200 would
+// carry that RFC 9110 section 15.4.5 asks for (Cache-Control and Vary are
+// set already), and Last-Modified only when there is no ETag.
+func notModified(h http.Header, w http.ResponseWriter, f *servedFile, v *variant) {
+	if v.etagH != nil {
+		h["Etag"] = v.etagH
+	} else if f.lastModified != nil {
+		h["Last-Modified"] = f.lastModified
+	}
+	w.WriteHeader(http.StatusNotModified)
+}
+
+// negotiateGzip reads the Accept-Encoding header values and reports whether
+// to send gzip, and whether the client accepts the identity coding at all.
+// gzip is sent when its qvalue (explicit, else that of "*") is above zero and
+// not below an explicit qvalue for identity; identity is acceptable unless
+// refused with "identity;q=0", or with "*;q=0" and no identity entry.
+// An entry with a malformed qvalue counts as q=0.
+func negotiateGzip(values []string) (useGzip, identityOK bool) {
+	const unset = -1.0
+	gz, id, star := unset, unset, unset
+	for _, v := range values {
+		for v != "" {
+			var elem string
+			elem, v, _ = strings.Cut(v, ",")
+			coding, params, _ := strings.Cut(elem, ";")
+			coding = strings.TrimSpace(coding)
+			if coding == "" {
+				continue
+			}
+			q := qvalue(params)
+			switch {
+			case strings.EqualFold(coding, "gzip"), strings.EqualFold(coding, "x-gzip"):
+				gz = max(gz, q)
+			case strings.EqualFold(coding, "identity"):
+				id = max(id, q)
+			case coding == "*":
+				star = max(star, q)
+			}
+		}
+	}
+	if gz == unset {
+		gz = star // unset stays unset: not acceptable
+	}
+	if id == unset {
+		id = star // unset: acceptable, at the lowest preference
+	}
+	identityOK = id != 0
+	useGzip = gz > 0 && gz >= id
+	return useGzip, identityOK
+}
+
+// qvalue returns the q parameter of an Accept-Encoding element's parameters
+// (";q=0.5"), 1 when there is none, and 0 when it is malformed.
+func qvalue(params string) float64 {
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		p = strings.TrimSpace(p)
+		if len(p) < 2 || (p[0] != 'q' && p[0] != 'Q') {
+			continue
+		}
+		rest := strings.TrimLeft(p[1:], " \t")
+		if rest == "" || rest[0] != '=' {
+			continue
+		}
+		q, err := strconv.ParseFloat(strings.TrimSpace(rest[1:]), 64)
+		if err != nil || q < 0 || q > 1 || math.IsNaN(q) {
+			return 0
+		}
+		return q
+	}
+	return 1
+}
+
+// etagListMatch reports whether an If-Match or If-None-Match header (its
+// values, each a list of entity tags, or "*") matches etag. Weak comparison
+// (If-None-Match) ignores the W/ prefix; strong comparison (If-Match) never
+// matches a weak tag. Parsing stops at the first malformed entry.
+func etagListMatch(values []string, etag string, weak bool) bool {
+	for _, list := range values {
+		for {
+			list = strings.TrimLeft(list, " \t,")
+			if list == "" {
+				break
+			}
+			if list[0] == '*' {
+				return true
+			}
+			isWeak := strings.HasPrefix(list, "W/")
+			if isWeak {
+				list = list[2:]
+			}
+			if len(list) < 2 || list[0] != '"' {
+				break
+			}
+			end := strings.IndexByte(list[1:], '"')
+			if end < 0 {
+				break
+			}
+			tag := list[:end+2]
+			list = list[end+2:]
+			if tag == etag && etag != "" && (weak || !isWeak) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,11 +1,14 @@
 package publish
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,7 +33,11 @@ func do(t *testing.T, ts *httptest.Server, method, path string, header http.Head
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	resp, err := ts.Client().Do(req)
+	// A transport that neither asks for gzip nor decompresses it, so that the
+	// test sees the bytes and headers the server sent.
+	tr := &http.Transport{DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,4 +180,298 @@ func TestServerConcurrentSwap(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// gunzip decompresses body, failing the test when it is not gzip.
+func gunzip(t *testing.T, body string) string {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader([]byte(body)))
+	if err != nil {
+		t.Fatalf("not gzip: %v", err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("bad gzip: %v", err)
+	}
+	return string(out)
+}
+
+// gzTag is the ETag the server gives the gzip copy of a file with etag.
+func gzTag(etag string) string { return etag[:len(etag)-1] + `-gz"` }
+
+func TestServerGzipNegotiation(t *testing.T) {
+	site := buildSite(t)
+	feed := site.Files["feeds/all.atom"]
+	srv := NewServer()
+	srv.MaxAge = 600
+	srv.Swap(site)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	tests := []struct {
+		acceptEncoding string // "-" sends no Accept-Encoding
+		wantGzip       bool
+	}{
+		{"-", false},
+		{"", false},
+		{"gzip", true},
+		{"GZIP", true},
+		{"x-gzip", true},
+		{"gzip;q=0", false},
+		{"gzip; q=0.000", false},
+		{"gzip;Q=0", false},
+		{"br, gzip;q=0.5", true},
+		{"deflate, gzip;q=1.0, br;q=0.9", true},
+		{"*", true},
+		{"*;q=0", false},
+		{"*, gzip;q=0", false},
+		{"identity", false},
+		{"br", false},
+		{"gzip;q=0.5, identity", false},   // identity explicitly preferred
+		{"gzip, identity;q=0.5", true},    // gzip preferred
+		{"identity;q=0, gzip;q=0", false}, // nothing acceptable: identity anyway
+		{"gzip;q=nonsense", false},        // malformed qvalue counts as 0
+		{"gzip;level=9;q=0.8", true},      // other parameters are skipped
+		{" , gzip ,", true},               // empty list elements
+	}
+	for _, tt := range tests {
+		t.Run(tt.acceptEncoding, func(t *testing.T) {
+			var h http.Header
+			if tt.acceptEncoding != "-" {
+				h = http.Header{"Accept-Encoding": {tt.acceptEncoding}}
+			}
+			resp, body := do(t, ts, "GET", "/feeds/all.atom", h)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status = %d", resp.StatusCode)
+			}
+			wantEnc, wantTag, identity := "", feed.ETag, body
+			if tt.wantGzip {
+				wantEnc, wantTag, identity = "gzip", gzTag(feed.ETag), gunzip(t, body)
+			}
+			for k, want := range map[string]string{
+				"Content-Encoding":       wantEnc,
+				"ETag":                   wantTag,
+				"Vary":                   "Accept-Encoding",
+				"Content-Type":           "application/atom+xml; charset=utf-8",
+				"Cache-Control":          "public, max-age=600",
+				"X-Content-Type-Options": "nosniff",
+				"Last-Modified":          feed.ModTime.UTC().Format(http.TimeFormat),
+				"Content-Length":         strconv.Itoa(len(body)),
+			} {
+				if got := resp.Header.Get(k); got != want {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
+			if identity != string(feed.Body) {
+				t.Errorf("body (decoded) = %.100q..., want the feed", identity)
+			}
+			if tt.wantGzip && len(body) >= len(feed.Body) {
+				t.Errorf("gzip body %d bytes, identity %d", len(body), len(feed.Body))
+			}
+
+			head, headBody := do(t, ts, "HEAD", "/feeds/all.atom", h)
+			if head.StatusCode != 200 || headBody != "" {
+				t.Errorf("HEAD: status %d, %d bytes of body", head.StatusCode, len(headBody))
+			}
+			for _, k := range []string{"Content-Length", "Content-Encoding", "ETag", "Vary", "Content-Type", "Cache-Control", "Last-Modified"} {
+				if got, want := head.Header.Get(k), resp.Header.Get(k); got != want {
+					t.Errorf("HEAD %s = %q, GET has %q", k, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestServerConditionalGzip(t *testing.T) {
+	site := buildSite(t)
+	feed := site.Files["feeds/all.atom"]
+	lastMod := feed.ModTime.UTC().Format(http.TimeFormat)
+	idTag, gz := feed.ETag, gzTag(feed.ETag)
+	srv := NewServer()
+	srv.MaxAge = 60
+	srv.Swap(site)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	tests := []struct {
+		name           string
+		acceptEncoding string
+		header         http.Header
+		wantStatus     int
+		wantTag        string
+		wantEnc        string // of a 200
+	}{
+		{"identity tag, identity", "", http.Header{"If-None-Match": {idTag}}, 304, idTag, ""},
+		{"gzip tag, gzip", "gzip", http.Header{"If-None-Match": {gz}}, 304, gz, ""},
+		{"weak identity tag", "", http.Header{"If-None-Match": {"W/" + idTag}}, 304, idTag, ""},
+		{"weak gzip tag", "gzip", http.Header{"If-None-Match": {"W/" + gz}}, 304, gz, ""},
+		{"gzip tag in a list", "gzip", http.Header{"If-None-Match": {`"a", W/"b",` + gz}}, 304, gz, ""},
+		{"tags in several lines", "gzip", http.Header{"If-None-Match": {`"a"`, gz}}, 304, gz, ""},
+		{"star", "gzip", http.Header{"If-None-Match": {"*"}}, 304, gz, ""},
+		{"gzip tag, no gzip accepted", "", http.Header{"If-None-Match": {gz}}, 200, idTag, ""},
+		{"gzip tag, gzip refused", "gzip;q=0", http.Header{"If-None-Match": {gz}}, 200, idTag, ""},
+		// A cache holding the identity response keeps using it.
+		{"identity tag, gzip accepted", "gzip", http.Header{"If-None-Match": {idTag}}, 304, idTag, ""},
+		{"identity tag, identity refused", "gzip, identity;q=0", http.Header{"If-None-Match": {idTag}}, 200, gz, "gzip"},
+		{"both tags, gzip", "gzip", http.Header{"If-None-Match": {idTag + ", " + gz}}, 304, gz, ""},
+		{"stale tag, gzip", "gzip", http.Header{"If-None-Match": {`"stale"`}}, 200, gz, "gzip"},
+		{"not modified since, gzip", "gzip", http.Header{"If-Modified-Since": {lastMod}}, 304, gz, ""},
+		{"not modified since, identity", "", http.Header{"If-Modified-Since": {lastMod}}, 304, idTag, ""},
+		{"malformed tag", "gzip", http.Header{"If-None-Match": {gz[1:]}}, 200, gz, "gzip"},
+		{"if-match gzip tag", "gzip", http.Header{"If-Match": {gz}}, 200, gz, "gzip"},
+		{"if-match identity tag, gzip chosen", "gzip", http.Header{"If-Match": {idTag}}, 412, "", ""},
+		{"if-match weak tag", "", http.Header{"If-Match": {"W/" + idTag}}, 412, "", ""},
+		{"if-match star", "", http.Header{"If-Match": {"*"}}, 200, idTag, ""},
+		{"if-unmodified-since, modified", "", http.Header{"If-Unmodified-Since": {feed.ModTime.Add(-time.Hour).UTC().Format(http.TimeFormat)}}, 412, "", ""},
+		{"if-unmodified-since, unmodified", "", http.Header{"If-Unmodified-Since": {lastMod}}, 200, idTag, ""},
+	}
+	for _, tt := range tests {
+		for _, method := range []string{"GET", "HEAD"} {
+			t.Run(tt.name+"/"+method, func(t *testing.T) {
+				h := tt.header.Clone()
+				if tt.acceptEncoding != "" {
+					h.Set("Accept-Encoding", tt.acceptEncoding)
+				}
+				resp, body := do(t, ts, method, "/feeds/all.atom", h)
+				if resp.StatusCode != tt.wantStatus {
+					t.Fatalf("status = %d, want %d", resp.StatusCode, tt.wantStatus)
+				}
+				if got := resp.Header.Get("ETag"); got != tt.wantTag {
+					t.Errorf("ETag = %q, want %q", got, tt.wantTag)
+				}
+				if got := resp.Header.Get("Content-Encoding"); got != tt.wantEnc {
+					t.Errorf("Content-Encoding = %q, want %q", got, tt.wantEnc)
+				}
+				switch tt.wantStatus {
+				case 304:
+					if body != "" {
+						t.Errorf("304 with %d bytes of body", len(body))
+					}
+					for k, want := range map[string]string{
+						"Vary": "Accept-Encoding", "Cache-Control": "public, max-age=60",
+						"Content-Type": "", "Content-Length": "", "Last-Modified": "",
+					} {
+						if got := resp.Header.Get(k); got != want {
+							t.Errorf("304 %s = %q, want %q", k, got, want)
+						}
+					}
+				case 200:
+					want := string(feed.Body)
+					if method == "HEAD" {
+						want = ""
+					} else if tt.wantEnc == "gzip" {
+						body = gunzip(t, body)
+					}
+					if body != want {
+						t.Errorf("body = %.100q, want %.100q", body, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestServerRange(t *testing.T) {
+	site := buildSite(t)
+	feed := site.Files["feeds/all.atom"]
+	srv := NewServer()
+	srv.Swap(site)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	resp, body := do(t, ts, "GET", "/feeds/all.atom", http.Header{"Range": {"bytes=0-9"}})
+	if resp.StatusCode != 206 || body != string(feed.Body[:10]) || resp.Header.Get("Content-Length") != "10" ||
+		resp.Header.Get("ETag") != feed.ETag {
+		t.Errorf("identity range: %d %q Content-Length %q ETag %q", resp.StatusCode, body, resp.Header.Get("Content-Length"), resp.Header.Get("ETag"))
+	}
+
+	_, whole := do(t, ts, "GET", "/feeds/all.atom", http.Header{"Accept-Encoding": {"gzip"}})
+	resp, body = do(t, ts, "GET", "/feeds/all.atom", http.Header{"Accept-Encoding": {"gzip"}, "Range": {"bytes=-5"}})
+	if resp.StatusCode != 206 || body != whole[len(whole)-5:] || resp.Header.Get("Content-Encoding") != "gzip" ||
+		resp.Header.Get("Content-Range") != "bytes "+strconv.Itoa(len(whole)-5)+"-"+strconv.Itoa(len(whole)-1)+"/"+strconv.Itoa(len(whole)) {
+		t.Errorf("gzip range: %d %q Content-Range %q", resp.StatusCode, body, resp.Header.Get("Content-Range"))
+	}
+
+	resp, body = do(t, ts, "GET", "/feeds/all.atom", http.Header{"Range": {"bytes=0-9"}, "If-Range": {`"stale"`}})
+	if resp.StatusCode != 200 || body != string(feed.Body) {
+		t.Errorf("range with a stale If-Range: %d, %d bytes", resp.StatusCode, len(body))
+	}
+
+	resp, _ = do(t, ts, "GET", "/feeds/all.atom", http.Header{"Range": {"bytes=999999-"}})
+	if resp.StatusCode != 416 || resp.Header.Get("ETag") != "" {
+		t.Errorf("unsatisfiable range: %d ETag %q", resp.StatusCode, resp.Header.Get("ETag"))
+	}
+}
+
+func TestServerSmallFileNotCompressed(t *testing.T) {
+	srv := NewServer()
+	srv.Swap(site(map[string]string{"tiny.txt": "hi"}))
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	tag := srv.site.Load().files["tiny.txt"].identity.etag
+
+	resp, body := do(t, ts, "GET", "/tiny.txt", http.Header{"Accept-Encoding": {"gzip"}})
+	if resp.StatusCode != 200 || body != "hi" || resp.Header.Get("Content-Encoding") != "" ||
+		resp.Header.Get("ETag") != tag || resp.Header.Get("Vary") != "Accept-Encoding" {
+		t.Errorf("tiny file: %d %q Content-Encoding %q ETag %q Vary %q", resp.StatusCode, body,
+			resp.Header.Get("Content-Encoding"), resp.Header.Get("ETag"), resp.Header.Get("Vary"))
+	}
+	if resp.Header.Get("Last-Modified") != "" {
+		t.Errorf("Last-Modified = %q for a file with no time", resp.Header.Get("Last-Modified"))
+	}
+	resp, _ = do(t, ts, "GET", "/tiny.txt", http.Header{"Accept-Encoding": {"gzip"}, "If-None-Match": {tag}})
+	if resp.StatusCode != 304 {
+		t.Errorf("tiny file, matching tag: %d", resp.StatusCode)
+	}
+}
+
+func TestServerCacheControl(t *testing.T) {
+	for _, tt := range []struct {
+		before, after int // MaxAge before Swap, and set after it
+		want          string
+	}{
+		{0, 0, ""},
+		{300, 300, "public, max-age=300"},
+		{0, 3600, "public, max-age=3600"},
+		{300, 0, ""},
+	} {
+		srv := NewServer()
+		srv.MaxAge = tt.before
+		srv.Swap(buildSite(t))
+		srv.MaxAge = tt.after
+		for _, ae := range []string{"", "gzip"} {
+			for _, inm := range []string{"", "*"} {
+				rec := httptest.NewRecorder()
+				req := httptest.NewRequest("GET", "/", nil)
+				if ae != "" {
+					req.Header.Set("Accept-Encoding", ae)
+				}
+				if inm != "" {
+					req.Header.Set("If-None-Match", inm)
+				}
+				srv.ServeHTTP(rec, req)
+				if got := rec.Header().Get("Cache-Control"); got != tt.want {
+					t.Errorf("MaxAge %d then %d, AE %q, INM %q: Cache-Control = %q, want %q",
+						tt.before, tt.after, ae, inm, got, tt.want)
+				}
+			}
+		}
+	}
+}
+
+// TestServerSwapReusesGzip: a file whose bytes did not change is not
+// compressed again.
+func TestServerSwapReusesGzip(t *testing.T) {
+	srv := NewServer()
+	srv.Swap(buildSite(t))
+	before := srv.site.Load().files["feeds/all.atom"].gzip.body
+	srv.Swap(buildSite(t))
+	after := srv.site.Load().files["feeds/all.atom"].gzip.body
+	if len(before) == 0 || &before[0] != &after[0] {
+		t.Error("the gzip copy was made again")
+	}
+	srv.Swap(site(map[string]string{"feeds/all.atom": strings.Repeat("other ", 100)}))
+	if again := srv.site.Load().files["feeds/all.atom"].gzip.body; len(again) == 0 || &again[0] == &before[0] {
+		t.Error("changed bytes kept the old gzip copy")
+	}
 }

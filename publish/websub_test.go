@@ -106,3 +106,13 @@ func TestBuildNamesHub(t *testing.T) {
 		}
 	}
 }
+
+func TestServeOPML(t *testing.T) {
+	s := NewServer()
+	s.Swap(&Site{Files: map[string]*File{OPMLPath: newFile([]byte("<opml/>"), OPMLContentType, time.Time{})}})
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/opml", nil))
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != OPMLContentType || rec.Body.String() != "<opml/>" {
+		t.Errorf("GET /opml = %d %q %q", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+	}
+}
