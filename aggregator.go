@@ -115,6 +115,7 @@ type Member struct {
 // Story is one news event told by one or more articles.
 type Story struct {
 	ID      string   // the EntryID of its first article; never changes
+	Seq     int64    // the order in which stories were created; never changes
 	Members []Member // in the order they joined; never empty
 }
 

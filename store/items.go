@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -182,14 +183,14 @@ func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time
 		if err != nil {
 			return false, false, err
 		}
-		_, err = tx.exec(ctx, `
-			INSERT INTO stories (id, published, members) VALUES (?, ?, 1)
-			ON CONFLICT (id) DO UPDATE SET published = min(published, excluded.published), members = members + 1`,
-			storyID, published.Unix())
-		if err != nil {
+		if itemID, err = res.LastInsertId(); err != nil {
 			return false, false, err
 		}
-		if itemID, err = res.LastInsertId(); err != nil {
+		_, err = tx.exec(ctx, `
+			INSERT INTO stories (id, published, members, seq) VALUES (?, ?, 1, ?)
+			ON CONFLICT (id) DO UPDATE SET published = min(published, excluded.published), members = members + 1`,
+			storyID, published.Unix(), itemID)
+		if err != nil {
 			return false, false, err
 		}
 		isNew = true
@@ -261,13 +262,45 @@ func (s *Store) Stories(ctx context.Context, limit int) ([]aggregator.Story, err
 
 // StoriesPage is Stories after skipping the newest offset stories.
 func (s *Store) StoriesPage(ctx context.Context, offset, limit int) ([]aggregator.Story, error) {
-	return s.stories(ctx, `SELECT id FROM stories ORDER BY published DESC, id LIMIT ? OFFSET ?`, limit, offset)
+	stories, err := s.stories(ctx, `SELECT id, seq FROM stories ORDER BY published DESC, id LIMIT ? OFFSET ?`, limit, offset)
+	if err != nil {
+		return nil, err
+	}
+	// Newest first, as the stories table orders them.
+	published := func(st aggregator.Story) time.Time {
+		t := st.Members[0].Item.Published
+		for _, m := range st.Members[1:] {
+			if m.Item.Published.Before(t) {
+				t = m.Item.Published
+			}
+		}
+		return t
+	}
+	slices.SortStableFunc(stories, func(a, b aggregator.Story) int {
+		if c := published(b).Compare(published(a)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return stories, nil
+}
+
+// StoriesAfter returns up to limit stories created after the story with
+// sequence number seq, oldest first: a story's Seq never changes, and new
+// stories always get larger ones.
+func (s *Store) StoriesAfter(ctx context.Context, seq int64, limit int) ([]aggregator.Story, error) {
+	stories, err := s.stories(ctx, `SELECT id, seq FROM stories WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(stories, func(a, b aggregator.Story) int { return cmp.Compare(a.Seq, b.Seq) })
+	return stories, nil
 }
 
 // stories loads the stories whose ids a query selects, newest first.
 func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]aggregator.Story, error) {
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT i.id, i.story_id, i.entry_id, i.guid, i.link, i.title, i.summary, i.content, i.author, i.categories,
+		SELECT st.seq, i.id, i.story_id, i.entry_id, i.guid, i.link, i.title, i.summary, i.content, i.author, i.categories,
 			i.tags, i.published, i.updated, i.first_seen
 		FROM (`+idQuery+`) st
 		JOIN items i ON i.story_id = st.id
@@ -285,13 +318,13 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 	byItem := map[int64]place{}
 	for rows.Next() {
 		var (
-			id                  int64
+			seq, id             int64
 			storyID             string
 			m                   aggregator.Member
 			cats, tags          string
 			pub, upd, firstSeen int64
 		)
-		if err := rows.Scan(&id, &storyID, &m.EntryID, &m.Item.GUID, &m.Item.Link, &m.Item.Title, &m.Item.Summary,
+		if err := rows.Scan(&seq, &id, &storyID, &m.EntryID, &m.Item.GUID, &m.Item.Link, &m.Item.Title, &m.Item.Summary,
 			&m.Item.Content, &m.Item.Author, &cats, &tags, &pub, &upd, &firstSeen); err != nil {
 			return nil, fmt.Errorf("list stories: %w", err)
 		}
@@ -308,7 +341,7 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 		if !ok {
 			si = len(stories)
 			byStory[storyID] = si
-			stories = append(stories, aggregator.Story{ID: storyID})
+			stories = append(stories, aggregator.Story{ID: storyID, Seq: seq})
 		}
 		byItem[id] = place{si, len(stories[si].Members)}
 		stories[si].Members = append(stories[si].Members, m)
@@ -345,22 +378,6 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 	if err := srows.Err(); err != nil {
 		return nil, fmt.Errorf("list story sources: %w", err)
 	}
-	// Newest first, as the stories table orders them.
-	published := func(st aggregator.Story) time.Time {
-		t := st.Members[0].Item.Published
-		for _, m := range st.Members[1:] {
-			if m.Item.Published.Before(t) {
-				t = m.Item.Published
-			}
-		}
-		return t
-	}
-	slices.SortStableFunc(stories, func(a, b aggregator.Story) int {
-		if c := published(b).Compare(published(a)); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
 	return stories, nil
 }
 
@@ -436,7 +453,7 @@ func (s *Store) StoryOf(ctx context.Context, key, link string) (Placement, error
 	if err != nil {
 		return Placement{}, fmt.Errorf("story of %s: %w", link, err)
 	}
-	stories, err := s.stories(ctx, `SELECT ? AS id`, storyID)
+	stories, err := s.stories(ctx, `SELECT id, seq FROM stories WHERE id = ?`, storyID)
 	if err != nil || len(stories) == 0 {
 		return Placement{}, fmt.Errorf("story of %s: %w", link, errors.Join(err, ErrNotFound))
 	}
@@ -484,10 +501,11 @@ func (s *Store) Regroup(ctx context.Context, moves []Move) error {
 	defer stmts.close()
 	for _, m := range moves {
 		var (
-			old       string
-			published int64
+			old           string
+			id, published int64
 		)
-		err := stmts.queryRow(ctx, `SELECT story_id, published FROM items WHERE entry_id = ?`, []any{m.EntryID}, &old, &published)
+		err := stmts.queryRow(ctx, `SELECT id, story_id, published FROM items WHERE entry_id = ?`, []any{m.EntryID},
+			&id, &old, &published)
 		found, err := scanned(err)
 		if err != nil {
 			return fmt.Errorf("regroup %s: %w", m.EntryID, err)
@@ -502,9 +520,9 @@ func (s *Store) Regroup(ctx context.Context, moves []Move) error {
 			{`UPDATE items SET story_id = ?, story_score = ? WHERE entry_id = ?`, []any{m.StoryID, m.Score, m.EntryID}},
 			{`UPDATE stories SET members = members - 1 WHERE id = ?`, []any{old}},
 			{`DELETE FROM stories WHERE id = ? AND members <= 0`, []any{old}},
-			{`INSERT INTO stories (id, published, members) VALUES (?, ?, 1)
+			{`INSERT INTO stories (id, published, members, seq) VALUES (?, ?, 1, ?)
 			  ON CONFLICT (id) DO UPDATE SET published = min(published, excluded.published), members = members + 1`,
-				[]any{m.StoryID, published}},
+				[]any{m.StoryID, published, id}},
 		} {
 			if _, err := stmts.exec(ctx, q.sql, q.args...); err != nil {
 				return fmt.Errorf("regroup %s: %w", m.EntryID, err)

@@ -132,6 +132,11 @@ var migrations = []string{
 		key   TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	) WITHOUT ROWID;`,
+
+	// The order in which stories were created, for archives that never change.
+	`ALTER TABLE stories ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+	UPDATE stories SET seq = (SELECT min(id) FROM items WHERE items.story_id = stories.id);
+	CREATE INDEX stories_seq ON stories(seq);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -965,3 +965,32 @@ func TestRegroup(t *testing.T) {
 		t.Errorf("stories table has %d rows (%v), want 2", n, err)
 	}
 }
+
+// Stories come back in the order they were created, whatever their dates.
+func TestStoriesAfter(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	a, _, _ := s.Feed(ctx, feedA, "A")
+	items := []Keyed{
+		keyed("k1", "h").with(func(it *aggregator.Item) { it.Published = t0.Add(-time.Hour) }),
+		keyed("k2", "h").with(func(it *aggregator.Item) { it.Published = t0.Add(-3 * time.Hour) }),
+		keyed("k3", "h").with(func(it *aggregator.Item) { it.Published = t0.Add(-2 * time.Hour) }),
+	}
+	if _, _, err := s.SaveFetch(ctx, a.ID, Fetched{Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.StoriesAfter(ctx, 0, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 2 || first[0].ID != aggregator.EntryID("k1") || first[1].ID != aggregator.EntryID("k2") || first[0].Seq >= first[1].Seq {
+		t.Fatalf("StoriesAfter(0, 2) = %+v", first)
+	}
+	rest, err := s.StoriesAfter(ctx, first[1].Seq, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest) != 1 || rest[0].ID != aggregator.EntryID("k3") {
+		t.Errorf("StoriesAfter(%d, 10) = %+v, want k3's story", first[1].Seq, rest)
+	}
+}
