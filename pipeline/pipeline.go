@@ -16,6 +16,7 @@ import (
 	"aggregator"
 	"aggregator/dedupe"
 	"aggregator/fetch"
+	"aggregator/publish"
 	"aggregator/store"
 	"aggregator/story"
 	"aggregator/tag"
@@ -216,6 +217,22 @@ func (s StoryEntries) Entries(ctx context.Context, limit int, keep func(aggregat
 	}
 	return entries, nil
 }
+
+// EntriesAfter returns the entries of up to limit stories created after the
+// story with sequence number seq, oldest first, for archives.
+func (s StoryEntries) EntriesAfter(ctx context.Context, seq int64, limit int) ([]publish.Archived, error) {
+	stories, err := s.Store.StoriesAfter(ctx, seq, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]publish.Archived, len(stories))
+	for i, st := range stories {
+		out[i] = publish.Archived{Seq: st.Seq, Entry: st.Entry(s.Rule)}
+	}
+	return out, nil
+}
+
+var _ publish.ArchiveSource = StoryEntries{}
 
 // Subject is what an output's filter sees of an entry.
 func Subject(e aggregator.Entry) tag.Subject {

@@ -18,7 +18,9 @@ import (
 // with the self and alternate links a feed reader needs.
 type atomFeed struct {
 	*feeds.AtomFeed
-	Links   []atomLink   `xml:"link"`
+	Links []atomLink `xml:"link"`
+	// Archive marks an archived feed document (RFC 5005, fh:archive).
+	Archive *struct{}    `xml:"http://purl.org/syndication/history/1.0 archive,omitempty"`
 	Entries []*atomEntry `xml:"entry"`
 }
 
@@ -61,6 +63,23 @@ func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // Atom renders one output as an Atom 1.0 document. The same entries always
 // render the same bytes: nothing depends on the time of rendering.
 func Atom(o Output, entries []aggregator.Entry, self, home string) ([]byte, error) {
+	return atomDocument(o, entries, self, home, atomPage{})
+}
+
+// atomPage places a document among the pages of an output (RFC 5005): the
+// current feed links its newest archive; an archive links the current feed
+// and its neighbours.
+type atomPage struct {
+	current     string // the current feed's URL, for an archive page; "" for the current feed itself
+	prevArchive string
+	nextArchive string
+}
+
+func atomDocument(o Output, entries []aggregator.Entry, self, home string, page atomPage) ([]byte, error) {
+	id := self
+	if page.current != "" {
+		id = page.current // archives are documents of the same feed
+	}
 	var updated time.Time
 	for _, e := range entries {
 		if e.Updated.After(updated) {
@@ -74,7 +93,7 @@ func Atom(o Output, entries []aggregator.Entry, self, home string) ([]byte, erro
 		AtomFeed: &feeds.AtomFeed{
 			Xmlns:   "http://www.w3.org/2005/Atom",
 			Title:   o.Title,
-			Id:      aggregator.EntryID("output " + self),
+			Id:      aggregator.EntryID("output " + id),
 			Updated: atomTime(updated),
 			Author:  &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: o.Title, Uri: home}},
 		},
@@ -86,8 +105,20 @@ func Atom(o Output, entries []aggregator.Entry, self, home string) ([]byte, erro
 	if o.Hub != "" {
 		f.Links = append(f.Links, atomLink{Rel: "hub", Href: o.Hub})
 	}
+	for _, l := range []atomLink{
+		{Rel: "current", Type: "application/atom+xml", Href: page.current},
+		{Rel: "prev-archive", Type: "application/atom+xml", Href: page.prevArchive},
+		{Rel: "next-archive", Type: "application/atom+xml", Href: page.nextArchive},
+	} {
+		if l.Href != "" {
+			f.Links = append(f.Links, l)
+		}
+	}
+	if page.current != "" {
+		f.Archive = &struct{}{}
+	}
 	// The same output in the other formats, for readers that prefer them.
-	if base, ok := strings.CutSuffix(self, ".atom"); ok {
+	if base, ok := strings.CutSuffix(self, ".atom"); ok && page.current == "" {
 		f.Links = append(f.Links,
 			atomLink{Rel: "alternate", Type: "application/rss+xml", Href: base + ".rss"},
 			atomLink{Rel: "alternate", Type: "application/feed+json", Href: base + ".json"})

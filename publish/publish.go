@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"aggregator"
@@ -47,6 +48,9 @@ type Publisher struct {
 	Hub string
 	// Subscriptions are listed in subscriptions.opml; none: no such file.
 	Subscriptions []Subscription
+
+	mu       sync.Mutex
+	archives map[string]*archive // by output name
 }
 
 // OPMLPath is where the site keeps the list of subscriptions.
@@ -90,7 +94,20 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			return nil, fmt.Errorf("publish %s: %w", o.Name, err)
 		}
 		path := p.FeedDir + o.Name + ".atom"
-		body, err := Atom(o, entries, p.BaseURL.JoinPath(path).String(), p.BaseURL.String())
+		var page atomPage
+		if as, ok := src.(ArchiveSource); ok {
+			a, err := p.updateArchive(ctx, as, o, limit)
+			if err != nil {
+				return nil, fmt.Errorf("publish %s: %w", o.Name, err)
+			}
+			for k, f := range a.pages {
+				site.Files[p.archivePath(o, k+1)] = f
+			}
+			if n := len(a.pages); n > 0 {
+				page.prevArchive = p.BaseURL.JoinPath(p.archivePath(o, n)).String()
+			}
+		}
+		body, err := atomDocument(o, entries, p.BaseURL.JoinPath(path).String(), p.BaseURL.String(), page)
 		if err != nil {
 			return nil, fmt.Errorf("publish %s: %w", o.Name, err)
 		}

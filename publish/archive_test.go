@@ -1,0 +1,111 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"aggregator"
+)
+
+// archiveSource is an EntrySource with archives over a growing list of
+// entries, in the order they were added.
+type archiveSource struct {
+	fakeSource
+}
+
+func (s archiveSource) EntriesAfter(_ context.Context, seq int64, limit int) ([]Archived, error) {
+	var out []Archived
+	for i := int(seq); i < len(s.entries) && len(out) < limit; i++ {
+		out = append(out, Archived{Seq: int64(i + 1), Entry: s.entries[i]})
+	}
+	return out, nil
+}
+
+func numbered(n int) []aggregator.Entry {
+	var out []aggregator.Entry
+	t0 := time.Date(2023, 9, 12, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		at := t0.Add(time.Duration(i) * time.Hour)
+		out = append(out, aggregator.Entry{
+			ID: aggregator.EntryID(fmt.Sprint("n", i)), Published: at, Updated: at,
+			Item:    aggregator.Item{Title: fmt.Sprint("Story ", i), Link: fmt.Sprintf("https://x.example/%d", i)},
+			Sources: []aggregator.Source{{Feed: aggregator.Feed{URL: "https://x.example/feed", Name: "X"}}},
+		})
+	}
+	return out
+}
+
+func TestArchives(t *testing.T) {
+	p := &Publisher{Outputs: []Output{{Name: "all", Title: "All", Limit: 3}}, BaseURL: mustURL("https://agg.example/"), FeedDir: "feeds/"}
+	build := func(n int) *Site {
+		t.Helper()
+		site, err := p.Build(context.Background(), archiveSource{fakeSource{entries: numbered(n)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return site
+	}
+	link := func(body []byte, rel string) string {
+		s := string(body)
+		i := strings.Index(s, `rel="`+rel+`"`)
+		if i < 0 {
+			return ""
+		}
+		start := strings.LastIndex(s[:i], `href="`) + len(`href="`)
+		return s[start : start+strings.Index(s[start:], `"`)]
+	}
+
+	site := build(7) // two full pages of 3, one story pending
+	page1, page2 := site.Files["feeds/all/archive/1.atom"], site.Files["feeds/all/archive/2.atom"]
+	if page1 == nil || page2 == nil || site.Files["feeds/all/archive/3.atom"] != nil {
+		t.Fatalf("archive pages: %v", keys(site))
+	}
+	cur := site.Files["feeds/all.atom"].Body
+	if got := link(cur, "prev-archive"); got != "https://agg.example/feeds/all/archive/2.atom" {
+		t.Errorf("current feed's prev-archive = %q", got)
+	}
+	if got := link(page2.Body, "prev-archive"); got != "https://agg.example/feeds/all/archive/1.atom" {
+		t.Errorf("page 2's prev-archive = %q", got)
+	}
+	if got := link(page1.Body, "next-archive"); got != "https://agg.example/feeds/all/archive/2.atom" {
+		t.Errorf("page 1's next-archive = %q", got)
+	}
+	if got := link(page2.Body, "next-archive"); got != "" {
+		t.Errorf("the newest page links a next page %q", got)
+	}
+	for _, f := range []*File{page1, page2} {
+		if link(f.Body, "current") != "https://agg.example/feeds/all.atom" || !strings.Contains(string(f.Body), `<archive xmlns="http://purl.org/syndication/history/1.0">`) {
+			t.Errorf("an archive page lacks its current link or fh:archive:\n%s", f.Body)
+		}
+		if n := strings.Count(string(f.Body), "<entry>"); n != 3 {
+			t.Errorf("an archive page has %d entries, want 3", n)
+		}
+	}
+	if !strings.Contains(string(page1.Body), "Story 0") || strings.Contains(string(page1.Body), "Story 3") {
+		t.Errorf("page 1 does not hold the three oldest stories")
+	}
+
+	// Two more stories complete page 3: page 1 stays byte for byte, page 2
+	// gains its next-archive link, and the current feed points at page 3.
+	later := build(9)
+	if string(later.Files["feeds/all/archive/1.atom"].Body) != string(page1.Body) {
+		t.Error("page 1 changed when later stories arrived")
+	}
+	if got := link(later.Files["feeds/all/archive/2.atom"].Body, "next-archive"); got != "https://agg.example/feeds/all/archive/3.atom" {
+		t.Errorf("page 2's next-archive = %q after page 3 completed", got)
+	}
+	if got := link(later.Files["feeds/all.atom"].Body, "prev-archive"); got != "https://agg.example/feeds/all/archive/3.atom" {
+		t.Errorf("current feed's prev-archive = %q", got)
+	}
+}
+
+func keys(s *Site) []string {
+	var out []string
+	for k := range s.Files {
+		out = append(out, k)
+	}
+	return out
+}
