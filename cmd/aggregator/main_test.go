@@ -522,6 +522,26 @@ func TestOnceTagsAndFilters(t *testing.T) {
 		return out
 	}
 
+	// The hostile markup in world-wire.rss leaves no trace in any file.
+	err := filepath.WalkDir(filepath.Join(dir, "public"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, bad := range []string{"<script", "&lt;script", "onerror", "document.write", "alert(document.cookie)"} {
+			if strings.Contains(string(data), bad) {
+				t.Errorf("%s carries %q", path, bad)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	all := stories("all")
 	for _, want := range []string{"north-korea", "russia", "ukraine-war", "arms", "entity:kim-jong-un", "entity:vladimir-putin"} {
 		if !slices.Contains(all["kim-train"], want) {
