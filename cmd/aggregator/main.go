@@ -44,6 +44,7 @@ const (
 	exitFeeds     = 1 // the cycle ran, but some feeds failed
 	exitUsage     = 2 // bad usage or bad config
 	exitCannotRun = 3 // could not run at all
+	exitLocked    = 4 // another --once run holds the store's lock
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -101,7 +102,8 @@ const usage = `Usage:
 FILE defaults to ./config.yaml, else $AGGREGATOR_CONFIG.
 
 Exit codes: 0 success; 1 the cycle ran but some feeds failed (--once);
-2 bad usage or bad config; 3 could not run at all.
+2 bad usage or bad config; 3 could not run at all; 4 another --once run
+holds the store's lock (--once without --wait).
 
 Flags:
 `
@@ -132,6 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		configPath = fs.String("config", "", "config `FILE` (YAML)")
 		once       = fs.Bool("once", false, "run one cycle over every feed, write the outputs, exit")
 		force      = fs.Bool("force", false, "with --once: also fetch feeds that asked to wait, are backing off after errors, or are retired")
+		wait       = fs.Bool("wait", false, "with --once: wait for another --once run on the same store to end, instead of exiting with 4")
 		check      = fs.Bool("check", false, "validate the config, print what is wrong, exit")
 	)
 	if err := parseFlags(fs, args); err != nil {
@@ -140,8 +143,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *once && *check {
 		return &exitError{code: exitUsage, err: errors.New("--once and --check do not go together")}
 	}
-	if *force && !*once {
-		return &exitError{code: exitUsage, err: errors.New("--force goes with --once")}
+	if (*force || *wait) && !*once {
+		return &exitError{code: exitUsage, err: errors.New("--force and --wait go with --once")}
 	}
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
@@ -158,6 +161,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	if *once {
+		lock, err := lockOnce(ctx, cfg.Store, *wait)
+		if errors.Is(err, errLocked) {
+			return &exitError{code: exitLocked, err: err}
+		}
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
+	}
 	st, err := store.Open(ctx, cfg.Store)
 	if err != nil {
 		return err

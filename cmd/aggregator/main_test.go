@@ -597,3 +597,37 @@ func TestMaxAge(t *testing.T) {
 		}
 	}
 }
+
+// Two --once runs on one store do not overlap: the second exits with 4, or
+// waits with --wait.
+func TestOnceLock(t *testing.T) {
+	cfg := writeConfig(t, "", kimServer(t).URL+"/korea-desk.atom")
+	loaded, err := loadConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := lockOnce(context.Background(), loaded.Store, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard)
+	if code := exitCode(err); code != exitLocked || !strings.Contains(err.Error(), "--wait") {
+		t.Errorf("second run: exit %d (%v), want %d and a hint about --wait", code, err, exitLocked)
+	}
+	done := make(chan error, 1)
+	go func() { done <- run(context.Background(), []string{"--config", cfg, "--once", "--wait"}, io.Discard, io.Discard) }()
+	select {
+	case err := <-done:
+		t.Fatalf("--wait returned while the lock was held: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	held.Unlock()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("--wait run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("--wait did not run after the lock was released")
+	}
+}
