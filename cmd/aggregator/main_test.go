@@ -615,7 +615,9 @@ func TestOnceLock(t *testing.T) {
 		t.Errorf("second run: exit %d (%v), want %d and a hint about --wait", code, err, exitLocked)
 	}
 	done := make(chan error, 1)
-	go func() { done <- run(context.Background(), []string{"--config", cfg, "--once", "--wait"}, io.Discard, io.Discard) }()
+	go func() {
+		done <- run(context.Background(), []string{"--config", cfg, "--once", "--wait"}, io.Discard, io.Discard)
+	}()
 	select {
 	case err := <-done:
 		t.Fatalf("--wait returned while the lock was held: %v", err)
