@@ -54,6 +54,9 @@ type Runner struct {
 	Tagger *tag.Tagger
 	Log    *slog.Logger
 	Now    func() time.Time // nil: time.Now
+	// OnReport, if set, is called by RunAll with each feed's report as the
+	// feed is done, in the order of the feeds.
+	OnReport func(Report)
 
 	mu      sync.Mutex // guards Stories and pending
 	pending []fresh    // stored, not yet placed in a story
@@ -409,10 +412,13 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 	for i, t := range turns {
 		if t.rep.Err != nil || t.rep.Skipped != "" {
 			reports[i] = t.rep
-			continue
+		} else {
+			o := <-done[i]
+			reports[i] = r.save(ctx, t, o.res, o.err)
 		}
-		o := <-done[i]
-		reports[i] = r.save(ctx, t, o.res, o.err)
+		if r.OnReport != nil {
+			r.OnReport(reports[i])
+		}
 	}
 	if err := r.Settle(ctx); err != nil {
 		r.Log.Error("placing new articles in stories failed; they are published on their own", "err", err)

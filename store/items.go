@@ -419,6 +419,15 @@ func (s *Store) Replay(ctx context.Context, since time.Time, fn func(Stored) err
 	return nil
 }
 
+// StoryCount reports how many stories are stored.
+func (s *Store) StoryCount(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM stories`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count stories: %w", err)
+	}
+	return n, nil
+}
+
 // Counts reports how many feeds and items are stored.
 func (s *Store) Counts(ctx context.Context) (feeds, items int, err error) {
 	err = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM feeds), (SELECT count(*) FROM items)`).Scan(&feeds, &items)

@@ -135,6 +135,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		once       = fs.Bool("once", false, "run one cycle over every feed, write the outputs, exit")
 		force      = fs.Bool("force", false, "with --once: also fetch feeds that asked to wait, are backing off after errors, or are retired")
 		wait       = fs.Bool("wait", false, "with --once: wait for another --once run on the same store to end, instead of exiting with 4")
+		logLevel   = fs.String("log-level", "", "log `level`: debug, info, warn or error (default info; error with --once, whose summary names failed feeds)")
+		logFormat  = fs.String("log-format", "text", "log `format`: text or json")
 		check      = fs.Bool("check", false, "validate the config, print what is wrong, exit")
 	)
 	if err := parseFlags(fs, args); err != nil {
@@ -155,11 +157,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 
-	level := slog.LevelInfo
-	if *once {
-		level = slog.LevelWarn
+	if *logLevel == "" {
+		*logLevel = "info"
+		if *once {
+			*logLevel = "error"
+		}
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
 
 	if *once {
 		lock, err := lockOnce(ctx, cfg.Store, *wait)
@@ -377,6 +384,8 @@ func findConfig(flagValue string) (string, error) {
 
 func runOnce(ctx context.Context, runner *pipeline.Runner, feeds []pipeline.Feed, force bool,
 	pub *publish.Publisher, entries publish.EntrySource, dir string, stderr io.Writer) error {
+	progress := &onceReport{w: stderr, live: isTerminal(stderr), total: len(feeds)}
+	runner.OnReport = progress.add
 	reports := runner.RunAll(ctx, feeds, force)
 	if err := ctx.Err(); err != nil {
 		return err
@@ -388,14 +397,8 @@ func runOnce(ctx context.Context, runner *pipeline.Runner, feeds []pipeline.Feed
 	if err := site.WriteDir(dir); err != nil {
 		return err
 	}
-	failed := 0
-	for _, rep := range reports {
-		if rep.Err != nil {
-			failed++
-		}
-	}
-	if failed > 0 {
-		fmt.Fprintf(stderr, "aggregator: %d of %d feeds failed; the outputs were written from the others\n", failed, len(feeds))
+	progress.finish(ctx, runner.Store.StoryCount)
+	if pipeline.Failed(reports) != nil {
 		return &exitError{code: exitFeeds}
 	}
 	return nil

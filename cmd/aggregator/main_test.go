@@ -91,6 +91,9 @@ func TestOnceKimFixtures(t *testing.T) {
 	if err := run(context.Background(), []string{"--config", cfg, "--once"}, &stdout, &stderr); err != nil {
 		t.Fatalf("--once: %v\n%s", err, stderr.String())
 	}
+	if stdout.Len()+stderr.Len() != 0 {
+		t.Errorf("a successful --once without a terminal printed (cron would mail it):\n%s%s", stdout.String(), stderr.String())
+	}
 	first, err := os.ReadFile(filepath.Join(dir, "public", "all.atom"))
 	if err != nil {
 		t.Fatal(err)
@@ -631,5 +634,35 @@ func TestOnceLock(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("--wait did not run after the lock was released")
+	}
+}
+
+func TestNewLogger(t *testing.T) {
+	var b bytes.Buffer
+	log, err := newLogger(&b, "warn", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("hidden")
+	log.Warn("shown", "feed", "https://x.example/")
+	if s := b.String(); strings.Contains(s, "hidden") || !strings.Contains(s, `"msg":"shown"`) {
+		t.Errorf("json warn logger wrote %q", s)
+	}
+
+	b.Reset()
+	t.Setenv("JOURNAL_STREAM", "8:12345")
+	log, err = newLogger(&b, "info", "text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("under journald")
+	if s := b.String(); strings.Contains(s, "time=") || !strings.Contains(s, "msg=\"under journald\"") {
+		t.Errorf("journald text logger wrote %q, want no time", s)
+	}
+
+	for _, bad := range [][2]string{{"loud", "text"}, {"info", "xml"}} {
+		if _, err := newLogger(&b, bad[0], bad[1]); err == nil {
+			t.Errorf("newLogger(%q, %q) accepted", bad[0], bad[1])
+		}
 	}
 }
