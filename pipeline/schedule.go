@@ -27,6 +27,8 @@ type Scheduler struct {
 	// Changed is called after one or more fetches added or changed items.
 	// Calls never overlap; changes that arrive during a call cause one more.
 	Changed func(ctx context.Context)
+	// Started, if set, is called once the start-up fetches are done.
+	Started func()
 }
 
 // settleDelay is how long the scheduler waits after a fetch that brought new
@@ -141,10 +143,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 		}
 	}()
+	var startup sync.WaitGroup
 	for _, st := range starts {
 		wg.Add(1)
+		startup.Add(1)
 		go func() {
 			defer wg.Done()
+			defer startup.Done()
 			t := time.NewTimer(st.delay)
 			defer t.Stop()
 			select {
@@ -154,6 +159,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		startup.Wait()
+		if ctx.Err() == nil && s.Started != nil {
+			s.Started()
+		}
+	}()
 	c.Start()
 	<-ctx.Done()
 	<-c.Stop().Done()

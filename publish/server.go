@@ -29,7 +29,13 @@ type Server struct {
 	// header is built by Swap, and a later change costs an allocation per
 	// request until the next Swap.
 	MaxAge int
+
+	ready atomic.Bool // for /readyz
 }
+
+// SetReady makes /readyz answer 200: the store is open and the first
+// fetches are done.
+func (s *Server) SetReady() { s.ready.Store(true) }
 
 // servedSite is a Site made ready to serve: every header value built and
 // every file compressed. Everything a request needs hangs off one pointer,
@@ -167,9 +173,19 @@ func gzipBest(body []byte) []byte {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/healthz" {
+	switch r.URL.Path {
+	case "/healthz":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
+		return
+	case "/readyz":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !s.ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("starting: the first fetches are not done\n"))
+			return
+		}
+		w.Write([]byte("ready\n"))
 		return
 	}
 	name := strings.TrimPrefix(r.URL.Path, "/")

@@ -116,3 +116,19 @@ func TestServeOPML(t *testing.T) {
 		t.Errorf("GET /opml = %d %q %q", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
 	}
 }
+
+func TestReadyz(t *testing.T) {
+	s := NewServer()
+	get := func() int {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		return rec.Code
+	}
+	if code := get(); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz before the first fetches = %d, want 503", code)
+	}
+	s.SetReady()
+	if code := get(); code != http.StatusOK {
+		t.Errorf("/readyz after = %d, want 200", code)
+	}
+}

@@ -461,6 +461,7 @@ func runDaemon(ctx context.Context, log *slog.Logger, sched *pipeline.Scheduler,
 	log.Info("serving", "addr", "http://"+ln.Addr().String()+"/", "feeds", len(sched.Feeds))
 
 	sched.Changed = rebuild
+	sched.Started = server.SetReady
 	schedCtx, cancel := context.WithCancel(ctx)
 	schedDone := make(chan error, 1)
 	go func() { schedDone <- sched.Run(schedCtx) }()

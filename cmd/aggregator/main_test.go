@@ -334,6 +334,19 @@ func TestDaemon(t *testing.T) {
 	if resp2.StatusCode != http.StatusNotModified {
 		t.Errorf("conditional GET: status %d, want 304", resp2.StatusCode)
 	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		r, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz never became ready")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	index, err := http.Get("http://" + addr + "/")
 	if err != nil {
 		t.Fatal(err)
