@@ -25,9 +25,8 @@ import (
 type Server struct {
 	site atomic.Pointer[servedSite]
 	// MaxAge is the Cache-Control max-age, in seconds, for feeds and index;
-	// 0 (or less) sends no Cache-Control. Set it before the first Swap: the
-	// header is built by Swap, and a later change costs an allocation per
-	// request until the next Swap.
+	// 0 (or less) sends no Cache-Control. Swap builds the header from it, so
+	// a change applies from the next Swap; change it only while no Swap runs.
 	MaxAge int
 
 	ready atomic.Bool // for /readyz
@@ -42,7 +41,6 @@ func (s *Server) SetReady() { s.ready.Store(true) }
 // so one atomic Load gives a consistent view across a Swap.
 type servedSite struct {
 	files        map[string]*servedFile
-	maxAge       int      // the Server.MaxAge cacheControl was built with
 	cacheControl []string // nil when maxAge <= 0
 }
 
@@ -85,7 +83,7 @@ func NewServer() *Server {
 // Swap) and builds the response headers, so that requests do neither.
 func (s *Server) Swap(site *Site) {
 	prev := s.site.Load()
-	ss := &servedSite{maxAge: s.MaxAge, cacheControl: cacheControl(s.MaxAge)}
+	ss := &servedSite{cacheControl: cacheControl(s.MaxAge)}
 	if site == nil {
 		ss.files = map[string]*servedFile{}
 		s.site.Store(ss)
@@ -219,12 +217,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["Vary"] = hdrVary
 	h["X-Content-Type-Options"] = hdrNosniff
-	if ss.maxAge == s.MaxAge {
-		if ss.cacheControl != nil {
-			h["Cache-Control"] = ss.cacheControl
-		}
-	} else if cc := cacheControl(s.MaxAge); cc != nil {
-		h["Cache-Control"] = cc
+	if ss.cacheControl != nil {
+		h["Cache-Control"] = ss.cacheControl
 	}
 
 	// Preconditions, in the order of RFC 9110 section 13.2.2.

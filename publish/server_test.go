@@ -427,13 +427,13 @@ func TestServerSmallFileNotCompressed(t *testing.T) {
 
 func TestServerCacheControl(t *testing.T) {
 	for _, tt := range []struct {
-		before, after int // MaxAge before Swap, and set after it
+		before, after int // MaxAge before Swap, and set after it (applies at the next Swap)
 		want          string
 	}{
 		{0, 0, ""},
 		{300, 300, "public, max-age=300"},
-		{0, 3600, "public, max-age=3600"},
-		{300, 0, ""},
+		{0, 3600, ""},
+		{300, 0, "public, max-age=300"},
 	} {
 		srv := NewServer()
 		srv.MaxAge = tt.before

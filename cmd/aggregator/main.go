@@ -184,6 +184,45 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 
+	if *once {
+		su, err := newSetup(ctx, cfg, st, log, nil, "")
+		if err != nil {
+			return err
+		}
+		return runOnce(ctx, su, *force, stderr)
+	}
+	load := func(stories *story.Clusterer) (*setup, error) {
+		next, err := loadConfig(cfg.Path)
+		if err != nil {
+			return nil, err
+		}
+		if next.Store != cfg.Store {
+			return nil, fmt.Errorf("store: %s was %s; a new store needs a restart", next.Store, cfg.Store)
+		}
+		return newSetup(ctx, next, st, log, stories, "feeds/")
+	}
+	su, err := newSetup(ctx, cfg, st, log, nil, "feeds/")
+	if err != nil {
+		return err
+	}
+	return runDaemon(ctx, log, su, load)
+}
+
+// setup is what follows from one config: the runner, the feeds and the
+// publisher. The daemon makes a new one when its config is reloaded.
+type setup struct {
+	cfg     *config.Config
+	runner  *pipeline.Runner
+	feeds   []pipeline.Feed
+	pub     *publish.Publisher
+	entries pipeline.StoryEntries
+}
+
+// newSetup builds a setup from cfg on the open store. stories, when not nil,
+// is the clusterer to keep (on a reload); otherwise a new one is restored
+// from the store. feedDir is where the feeds live under the base URL.
+func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger,
+	stories *story.Clusterer, feedDir string) (*setup, error) {
 	runner := &pipeline.Runner{
 		Store: st, Fetcher: newFetchClient(cfg), Log: log,
 		Policy: fetch.Policy{
@@ -193,40 +232,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		},
 		Rules: dedupe.NewRules(cfg.Dedupe.TrackingParams),
 	}
+	var err error
 	if runner.Tagger, err = newTagger(cfg); err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return nil, &exitError{code: exitUsage, err: err}
 	}
 	if *cfg.Stories.Enabled {
-		runner.Stories = story.New(storyConfig(cfg))
-		if err := runner.Restore(ctx, cfg.Stories.Window.Std()); err != nil {
-			return err
+		runner.Stories = stories
+		if runner.Stories == nil {
+			runner.Stories = story.New(storyConfig(cfg))
+			if err := runner.Restore(ctx, cfg.Stories.Window.Std()); err != nil {
+				return nil, err
+			}
 		}
 	}
 	feeds := pipelineFeeds(cfg)
 	if _, err := runner.Retag(ctx, feeds, taggingFingerprint(cfg)); err != nil {
-		return err
+		return nil, err
 	}
 	outputs, err := publishOutputs(cfg)
 	if err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return nil, &exitError{code: exitUsage, err: err}
 	}
-	pub := &publish.Publisher{Outputs: outputs, Hub: cfg.Publish.WebSubHub}
+	pub := &publish.Publisher{Outputs: outputs, Hub: cfg.Publish.WebSubHub, FeedDir: feedDir}
 	for _, f := range cfg.Feeds {
 		pub.Subscriptions = append(pub.Subscriptions, publish.Subscription{Title: f.Name, XMLURL: f.URL, Tags: f.Tags})
+	}
+	if pub.BaseURL, err = url.Parse(cfg.Publish.BaseURL); err != nil {
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("publish.base_url: %w", err)}
 	}
 	entries := pipeline.StoryEntries{Store: st, Rule: aggregator.EntryRule{
 		SourcePriority: cfg.Stories.SourcePriority, UpdateOnJoin: cfg.Stories.UpdateOnJoin,
 	}}
-	if pub.BaseURL, err = url.Parse(cfg.Publish.BaseURL); err != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("publish.base_url: %w", err)}
-	}
-
-	if *once {
-		return runOnce(ctx, runner, feeds, *force, pub, entries, cfg.Publish.Dir, stderr)
-	}
-	pub.FeedDir = "feeds/"
-	sched := &pipeline.Scheduler{Runner: runner, Feeds: feeds, Jitter: cfg.Fetch.Jitter.Std()}
-	return runDaemon(ctx, log, sched, pub, entries, cfg.Server.Listen)
+	return &setup{cfg: cfg, runner: runner, feeds: feeds, pub: pub, entries: entries}, nil
 }
 
 // parseFlags parses args into fs and refuses stray arguments.
@@ -382,32 +419,34 @@ func findConfig(flagValue string) (string, error) {
 	return "", errors.New("no config: pass --config FILE, set AGGREGATOR_CONFIG, or create ./config.yaml (see config.example.yaml)")
 }
 
-func runOnce(ctx context.Context, runner *pipeline.Runner, feeds []pipeline.Feed, force bool,
-	pub *publish.Publisher, entries publish.EntrySource, dir string, stderr io.Writer) error {
-	progress := &onceReport{w: stderr, live: isTerminal(stderr), total: len(feeds)}
-	runner.OnReport = progress.add
-	reports := runner.RunAll(ctx, feeds, force)
+func runOnce(ctx context.Context, su *setup, force bool, stderr io.Writer) error {
+	progress := &onceReport{w: stderr, live: isTerminal(stderr), total: len(su.feeds)}
+	su.runner.OnReport = progress.add
+	reports := su.runner.RunAll(ctx, su.feeds, force)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	site, err := pub.Build(ctx, entries)
+	site, err := su.pub.Build(ctx, su.entries)
 	if err != nil {
 		return err
 	}
-	if err := site.WriteDir(dir); err != nil {
+	if err := site.WriteDir(su.cfg.Publish.Dir); err != nil {
 		return err
 	}
-	progress.finish(ctx, runner.Store.StoryCount)
+	progress.finish(ctx, su.runner.Store.StoryCount)
 	if pipeline.Failed(reports) != nil {
 		return &exitError{code: exitFeeds}
 	}
 	return nil
 }
 
-func runDaemon(ctx context.Context, log *slog.Logger, sched *pipeline.Scheduler,
-	pub *publish.Publisher, entries publish.EntrySource, listen string) error {
+// runDaemon serves the outputs and runs the scheduler until ctx is done.
+// SIGHUP reloads the config with load: feeds, schedules, tags and outputs
+// change without a restart and without closing the HTTP listener; a config
+// that does not load is logged, and the running one stays.
+func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*story.Clusterer) (*setup, error)) error {
 	server := publish.NewServer()
-	server.MaxAge = maxAge(sched.Feeds, time.Now())
+	server.MaxAge = maxAge(cur.feeds, time.Now())
 
 	// The WebSub pinger, if there is a hub, lives as long as the daemon.
 	var pinger *publish.Pinger
@@ -419,14 +458,16 @@ func runDaemon(ctx context.Context, log *slog.Logger, sched *pipeline.Scheduler,
 			<-pingDone
 		}
 	}()
-	if pub.Hub != "" {
-		pinger = &publish.Pinger{Hub: pub.Hub, Log: log}
+	if cur.pub.Hub != "" {
+		pinger = &publish.Pinger{Hub: cur.pub.Hub, Log: log}
 		go func() { pingDone <- pinger.Run(pingCtx) }()
 	}
 
+	// rebuild is called by the scheduler, one call at a time, and while no
+	// scheduler runs, on reload.
 	var published *publish.Site
 	rebuild := func(ctx context.Context) {
-		site, err := pub.Build(ctx, entries)
+		site, err := cur.pub.Build(ctx, cur.entries)
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Error("publish failed; still serving the previous outputs", "err", err)
@@ -435,7 +476,7 @@ func runDaemon(ctx context.Context, log *slog.Logger, sched *pipeline.Scheduler,
 		}
 		server.Swap(site)
 		if pinger != nil && published != nil {
-			pinger.Notify(publish.ChangedFeeds(published, site, pub.BaseURL))
+			pinger.Notify(publish.ChangedFeeds(published, site, cur.pub.BaseURL))
 		}
 		published = site
 		log.Debug("published")
@@ -443,6 +484,7 @@ func runDaemon(ctx context.Context, log *slog.Logger, sched *pipeline.Scheduler,
 	// Serve what the store already holds before the first fetch completes.
 	rebuild(ctx)
 
+	listen := cur.cfg.Server.Listen
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return err
@@ -458,32 +500,73 @@ func runDaemon(ctx context.Context, log *slog.Logger, sched *pipeline.Scheduler,
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("serving", "addr", "http://"+ln.Addr().String()+"/", "feeds", len(sched.Feeds))
+	log.Info("serving", "addr", "http://"+ln.Addr().String()+"/", "feeds", len(cur.feeds))
 
-	sched.Changed = rebuild
-	sched.Started = server.SetReady
-	schedCtx, cancel := context.WithCancel(ctx)
-	schedDone := make(chan error, 1)
-	go func() { schedDone <- sched.Run(schedCtx) }()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	start := func() (stop func() error) {
+		sched := &pipeline.Scheduler{Runner: cur.runner, Feeds: cur.feeds, Jitter: cur.cfg.Fetch.Jitter.Std(),
+			Changed: rebuild, Started: server.SetReady}
+		schedCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- sched.Run(schedCtx) }()
+		return func() error {
+			cancel()
+			err := <-done
+			if errors.Is(err, context.Canceled) {
+				err = nil
+			}
+			return err
+		}
+	}
+	stop := start()
 
 	var runErr error
-	select {
-	case <-ctx.Done():
-	case err := <-serveErr:
-		runErr = fmt.Errorf("http server: %w", err)
-	case err := <-schedDone:
-		schedDone <- err
-		runErr = err
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-serveErr:
+			runErr = fmt.Errorf("http server: %w", err)
+			break loop
+		case <-hup:
+			next, err := load(cur.runner.Stories)
+			if err != nil {
+				log.Error("reload failed; the running config stays", "err", err)
+				continue
+			}
+			if next.cfg.Server.Listen != listen {
+				log.Warn("server.listen changed; restart to listen on the new address", "listen", listen)
+			}
+			if next.cfg.Publish.WebSubHub != cur.cfg.Publish.WebSubHub {
+				log.Warn("publish.websub_hub changed; restart to ping the new hub")
+			}
+			if err := stop(); err != nil {
+				log.Error("scheduler stopped with an error", "err", err)
+			}
+			// Articles the old runner stored but did not place yet go with it.
+			if err := cur.runner.Settle(ctx); err != nil {
+				log.Error("placing new articles in stories failed", "err", err)
+			}
+			cur = next
+			server.MaxAge = maxAge(cur.feeds, time.Now())
+			rebuild(ctx)
+			stop = start()
+			log.Info("config reloaded", "feeds", len(cur.feeds), "outputs", len(cur.pub.Outputs))
+		}
 	}
 	log.Info("shutting down")
-	cancel()
+	schedErr := stop()
 	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()
 	if err := srv.Shutdown(shutdownCtx); err != nil && runErr == nil {
 		runErr = fmt.Errorf("http server shutdown: %w", err)
 	}
-	if err := <-schedDone; err != nil && !errors.Is(err, context.Canceled) && runErr == nil {
-		runErr = err
+	if schedErr != nil && runErr == nil {
+		runErr = schedErr
 	}
 	return runErr
 }
