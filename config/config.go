@@ -33,22 +33,26 @@ const (
 	DefaultBackoffMax  = 24 * time.Hour
 	DefaultJitter      = 5 * time.Minute
 	DefaultStoryWindow = 72 * time.Hour
+	// DefaultRetentionMaxAge is how long a story is kept after its newest
+	// article was published: 90 days.
+	DefaultRetentionMaxAge = 90 * 24 * time.Hour
 )
 
 // Config is the aggregator's configuration. Zero values stand for defaults.
 type Config struct {
-	Path     string             `yaml:"-"`        // the file it was loaded from (absolute), "" if none
-	Store    string             `yaml:"store"`    // SQLite file; after Load: absolute path
-	Schedule string             `yaml:"schedule"` // default robfig/cron spec for every feed
-	Server   Server             `yaml:"server"`
-	Publish  Publish            `yaml:"publish"`
-	Fetch    Fetch              `yaml:"fetch"`
-	Feeds    []Feed             `yaml:"feeds"`
-	Outputs  []Output           `yaml:"outputs"`
-	Dedupe   Dedupe             `yaml:"dedupe"`
-	Stories  Stories            `yaml:"stories"`
-	Tags     map[string]TagRule `yaml:"tags"` // rule tags, by tag slug
-	Tagging  Tagging            `yaml:"tagging"`
+	Path      string             `yaml:"-"`        // the file it was loaded from (absolute), "" if none
+	Store     string             `yaml:"store"`    // SQLite file; after Load: absolute path
+	Schedule  string             `yaml:"schedule"` // default robfig/cron spec for every feed
+	Server    Server             `yaml:"server"`
+	Publish   Publish            `yaml:"publish"`
+	Fetch     Fetch              `yaml:"fetch"`
+	Feeds     []Feed             `yaml:"feeds"`
+	Outputs   []Output           `yaml:"outputs"`
+	Dedupe    Dedupe             `yaml:"dedupe"`
+	Stories   Stories            `yaml:"stories"`
+	Tags      map[string]TagRule `yaml:"tags"` // rule tags, by tag slug
+	Tagging   Tagging            `yaml:"tagging"`
+	Retention Retention          `yaml:"retention"`
 }
 
 // Server configures the HTTP server.
@@ -126,6 +130,18 @@ type Stories struct {
 	Window         Duration `yaml:"window"`          // how long a story stays open to new articles; after Load never 0 (default DefaultStoryWindow)
 	SourcePriority []string `yaml:"source_priority"` // feed names or urls whose article represents a story they carried, most preferred first; after Load each is a feed's Name, or a feed's URL as resolved
 	UpdateOnJoin   bool     `yaml:"update_on_join"`  // false: an entry's <updated> changes only when its representative article changes; true: also when another outlet joins
+}
+
+// Retention says which stories the store forgets. A story goes whole, with
+// all its articles, never part of it; feeds are never forgotten.
+type Retention struct {
+	// MaxAge: a story goes once its newest article was published longer ago
+	// than this. After Load: unset or null is DefaultRetentionMaxAge, and 0
+	// (as given) keeps stories forever.
+	MaxAge Duration `yaml:"max_age"`
+	// MaxItems: only the newest stories whose articles add up to at most this
+	// many are kept, newest by their earliest article. 0 for no limit.
+	MaxItems int `yaml:"max_items"`
 }
 
 // TagRule gives an item a tag by its text. An item gets the tag when (Any is
@@ -365,6 +381,9 @@ func (c *Config) setDefaults(set map[string]bool) {
 	if c.Tagging.Entities == nil {
 		entities := true
 		c.Tagging.Entities = &entities
+	}
+	if c.Retention.MaxAge == 0 && !set["retention.max_age"] { // a given 0 keeps stories forever
+		c.Retention.MaxAge = Duration(DefaultRetentionMaxAge)
 	}
 }
 

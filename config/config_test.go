@@ -45,10 +45,11 @@ func TestLoadDefaults(t *testing.T) {
 			BackoffMax:  Duration(DefaultBackoffMax),
 			Jitter:      Duration(DefaultJitter),
 		},
-		Feeds:   []Feed{{URL: "https://example.com/feed.xml", Schedule: DefaultSchedule, Timeout: Duration(DefaultTimeout)}},
-		Outputs: []Output{{Name: "all", Title: "All feeds", Limit: DefaultOutputLimit}},
-		Stories: Stories{Enabled: new(true), Window: Duration(DefaultStoryWindow)},
-		Tagging: Tagging{Entities: new(true)},
+		Feeds:     []Feed{{URL: "https://example.com/feed.xml", Schedule: DefaultSchedule, Timeout: Duration(DefaultTimeout)}},
+		Outputs:   []Output{{Name: "all", Title: "All feeds", Limit: DefaultOutputLimit}},
+		Stories:   Stories{Enabled: new(true), Window: Duration(DefaultStoryWindow)},
+		Tagging:   Tagging{Entities: new(true)},
+		Retention: Retention{MaxAge: Duration(DefaultRetentionMaxAge)},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("LoadFile:\n got %+v\nwant %+v", got, want)
@@ -104,7 +105,8 @@ func TestDefault(t *testing.T) {
 		c.Stories.Enabled == nil || !*c.Stories.Enabled || c.Stories.Threshold != 0 ||
 		c.Stories.Window.Std() != 72*time.Hour || c.Stories.SourcePriority != nil || c.Stories.UpdateOnJoin ||
 		c.Dedupe.TrackingParams != nil || c.Tags != nil ||
-		c.Tagging.Entities == nil || !*c.Tagging.Entities || c.Tagging.Aliases != nil {
+		c.Tagging.Entities == nil || !*c.Tagging.Entities || c.Tagging.Aliases != nil ||
+		c.Retention.MaxAge.Std() != 90*24*time.Hour || c.Retention.MaxItems != 0 {
 		t.Errorf("Default() = %+v", c)
 	}
 }
@@ -175,6 +177,16 @@ func TestLoadResolves(t *testing.T) {
 			func(c *Config) any { return c.Fetch.Jitter.Std() }, DefaultJitter},
 		{"jitter 0 turns it off", "fetch:\n  jitter: 0s\n" + feed,
 			func(c *Config) any { return c.Fetch.Jitter.Std() }, time.Duration(0)},
+		{"retention", "retention:\n  max_age: 720h\n  max_items: 5000\n" + feed,
+			func(c *Config) any { return c.Retention }, Retention{MaxAge: Duration(30 * 24 * time.Hour), MaxItems: 5000}},
+		{"retention max_age unset is the default", "retention:\n  max_items: 10\n" + feed,
+			func(c *Config) any { return c.Retention.MaxAge.Std() }, DefaultRetentionMaxAge},
+		{"retention max_age null is the default", "retention:\n  max_age: ~\n" + feed,
+			func(c *Config) any { return c.Retention.MaxAge.Std() }, DefaultRetentionMaxAge},
+		{"retention max_age 0 keeps forever", "retention:\n  max_age: 0s\n" + feed,
+			func(c *Config) any { return c.Retention.MaxAge.Std() }, time.Duration(0)},
+		{"retention max_age bare 0 keeps forever", "retention:\n  max_age: 0\n" + feed,
+			func(c *Config) any { return c.Retention.MaxAge.Std() }, time.Duration(0)},
 		{"zero waits are the defaults", "fetch:\n  max_wait: 0s\n  backoff_base: 0s\n  backoff_max: 0s\n  per_host: 0\n" + feed,
 			func(c *Config) any {
 				return []any{c.Fetch.MaxWait.Std(), c.Fetch.BackoffBase.Std(), c.Fetch.BackoffMax.Std(), c.Fetch.PerHost}
@@ -268,7 +280,7 @@ func TestLoadErrors(t *testing.T) {
 		want []string // problems, without the file name
 	}{
 		{"unknown top-level key", "feeds:\n  - url: https://example.com/\nserve:\n  listen: :80\n", []string{
-			":3: serve: unknown key; known keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging",
+			":3: serve: unknown key; known keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging, retention",
 		}},
 		{"unknown key in a feed", "feeds:\n  - url: https://a.example/\n  - url: https://b.example/\n    category: [x]\n", []string{
 			":4: feeds[1].category: unknown key; known keys here are url, name, schedule, headers, auth, timeout, tags",
@@ -335,10 +347,10 @@ func TestLoadErrors(t *testing.T) {
 			": feeds: no feeds; add at least one under feeds:",
 		}},
 		{"not a mapping", "- https://example.com/\n", []string{
-			":1: want keys, found a list; the keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging",
+			":1: want keys, found a list; the keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging, retention",
 		}},
 		{"typo hides the feeds", "feed:\n  - url: https://example.com/\n", []string{
-			":1: feed: unknown key; known keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging",
+			":1: feed: unknown key; known keys here are store, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging, retention",
 			": feeds: no feeds; add at least one under feeds:",
 		}},
 		{"two documents", "feeds:\n  - url: https://example.com/\n---\nstore: x.db\n", []string{
@@ -366,6 +378,21 @@ func TestLoadErrors(t *testing.T) {
 				":8: fetch.user_agent: the value contains a line break, which would end the header early; put it on one line",
 				`:11: feeds[0].timeout: -5s is negative; write e.g. "1m", or 0 for fetch.timeout`,
 			}},
+		{"bad retention", "" +
+			"retention:\n" +
+			"  max_age: -24h\n" +
+			"  max_items: -1\n" +
+			"feeds:\n" +
+			"  - url: https://example.com/\n",
+			[]string{
+				`:2: retention.max_age: -24h is negative; write e.g. "720h" for 30 days, 0 to keep stories forever, or leave it out for the default (2160h)`,
+				":3: retention.max_items: -1 is negative; write a positive number, or 0 for no limit",
+			}},
+		{"bad retention types", "retention:\n  max_age: 90d\n  max_items: lots\n  keep: [x]\nfeeds:\n  - url: https://example.com/\n", []string{
+			`:2: retention.max_age: "90d" is not a duration; write e.g. "30s" or "2m"`,
+			`:3: retention.max_items: "lots" is not a whole number; write one without quotes, e.g. 10`,
+			":4: retention.keep: unknown key; known keys here are max_age, max_items",
+		}},
 		{"max body size 0", "fetch:\n  max_body_size: 0\nfeeds:\n  - url: https://example.com/\n", []string{
 			`:2: fetch.max_body_size: 0 would refuse every feed; write a size such as "10MiB", or leave it out for the default (10MiB)`,
 		}},
@@ -634,6 +661,18 @@ func TestValidate(t *testing.T) {
 			"<config>: stories.threshold: 2 is not between 0 and 1; write a similarity such as 0.6, or 0 for the default\n" +
 			`<config>: stories.window: -1h is negative; write e.g. "48h", or 0 for the default (72h)` + "\n" +
 			`<config>: stories.source_priority[0]: "Reuters": no feed has this name or url; write the name or url of a feed under feeds`},
+		{"retention zero is valid", func() Config {
+			c := withFeed(Config{})
+			c.Retention = Retention{}
+			return c
+		}(), ""},
+		{"bad retention", func() Config {
+			c := withFeed(Default())
+			c.Retention = Retention{MaxAge: Duration(-time.Hour), MaxItems: -3}
+			return c
+		}(), "" +
+			`<config>: retention.max_age: -1h is negative; write e.g. "720h" for 30 days, 0 to keep stories forever, or leave it out for the default (2160h)` + "\n" +
+			"<config>: retention.max_items: -3 is negative; write a positive number, or 0 for no limit"},
 		{"negative feed timeout", func() Config {
 			c := withFeed(Default())
 			c.Feeds[0].Timeout = Duration(-time.Second)

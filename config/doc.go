@@ -11,7 +11,8 @@
 // schedule and a timeout; there is at least one output; stories.enabled is
 // set and stories.window is not 0; each stories.source_priority entry is a
 // feed's name or its resolved url; tagging.entities is set and every tag
-// rule names the fields it looks in. A feed's basic-auth
+// rule names the fields it looks in; retention.max_age is the default unless
+// the file gives it (0 keeping stories forever). A feed's basic-auth
 // password is never written in the file: Load reads it from the environment
 // variable or file the feed's auth names, into a [Secret], which does not show
 // itself when printed, logged or marshalled.

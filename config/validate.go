@@ -22,7 +22,7 @@ var outputName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // Validate reports every problem with c as an [*Error], or returns nil.
 // Zero values are valid: they stand for the defaults (for Fetch.Jitter, 0
-// means none). Validate does not read the feeds' password_env or
+// means none; for Retention.MaxAge, keep forever). Validate does not read the feeds' password_env or
 // password_file: a feed's auth is valid if it names exactly one of them, or
 // neither if its Password is set.
 // Relative paths are taken relative to the folder of c.Path, or of the
@@ -223,6 +223,13 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 			continue
 		}
 		carried[f] = i
+	}
+	if c.Retention.MaxAge < 0 {
+		addf("retention.max_age", "%s is negative; write e.g. \"720h\" for 30 days, 0 to keep stories forever, or leave it out for the default (%s)",
+			c.Retention.MaxAge, Duration(DefaultRetentionMaxAge))
+	}
+	if c.Retention.MaxItems < 0 {
+		addf("retention.max_items", "%d is negative; write a positive number, or 0 for no limit", c.Retention.MaxItems)
 	}
 	return problems
 }

@@ -433,12 +433,38 @@ func runOnce(ctx context.Context, su *setup, force bool, stderr io.Writer) error
 	if err := site.WriteDir(su.cfg.Publish.Dir); err != nil {
 		return err
 	}
+	if err := prune(ctx, su, time.Now()); err != nil {
+		return err
+	}
 	progress.finish(ctx, su.runner.Store.StoryCount)
 	if pipeline.Failed(reports) != nil {
 		return &exitError{code: exitFeeds}
 	}
 	return nil
 }
+
+// prune applies the retention limits to the store.
+func prune(ctx context.Context, su *setup, now time.Time) error {
+	r := su.cfg.Retention
+	var olderThan time.Time
+	if r.MaxAge > 0 {
+		olderThan = now.Add(-r.MaxAge.Std())
+	}
+	if olderThan.IsZero() && r.MaxItems == 0 {
+		return nil
+	}
+	items, stories, err := su.runner.Store.Prune(ctx, olderThan, r.MaxItems, 0)
+	if err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
+	if items > 0 {
+		su.runner.Log.Info("retention pruned old stories", "stories", stories, "items", items)
+	}
+	return nil
+}
+
+// pruneEvery is how often the daemon applies the retention limits.
+const pruneEvery = time.Hour
 
 // runDaemon serves the outputs and runs the scheduler until ctx is done.
 // SIGHUP reloads the config with load: feeds, schedules, tags and outputs
@@ -502,9 +528,22 @@ func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*sto
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("serving", "addr", "http://"+ln.Addr().String()+"/", "feeds", len(cur.feeds))
 
+	// Under systemd (Type=notify), say when the daemon is ready, reloading
+	// or stopping, and keep the watchdog fed; elsewhere these do nothing.
+	sd := newNotifier()
+	watchCtx, stopWatchdog := context.WithCancel(context.Background())
+	watchDone := make(chan struct{})
+	go func() { defer close(watchDone); sd.Watchdog(watchCtx) }()
+	defer func() { stopWatchdog(); <-watchDone }()
+	if err := sd.Ready(); err != nil {
+		log.Warn("telling systemd the daemon is ready failed", "err", err)
+	}
+
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	pruneTick := time.NewTicker(pruneEvery)
+	defer pruneTick.Stop()
 
 	start := func() (stop func() error) {
 		sched := &pipeline.Scheduler{Runner: cur.runner, Feeds: cur.feeds, Jitter: cur.cfg.Fetch.Jitter.Std(),
@@ -532,10 +571,16 @@ loop:
 		case err := <-serveErr:
 			runErr = fmt.Errorf("http server: %w", err)
 			break loop
+		case <-pruneTick.C:
+			if err := prune(ctx, cur, time.Now()); err != nil && ctx.Err() == nil {
+				log.Error("pruning failed; will try again", "err", err)
+			}
 		case <-hup:
+			sd.Reloading()
 			next, err := load(cur.runner.Stories)
 			if err != nil {
 				log.Error("reload failed; the running config stays", "err", err)
+				sd.Ready()
 				continue
 			}
 			if next.cfg.Server.Listen != listen {
@@ -555,10 +600,12 @@ loop:
 			server.MaxAge = maxAge(cur.feeds, time.Now())
 			rebuild(ctx)
 			stop = start()
+			sd.Ready()
 			log.Info("config reloaded", "feeds", len(cur.feeds), "outputs", len(cur.pub.Outputs))
 		}
 	}
 	log.Info("shutting down")
+	sd.Stopping()
 	schedErr := stop()
 	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()

@@ -679,3 +679,29 @@ func TestNewLogger(t *testing.T) {
 		}
 	}
 }
+
+// --once applies the retention limits: with max_items 3, only the newest
+// stories that fit stay.
+func TestOnceRetention(t *testing.T) {
+	srv := kimServer(t)
+	var urls []string
+	for _, f := range kimFeeds {
+		urls = append(urls, srv.URL+"/"+f)
+	}
+	cfg := writeConfig(t, "retention:\n  max_items: 3\n", urls...)
+	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), filepath.Join(filepath.Dir(cfg), "agg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, items, err := st.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items == 0 || items > 3 {
+		t.Errorf("%d items stored after a run with max_items 3", items)
+	}
+}

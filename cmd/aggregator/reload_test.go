@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -48,6 +49,24 @@ func TestReload(t *testing.T) {
 		}
 	}
 	write("")
+	// Listen as systemd would for the daemon's notifications.
+	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "notify"), Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	t.Setenv("NOTIFY_SOCKET", sock.LocalAddr().String())
+	notes := &lockedBuffer{}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := sock.Read(buf)
+			if err != nil {
+				return
+			}
+			notes.Write(append(buf[:n:n], '\n'))
+		}
+	}()
 	logs := &lockedBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -112,5 +131,13 @@ func TestReload(t *testing.T) {
 	close(stopClient)
 	if err := <-clientErrs; err != nil {
 		t.Error(err)
+	}
+	cancel()
+	<-done
+	done <- nil // for the deferred check
+	for _, want := range []string{"READY=1", "RELOADING=1", "STOPPING=1"} {
+		if !strings.Contains(notes.String(), want) {
+			t.Errorf("systemd was not told %s; it heard:\n%s", want, notes.String())
+		}
 	}
 }
