@@ -155,7 +155,7 @@ func (r *Runner) Settle(ctx context.Context) error {
 		}
 	}
 	r.mu.Unlock()
-	return r.Store.Regroup(ctx, moves)
+	return r.Store.Regroup(context.WithoutCancel(ctx), moves)
 }
 
 // storyDoc is what the clusterer sees of an article.
@@ -356,7 +356,9 @@ func (r *Runner) save(ctx context.Context, t *turn, res *fetch.Result, fetchErr 
 			in.Assign = r.collect(&articles, t.feed.URL)
 		}
 	}
-	added, changed, err := r.Store.SaveFetch(ctx, t.id, in)
+	// A transaction that started finishes even if ctx is cancelled meanwhile
+	// (a SIGTERM during a save): what was fetched is kept whole.
+	added, changed, err := r.Store.SaveFetch(context.WithoutCancel(ctx), t.id, in)
 	if err != nil {
 		log.Error("store failed", "err", err)
 		rep.Err = errors.Join(rep.Err, err)
