@@ -54,8 +54,8 @@ type Runner struct {
 	Tagger *tag.Tagger
 	Log    *slog.Logger
 	Now    func() time.Time // nil: time.Now
-	// OnReport, if set, is called by RunAll with each feed's report as the
-	// feed is done, in the order of the feeds.
+	// OnReport, if set, is called with each feed's report as the feed's turn
+	// ends (by RunAll in the order of the feeds).
 	OnReport func(Report)
 
 	mu      sync.Mutex // guards Stories and pending
@@ -273,6 +273,9 @@ type Report struct {
 	Added   int   // items stored for the first time
 	Changed int   // stored items whose content changed
 	Err     error // why the fetch or the store failed, nil on success
+	// Took is how long the fetch took (waiting for a slot included); 0
+	// when the feed was not fetched.
+	Took time.Duration
 }
 
 // turn is one feed's fetch in progress.
@@ -313,6 +316,8 @@ func (r *Runner) prepare(ctx context.Context, f Feed, force bool, minGap time.Du
 
 // fetch runs the fetch of a prepared turn.
 func (r *Runner) fetch(ctx context.Context, t *turn) (*fetch.Result, error) {
+	start := time.Now()
+	defer func() { t.rep.Took = time.Since(start) }()
 	return r.Fetcher.Fetch(ctx, fetch.Request{
 		URL: t.state.URL, State: t.state, Header: t.feed.Header,
 		Username: t.feed.Username, Password: t.feed.Password, Timeout: t.feed.Timeout,
@@ -382,11 +387,15 @@ func (r *Runner) RunFeed(ctx context.Context, f Feed, force bool) Report {
 
 func (r *Runner) runFeed(ctx context.Context, f Feed, force bool, minGap time.Duration) Report {
 	t := r.prepare(ctx, f, force, minGap)
-	if t.rep.Err != nil || t.rep.Skipped != "" {
-		return t.rep
+	rep := t.rep
+	if rep.Err == nil && rep.Skipped == "" {
+		res, err := r.fetch(ctx, t)
+		rep = r.save(ctx, t, res, err)
 	}
-	res, err := r.fetch(ctx, t)
-	return r.save(ctx, t, res, err)
+	if r.OnReport != nil {
+		r.OnReport(rep)
+	}
+	return rep
 }
 
 // RunAll gives every feed its turn: the fetches run at once (the Fetcher

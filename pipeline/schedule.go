@@ -27,7 +27,8 @@ type Scheduler struct {
 	// Changed is called after one or more fetches added or changed items.
 	// Calls never overlap; changes that arrive during a call cause one more.
 	Changed func(ctx context.Context)
-	// Started, if set, is called once the start-up fetches are done.
+	// Started, if set, is called once the start-up fetches are done and
+	// their articles are placed in stories and published (Changed).
 	Started func()
 }
 
@@ -113,13 +114,32 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 	}
 
+	var startup sync.WaitGroup
+	startupDone := make(chan struct{})
+	settle := func() {
+		if err := s.Runner.Settle(ctx); err != nil && ctx.Err() == nil {
+			s.Runner.Log.Error("placing new articles in stories failed; they are published on their own", "err", err)
+		}
+		if s.Changed != nil {
+			s.Changed(ctx)
+		}
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		started := startupDone
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case <-started:
+				// The start-up fetches are done: place their articles,
+				// publish, and only then say so.
+				started = nil
+				settle()
+				if ctx.Err() == nil && s.Started != nil {
+					s.Started()
+				}
 			case <-changed:
 				// Let the burst of fetches this change belongs to finish, so
 				// that its articles are placed in stories together.
@@ -134,16 +154,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				case <-changed:
 				default:
 				}
-				if err := s.Runner.Settle(ctx); err != nil && ctx.Err() == nil {
-					s.Runner.Log.Error("placing new articles in stories failed; they are published on their own", "err", err)
-				}
-				if s.Changed != nil {
-					s.Changed(ctx)
-				}
+				settle()
 			}
 		}
 	}()
-	var startup sync.WaitGroup
 	for _, st := range starts {
 		wg.Add(1)
 		startup.Add(1)
@@ -163,9 +177,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		startup.Wait()
-		if ctx.Err() == nil && s.Started != nil {
-			s.Started()
-		}
+		close(startupDone)
 	}()
 	c.Start()
 	<-ctx.Done()

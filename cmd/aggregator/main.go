@@ -473,6 +473,7 @@ const pruneEvery = time.Hour
 func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*story.Clusterer) (*setup, error)) error {
 	server := publish.NewServer()
 	server.MaxAge = maxAge(cur.feeds, time.Now())
+	met := newMetrics(cur.runner.Store)
 
 	// The WebSub pinger, if there is a hub, lives as long as the daemon.
 	var pinger *publish.Pinger
@@ -501,6 +502,7 @@ func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*sto
 			return
 		}
 		server.Swap(site)
+		met.renders.Inc()
 		if pinger != nil && published != nil {
 			pinger.Notify(publish.ChangedFeeds(published, site, cur.pub.BaseURL))
 		}
@@ -516,7 +518,7 @@ func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*sto
 		return err
 	}
 	srv := &http.Server{
-		Handler:           server,
+		Handler:           met.handler(server),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -546,6 +548,7 @@ func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*sto
 	defer pruneTick.Stop()
 
 	start := func() (stop func() error) {
+		cur.runner.OnReport = met.observe
 		sched := &pipeline.Scheduler{Runner: cur.runner, Feeds: cur.feeds, Jitter: cur.cfg.Fetch.Jitter.Std(),
 			Changed: rebuild, Started: server.SetReady}
 		schedCtx, cancel := context.WithCancel(ctx)
