@@ -48,6 +48,9 @@ type Publisher struct {
 	Hub string
 	// Subscriptions are listed in subscriptions.opml; none: no such file.
 	Subscriptions []Subscription
+	// Health, if set, gives the feeds' health for the status page and the
+	// health feed.
+	Health HealthSource
 
 	mu       sync.Mutex
 	archives map[string]*archive // by output name
@@ -143,6 +146,14 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		return nil, fmt.Errorf("publish index: %w", err)
 	}
 	site.Files["index.html"] = newFile(body, "text/html; charset=utf-8", newest)
+	if p.Health != nil {
+		page, feed, err := p.healthFiles(ctx)
+		if err != nil {
+			return nil, err
+		}
+		site.Files[StatusPath] = page
+		site.Files[p.FeedDir+HealthFeed] = feed
+	}
 	if len(p.Subscriptions) > 0 {
 		opml, err := OPML("aggregator subscriptions", p.Subscriptions)
 		if err != nil {

@@ -190,6 +190,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch name {
 	case "opml":
 		name = OPMLPath
+	case "status":
+		name = StatusPath
 	case "":
 		name = "index.html"
 	}

@@ -253,7 +253,8 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
-	pub := &publish.Publisher{Outputs: outputs, Hub: cfg.Publish.WebSubHub, FeedDir: feedDir}
+	pub := &publish.Publisher{Outputs: outputs, Hub: cfg.Publish.WebSubHub, FeedDir: feedDir,
+		Health: pipeline.Health{Store: st, Feeds: feeds}}
 	for _, f := range cfg.Feeds {
 		pub.Subscriptions = append(pub.Subscriptions, publish.Subscription{Title: f.Name, XMLURL: f.URL, Tags: f.Tags})
 	}

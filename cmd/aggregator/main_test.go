@@ -392,6 +392,23 @@ func TestStatus(t *testing.T) {
 		t.Errorf("second --once: exit %d (%v), want 0: the failing feed is backing off, not retried", code, err)
 	}
 
+	// The same health, for people: a status page and a feed of broken feeds.
+	public := filepath.Join(filepath.Dir(cfg), "public")
+	page, err := os.ReadFile(filepath.Join(public, "status.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), `class="failing"`) || !strings.Contains(string(page), "Korea Desk") {
+		t.Errorf("status.html does not show the failing feed:\n%s", page)
+	}
+	healthFeed, err := os.ReadFile(filepath.Join(public, "_health.atom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc := parseAtom(t, healthFeed); len(doc.Entries) != 1 || !strings.Contains(doc.Entries[0].Title, "is failing") {
+		t.Errorf("_health.atom = %+v, want one entry announcing the failing feed", doc.Entries)
+	}
+
 	stdout.Reset()
 	if err := run(context.Background(), []string{"status", "--config", cfg, "--json"}, &stdout, &stderr); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, stderr.String())

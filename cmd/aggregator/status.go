@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"aggregator"
+	"aggregator/pipeline"
 	"aggregator/store"
 )
 
@@ -77,16 +78,7 @@ func newFeedStatus(s store.FeedStatus) feedStatus {
 		LastAttempt: optTime(st.LastAttempt), LastSuccess: optTime(st.LastSuccess), LastStatus: st.LastStatus,
 		Failures: st.Failures, NextFetch: optTime(st.NextFetch), Retired: st.Retired, Error: st.Error,
 	}
-	switch {
-	case st.Retired:
-		line.Health = "retired"
-	case st.LastAttempt.IsZero():
-		line.Health = "new"
-	case st.Failures > 0:
-		line.Health = "failing"
-	default:
-		line.Health = "ok"
-	}
+	line.Health = pipeline.HealthOf(st)
 	return line
 }
 

@@ -1,0 +1,140 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"time"
+
+	"aggregator"
+)
+
+// FeedHealth is how one subscribed feed is doing.
+type FeedHealth struct {
+	Name, URL   string
+	CurrentURL  string // where it is fetched now, when a permanent redirect moved it
+	Health      string // ok, failing, retired or new
+	LastAttempt time.Time
+	LastSuccess time.Time
+	NextFetch   time.Time
+	LastStatus  int
+	Failures    int
+	Error       string
+}
+
+// HealthSource gives the health of every subscribed feed.
+type HealthSource interface {
+	FeedHealth(ctx context.Context) ([]FeedHealth, error)
+}
+
+// Paths of the health views.
+const (
+	StatusPath = "status.html"  // a page listing every feed's health
+	HealthFeed = "_health.atom" // an Atom feed with an entry per broken feed
+)
+
+var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap{
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.UTC().Format("2 Jan 15:04 UTC")
+	},
+}).Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Feed health</title>
+<link rel="alternate" type="application/atom+xml" title="Feed health" href="{{.Feed}}">
+<style>
+:root { color-scheme: light dark; --muted: #666; --rule: #ddd; --bad: #b00020; --ok: #1b7a3a; }
+@media (prefers-color-scheme: dark) { :root { --muted: #aaa; --rule: #444; --bad: #ff6b6b; --ok: #6fd08c; } }
+body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 60rem; padding: 1rem; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+th, td { text-align: left; padding: .35rem .5rem; border-top: 1px solid var(--rule); vertical-align: top; }
+.failing, .retired { color: var(--bad); font-weight: 600; }
+.ok { color: var(--ok); }
+.err { color: var(--muted); word-break: break-word; }
+@media (max-width: 40rem) { .wide { display: none; } }
+</style>
+</head>
+<body>
+<h1>Feed health</h1>
+<p>{{.OK}} of {{len .Feeds}} feeds ok{{if .Broken}}, {{.Broken}} failing or retired{{end}}. <a href="{{.Feed}}">Subscribe to changes</a>.</p>
+<table>
+<tr><th>Feed</th><th>Health</th><th>Last success</th><th class="wide">Next fetch</th><th class="wide">Error</th></tr>
+{{range .Feeds}}<tr><td>{{.Name}}{{if .CurrentURL}}<br><small>moved to {{.CurrentURL}}</small>{{end}}</td>
+<td class="{{.Health}}">{{.Health}}{{if .Failures}} ({{.Failures}}){{end}}</td>
+<td>{{when .LastSuccess}}</td><td class="wide">{{if eq .Health "retired"}}never{{else}}{{when .NextFetch}}{{end}}</td>
+<td class="wide err">{{.Error}}</td></tr>
+{{end}}</table>
+</body>
+</html>
+`))
+
+// healthFiles renders the status page and the health feed.
+func (p *Publisher) healthFiles(ctx context.Context) (page, feed *File, err error) {
+	health, err := p.Health.FeedHealth(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("feed health: %w", err)
+	}
+	feedPath := p.FeedDir + HealthFeed
+	var b bytes.Buffer
+	data := struct {
+		Feeds      []FeedHealth
+		OK, Broken int
+		Feed       string
+	}{Feeds: health, Feed: feedPath}
+	var entries []aggregator.Entry
+	var newest time.Time
+	for _, f := range health {
+		switch f.Health {
+		case "ok":
+			data.OK++
+		case "failing", "retired":
+			data.Broken++
+			entries = append(entries, healthEntry(f))
+		}
+		if f.LastAttempt.After(newest) {
+			newest = f.LastAttempt
+		}
+	}
+	if err := statusTemplate.Execute(&b, data); err != nil {
+		return nil, nil, err
+	}
+	body, err := Atom(Output{Name: "_health", Title: "Feed health"}, entries,
+		p.BaseURL.JoinPath(feedPath).String(), p.BaseURL.JoinPath(StatusPath).String())
+	if err != nil {
+		return nil, nil, err
+	}
+	return newFile(b.Bytes(), "text/html; charset=utf-8", newest),
+		newFile(body, "application/atom+xml; charset=utf-8", newest), nil
+}
+
+// healthEntry announces a broken feed. Its id names the outage (the feed
+// and when it last worked), so a reader sees each outage once, and the
+// entry stays the same while the outage lasts.
+func healthEntry(f FeedHealth) aggregator.Entry {
+	since := f.LastSuccess
+	title := fmt.Sprintf("%s is failing", f.Name)
+	text := fmt.Sprintf("<p>%s has failed %d times in a row; the last error: %s</p>",
+		template.HTMLEscapeString(f.URL), f.Failures, template.HTMLEscapeString(f.Error))
+	if f.Health == "retired" {
+		title = fmt.Sprintf("%s is gone", f.Name)
+		text = fmt.Sprintf("<p>%s answered 410 Gone: it is no longer fetched. Change or remove its URL in the config.</p>",
+			template.HTMLEscapeString(f.URL))
+	}
+	published := since
+	if published.IsZero() {
+		published = time.Unix(0, 0)
+	}
+	return aggregator.Entry{
+		ID:        aggregator.EntryID(fmt.Sprintf("health %s %d %s", f.URL, since.Unix(), f.Health)),
+		Item:      aggregator.Item{Title: title, Content: text, Author: "aggregator"},
+		Published: published,
+		Updated:   published,
+		Sources:   []aggregator.Source{{Feed: aggregator.Feed{URL: f.URL, Name: f.Name}}},
+	}
+}
