@@ -624,3 +624,13 @@ func (s *Store) Retag(ctx context.Context, fn func(it aggregator.Item, origin ag
 	}
 	return len(out), nil
 }
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its verdict: "ok",
+// or what is wrong.
+func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	var res string
+	if err := s.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil {
+		return "", fmt.Errorf("integrity check: %w", err)
+	}
+	return res, nil
+}

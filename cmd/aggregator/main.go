@@ -113,6 +113,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		switch args[0] {
 		case "version":
 			fmt.Fprintln(stdout, "aggregator", versionString())
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				fmt.Fprintln(stdout, "go", strings.TrimPrefix(bi.GoVersion, "go"))
+				for _, s := range bi.Settings {
+					switch s.Key {
+					case "vcs.revision", "vcs.time", "vcs.modified", "GOOS", "GOARCH", "CGO_ENABLED":
+						fmt.Fprintln(stdout, s.Key, s.Value)
+					}
+				}
+			}
 			return nil
 		case "status":
 			return runStatus(ctx, args[1:], stdout, stderr)

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -720,5 +721,63 @@ func TestOnceRetention(t *testing.T) {
 	}
 	if items == 0 || items > 3 {
 		t.Errorf("%d items stored after a run with max_items 3", items)
+	}
+}
+
+// SIGTERM in the middle of a cycle: the daemon exits 0 and the store it
+// leaves passes PRAGMA integrity_check with every finished fetch kept.
+func TestStopMidCycle(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // hang until the test is over, like a server that never answers
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer once.Do(func() { close(release) })
+	srv := kimServer(t)
+	addr := freeAddr(t)
+	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n",
+		srv.URL+"/korea-desk.atom", slow.URL+"/feed.xml", srv.URL+"/newsroom.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logs := &lockedBuffer{}
+	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, logs) }()
+	dbPath := filepath.Join(filepath.Dir(cfg), "agg.db")
+	// Wait until the two quick feeds are stored while the slow one hangs.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if st, err := store.Open(context.Background(), dbPath); err == nil {
+			_, items, _ := st.Counts(context.Background())
+			st.Close()
+			if items == 6 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the quick feeds were not stored; logs:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel() // what SIGTERM does, through signal.NotifyContext
+	select {
+	case err := <-done:
+		if code := exitCode(err); code != exitOK && !errors.Is(err, context.Canceled) {
+			t.Fatalf("exit %d (%v) after SIGTERM, want 0", code, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the daemon did not stop within 10s of SIGTERM, with a fetch hanging")
+	}
+	st, err := store.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if res, err := st.IntegrityCheck(context.Background()); err != nil || res != "ok" {
+		t.Errorf("integrity_check = %q, %v", res, err)
+	}
+	if _, items, _ := st.Counts(context.Background()); items != 6 {
+		t.Errorf("%d items after the stop, want the 6 of the finished fetches", items)
 	}
 }
