@@ -374,3 +374,59 @@ func TestRetag(t *testing.T) {
 		t.Errorf("%d entries tagged floods after the new rule, want the 2 Libya articles", n)
 	}
 }
+
+// slowFetcher takes a while (in the bubble's time) and notes whether its
+// context was cancelled before it finished.
+type slowFetcher struct {
+	took      time.Duration
+	mu        sync.Mutex
+	cancelled int
+	finished  int
+}
+
+func (f *slowFetcher) Fetch(ctx context.Context, req fetch.Request) (*fetch.Result, error) {
+	select {
+	case <-time.After(f.took):
+		f.mu.Lock()
+		f.finished++
+		f.mu.Unlock()
+		return &fetch.Result{StatusCode: 200}, nil
+	case <-ctx.Done():
+		f.mu.Lock()
+		f.cancelled++
+		f.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+// A stop lets a fetch in flight finish within the grace period, and cancels
+// it after.
+func TestSchedulerGrace(t *testing.T) {
+	for _, tt := range []struct {
+		name          string
+		grace         time.Duration
+		wantFinished  int
+		wantCancelled int
+	}{
+		{"within the grace", 3 * time.Second, 1, 0},
+		{"past the grace", 500 * time.Millisecond, 0, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := openStore(t)
+			feed := kimFeeds(t)[0]
+			synctest.Test(t, func(t *testing.T) {
+				f := &slowFetcher{took: 2 * time.Second}
+				s := &Scheduler{Runner: &Runner{Store: st, Fetcher: f, Log: quiet()}, Feeds: []Feed{feed}, Grace: tt.grace}
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() { done <- s.Run(ctx) }()
+				time.Sleep(time.Second) // the start-up fetch is under way
+				cancel()
+				<-done
+				if f.finished != tt.wantFinished || f.cancelled != tt.wantCancelled {
+					t.Errorf("finished %d, cancelled %d; want %d, %d", f.finished, f.cancelled, tt.wantFinished, tt.wantCancelled)
+				}
+			})
+		})
+	}
+}

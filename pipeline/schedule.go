@@ -27,6 +27,9 @@ type Scheduler struct {
 	// Changed is called after one or more fetches added or changed items.
 	// Calls never overlap; changes that arrive during a call cause one more.
 	Changed func(ctx context.Context)
+	// Grace is how long fetches in flight may go on once Run is told to
+	// stop, before they are cancelled.
+	Grace time.Duration
 	// Started, if set, is called once the start-up fetches are done and
 	// their articles are placed in stories and published (Changed).
 	Started func()
@@ -82,6 +85,15 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	c := cron.New()
 	now := s.Runner.now()
+	// Fetches run on a context of their own, cancelled Grace after ctx, so
+	// that a stop lets them finish if they are quick.
+	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	var (
+		inFlight sync.WaitGroup
+		mu       sync.Mutex
+		stopping bool // no fetch starts once set
+	)
 
 	type start struct {
 		job   cron.Job
@@ -98,9 +110,17 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		// One job per feed, wrapped once, so that the start-up run and the
 		// scheduled runs of a feed never overlap.
 		job := cron.NewChain(cron.SkipIfStillRunning(cron.DiscardLogger)).Then(cron.FuncJob(func() {
+			mu.Lock()
+			if stopping {
+				mu.Unlock()
+				return
+			}
+			inFlight.Add(1)
+			mu.Unlock()
+			defer inFlight.Done()
 			// Never twice within half the feed's interval: the start-up
 			// run may fall just before the feed's first scheduled time.
-			rep := s.Runner.runFeed(ctx, f, false, every/2)
+			rep := s.Runner.runFeed(jobCtx, f, false, every/2)
 			if rep.Added > 0 || rep.Changed > 0 {
 				select {
 				case changed <- struct{}{}:
@@ -181,7 +201,20 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}()
 	c.Start()
 	<-ctx.Done()
-	<-c.Stop().Done()
+	c.Stop()
+	mu.Lock()
+	stopping = true // no new fetches
+	mu.Unlock()
+	finished := make(chan struct{})
+	go func() { inFlight.Wait(); close(finished) }()
+	grace := time.NewTimer(s.Grace)
+	select {
+	case <-finished:
+	case <-grace.C:
+	}
+	grace.Stop()
+	cancelJobs()
+	<-finished
 	wg.Wait()
 	return ctx.Err()
 }

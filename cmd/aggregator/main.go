@@ -473,6 +473,10 @@ func prune(ctx context.Context, su *setup, now time.Time) error {
 	return nil
 }
 
+// stopGrace is how long fetches in flight may finish when the daemon is
+// told to stop (or reloads) before they are cancelled.
+const stopGrace = 5 * time.Second
+
 // pruneEvery is how often the daemon applies the retention limits.
 const pruneEvery = time.Hour
 
@@ -560,7 +564,7 @@ func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*sto
 	start := func() (stop func() error) {
 		cur.runner.OnReport = met.observe
 		sched := &pipeline.Scheduler{Runner: cur.runner, Feeds: cur.feeds, Jitter: cur.cfg.Fetch.Jitter.Std(),
-			Changed: rebuild, Started: server.SetReady}
+			Grace: stopGrace, Changed: rebuild, Started: server.SetReady}
 		schedCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- sched.Run(schedCtx) }()
