@@ -76,6 +76,10 @@ type FeedState struct {
 	Failures    int       // consecutive failed attempts
 	NextFetch   time.Time // the feed is not fetched before this time (unless forced)
 	Retired     bool      // the server said 410 Gone: not fetched until the config changes the URL
+
+	FailingSince time.Time // the first failure of the current outage; zero while the feed works
+	OutageFrom   time.Time // when the last outage that ended began
+	RecoveredAt  time.Time // when it ended
 }
 
 // Source credits one feed that carried an entry.

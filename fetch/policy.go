@@ -38,6 +38,10 @@ func (p Policy) Apply(now time.Time, prev aggregator.FeedState, res *Result, err
 
 	next.LastSuccess = now
 	next.Error = ""
+	if prev.Failures > 0 {
+		next.OutageFrom, next.RecoveredAt = prev.FailingSince, now
+	}
+	next.FailingSince = time.Time{}
 	next.Failures = 0
 	next.LastStatus = res.StatusCode
 	next.ETag = res.ETag
@@ -66,6 +70,9 @@ func (p Policy) Apply(now time.Time, prev aggregator.FeedState, res *Result, err
 }
 
 func (p Policy) failure(now time.Time, next aggregator.FeedState, err error) aggregator.FeedState {
+	if next.Failures == 0 {
+		next.FailingSince = now
+	}
 	next.Failures++
 	next.Error = err.Error()
 	next.LastStatus = 0

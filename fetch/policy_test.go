@@ -121,6 +121,7 @@ func allHours() []int {
 func TestPolicyState(t *testing.T) {
 	before := t0.Add(-time.Hour)
 	prev := aggregator.FeedState{
+		FailingSince: t0.Add(-10 * time.Hour),
 		URL:          "https://old.example/feed",
 		ETag:         `"old"`,
 		LastModified: "Thu, 14 Mar 2024 00:00:00 GMT",
@@ -151,6 +152,7 @@ func TestPolicyState(t *testing.T) {
 				URL: "https://new.example/feed", ETag: `"new"`, BodyHash: "newhash",
 				TTL: 2 * time.Hour, SkipHours: []int{5},
 				LastAttempt: t0, LastSuccess: t0, LastStatus: 200, NextFetch: t0.Add(2 * time.Hour),
+				OutageFrom: t0.Add(-10 * time.Hour), RecoveredAt: t0,
 			},
 		},
 		{
@@ -160,6 +162,7 @@ func TestPolicyState(t *testing.T) {
 				URL: prev.URL, ETag: `"old"`, LastModified: prev.LastModified, BodyHash: "oldhash",
 				TTL: time.Hour, SkipHours: []int{3}, SkipDays: []time.Weekday{time.Sunday},
 				LastAttempt: t0, LastSuccess: t0, LastStatus: 304, NextFetch: t0.Add(time.Hour),
+				OutageFrom: t0.Add(-10 * time.Hour), RecoveredAt: t0,
 			},
 		},
 		{
@@ -169,6 +172,7 @@ func TestPolicyState(t *testing.T) {
 				URL: prev.URL, BodyHash: "oldhash",
 				TTL: time.Hour, SkipHours: []int{3}, SkipDays: []time.Weekday{time.Sunday},
 				LastAttempt: t0, LastSuccess: t0, LastStatus: 200, NextFetch: t0.Add(time.Hour),
+				OutageFrom: t0.Add(-10 * time.Hour), RecoveredAt: t0,
 			},
 		},
 		{

@@ -52,6 +52,7 @@ func (h Health) FeedHealth(ctx context.Context) ([]publish.FeedHealth, error) {
 			Name: s.Feed.DisplayName(), URL: f.URL, Health: HealthOf(st), LastAttempt: st.LastAttempt,
 			LastSuccess: st.LastSuccess, NextFetch: st.NextFetch, LastStatus: st.LastStatus,
 			Failures: st.Failures, Error: st.Error,
+			FailingSince: st.FailingSince, OutageFrom: st.OutageFrom, RecoveredAt: st.RecoveredAt,
 		}
 		if st.URL != f.URL {
 			fh.CurrentURL = st.URL

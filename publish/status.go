@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"slices"
 	"time"
 
 	"aggregator"
@@ -21,7 +22,14 @@ type FeedHealth struct {
 	LastStatus  int
 	Failures    int
 	Error       string
+
+	FailingSince time.Time // the current outage's first failure; zero while ok
+	OutageFrom   time.Time // the last ended outage's first failure
+	RecoveredAt  time.Time // when that outage ended
 }
+
+// recoveredFor is how long the health feed keeps announcing a recovery.
+const recoveredFor = 7 * 24 * time.Hour
 
 // HealthSource gives the health of every subscribed feed.
 type HealthSource interface {
@@ -101,6 +109,14 @@ func (p *Publisher) healthFiles(ctx context.Context) (page, feed *File, err erro
 			newest = f.LastAttempt
 		}
 	}
+	// Recoveries of the last week, measured from the newest attempt so
+	// that the same store renders the same feed.
+	for _, f := range health {
+		if !f.RecoveredAt.IsZero() && f.FailingSince.IsZero() && newest.Sub(f.RecoveredAt) < recoveredFor {
+			entries = append(entries, recoveryEntry(f))
+		}
+	}
+	slices.SortStableFunc(entries, func(a, b aggregator.Entry) int { return b.Published.Compare(a.Published) })
 	if err := statusTemplate.Execute(&b, data); err != nil {
 		return nil, nil, err
 	}
@@ -114,10 +130,13 @@ func (p *Publisher) healthFiles(ctx context.Context) (page, feed *File, err erro
 }
 
 // healthEntry announces a broken feed. Its id names the outage (the feed
-// and when it last worked), so a reader sees each outage once, and the
-// entry stays the same while the outage lasts.
+// and when it began), so a reader sees each outage once, and the entry
+// stays the same while the outage lasts.
 func healthEntry(f FeedHealth) aggregator.Entry {
-	since := f.LastSuccess
+	since := f.FailingSince
+	if since.IsZero() {
+		since = f.LastAttempt
+	}
 	title := fmt.Sprintf("%s is failing", f.Name)
 	text := fmt.Sprintf("<p>%s has failed %d times in a row; the last error: %s</p>",
 		template.HTMLEscapeString(f.URL), f.Failures, template.HTMLEscapeString(f.Error))
@@ -135,6 +154,19 @@ func healthEntry(f FeedHealth) aggregator.Entry {
 		Item:      aggregator.Item{Title: title, Content: text, Author: "aggregator"},
 		Published: published,
 		Updated:   published,
+		Sources:   []aggregator.Source{{Feed: aggregator.Feed{URL: f.URL, Name: f.Name}}},
+	}
+}
+
+// recoveryEntry announces that a feed works again after an outage.
+func recoveryEntry(f FeedHealth) aggregator.Entry {
+	text := fmt.Sprintf("<p>%s works again; it had failed since %s.</p>",
+		template.HTMLEscapeString(f.URL), f.OutageFrom.UTC().Format(time.RFC1123))
+	return aggregator.Entry{
+		ID:        aggregator.EntryID(fmt.Sprintf("health %s recovered %d", f.URL, f.RecoveredAt.Unix())),
+		Item:      aggregator.Item{Title: fmt.Sprintf("%s works again", f.Name), Content: text, Author: "aggregator"},
+		Published: f.RecoveredAt,
+		Updated:   f.RecoveredAt,
 		Sources:   []aggregator.Source{{Feed: aggregator.Feed{URL: f.URL, Name: f.Name}}},
 	}
 }

@@ -132,3 +132,43 @@ func TestReadyz(t *testing.T) {
 		t.Errorf("/readyz after = %d, want 200", code)
 	}
 }
+
+// The health feed announces each outage once, and the recovery after it.
+func TestHealthFeed(t *testing.T) {
+	t0 := time.Date(2023, 9, 12, 12, 0, 0, 0, time.UTC)
+	health := healthSource{
+		{Name: "Down", URL: "https://down.example/feed", Health: "failing", Failures: 3, Error: "boom",
+			LastAttempt: t0, FailingSince: t0.Add(-2 * time.Hour)},
+		{Name: "Back", URL: "https://back.example/feed", Health: "ok", LastAttempt: t0, LastSuccess: t0,
+			OutageFrom: t0.Add(-5 * time.Hour), RecoveredAt: t0.Add(-time.Hour)},
+		{Name: "Long ago", URL: "https://old.example/feed", Health: "ok", LastAttempt: t0, LastSuccess: t0,
+			OutageFrom: t0.Add(-30 * 24 * time.Hour), RecoveredAt: t0.Add(-29 * 24 * time.Hour)},
+		{Name: "Fine", URL: "https://fine.example/feed", Health: "ok", LastAttempt: t0, LastSuccess: t0},
+	}
+	p := &Publisher{BaseURL: mustURL("https://agg.example/"), FeedDir: "feeds/", Health: health}
+	site, err := p.Build(context.Background(), fakeSource{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := string(site.Files["feeds/"+HealthFeed].Body)
+	for _, want := range []string{"Down is failing", "Back works again"} {
+		if !strings.Contains(feed, want) {
+			t.Errorf("health feed lacks %q", want)
+		}
+	}
+	if strings.Contains(feed, "Long ago") || strings.Contains(feed, "Fine") {
+		t.Errorf("health feed announces what needs no news:\n%s", feed)
+	}
+	again, _ := p.Build(context.Background(), fakeSource{})
+	if string(again.Files["feeds/"+HealthFeed].Body) != feed {
+		t.Error("the health feed changed between two builds of the same state")
+	}
+	page := string(site.Files[StatusPath].Body)
+	if !strings.Contains(page, `class="failing"`) || !strings.Contains(page, "boom") {
+		t.Errorf("status page lacks the failing feed")
+	}
+}
+
+type healthSource []FeedHealth
+
+func (h healthSource) FeedHealth(context.Context) ([]FeedHealth, error) { return h, nil }

@@ -13,7 +13,8 @@ import (
 
 const feedColumns = `id, url, name, title, site_url, atom_id, language,
 	current_url, etag, last_modified, body_hash, ttl, skip_hours, skip_days,
-	last_attempt, last_success, last_status, error, failures, next_fetch, retired`
+	last_attempt, last_success, last_status, error, failures, next_fetch, retired,
+	failing_since, outage_from, recovered_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -22,11 +23,13 @@ func scanFeed(row scanner) (aggregator.Feed, aggregator.FeedState, error) {
 		f                           aggregator.Feed
 		st                          aggregator.FeedState
 		ttl, attempt, success, next int64
+		failing, outage, recovered  int64
 		skipHours, skipDays         string
 	)
 	err := row.Scan(&f.ID, &f.URL, &f.Name, &f.Title, &f.SiteURL, &f.AtomID, &f.Language,
 		&st.URL, &st.ETag, &st.LastModified, &st.BodyHash, &ttl, &skipHours, &skipDays,
-		&attempt, &success, &st.LastStatus, &st.Error, &st.Failures, &next, &st.Retired)
+		&attempt, &success, &st.LastStatus, &st.Error, &st.Failures, &next, &st.Retired,
+		&failing, &outage, &recovered)
 	if err != nil {
 		return f, st, err
 	}
@@ -37,6 +40,7 @@ func scanFeed(row scanner) (aggregator.Feed, aggregator.FeedState, error) {
 	st.SkipHours = splitInts(skipHours, func(n int) int { return n })
 	st.SkipDays = splitInts(skipDays, func(n int) time.Weekday { return time.Weekday(n) })
 	st.LastAttempt, st.LastSuccess, st.NextFetch = fromUnix(attempt), fromUnix(success), fromUnix(next)
+	st.FailingSince, st.OutageFrom, st.RecoveredAt = fromUnix(failing), fromUnix(outage), fromUnix(recovered)
 	return f, st, nil
 }
 
@@ -85,11 +89,13 @@ func saveState(ctx context.Context, tx *sql.Tx, feedID int64, st aggregator.Feed
 		UPDATE feeds SET
 			current_url = CASE WHEN url = ? THEN '' ELSE ? END,
 			etag = ?, last_modified = ?, body_hash = ?, ttl = ?, skip_hours = ?, skip_days = ?,
-			last_attempt = ?, last_success = ?, last_status = ?, error = ?, failures = ?, next_fetch = ?, retired = ?
+			last_attempt = ?, last_success = ?, last_status = ?, error = ?, failures = ?, next_fetch = ?, retired = ?,
+			failing_since = ?, outage_from = ?, recovered_at = ?
 		WHERE id = ?`,
 		st.URL, st.URL,
 		st.ETag, st.LastModified, st.BodyHash, int64(st.TTL/time.Second), joinInts(st.SkipHours), joinInts(st.SkipDays),
 		unix(st.LastAttempt), unix(st.LastSuccess), st.LastStatus, st.Error, st.Failures, unix(st.NextFetch), st.Retired,
+		unix(st.FailingSince), unix(st.OutageFrom), unix(st.RecoveredAt),
 		feedID)
 	return err
 }

@@ -137,6 +137,12 @@ var migrations = []string{
 	`ALTER TABLE stories ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
 	UPDATE stories SET seq = (SELECT min(id) FROM items WHERE items.story_id = stories.id);
 	CREATE INDEX stories_seq ON stories(seq);`,
+
+	// Outages: when the current one began, and when the last one began and ended.
+	`ALTER TABLE feeds ADD COLUMN failing_since INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE feeds ADD COLUMN outage_from INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE feeds ADD COLUMN recovered_at INTEGER NOT NULL DEFAULT 0;
+	UPDATE feeds SET failing_since = last_attempt WHERE failures > 0;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

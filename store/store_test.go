@@ -270,6 +270,7 @@ func TestFeedStateRoundTrip(t *testing.T) {
 		TTL: 90 * time.Minute, SkipHours: []int{0, 1, 23}, SkipDays: []time.Weekday{time.Saturday, time.Sunday},
 		LastAttempt: t0, LastSuccess: t0.Add(-time.Hour), LastStatus: 410, Error: "gone", Failures: 3,
 		NextFetch: t0.Add(2 * time.Hour), Retired: true,
+		FailingSince: t0.Add(-3 * time.Hour), OutageFrom: t0.Add(-48 * time.Hour), RecoveredAt: t0.Add(-40 * time.Hour),
 	}
 	for _, want := range []aggregator.FeedState{full, {URL: feedA, LastAttempt: t0}} {
 		if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{State: want}); err != nil {
