@@ -80,6 +80,9 @@ type Fetch struct {
 	BackoffMax  Duration `yaml:"backoff_max"`   // longest wait after failures
 	Jitter      Duration `yaml:"jitter"`        // each feed's schedule is shifted by a stable offset of up to this much; after Load: 0 means none
 	UserAgent   string   `yaml:"user_agent"`    // "" for the program's own
+	// AllowPrivate lets feeds (and redirects) reach loopback, private,
+	// link-local, CGNAT and cloud metadata addresses; off, they are refused.
+	AllowPrivate bool `yaml:"allow_private_addresses"`
 }
 
 // Feed is a subscribed feed.

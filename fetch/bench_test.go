@@ -43,6 +43,7 @@ func BenchmarkFetch(b *testing.B) {
 	defer srv.Close()
 
 	c := NewClient(testUA)
+	c.AllowPrivate = true // the test server listens on 127.0.0.1
 	c.PerHost = c.Concurrency
 	tr := c.HTTP.Transport.(*http.Transport)
 	tr.MaxIdleConnsPerHost = c.Concurrency

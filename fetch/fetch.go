@@ -7,7 +7,6 @@
 package fetch
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -95,10 +94,18 @@ type Client struct {
 	HTTP        *http.Client     // shared; nil means http.DefaultClient
 	UserAgent   string           // sent on every request unless Request.Header overrides it
 	MaxBodySize int64            // 0 → DefaultMaxBodySize
+	MaxItems    int              // items kept per document, the newest (see Parse); 0 → DefaultMaxItems
 	Timeout     time.Duration    // per fetch unless Request.Timeout > 0; 0 → DefaultTimeout
 	Concurrency int              // 0 → DefaultConcurrency; limits simultaneous HTTP fetches overall
 	PerHost     int              // 0 → DefaultPerHost; limits simultaneous HTTP fetches per host (case-insensitive host:port)
 	Now         func() time.Time // nil → time.Now; used for Expires/Date and Retry-After dates
+
+	// AllowPrivate lets fetches connect to loopback, private, link-local,
+	// CGNAT, unspecified, multicast and cloud metadata addresses, which are
+	// otherwise refused (after DNS resolution, on every redirect hop). It is
+	// enforced by the Transport NewClient builds; a Client whose HTTP is
+	// set otherwise gets no such check.
+	AllowPrivate bool
 
 	limitsOnce sync.Once
 	limits     *limiter // built from Concurrency and PerHost on first use
@@ -107,26 +114,31 @@ type Client struct {
 // NewClient returns a Client whose http.Client uses a Transport tuned for
 // polling many feed servers.
 func NewClient(userAgent string) *Client {
-	return &Client{
-		HTTP:        &http.Client{Transport: newTransport()},
+	c := &Client{
 		UserAgent:   userAgent,
 		MaxBodySize: DefaultMaxBodySize,
 		Timeout:     DefaultTimeout,
 		Concurrency: DefaultConcurrency,
 		PerHost:     DefaultPerHost,
 	}
+	// The Transport reads AllowPrivate at each dial, so it may be set
+	// after NewClient (before first use, like every field).
+	c.HTTP = &http.Client{Transport: newTransport(func() bool { return c.AllowPrivate })}
+	return c
 }
 
 // newTransport builds the one Transport a Client shares across fetches. It
 // asks for gzip itself (no Accept-Encoding is set on requests), so bodies
-// arrive decompressed and the size cap counts decompressed bytes.
-func newTransport() *http.Transport {
-	dialer := &net.Dialer{
+// arrive decompressed and the size cap counts decompressed bytes. Unless
+// allowPrivate reports true, it refuses to connect to non-public addresses
+// (see ssrf.go); proxies from the environment are exempt.
+func newTransport(allowPrivate func() bool) *http.Transport {
+	dialer := newGuardedDialer(&net.Dialer{
 		Timeout:   10 * time.Second,
 		KeepAlive: 30 * time.Second,
-	}
+	}, http.ProxyFromEnvironment, allowPrivate)
 	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
+		Proxy:                 dialer.Proxy,
 		DialContext:           dialer.DialContext,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:     true,
@@ -260,7 +272,7 @@ func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resul
 	}
 
 	etag, lastMod := resp.header.Get("ETag"), resp.header.Get("Last-Modified")
-	res, err := parseIfChanged(resp.body, resp.finalURL, req.State.BodyHash, etag == "" && lastMod == "")
+	res, err := parseIfChanged(resp.body, resp.finalURL, req.State.BodyHash, etag == "" && lastMod == "", c.maxItems())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
@@ -420,7 +432,7 @@ func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.Fee
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
-	res, err := parseIfChanged(body, u.String(), state.BodyHash, true)
+	res, err := parseIfChanged(body, u.String(), state.BodyHash, true, c.maxItems())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
@@ -428,14 +440,15 @@ func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.Fee
 }
 
 // parseIfChanged hashes body and parses it, unless the document carries no
-// validators (noValidators) and its hash is oldHash.
-func parseIfChanged(body []byte, base, oldHash string, noValidators bool) (*Result, error) {
+// validators (noValidators) and its hash is oldHash. It keeps maxItems items
+// at most (see Parse).
+func parseIfChanged(body []byte, base, oldHash string, noValidators bool, maxItems int) (*Result, error) {
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])
 	if noValidators && oldHash != "" && hash == oldHash {
 		return &Result{Unchanged: true, BodyHash: hash}, nil
 	}
-	res, err := Parse(bytes.NewReader(body), base)
+	res, err := parse(body, base, maxItems)
 	if err != nil {
 		return nil, err
 	}

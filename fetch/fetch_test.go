@@ -31,6 +31,7 @@ var t0 = time.Date(2024, time.March, 15, 12, 0, 0, 0, time.UTC)
 
 func newTestClient() *Client {
 	c := NewClient(testUA)
+	c.AllowPrivate = true // the test servers listen on 127.0.0.1
 	c.Timeout = 5 * time.Second
 	c.Now = func() time.Time { return t0 }
 	return c

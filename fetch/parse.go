@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/url"
@@ -25,7 +26,25 @@ import (
 // or the syndication module (sy:updatePeriod, sy:updateFrequency; RSS 0.9x,
 // 1.0, 2.0 and Atom alike), the larger if both; SkipHours and SkipDays from
 // RSS <skipHours> and <skipDays>.
+//
+// Hostile documents are neutralised rather than trusted: a document that
+// declares UTF-8 (or nothing) but is not valid UTF-8 has its bad bytes
+// replaced by U+FFFD (see validUTF8Doc); items with nothing to show are
+// dropped, and of items sharing a GUID only the first is kept; dates before
+// year 1000 or after 9999 count as absent; links that are not http(s) are
+// dropped; and only the newest DefaultMaxItems items are kept (see
+// keepNewest). Client.Fetch applies Client.MaxItems instead.
 func Parse(r io.Reader, base string) (*Result, error) {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("parse feed: %w", err)
+	}
+	return parse(body, base, DefaultMaxItems)
+}
+
+// parse is Parse of a whole document, keeping maxItems items at most
+// (DefaultMaxItems if maxItems <= 0).
+func parse(body []byte, base string, maxItems int) (*Result, error) {
 	// A gofeed.Parser holds no per-parse state, but Parse is a package
 	// function: a fresh one costs a few small allocations and needs no global.
 	p := gofeed.NewParser()
@@ -35,15 +54,15 @@ func Parse(r io.Reader, base string) (*Result, error) {
 	// Keeps a pointer to the already-built atom.Feed for its <id>: no copy.
 	p.KeepOriginalFeed = true
 
-	feed, err := p.Parse(r)
+	feed, err := p.Parse(bytes.NewReader(validUTF8Doc(body)))
 	if err != nil {
 		return nil, fmt.Errorf("parse feed: %w", err)
 	}
 
 	baseURL := parseAbsURL(strings.TrimSpace(base))
 	res := &Result{
-		Title:    plainText(feed.Title),
-		SiteURL:  resolveURL(baseURL, feed.Link),
+		Title:    strings.ToValidUTF8(plainText(feed.Title), "\uFFFD"),
+		SiteURL:  safeLink(resolveURL(baseURL, feed.Link)),
 		Language: strings.ToLower(strings.TrimSpace(feed.Language)),
 	}
 	switch of := feed.OriginalFeed().(type) {
@@ -69,12 +88,13 @@ func Parse(r io.Reader, base string) (*Result, error) {
 
 	// An entry without an author has the feed's (RFC 4287 section 4.2.1).
 	feedAuthor := firstName(feed.Authors, feed.Author)
-	res.Items = make([]aggregator.Item, 0, len(feed.Items))
-	for _, it := range feed.Items {
-		if it == nil {
-			continue
+	items := keepNewest(uniqueItems(feed.Items), maxItems)
+	res.Items = make([]aggregator.Item, 0, len(items))
+	for _, it := range items {
+		item := validItem(normaliseItem(it, linkBase))
+		if item.Link == "" && item.GUID == "" && item.Title == "" && item.Summary == "" && item.Content == "" {
+			continue // nothing to show, nothing to link to
 		}
-		item := normaliseItem(it, linkBase)
 		if item.Author == "" {
 			item.Author = feedAuthor
 		}
@@ -93,7 +113,7 @@ func normaliseItem(it *gofeed.Item, linkBase *url.URL) aggregator.Item {
 			}
 		}
 	}
-	link = resolveURL(linkBase, link)
+	link = safeLink(resolveURL(linkBase, link))
 
 	contentBase := linkBase
 	if u := parseAbsURL(link); u != nil {
@@ -166,8 +186,10 @@ func categories(in []string) []string {
 	return out
 }
 
+// utc is *t in UTC; zero (no date) when t is nil or not a plausible date
+// (see saneDate).
 func utc(t *time.Time) time.Time {
-	if t == nil {
+	if !saneDate(t) {
 		return time.Time{}
 	}
 	return t.UTC()

@@ -150,7 +150,7 @@ func reportRates(b *testing.B, cpu *cpuMeter) {
 // since one loopback server stands in for many hosts; its idle pool keeps
 // one connection per concurrent fetch, as many hosts would.
 func newBenchClient() *fetch.Client {
-	c := fetch.NewClient("bench")
+	c := testClient()
 	c.Concurrency = 16
 	c.PerHost = 16
 	c.HTTP.Transport.(*http.Transport).MaxIdleConnsPerHost = c.PerHost

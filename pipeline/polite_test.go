@@ -86,7 +86,7 @@ func TestRunAllIsPolite(t *testing.T) {
 	srv := politeServer(t, &h)
 	clk := &clock{t: time.Date(2023, 9, 12, 10, 0, 0, 0, time.UTC)}
 	st := openStore(t)
-	client := fetch.NewClient("test")
+	client := testClient()
 	client.Now = clk.Now
 	r := &Runner{Store: st, Fetcher: client, Log: quiet(), Now: clk.Now,
 		Policy: fetch.Policy{Rand: func() float64 { return 0 }}}

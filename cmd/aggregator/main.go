@@ -331,6 +331,7 @@ func newFetchClient(cfg *config.Config) *fetch.Client {
 	c.MaxBodySize = int64(cfg.Fetch.MaxBodySize)
 	c.Concurrency = cfg.Fetch.Concurrency
 	c.PerHost = cfg.Fetch.PerHost
+	c.AllowPrivate = cfg.Fetch.AllowPrivate
 	return c
 }
 

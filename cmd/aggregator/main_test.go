@@ -40,7 +40,7 @@ func writeConfig(t *testing.T, extra string, urls ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	var b strings.Builder
-	b.WriteString("store: agg.db\nfetch:\n  jitter: 0s\npublish:\n  dir: public\n  base_url: http://feeds.example/\n")
+	b.WriteString("store: agg.db\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\npublish:\n  dir: public\n  base_url: http://feeds.example/\n")
 	b.WriteString(extra)
 	b.WriteString("feeds:\n")
 	for _, u := range urls {

@@ -42,7 +42,7 @@ func TestReload(t *testing.T) {
 	cfg := filepath.Join(dir, "config.yaml")
 	write := func(extra string) {
 		t.Helper()
-		body := "store: agg.db\nfetch:\n  jitter: 0s\nserver:\n  listen: " + addr + "\nfeeds:\n" +
+		body := "store: agg.db\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\nserver:\n  listen: " + addr + "\nfeeds:\n" +
 			"  - url: " + srv.URL + "/korea-desk.atom\n  - url: " + srv.URL + "/newsroom.json\n" + extra
 		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
