@@ -25,6 +25,8 @@ fuzz:
 	$(GO) test ./dedupe -run '^$$' -fuzz '^FuzzCanonicalURL$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x
 	$(GO) test ./tag -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x
 	$(GO) test ./tag -run '^$$' -fuzz '^FuzzTags$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x
+	$(GO) test ./pipeline -run '^$$' -fuzz '^FuzzIngest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x
+	$(GO) test ./config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 100x
 
 build:
 	$(GO) build -o bin/aggregator ./cmd/aggregator

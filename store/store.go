@@ -42,6 +42,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// A few connections suffice: SQLite writes one transaction at a time,
+	// and an open connection holds file handles (the database, its WAL);
+	// without a bound, a thousand fetches saving at once would hold a
+	// thousand of them.
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	s := &Store{db: db, now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
@@ -49,6 +55,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// maxConns bounds the database connections a Store keeps open.
+const maxConns = 8
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
