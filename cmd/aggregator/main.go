@@ -474,6 +474,21 @@ func prune(ctx context.Context, su *setup, now time.Time) error {
 	return nil
 }
 
+// newHTTPServer is the daemon's HTTP server: a client that sends its
+// headers too slowly (slowloris), or idles, is cut off, and headers are
+// limited in size.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
 // stopGrace is how long fetches in flight may finish when the daemon is
 // told to stop (or reloads) before they are cancelled.
 const stopGrace = 5 * time.Second
@@ -532,15 +547,7 @@ func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*sto
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           met.handler(server),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(met.handler(server), log)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("serving", "addr", "http://"+ln.Addr().String()+"/", "feeds", len(cur.feeds))
