@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,29 +46,8 @@ func TestIndexInChromium(t *testing.T) {
 	}
 	addr := loaded.Server.Listen
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, io.Discard) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("daemon: %v", err)
-		}
-	}()
+	startDaemon(t, cfg, addr)
 	page := "http://" + addr + "/"
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		resp, err := http.Get(page)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the daemon does not serve %s: %v", page, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 
 	shot := os.Getenv("AGGREGATOR_SCREENSHOT")
 	if shot == "" {

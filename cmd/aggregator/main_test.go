@@ -781,3 +781,31 @@ func TestStopMidCycle(t *testing.T) {
 		t.Errorf("%d items after the stop, want the 6 of the finished fetches", items)
 	}
 }
+
+// startDaemon runs the daemon on cfg, listening on addr, until the test
+// ends, and returns once /readyz says it is ready.
+func startDaemon(t *testing.T, cfg, addr string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("daemon: %v", err)
+		}
+	})
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon on %s never became ready (last error %v)", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

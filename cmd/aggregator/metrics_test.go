@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/prometheus/common/expfmt"
@@ -24,15 +21,7 @@ func TestMetrics(t *testing.T) {
 	}
 	addr := freeAddr(t)
 	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n", urls...)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, io.Discard) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("daemon: %v", err)
-		}
-	}()
+	startDaemon(t, cfg, addr)
 	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
@@ -41,15 +30,6 @@ func TestMetrics(t *testing.T) {
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
-	}
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		if code, _ := get("/readyz"); code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the daemon never became ready")
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	get("/feeds/all.atom")
 	get("/nope")
