@@ -35,6 +35,17 @@ func kimServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
+// kimURLs serves the Kim fixture feeds over HTTP and returns their URLs.
+func kimURLs(t *testing.T) []string {
+	t.Helper()
+	srv := kimServer(t)
+	urls := make([]string, len(kimFeeds))
+	for i, f := range kimFeeds {
+		urls[i] = srv.URL + "/" + f
+	}
+	return urls
+}
+
 // writeConfig writes a config for the given feed URLs into a new folder.
 func writeConfig(t *testing.T, extra string, urls ...string) string {
 	t.Helper()
@@ -80,11 +91,7 @@ func parseAtom(t *testing.T, data []byte) atomDoc {
 }
 
 func TestOnceKimFixtures(t *testing.T) {
-	srv := kimServer(t)
-	var urls []string
-	for _, f := range kimFeeds {
-		urls = append(urls, srv.URL+"/"+f)
-	}
+	urls := kimURLs(t)
 	cfg := writeConfig(t, "", urls...)
 	dir := filepath.Dir(cfg)
 
@@ -284,11 +291,7 @@ func freeAddr(t *testing.T) string {
 }
 
 func TestDaemon(t *testing.T) {
-	srv := kimServer(t)
-	var urls []string
-	for _, f := range kimFeeds {
-		urls = append(urls, srv.URL+"/"+f)
-	}
+	urls := kimURLs(t)
 	addr := freeAddr(t)
 	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n", urls...)
 
@@ -468,11 +471,7 @@ func TestEvalClusters(t *testing.T) {
 }
 
 func TestExplain(t *testing.T) {
-	srv := kimServer(t)
-	var urls []string
-	for _, f := range kimFeeds {
-		urls = append(urls, srv.URL+"/"+f)
-	}
+	urls := kimURLs(t)
 	cfg := writeConfig(t, "", urls...)
 	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
@@ -701,11 +700,7 @@ func TestNewLogger(t *testing.T) {
 // --once applies the retention limits: with max_items 3, only the newest
 // stories that fit stay.
 func TestOnceRetention(t *testing.T) {
-	srv := kimServer(t)
-	var urls []string
-	for _, f := range kimFeeds {
-		urls = append(urls, srv.URL+"/"+f)
-	}
+	urls := kimURLs(t)
 	cfg := writeConfig(t, "retention:\n  max_items: 3\n", urls...)
 	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)

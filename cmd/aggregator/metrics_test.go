@@ -14,11 +14,7 @@ import (
 // /metrics parses with the Prometheus text parser, follows its naming rules,
 // and counts what the daemon did.
 func TestMetrics(t *testing.T) {
-	srv := kimServer(t)
-	var urls []string
-	for _, f := range kimFeeds {
-		urls = append(urls, srv.URL+"/"+f)
-	}
+	urls := kimURLs(t)
 	addr := freeAddr(t)
 	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n", urls...)
 	startDaemon(t, cfg, addr)

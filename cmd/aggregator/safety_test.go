@@ -84,11 +84,7 @@ func TestOnceFullDisk(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("mounting a small tmpfs needs root")
 	}
-	srv := kimServer(t)
-	var urls []string
-	for _, f := range kimFeeds {
-		urls = append(urls, srv.URL+"/"+f)
-	}
+	urls := kimURLs(t)
 	cfg := writeConfig(t, "", urls...)
 	public := filepath.Join(filepath.Dir(cfg), "public")
 	if err := os.MkdirAll(public, 0o755); err != nil {
