@@ -449,6 +449,7 @@ func TestLoadErrors(t *testing.T) {
 			"stories:\n" +
 			"  threshold: 1.5\n" +
 			"  window: -1h\n" +
+			"  full_text_words: -3\n" +
 			"  source_priority:\n" +
 			"    - World\n" +
 			"    - \"\"\n" +
@@ -462,13 +463,14 @@ func TestLoadErrors(t *testing.T) {
 			[]string{
 				":6: stories.threshold: 1.5 is not between 0 and 1; write a similarity such as 0.6, or 0 for the default",
 				`:7: stories.window: -1h is negative; write e.g. "48h", or 0 for the default (72h)`,
-				":10: stories.source_priority[1]: empty; write the name or url of a feed under feeds, or remove the item",
-				":11: stories.source_priority[2]: empty; write the name or url of a feed under feeds, or remove the item",
-				`:12: stories.source_priority[3]: "Reuters": no feed has this name or url; write the name or url of a feed under feeds`,
-				`:13: stories.source_priority[4]: "World" is listed twice (also as stories.source_priority[0]); remove one`,
-				`:14: stories.source_priority[5]: "https://EXAMPLE.com/world" is feeds[0], as is stories.source_priority[0]; remove one`,
-				`:16: stories.source_priority[7]: "./feeds/local.xml" is feeds[1], as is stories.source_priority[6]; remove one`,
-				":17: stories.source_priority[8]: empty; write the name or url of a feed under feeds, or remove the item",
+				":8: stories.full_text_words: -3 is negative; write a number of words such as 26, 0 for the default, or 1 to hold headlines to the full threshold",
+				":11: stories.source_priority[1]: empty; write the name or url of a feed under feeds, or remove the item",
+				":12: stories.source_priority[2]: empty; write the name or url of a feed under feeds, or remove the item",
+				`:13: stories.source_priority[3]: "Reuters": no feed has this name or url; write the name or url of a feed under feeds`,
+				`:14: stories.source_priority[4]: "World" is listed twice (also as stories.source_priority[0]); remove one`,
+				`:15: stories.source_priority[5]: "https://EXAMPLE.com/world" is feeds[0], as is stories.source_priority[0]; remove one`,
+				`:17: stories.source_priority[7]: "./feeds/local.xml" is feeds[1], as is stories.source_priority[6]; remove one`,
+				":18: stories.source_priority[8]: empty; write the name or url of a feed under feeds, or remove the item",
 			}},
 		{"negative threshold", "stories:\n  threshold: -0.1\nfeeds:\n  - url: https://example.com/\n", []string{
 			":2: stories.threshold: -0.1 is not between 0 and 1; write a similarity such as 0.6, or 0 for the default",
@@ -492,10 +494,10 @@ func TestLoadErrors(t *testing.T) {
 				`:4: stories.window: "3d" is not a duration; write e.g. "30s" or "2m"`,
 				`:5: stories.source_priority: want a list, found "World"; start each item on its own line with "- "`,
 				`:6: stories.update_on_join: want true or false, found a list; write true or false`,
-				":7: stories.sources: unknown key; known keys here are enabled, threshold, window, source_priority, update_on_join",
+				":7: stories.sources: unknown key; known keys here are enabled, threshold, full_text_words, window, source_priority, update_on_join",
 			}},
 		{"stories not keys", "stories: off\nfeeds:\n  - url: https://example.com/\n", []string{
-			`:1: stories: want keys, found "off"; the keys here are enabled, threshold, window, source_priority, update_on_join`,
+			`:1: stories: want keys, found "off"; the keys here are enabled, threshold, full_text_words, window, source_priority, update_on_join`,
 		}},
 		{"source priority without feeds", "stories:\n  source_priority: [World]\n", []string{
 			": feeds: no feeds; add at least one under feeds:",

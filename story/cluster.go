@@ -53,6 +53,11 @@ type Config struct {
 	// source's items (and in at least 3 of them) is ignored for that
 	// source's items (0 disables).
 	SourceBoilerplate float64
+	// FullTextTerms: an item and a story whose members average fewer
+	// distinct features than this (bare headlines) need proportionally
+	// less similarity: the threshold is scaled by the larger of the two
+	// counts over FullTextTerms (0 disables the scaling).
+	FullTextTerms int
 }
 
 // DefaultConfig returns the configuration chosen on the development data.
@@ -70,6 +75,7 @@ func DefaultConfig() Config {
 		MinShared:         1,
 		HalfLife:          6 * time.Hour,
 		SourceBoilerplate: 0.4,
+		FullTextTerms:     26,
 	}
 }
 
@@ -94,6 +100,7 @@ type storyState struct {
 	centroid map[uint32]float32 // sum of member vectors
 	normSq   float64            // |centroid|^2
 	size     int
+	features int      // total distinct features of the members
 	indexed  []uint32 // terms whose posting list holds this story
 	alive    bool
 	gen      uint32
@@ -362,7 +369,7 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 	}
 
 	// Score candidates against their centroids.
-	best, bestDot := int32(-1), 0.0
+	best, bestDot, bestThr := int32(-1), 0.0, 1.0
 	score = 0
 	for _, s := range cands {
 		st := &c.stories[s]
@@ -393,13 +400,14 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 		if c.cfg.HalfLife > 0 {
 			sim *= math.Exp2(-float64(dt) / float64(c.cfg.HalfLife))
 		}
-		if sim > score {
-			score, best, bestDot = sim, s, dot
+		thr := c.threshold(len(vec), st)
+		if best < 0 || sim/thr > score/bestThr {
+			score, best, bestDot, bestThr = sim, s, dot, thr
 		}
 	}
 
 	var slot int32
-	if best >= 0 && score >= c.cfg.Threshold {
+	if best >= 0 && score >= bestThr {
 		slot = best
 		joined = true
 	} else {
@@ -408,6 +416,22 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 	}
 	c.join(slot, vec, q, d.Published, bestDot)
 	return c.stories[slot].id, joined, score
+}
+
+// threshold is the similarity an item with k distinct features needs to
+// join story st. Cosine similarity grows with the text both sides offer: a
+// bare headline shares a handful of words with its story where an article
+// with a lead paragraph shares dozens. When neither the item nor the
+// story's average member has FullTextTerms features, the bar is lowered in
+// proportion to the larger of the two, so headline-only feeds cluster as
+// well as full ones while a long text is always held to the full threshold.
+func (c *Clusterer) threshold(k int, st *storyState) float64 {
+	n := c.cfg.FullTextTerms
+	if n <= 0 {
+		return c.cfg.Threshold
+	}
+	have := max(float64(k), float64(st.features)/float64(max(st.size, 1)))
+	return c.cfg.Threshold * min(1, have/float64(n))
 }
 
 // join adds an item's vector to a story; dot is the item's dot product with
@@ -421,6 +445,7 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published time.Time, dot fl
 	}
 	st.normSq += 2*dot + ss
 	st.size++
+	st.features += len(vec)
 	if published.After(st.last) {
 		st.last = published
 	}

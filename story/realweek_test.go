@@ -150,6 +150,9 @@ func TestExperiment(t *testing.T) {
 	if v, ok := env("MS"); ok {
 		cfg.MinShared = int(v)
 	}
+	if v, ok := env("FT"); ok {
+		cfg.FullTextTerms = int(v)
+	}
 	if v, ok := env("HL"); ok {
 		cfg.HalfLife = hours(v)
 	}

@@ -804,3 +804,32 @@ func startDaemon(t *testing.T, cfg, addr string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestEvalClustersConfig: the stories settings of --config reach the
+// clusterer: holding headlines to the full threshold (full_text_words: 1)
+// joins fewer of the uci-dev headlines.
+func TestEvalClustersConfig(t *testing.T) {
+	const uci = "../../../shared/fixtures/stories/uci-dev.jsonl"
+	if _, err := os.Stat(uci); err != nil {
+		t.Skip("uci-dev fixture absent:", err)
+	}
+	stories := func(extra string) string {
+		var stdout, stderr bytes.Buffer
+		args := []string{"eval-clusters", uci}
+		if extra != "" {
+			args = append(args, "--config", writeConfig(t, extra, "https://feeds.example/world.xml"))
+		}
+		if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+			t.Fatalf("eval-clusters %q: %v\n%s", extra, err, stderr.String())
+		}
+		first, _, _ := strings.Cut(stdout.String(), "\n")
+		return first
+	}
+	def, off := stories(""), stories("stories:\n  full_text_words: 1\n")
+	var nDef, nOff int
+	fmt.Sscanf(def[strings.Index(def, "stories="):], "stories=%d", &nDef)
+	fmt.Sscanf(off[strings.Index(off, "stories="):], "stories=%d", &nOff)
+	if nDef == 0 || nOff <= nDef {
+		t.Errorf("full_text_words: 1 gave %q, the default %q; want more, smaller stories", off, def)
+	}
+}
