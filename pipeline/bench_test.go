@@ -3,8 +3,10 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"html"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -17,24 +19,31 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmcdole/gofeed"
+
 	"aggregator/fetch"
 	"aggregator/store"
+	"aggregator/story"
+	"aggregator/tag"
 )
 
 const (
-	benchFeeds        = 1000
-	benchItemsPerFeed = 20
+	benchFeeds        = 200
+	benchItemsPerFeed = 50
 	benchItems        = benchFeeds * benchItemsPerFeed
 )
 
-// BenchmarkRunAll runs Runner.RunAll over 1,000 distinct RSS feeds of 20
-// items each, served by one local server:
+// BenchmarkRunAll runs Runner.RunAll over 200 distinct RSS feeds of 50
+// items of about 9 KB each (a ~300-character description and ~8.5 KB of
+// HTML content), served by one local server:
 //
 //   - cold: a fresh store each time, so every feed answers 200 and every
 //     item is parsed, keyed and stored;
 //   - warm: the ETags are sent back and every feed answers 304;
 //   - warm-no-validators: the server sends no validators, so every body is
-//     read and hashed, and found unchanged.
+//     read and hashed, and found unchanged;
+//   - parse: the floor, a bare gofeed parse of the same bodies on one
+//     goroutine, for comparison with cold.
 //
 // The store's setup is not measured. cpu-s/op is the user+system CPU time
 // of the whole process (the server included) per RunAll.
@@ -82,6 +91,27 @@ func BenchmarkRunAll(b *testing.B) {
 	b.Run("warm-no-validators", func(b *testing.B) {
 		r := primedRunner(b, client, noValidators)
 		benchUnchanged(b, r, noValidators, func(res *fetch.Result) bool { return res.Unchanged && !res.NotModified })
+	})
+
+	b.Run("parse", func(b *testing.B) {
+		b.ReportAllocs()
+		var cpu cpuMeter
+		for b.Loop() {
+			cpu.start()
+			n := 0
+			for _, body := range bodies {
+				feed, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+				if err != nil {
+					b.Fatal(err)
+				}
+				n += len(feed.Items)
+			}
+			cpu.stop()
+			if n != benchItems {
+				b.Fatalf("parsed %d items, want %d", n, benchItems)
+			}
+		}
+		reportRates(b, &cpu)
 	})
 }
 
@@ -157,8 +187,19 @@ func newBenchClient() *fetch.Client {
 	return c
 }
 
+// newBenchRunner is a Runner as the daemon sets it up: entity tagging and
+// a few rule tags, and story clustering.
 func newBenchRunner(st *store.Store, client *fetch.Client) *Runner {
-	return &Runner{Store: st, Fetcher: client, Log: slog.New(slog.DiscardHandler)}
+	tagger, err := tag.New(tag.Options{Entities: true, Rules: []tag.RuleSpec{
+		{Name: "korea", Any: []string{"North Korea", "Pyongyang", "Kim Jong Un"}},
+		{Name: "energy", Any: []string{"energy", "climate"}, None: []string{"sport"}},
+		{Name: "transport", Any: []string{"railway", "bridge", "transport"}, Fields: []string{"title"}},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	return &Runner{Store: st, Fetcher: client, Log: slog.New(slog.DiscardHandler),
+		Tagger: tagger, Stories: story.New(story.DefaultConfig())}
 }
 
 func openBenchStore(b *testing.B, dir string) *store.Store {
@@ -246,25 +287,50 @@ func benchText(rng *rand.Rand, n int) string {
 	return sb.String()
 }
 
-// renderBenchFeed renders feed n: 20 items, each with a ~70-character title,
-// a ~300-character description, a GUID, a link of its own and an RFC 1123
-// pubDate, an hour apart.
+// benchHTML returns about n bytes of article HTML: paragraphs of words with
+// a link, emphasis and an image now and then.
+func benchHTML(rng *rand.Rand, site string, n int) string {
+	var sb strings.Builder
+	for p := 0; sb.Len() < n; p++ {
+		sb.WriteString("<p>")
+		sb.WriteString(benchText(rng, 200))
+		switch p % 4 {
+		case 0:
+			fmt.Fprintf(&sb, ` <a href="%s/related/%d">%s</a>`, site, rng.IntN(1e6), benchText(rng, 20))
+		case 1:
+			fmt.Fprintf(&sb, " <em>%s</em> %s", benchText(rng, 15), benchText(rng, 120))
+		case 2:
+			fmt.Fprintf(&sb, `</p><p><img src="/img/%d.jpg" alt="%s" width="640" height="360">`, rng.IntN(1e6), benchText(rng, 20))
+		case 3:
+			fmt.Fprintf(&sb, " <strong>%s</strong>", benchText(rng, 25))
+		}
+		sb.WriteString(benchText(rng, 250))
+		sb.WriteString("</p>\n")
+	}
+	return sb.String()
+}
+
+// renderBenchFeed renders feed n: 50 items, each with a ~70-character title,
+// a ~300-character description, ~8.5 KB of HTML content (escaped as XML
+// text, as most feeds do), a GUID, a link of its own and an RFC 1123 pubDate,
+// an hour apart.
 func renderBenchFeed(n int) []byte {
 	rng := rand.New(rand.NewPCG(uint64(n), 0x5eed))
 	site := fmt.Sprintf("https://site-%d.example", n)
 	newest := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC).Add(-time.Duration(n) * time.Minute)
 	var sb strings.Builder
-	sb.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<rss version="2.0"><channel>` + "\n")
+	sb.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
+		`<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>` + "\n")
 	fmt.Fprintf(&sb, "<title>Bench feed %d</title>\n<link>%s/</link>\n<description>%s</description>\n",
 		n, site, benchText(rng, 60))
 	fmt.Fprintf(&sb, "<language>en</language>\n<lastBuildDate>%s</lastBuildDate>\n", newest.Format(http.TimeFormat))
 	for i := range benchItemsPerFeed {
 		fmt.Fprintf(&sb, "<item>\n<title>%s</title>\n<link>%s/%d/%02d/story-%d-%d</link>\n"+
 			"<guid isPermaLink=\"false\">urn:bench:%d:%d</guid>\n<pubDate>%s</pubDate>\n"+
-			"<description>%s</description>\n</item>\n",
+			"<description>%s</description>\n<content:encoded>%s</content:encoded>\n</item>\n",
 			benchText(rng, 70), site, newest.Year(), int(newest.Month()), n, i,
 			n, i, newest.Add(-time.Duration(i)*time.Hour).Format(http.TimeFormat),
-			benchText(rng, 300))
+			benchText(rng, 300), html.EscapeString(benchHTML(rng, site, 8500)))
 	}
 	sb.WriteString("</channel></rss>\n")
 	return []byte(sb.String())

@@ -290,13 +290,17 @@ type turn struct {
 // not when it is retired or asked to wait (unless forced), nor within minGap
 // of its last attempt.
 func (r *Runner) prepare(ctx context.Context, f Feed, force bool, minGap time.Duration) *turn {
-	t := &turn{feed: f, rep: Report{Feed: f}}
 	sf, state, err := r.Store.Feed(ctx, f.URL, f.Name)
 	if err != nil {
-		t.rep.Err = err
-		return t
+		return &turn{feed: f, rep: Report{Feed: f, Err: err}}
 	}
-	t.id, t.state = sf.ID, state
+	return r.decide(f, store.FeedStatus{Feed: sf, State: state}, force, minGap)
+}
+
+// decide is prepare of a feed already looked up in the store.
+func (r *Runner) decide(f Feed, sf store.FeedStatus, force bool, minGap time.Duration) *turn {
+	t := &turn{feed: f, rep: Report{Feed: f}, id: sf.Feed.ID, state: sf.State}
+	state := sf.State
 	now := r.now()
 	if minGap > 0 && !state.LastAttempt.IsZero() && now.Sub(state.LastAttempt) < minGap {
 		t.rep.Skipped = "fetched " + now.Sub(state.LastAttempt).Round(time.Second).String() + " ago"
@@ -326,54 +330,83 @@ func (r *Runner) fetch(ctx context.Context, t *turn) (*fetch.Result, error) {
 
 // save applies the politeness policy to the outcome and stores it.
 func (r *Runner) save(ctx context.Context, t *turn, res *fetch.Result, fetchErr error) Report {
-	rep := t.rep
+	p := r.build(ctx, t, res, fetchErr)
+	if p.done {
+		return p.rep
+	}
+	// A transaction that started finishes even if ctx is cancelled meanwhile
+	// (a SIGTERM during a save): what was fetched is kept whole.
+	added, changed, err := r.Store.SaveFetch(context.WithoutCancel(ctx), t.id, p.in)
+	return r.saved(p, store.Saved{Added: added, Changed: changed, Err: err})
+}
+
+// saving is a fetch outcome on its way to the store.
+type saving struct {
+	t        *turn
+	rep      Report
+	in       store.Fetched
+	articles []fresh // new articles, once stored
+	done     bool    // nothing to store: rep is final
+}
+
+// build applies the politeness policy to a fetch outcome and makes what is
+// to be stored of it: the feed's next state and, when the feed was parsed,
+// its items, keyed and tagged.
+func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr error) *saving {
+	p := &saving{t: t, rep: t.rep}
 	log := r.Log.With("feed", t.feed.URL)
 	if ctx.Err() != nil {
 		// Cancelled: not the feed's fault, and nothing to record.
-		rep.Err = ctx.Err()
-		return rep
+		p.rep.Err = ctx.Err()
+		p.done = true
+		return p
 	}
 	now := r.now()
 	next := r.Policy.Apply(now, t.state, res, fetchErr)
-	in := store.Fetched{State: next}
-	var articles []fresh
+	p.in = store.Fetched{State: next}
 	if fetchErr != nil {
-		rep.Err = fetchErr
+		p.rep.Err = fetchErr
 		if next.Retired && !t.state.Retired {
 			log.Warn("feed is gone (410); retired until its URL changes in the config", "err", fetchErr)
 		} else {
 			log.Warn("fetch failed", "err", fetchErr, "failures", next.Failures, "next_fetch", next.NextFetch)
 		}
-	} else {
-		rep.Result = res
-		if next.URL != t.state.URL {
-			log.Warn("feed moved permanently; fetching it from its new URL from now on", "new_url", next.URL)
-		}
-		if !res.NotModified && !res.Unchanged {
-			in.Meta = &store.Meta{Title: res.Title, SiteURL: res.SiteURL, AtomID: res.AtomID, Language: res.Language}
-			rules := r.rules()
-			source := aggregator.Feed{Name: t.feed.Name, Title: res.Title, URL: t.feed.URL}.DisplayName()
-			for _, it := range res.Items {
-				it.Link = rules.StripTracking(it.Link)
-				it.Tags = r.tags(it, source, t.feed.Tags)
-				in.Items = append(in.Items, store.Keyed{Key: rules.Key(t.feed.URL, it), Hash: dedupe.ContentHash(it), Item: it})
-			}
-			in.Assign = r.collect(&articles, t.feed.URL)
-		}
+		return p
 	}
-	// A transaction that started finishes even if ctx is cancelled meanwhile
-	// (a SIGTERM during a save): what was fetched is kept whole.
-	added, changed, err := r.Store.SaveFetch(context.WithoutCancel(ctx), t.id, in)
-	if err != nil {
-		log.Error("store failed", "err", err)
-		rep.Err = errors.Join(rep.Err, err)
+	p.rep.Result = res
+	if next.URL != t.state.URL {
+		log.Warn("feed moved permanently; fetching it from its new URL from now on", "new_url", next.URL)
+	}
+	if !res.NotModified && !res.Unchanged {
+		p.in.Meta = &store.Meta{Title: res.Title, SiteURL: res.SiteURL, AtomID: res.AtomID, Language: res.Language}
+		rules := r.rules()
+		source := aggregator.Feed{Name: t.feed.Name, Title: res.Title, URL: t.feed.URL}.DisplayName()
+		p.in.Items = make([]store.Keyed, 0, len(res.Items))
+		for _, it := range res.Items {
+			it.Link = rules.StripTracking(it.Link)
+			it.Tags = r.tags(it, source, t.feed.Tags)
+			p.in.Items = append(p.in.Items, store.Keyed{Key: rules.Key(t.feed.URL, it), Hash: dedupe.ContentHash(it), Item: it})
+		}
+		p.in.Assign = r.collect(&p.articles, t.feed.URL)
+	}
+	return p
+}
+
+// saved finishes a stored outcome: it queues the new articles for Settle,
+// logs, and returns the feed's report.
+func (r *Runner) saved(p *saving, sv store.Saved) Report {
+	rep := p.rep
+	log := r.Log.With("feed", p.t.feed.URL)
+	if sv.Err != nil {
+		log.Error("store failed", "err", sv.Err)
+		rep.Err = errors.Join(rep.Err, sv.Err)
 		return rep
 	}
-	rep.Added, rep.Changed = added, changed
-	r.queue(articles)
-	if fetchErr == nil {
+	rep.Added, rep.Changed = sv.Added, sv.Changed
+	r.queue(p.articles)
+	if res := rep.Result; rep.Err == nil && res != nil {
 		log.Info("fetched", "status", res.StatusCode, "not_modified", res.NotModified, "unchanged", res.Unchanged,
-			"items", len(res.Items), "added", added, "changed", changed, "next_fetch", next.NextFetch)
+			"items", len(res.Items), "added", sv.Added, "changed", sv.Changed, "next_fetch", p.in.State.NextFetch)
 	}
 	return rep
 }
@@ -400,42 +433,105 @@ func (r *Runner) runFeed(ctx context.Context, f Feed, force bool, minGap time.Du
 
 // RunAll gives every feed its turn: the fetches run at once (the Fetcher
 // limits them), and the results are stored in the order of feeds, so the same
-// feeds always give the same store. One feed's failure does not stop the
-// others; its report carries the error.
+// feeds always give the same store. Outcomes that are ready together are
+// stored together, up to saveBatch feeds in one transaction. One feed's
+// failure does not stop the others; its report carries the error.
 func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report {
 	type outcome struct {
 		res *fetch.Result
 		err error
 	}
+	reports := make([]Report, len(feeds))
+	refs := make([]store.FeedRef, len(feeds))
+	for i, f := range feeds {
+		refs[i] = store.FeedRef{URL: f.URL, Name: f.Name}
+	}
+	stored, err := r.Store.FeedsFor(ctx, refs)
+	if err != nil {
+		for i, f := range feeds {
+			reports[i] = Report{Feed: f, Err: err}
+			if r.OnReport != nil {
+				r.OnReport(reports[i])
+			}
+		}
+		return reports
+	}
 	turns := make([]*turn, len(feeds))
 	done := make([]chan outcome, len(feeds))
 	for i, f := range feeds {
-		turns[i] = r.prepare(ctx, f, force, 0)
+		turns[i] = r.decide(f, stored[i], force, 0)
 		done[i] = make(chan outcome, 1)
-		if t := turns[i]; t.rep.Err == nil && t.rep.Skipped == "" {
+		if t := turns[i]; t.rep.Skipped == "" {
 			go func() {
 				res, err := r.fetch(ctx, t)
 				done[i] <- outcome{res, err}
 			}()
 		}
 	}
-	reports := make([]Report, len(feeds))
-	for i, t := range turns {
-		if t.rep.Err != nil || t.rep.Skipped != "" {
-			reports[i] = t.rep
-		} else {
-			o := <-done[i]
-			reports[i] = r.save(ctx, t, o.res, o.err)
+
+	var batch []*saving
+	first := 0 // index of the feed that batch starts at
+	flush := func() {
+		saves := make([]store.Save, 0, len(batch))
+		for _, p := range batch {
+			if !p.done {
+				saves = append(saves, store.Save{FeedID: p.t.id, Fetched: p.in})
+			}
 		}
-		if r.OnReport != nil {
-			r.OnReport(reports[i])
+		var results []store.Saved
+		var err error
+		if len(saves) > 0 {
+			// A transaction that started finishes even if ctx is
+			// cancelled meanwhile (a SIGTERM during a save): what was
+			// fetched is kept whole.
+			results, err = r.Store.SaveFetches(context.WithoutCancel(ctx), saves)
+		}
+		for i, p := range batch {
+			switch {
+			case p.done:
+				reports[first+i] = p.rep
+			case err != nil:
+				reports[first+i] = r.saved(p, store.Saved{Err: err})
+			default:
+				reports[first+i] = r.saved(p, results[0])
+				results = results[1:]
+			}
+			if r.OnReport != nil {
+				r.OnReport(reports[first+i])
+			}
+		}
+		first += len(batch)
+		batch = batch[:0]
+	}
+	for i, t := range turns {
+		if t.rep.Skipped != "" {
+			batch = append(batch, &saving{t: t, rep: t.rep, done: true})
+		} else {
+			var o outcome
+			select {
+			case o = <-done[i]:
+			default:
+				// Not ready: store what is, then wait.
+				flush()
+				o = <-done[i]
+			}
+			batch = append(batch, r.build(ctx, t, o.res, o.err))
+		}
+		if len(batch) == saveBatch {
+			flush()
 		}
 	}
+	flush()
 	if err := r.Settle(ctx); err != nil {
 		r.Log.Error("placing new articles in stories failed; they are published on their own", "err", err)
 	}
 	return reports
 }
+
+// saveBatch is the most feeds RunAll stores in one transaction: enough to
+// share the cost of a commit, few enough that a reader of the store never
+// waits long for a writer.
+const saveBatch = 64
 
 // Failed returns the errors of the reports, as one error, or nil.
 func Failed(reports []Report) error {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -57,6 +56,43 @@ func (s *Store) Feed(ctx context.Context, feedURL, name string) (aggregator.Feed
 	return f, st, nil
 }
 
+// FeedRef names a configured feed.
+type FeedRef struct{ URL, Name string }
+
+// FeedsFor is Feed for many feeds in one transaction, in order: a cycle over
+// thousands of feeds pays for one commit, not one per feed.
+func (s *Store) FeedsFor(ctx context.Context, refs []FeedRef) ([]FeedStatus, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store feeds: %w", err)
+	}
+	defer tx.Rollback()
+	stmts := &prepared{tx: tx}
+	defer stmts.close()
+	out := make([]FeedStatus, len(refs))
+	for i, r := range refs {
+		// Most feeds are stored already under their name: reading them
+		// writes nothing, and a commit that wrote nothing costs nothing.
+		f, st, err := scanFeed(stmts.row(ctx, `SELECT `+feedColumns+` FROM feeds WHERE url = ?`, r.URL))
+		if found, err := scanned(err); err != nil {
+			return nil, fmt.Errorf("store feed %s: %w", r.URL, err)
+		} else if !found || f.Name != r.Name {
+			f, st, err = scanFeed(stmts.row(ctx, `
+				INSERT INTO feeds (url, name) VALUES (?, ?)
+				ON CONFLICT (url) DO UPDATE SET name = excluded.name
+				RETURNING `+feedColumns, r.URL, r.Name))
+			if err != nil {
+				return nil, fmt.Errorf("store feed %s: %w", r.URL, err)
+			}
+		}
+		out[i] = FeedStatus{Feed: f, State: st}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store feeds: %w", err)
+	}
+	return out, nil
+}
+
 // FeedStatus is a feed and its state.
 type FeedStatus struct {
 	Feed  aggregator.Feed
@@ -84,8 +120,8 @@ func (s *Store) Feeds(ctx context.Context) ([]FeedStatus, error) {
 	return out, nil
 }
 
-func saveState(ctx context.Context, tx *sql.Tx, feedID int64, st aggregator.FeedState) error {
-	_, err := tx.ExecContext(ctx, `
+func saveState(ctx context.Context, tx *prepared, feedID int64, st aggregator.FeedState) error {
+	_, err := tx.exec(ctx, `
 		UPDATE feeds SET
 			current_url = CASE WHEN url = ? THEN '' ELSE ? END,
 			etag = ?, last_modified = ?, body_hash = ?, ttl = ?, skip_hours = ?, skip_days = ?,

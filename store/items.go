@@ -47,25 +47,75 @@ type Meta struct {
 // gains this feed as a source; its content changes only when this feed is its
 // origin and the hash differs.
 func (s *Store) SaveFetch(ctx context.Context, feedID int64, f Fetched) (added, changed int, err error) {
+	saved, err := s.SaveFetches(ctx, []Save{{FeedID: feedID, Fetched: f}})
+	if err != nil {
+		return 0, 0, err
+	}
+	return saved[0].Added, saved[0].Changed, saved[0].Err
+}
+
+// Save is one feed's fetch attempt to record.
+type Save struct {
+	FeedID  int64
+	Fetched Fetched
+}
+
+// Saved is what SaveFetches did with one Save.
+type Saved struct {
+	Added, Changed int
+	Err            error // this save failed and left nothing behind
+}
+
+// SaveFetches records several fetch attempts, in order, as SaveFetch does,
+// in one transaction: committing costs SQLite a write of every page the
+// transaction touched, so a cycle's feeds share one commit instead of paying
+// one each. Each save runs in a savepoint, so one that fails is undone alone
+// and reported in its Saved; the error returned is for the transaction as a
+// whole, and then nothing was stored.
+func (s *Store) SaveFetches(ctx context.Context, saves []Save) ([]Saved, error) {
 	now := s.now().UTC().Truncate(time.Second)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, 0, fmt.Errorf("save fetch: %w", err)
+		return nil, fmt.Errorf("save fetch: %w", err)
 	}
 	defer tx.Rollback()
+	stmts := &prepared{tx: tx}
+	defer stmts.close()
 
-	if err := saveState(ctx, tx, feedID, f.State); err != nil {
+	out := make([]Saved, len(saves))
+	for i, sv := range saves {
+		if _, err := stmts.exec(ctx, `SAVEPOINT save_fetch`); err != nil {
+			return nil, fmt.Errorf("save fetch: %w", err)
+		}
+		out[i].Added, out[i].Changed, out[i].Err = saveFetch(ctx, stmts, sv.FeedID, sv.Fetched, now)
+		if out[i].Err != nil {
+			out[i].Added, out[i].Changed = 0, 0
+			if _, err := stmts.exec(ctx, `ROLLBACK TO save_fetch`); err != nil {
+				return nil, fmt.Errorf("save fetch: %w", err)
+			}
+		}
+		if _, err := stmts.exec(ctx, `RELEASE save_fetch`); err != nil {
+			return nil, fmt.Errorf("save fetch: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("save fetch: %w", err)
+	}
+	return out, nil
+}
+
+// saveFetch is one save of SaveFetches.
+func saveFetch(ctx context.Context, stmts *prepared, feedID int64, f Fetched, now time.Time) (added, changed int, err error) {
+	if err := saveState(ctx, stmts, feedID, f.State); err != nil {
 		return 0, 0, fmt.Errorf("save fetch: %w", err)
 	}
 	if m := f.Meta; m != nil {
-		_, err := tx.ExecContext(ctx, `UPDATE feeds SET title = ?, site_url = ?, atom_id = ?, language = ? WHERE id = ?`,
+		_, err := stmts.exec(ctx, `UPDATE feeds SET title = ?, site_url = ?, atom_id = ?, language = ? WHERE id = ?`,
 			m.Title, m.SiteURL, m.AtomID, m.Language, feedID)
 		if err != nil {
 			return 0, 0, fmt.Errorf("save fetch: %w", err)
 		}
 	}
-	stmts := &prepared{tx: tx}
-	defer stmts.close()
 	for _, k := range f.Items {
 		isNew, isChanged, err := saveItem(ctx, stmts, feedID, k, now, f.Assign)
 		if err != nil {
@@ -77,9 +127,6 @@ func (s *Store) SaveFetch(ctx context.Context, feedID int64, f Fetched) (added, 
 		if isChanged {
 			changed++
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, 0, fmt.Errorf("save fetch: %w", err)
 	}
 	return added, changed, nil
 }
@@ -105,6 +152,20 @@ func (p *prepared) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	p.m[query] = st
 	return st, nil
 }
+
+// row runs a prepared query for one row.
+func (p *prepared) row(ctx context.Context, query string, args ...any) scanner {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// errRow is a row whose query could not be prepared.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 func (p *prepared) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
 	st, err := p.stmt(ctx, query)
@@ -216,7 +277,8 @@ func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time
 	}
 	_, err = tx.exec(ctx, `
 		INSERT INTO item_sources (item_id, feed_id, guid, link, first_seen) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (item_id, feed_id) DO UPDATE SET guid = excluded.guid, link = excluded.link`,
+		ON CONFLICT (item_id, feed_id) DO UPDATE SET guid = excluded.guid, link = excluded.link
+			WHERE guid != excluded.guid OR link != excluded.link`,
 		itemID, feedID, it.GUID, it.Link, now.Unix())
 	return isNew, isChanged, err
 }

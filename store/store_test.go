@@ -995,3 +995,51 @@ func TestStoriesAfter(t *testing.T) {
 		t.Errorf("StoriesAfter(%d, 10) = %+v, want k3's story", first[1].Seq, rest)
 	}
 }
+
+// TestSaveFetches: several fetches share a transaction, and one that fails
+// is undone alone.
+func TestSaveFetches(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	refs := []FeedRef{{"https://a.example/feed", "A"}, {"https://b.example/feed", "B"}}
+	feeds, err := s.FeedsFor(ctx, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(feeds) != 2 || feeds[0].Feed.Name != "A" || feeds[1].Feed.URL != refs[1].URL {
+		t.Fatalf("FeedsFor = %+v", feeds)
+	}
+	saved, err := s.SaveFetches(ctx, []Save{
+		{feeds[0].Feed.ID, Fetched{State: aggregator.FeedState{ETag: `"a1"`}, Items: []Keyed{keyed("k1", "h1"), keyed("k2", "h2")}}},
+		// No such feed: its item breaks the foreign key, and its state
+		// update must go with it.
+		{999, Fetched{State: aggregator.FeedState{ETag: `"x"`}, Items: []Keyed{keyed("k3", "h3")}}},
+		{feeds[1].Feed.ID, Fetched{State: aggregator.FeedState{ETag: `"b1"`}, Items: []Keyed{keyed("k2", "h2"), keyed("k4", "h4")}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved[0].Err != nil || saved[0].Added != 2 || saved[2].Err != nil || saved[2].Added != 1 {
+		t.Errorf("saved = %+v; want 2 then 1 added without error", saved)
+	}
+	if saved[1].Err == nil || saved[1].Added != 0 {
+		t.Errorf("save of a missing feed = %+v; want an error and nothing added", saved[1])
+	}
+	if _, items, err := s.Counts(ctx); err != nil || items != 3 {
+		t.Errorf("store holds %d items (err %v), want k1, k2, k4", items, err)
+	}
+	again, err := s.FeedsFor(ctx, append(refs, FeedRef{"https://c.example/feed", "C"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again[0].State.ETag != `"a1"` || again[1].State.ETag != `"b1"` || again[0].Feed.ID != feeds[0].Feed.ID {
+		t.Errorf("states after SaveFetches: %+v", again)
+	}
+	if again[2].Feed.ID == 0 || again[2].Feed.Name != "C" {
+		t.Errorf("FeedsFor did not add the new feed: %+v", again[2])
+	}
+	renamed, err := s.FeedsFor(ctx, []FeedRef{{refs[0].URL, "Alpha"}})
+	if err != nil || renamed[0].Feed.Name != "Alpha" || renamed[0].State.ETag != `"a1"` {
+		t.Errorf("FeedsFor after a rename = %+v, %v", renamed, err)
+	}
+}
