@@ -180,7 +180,12 @@ type Result struct {
 	SiteURL   string         // the feed's home page link, absolute
 	AtomID    string         // atom:id of the feed if Atom, else ""
 	Language  string         // the language the feed declares, lower-case ("en-gb"); "" if none
-	Items     []aggregator.Item
+	// Items, newest kept (see Parse). Titles and authors are plain text;
+	// Summary and Content are the feed's HTML as given (valid UTF-8,
+	// trimmed): Sanitize them before they are stored or published.
+	Items []aggregator.Item
+
+	base *url.URL // what relative links in the items resolve against
 }
 
 // Fetch gets and, unless it is unchanged, parses one feed.

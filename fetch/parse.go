@@ -85,6 +85,7 @@ func parse(body []byte, base string, maxItems int) (*Result, error) {
 	if u := parseAbsURL(res.SiteURL); u != nil {
 		linkBase = u
 	}
+	res.base = linkBase
 
 	// An entry without an author has the feed's (RFC 4287 section 4.2.1).
 	feedAuthor := firstName(feed.Authors, feed.Author)
@@ -103,6 +104,20 @@ func parse(body []byte, base string, maxItems int) (*Result, error) {
 	return res, nil
 }
 
+// Sanitize makes the HTML of an item of r (its Summary and Content) safe to
+// publish: relative links resolve against the item's link, else the feed's,
+// and then the sanitiser drops scripts, event handlers, unsafe URLs and the
+// like (see sanitizeHTML). Parse leaves this to the caller because it costs
+// more than the parse itself: only the items that will be stored need it.
+func (r *Result) Sanitize(it *aggregator.Item) {
+	base := r.base
+	if u := parseAbsURL(it.Link); u != nil {
+		base = u
+	}
+	it.Summary = sanitizeHTML(it.Summary, base)
+	it.Content = sanitizeHTML(it.Content, base)
+}
+
 func normaliseItem(it *gofeed.Item, linkBase *url.URL) aggregator.Item {
 	link := strings.TrimSpace(it.Link)
 	if link == "" {
@@ -115,17 +130,12 @@ func normaliseItem(it *gofeed.Item, linkBase *url.URL) aggregator.Item {
 	}
 	link = safeLink(resolveURL(linkBase, link))
 
-	contentBase := linkBase
-	if u := parseAbsURL(link); u != nil {
-		contentBase = u
-	}
-
 	return aggregator.Item{
 		GUID:       strings.TrimSpace(it.GUID),
 		Link:       link,
 		Title:      plainText(it.Title),
-		Summary:    sanitizeHTML(it.Description, contentBase),
-		Content:    sanitizeHTML(it.Content, contentBase),
+		Summary:    strings.TrimSpace(it.Description),
+		Content:    strings.TrimSpace(it.Content),
 		Author:     itemAuthor(it),
 		Categories: categories(it.Categories),
 		Published:  utc(it.PublishedParsed),

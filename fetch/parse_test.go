@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -26,11 +27,43 @@ func readFixture(t testing.TB, name string) []byte {
 
 func parseFixture(t *testing.T, name string) *Result {
 	t.Helper()
-	res, err := Parse(bytes.NewReader(readFixture(t, name)), "https://feeds.example/"+name)
+	res, err := parseClean(bytes.NewReader(readFixture(t, name)), "https://feeds.example/"+name)
 	if err != nil {
 		t.Fatalf("Parse(%s): %v", name, err)
 	}
 	return res
+}
+
+// parseClean is Parse with every item sanitised, as they are stored.
+func parseClean(r io.Reader, base string) (*Result, error) {
+	res, err := Parse(r, base)
+	if err != nil {
+		return nil, err
+	}
+	for i := range res.Items {
+		res.Sanitize(&res.Items[i])
+	}
+	return res, nil
+}
+
+// TestParseLeavesHTML: Parse leaves items' HTML as the feed gave it, for
+// Sanitize to clean, once, if the item is stored.
+func TestParseLeavesHTML(t *testing.T) {
+	const doc = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://t.example/</link>
+<item><title>One</title><link>https://t.example/1</link>
+<description><![CDATA[ <p onclick="x()">Hi <img src="a.png"><script>alert(1)</script></p> ]]></description></item></channel></rss>`
+	res, err := Parse(strings.NewReader(doc), "https://feeds.example/t.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := res.Items[0]
+	if want := `<p onclick="x()">Hi <img src="a.png"><script>alert(1)</script></p>`; it.Summary != want {
+		t.Errorf("Summary = %q, want the feed's HTML trimmed: %q", it.Summary, want)
+	}
+	res.Sanitize(&it)
+	if want := `<p>Hi <img src="https://t.example/a.png"></p>`; it.Summary != want {
+		t.Errorf("sanitised Summary = %q, want %q", it.Summary, want)
+	}
 }
 
 func TestParseFixtures(t *testing.T) {
@@ -313,7 +346,7 @@ func TestParseRelativeLinks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := Parse(strings.NewReader(tt.doc), tt.base)
+			res, err := parseClean(strings.NewReader(tt.doc), tt.base)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -363,7 +396,7 @@ func TestParseItemFields(t *testing.T) {
   <dc:creator>  Dee   Cee </dc:creator>
 </item>
 </channel></rss>`
-	res, err := Parse(strings.NewReader(doc), "https://feeds.example/k.xml")
+	res, err := parseClean(strings.NewReader(doc), "https://feeds.example/k.xml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,7 +542,7 @@ func TestPlainText(t *testing.T) {
 	}
 }
 
-// TestParseConcurrent runs Parse from many goroutines; with -race it checks
+// TestParseConcurrent parses and sanitises from many goroutines; with -race it checks
 // that the shared sanitising policy and gofeed are safe to use concurrently.
 func TestParseConcurrent(t *testing.T) {
 	data := readFixture(t, "world-wire.rss")
@@ -518,7 +551,7 @@ func TestParseConcurrent(t *testing.T) {
 	errs := make(chan error, 16)
 	for range 16 {
 		wg.Go(func() {
-			res, err := Parse(bytes.NewReader(data), "https://feeds.example/world-wire.rss")
+			res, err := parseClean(bytes.NewReader(data), "https://feeds.example/world-wire.rss")
 			if err != nil {
 				errs <- err
 				return

@@ -5,6 +5,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"html"
 	"log/slog"
@@ -13,8 +14,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -42,14 +45,18 @@ const (
 //   - warm: the ETags are sent back and every feed answers 304;
 //   - warm-no-validators: the server sends no validators, so every body is
 //     read and hashed, and found unchanged;
+//   - changed: every tenth feed gained 2 items since the last run (the
+//     others answer 304);
 //   - parse: the floor, a bare gofeed parse of the same bodies on one
 //     goroutine, for comparison with cold.
 //
 // The store's setup is not measured. cpu-s/op is the user+system CPU time
 // of the whole process (the server included) per RunAll.
 func BenchmarkRunAll(b *testing.B) {
-	bodies := renderBenchFeeds()
-	srv := httptest.NewServer(benchHandler(bodies))
+	bodies := renderBenchFeeds(0)
+	site := &benchSite{}
+	site.serve(bodies)
+	srv := httptest.NewServer(site.handler())
 	defer srv.Close()
 	client := newBenchClient()
 	defer client.HTTP.Transport.(*http.Transport).CloseIdleConnections()
@@ -91,6 +98,32 @@ func BenchmarkRunAll(b *testing.B) {
 	b.Run("warm-no-validators", func(b *testing.B) {
 		r := primedRunner(b, client, noValidators)
 		benchUnchanged(b, r, noValidators, func(res *fetch.Result) bool { return res.Unchanged && !res.NotModified })
+	})
+
+	b.Run("changed", func(b *testing.B) {
+		gained := slices.Clone(bodies)
+		for n := 0; n < benchFeeds; n += 10 {
+			gained[n] = renderBenchFeed(n, 2)
+		}
+		defer site.serve(bodies)
+		b.ReportAllocs()
+		var cpu cpuMeter
+		for b.Loop() {
+			b.StopTimer()
+			site.serve(bodies)
+			r := primedRunner(b, client, withETag)
+			site.serve(gained)
+			cpu.start()
+			b.StartTimer()
+			reps := r.RunAll(b.Context(), withETag, true)
+			b.StopTimer()
+			cpu.stop()
+			if added := addedBy(b, reps); added != 2*benchFeeds/10 {
+				b.Fatalf("added %d items, want %d", added, 2*benchFeeds/10)
+			}
+			b.StartTimer()
+		}
+		reportRates(b, &cpu)
 	})
 
 	b.Run("parse", func(b *testing.B) {
@@ -220,48 +253,68 @@ func benchFeedList(prefix string) []Feed {
 	return feeds
 }
 
-// benchHandler serves bodies[N] at /feed/N with an ETag (304 when
-// If-None-Match matches it) and at /plain/N with no validators at all.
-func benchHandler(bodies [][]byte) http.Handler {
-	feedNumber := func(w http.ResponseWriter, r *http.Request) (int, bool) {
+// benchSite serves the feeds' current bodies: at /feed/N with an ETag of
+// the body (304 when If-None-Match matches it), and at /plain/N with no
+// validators at all.
+type benchSite struct {
+	cur atomic.Pointer[benchBodies]
+}
+
+type benchBodies struct {
+	bodies [][]byte
+	etags  []string
+}
+
+// serve makes the site serve bodies from now on.
+func (s *benchSite) serve(bodies [][]byte) {
+	v := &benchBodies{bodies: bodies, etags: make([]string, len(bodies))}
+	for i, b := range bodies {
+		v.etags[i] = fmt.Sprintf(`"%x"`, sha256.Sum256(b))
+	}
+	s.cur.Store(v)
+}
+
+func (s *benchSite) handler() http.Handler {
+	feed := func(w http.ResponseWriter, r *http.Request) (body []byte, etag string, ok bool) {
+		cur := s.cur.Load()
 		n, err := strconv.Atoi(r.PathValue("n"))
-		if err != nil || n < 0 || n >= len(bodies) {
+		if err != nil || n < 0 || n >= len(cur.bodies) {
 			http.NotFound(w, r)
-			return 0, false
+			return nil, "", false
 		}
-		return n, true
+		return cur.bodies[n], cur.etags[n], true
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /feed/{n}", func(w http.ResponseWriter, r *http.Request) {
-		n, ok := feedNumber(w, r)
+		body, etag, ok := feed(w, r)
 		if !ok {
 			return
 		}
-		etag := `"feed-` + strconv.Itoa(n) + `-v1"`
 		w.Header().Set("ETag", etag)
 		if r.Header.Get("If-None-Match") == etag {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
-		w.Write(bodies[n])
+		w.Write(body)
 	})
 	mux.HandleFunc("GET /plain/{n}", func(w http.ResponseWriter, r *http.Request) {
-		n, ok := feedNumber(w, r)
+		body, _, ok := feed(w, r)
 		if !ok {
 			return
 		}
 		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
-		w.Write(bodies[n])
+		w.Write(body)
 	})
 	return mux
 }
 
-// renderBenchFeeds renders the RSS 2.0 documents of all the feeds.
-func renderBenchFeeds() [][]byte {
+// renderBenchFeeds renders the RSS 2.0 documents of all the feeds, each
+// with extra items more than the usual 50.
+func renderBenchFeeds(extra int) [][]byte {
 	bodies := make([][]byte, benchFeeds)
 	for i := range bodies {
-		bodies[i] = renderBenchFeed(i)
+		bodies[i] = renderBenchFeed(i, extra)
 	}
 	return bodies
 }
@@ -314,7 +367,10 @@ func benchHTML(rng *rand.Rand, site string, n int) string {
 // a ~300-character description, ~8.5 KB of HTML content (escaped as XML
 // text, as most feeds do), a GUID, a link of its own and an RFC 1123 pubDate,
 // an hour apart.
-func renderBenchFeed(n int) []byte {
+//
+// With extra > 0, the feed has as many newer items on top: the same feed
+// later.
+func renderBenchFeed(n, extra int) []byte {
 	rng := rand.New(rand.NewPCG(uint64(n), 0x5eed))
 	site := fmt.Sprintf("https://site-%d.example", n)
 	newest := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC).Add(-time.Duration(n) * time.Minute)
@@ -324,7 +380,8 @@ func renderBenchFeed(n int) []byte {
 	fmt.Fprintf(&sb, "<title>Bench feed %d</title>\n<link>%s/</link>\n<description>%s</description>\n",
 		n, site, benchText(rng, 60))
 	fmt.Fprintf(&sb, "<language>en</language>\n<lastBuildDate>%s</lastBuildDate>\n", newest.Format(http.TimeFormat))
-	for i := range benchItemsPerFeed {
+	for i := -extra; i < benchItemsPerFeed; i++ {
+		rng := rand.New(rand.NewPCG(uint64(n), uint64(i+1000)))
 		fmt.Fprintf(&sb, "<item>\n<title>%s</title>\n<link>%s/%d/%02d/story-%d-%d</link>\n"+
 			"<guid isPermaLink=\"false\">urn:bench:%d:%d</guid>\n<pubDate>%s</pubDate>\n"+
 			"<description>%s</description>\n<content:encoded>%s</content:encoded>\n</item>\n",

@@ -381,16 +381,41 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 		p.in.Meta = &store.Meta{Title: res.Title, SiteURL: res.SiteURL, AtomID: res.AtomID, Language: res.Language}
 		rules := r.rules()
 		source := aggregator.Feed{Name: t.feed.Name, Title: res.Title, URL: t.feed.URL}.DisplayName()
+		tags := func(it *aggregator.Item) { it.Tags = r.tags(*it, source, t.feed.Tags) }
+		finish := func(it *aggregator.Item) { res.Sanitize(it); tags(it) }
 		p.in.Items = make([]store.Keyed, 0, len(res.Items))
 		for _, it := range res.Items {
 			it.Link = rules.StripTracking(it.Link)
-			it.Tags = r.tags(it, source, t.feed.Tags)
-			p.in.Items = append(p.in.Items, store.Keyed{Key: rules.Key(t.feed.URL, it), Hash: dedupe.ContentHash(it), Item: it})
+			// The hash is of the feed's own HTML: sanitising and tagging
+			// wait until the store finds the item new or revised.
+			k := store.Keyed{Hash: rawHash + dedupe.ContentHash(it), Item: it, Prepare: finish}
+			if it.Link == "" && it.GUID == "" {
+				// Keyed by its content, which must be what is stored.
+				res.Sanitize(&k.Item)
+				k.Prepare = tags
+			}
+			k.Key = rules.Key(t.feed.URL, k.Item)
+			p.in.Items = append(p.in.Items, k)
+		}
+		// Prepare the items the store will write now, on this goroutine,
+		// rather than in its write transaction. Should the lookup fail, the
+		// store prepares them itself.
+		if unstored, err := r.Store.Unstored(ctx, t.id, p.in.Items); err == nil {
+			for i, u := range unstored {
+				if k := &p.in.Items[i]; u && k.Prepare != nil {
+					k.Prepare(&k.Item)
+					k.Prepare = nil
+				}
+			}
 		}
 		p.in.Assign = r.collect(&p.articles, t.feed.URL)
 	}
 	return p
 }
+
+// rawHash is the scheme of the content hashes of items as feeds give them
+// (unsanitised); hashes without a scheme were of sanitised items.
+const rawHash = "raw:"
 
 // saved finishes a stored outcome: it queues the new articles for Settle,
 // logs, and returns the feed's report.
@@ -437,10 +462,6 @@ func (r *Runner) runFeed(ctx context.Context, f Feed, force bool, minGap time.Du
 // stored together, up to saveBatch feeds in one transaction. One feed's
 // failure does not stop the others; its report carries the error.
 func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report {
-	type outcome struct {
-		res *fetch.Result
-		err error
-	}
 	reports := make([]Report, len(feeds))
 	refs := make([]store.FeedRef, len(feeds))
 	for i, f := range feeds {
@@ -457,14 +478,14 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 		return reports
 	}
 	turns := make([]*turn, len(feeds))
-	done := make([]chan outcome, len(feeds))
+	done := make([]chan *saving, len(feeds))
 	for i, f := range feeds {
 		turns[i] = r.decide(f, stored[i], force, 0)
-		done[i] = make(chan outcome, 1)
+		done[i] = make(chan *saving, 1)
 		if t := turns[i]; t.rep.Skipped == "" {
 			go func() {
 				res, err := r.fetch(ctx, t)
-				done[i] <- outcome{res, err}
+				done[i] <- r.build(ctx, t, res, err)
 			}()
 		}
 	}
@@ -507,15 +528,15 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 		if t.rep.Skipped != "" {
 			batch = append(batch, &saving{t: t, rep: t.rep, done: true})
 		} else {
-			var o outcome
+			var p *saving
 			select {
-			case o = <-done[i]:
+			case p = <-done[i]:
 			default:
 				// Not ready: store what is, then wait.
 				flush()
-				o = <-done[i]
+				p = <-done[i]
 			}
-			batch = append(batch, r.build(ctx, t, o.res, o.err))
+			batch = append(batch, p)
 		}
 		if len(batch) == saveBatch {
 			flush()

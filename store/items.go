@@ -16,9 +16,19 @@ import (
 
 // Keyed is an item with the keys the caller computed for it.
 type Keyed struct {
-	Key  string // identifies the item across fetches and feeds
-	Hash string // changes exactly when the item's visible content changes
+	Key string // identifies the item across fetches and feeds
+	// Hash changes exactly when the item's visible content changes. Hashes
+	// are compared as they are, except that a stored hash of another scheme
+	// (its text up to the first ':', "" for none) is replaced by this one
+	// without counting as a change: a new way of hashing then costs no
+	// spurious revisions.
+	Hash string
 	Item aggregator.Item
+	// Prepare, when set, finishes Item just before the store writes it (as
+	// a new item, or revised by its origin): costly work such as sanitising
+	// and tagging is left to it, so that the items a feed repeats cost
+	// nothing.
+	Prepare func(*aggregator.Item)
 }
 
 // Fetched is the outcome of one fetch attempt of a feed.
@@ -189,42 +199,84 @@ func (p *prepared) close() {
 	}
 }
 
-func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time.Time,
-	assign func(string, aggregator.Item) (string, float64)) (isNew, isChanged bool, err error) {
-	var (
-		itemID, origin, updated int64
-		hash                    string
-	)
-	found := false
+// stored is what the store holds of an item it was handed again.
+type stored struct {
+	id, origin, updated int64
+	hash                string
+}
+
+// lookup finds the stored item that k is: the one this feed gave the same
+// GUID before, else the one with the same key.
+func lookup(ctx context.Context, tx *prepared, feedID int64, k Keyed) (st stored, found bool, err error) {
 	if k.Item.GUID != "" {
 		// "guid != ''" lets SQLite use the partial index on (feed_id, guid).
 		err = tx.queryRow(ctx, `
 			SELECT i.id, i.feed_id, i.content_hash, i.updated FROM item_sources s JOIN items i ON i.id = s.item_id
-			WHERE s.feed_id = ? AND s.guid = ? AND s.guid != ''`, []any{feedID, k.Item.GUID}, &itemID, &origin, &hash, &updated)
-		found, err = scanned(err)
-		if err != nil {
-			return false, false, err
+			WHERE s.feed_id = ? AND s.guid = ? AND s.guid != ''`, []any{feedID, k.Item.GUID}, &st.id, &st.origin, &st.hash, &st.updated)
+		if found, err = scanned(err); found || err != nil {
+			return st, found, err
 		}
 	}
-	if !found {
-		err = tx.queryRow(ctx, `SELECT id, feed_id, content_hash, updated FROM items WHERE key = ?`, []any{k.Key},
-			&itemID, &origin, &hash, &updated)
-		found, err = scanned(err)
-		if err != nil {
-			return false, false, err
-		}
+	err = tx.queryRow(ctx, `SELECT id, feed_id, content_hash, updated FROM items WHERE key = ?`, []any{k.Key},
+		&st.id, &st.origin, &st.hash, &st.updated)
+	found, err = scanned(err)
+	return st, found, err
+}
+
+// revised reports whether saving k over the stored item st rewrites its text.
+func revised(st stored, feedID int64, k Keyed) bool {
+	return st.origin == feedID && st.hash != k.Hash && hashScheme(st.hash) == hashScheme(k.Hash)
+}
+
+// Unstored reports which of a feed's items saving them would write out
+// (new items, and items their origin revised), as SaveFetch would find
+// them now: the caller can prepare just those before it saves, outside the
+// write transaction. Items stored or pruned meanwhile are still saved right:
+// their Prepare runs when needed.
+func (s *Store) Unstored(ctx context.Context, feedID int64, items []Keyed) ([]bool, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("look up items: %w", err)
 	}
+	defer tx.Rollback()
+	stmts := &prepared{tx: tx}
+	defer stmts.close()
+	out := make([]bool, len(items))
+	for i, k := range items {
+		st, found, err := lookup(ctx, stmts, feedID, k)
+		if err != nil {
+			return nil, fmt.Errorf("look up item %s: %w", k.Key, err)
+		}
+		out[i] = !found || revised(st, feedID, k)
+	}
+	return out, nil
+}
+
+func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time.Time,
+	assign func(string, aggregator.Item) (string, float64)) (isNew, isChanged bool, err error) {
+	st, found, err := lookup(ctx, tx, feedID, k)
+	if err != nil {
+		return false, false, err
+	}
+	itemID, hash, updated := st.id, st.hash, st.updated
 
 	it := k.Item
-	cats, err := json.Marshal(nonNil(it.Categories))
-	if err != nil {
-		return false, false, err
+	encode := func() (cats, tags []byte, err error) {
+		if k.Prepare != nil {
+			k.Prepare(&it)
+		}
+		if cats, err = json.Marshal(nonNil(it.Categories)); err != nil {
+			return nil, nil, err
+		}
+		tags, err = json.Marshal(nonNil(it.Tags))
+		return cats, tags, err
 	}
-	tags, err := json.Marshal(nonNil(it.Tags))
-	if err != nil {
-		return false, false, err
-	}
-	if !found {
+	switch {
+	case !found:
+		cats, tags, err := encode()
+		if err != nil {
+			return false, false, err
+		}
 		published, upd := entryTimes(it, now)
 		entryID := aggregator.EntryID(k.Key)
 		storyID, score := entryID, 1.0
@@ -255,9 +307,13 @@ func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time
 			return false, false, err
 		}
 		isNew = true
-	} else if origin == feedID && hash != k.Hash {
+	case revised(st, feedID, k):
 		// The origin revised the item: take its new text, and move updated
 		// forward, to the feed's own date if it gives a later one.
+		cats, tags, err := encode()
+		if err != nil {
+			return false, false, err
+		}
 		upd := now
 		if u := it.Updated; !u.IsZero() && u.Unix() > updated && !u.After(now) {
 			upd = u
@@ -274,6 +330,12 @@ func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time
 			return false, false, err
 		}
 		isChanged = true
+	case st.origin == feedID && hash != k.Hash:
+		// Hashed another way before: adopt the new hash; the text stays.
+		_, err = tx.exec(ctx, `UPDATE items SET content_hash = ? WHERE id = ?`, k.Hash, itemID)
+		if err != nil {
+			return false, false, err
+		}
 	}
 	_, err = tx.exec(ctx, `
 		INSERT INTO item_sources (item_id, feed_id, guid, link, first_seen) VALUES (?, ?, ?, ?, ?)
@@ -281,6 +343,16 @@ func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time
 			WHERE guid != excluded.guid OR link != excluded.link`,
 		itemID, feedID, it.GUID, it.Link, now.Unix())
 	return isNew, isChanged, err
+}
+
+// hashScheme is the scheme of a content hash: its text up to the first ':',
+// or "" when it has none.
+func hashScheme(h string) string {
+	scheme, _, found := strings.Cut(h, ":")
+	if !found {
+		return ""
+	}
+	return scheme
 }
 
 // entryTimes picks the published and updated times of a new entry: the feed's

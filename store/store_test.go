@@ -1043,3 +1043,65 @@ func TestSaveFetches(t *testing.T) {
 		t.Errorf("FeedsFor after a rename = %+v, %v", renamed, err)
 	}
 }
+
+// TestPrepare: Prepare runs only for what is written (a new item, an item
+// its origin revised), and a hash of an older scheme is replaced without a
+// revision.
+func TestPrepare(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	f, _, err := s.Feed(ctx, feedA, "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prepared []string
+	prep := func(k Keyed) Keyed {
+		k.Prepare = func(it *aggregator.Item) {
+			prepared = append(prepared, it.GUID)
+			it.Summary = "clean " + it.GUID
+			it.Tags = []aggregator.Tag{{Slug: "prepared"}}
+		}
+		return k
+	}
+	save := func(ks ...Keyed) (added, changed int) {
+		t.Helper()
+		prepared = nil
+		added, changed, err := s.SaveFetch(ctx, f.ID, Fetched{Items: ks})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return added, changed
+	}
+
+	// Stored before hashes had a scheme.
+	if a, _ := save(keyed("k1", "legacy1"), keyed("k2", "legacy2")); a != 2 {
+		t.Fatalf("added %d, want 2", a)
+	}
+	if a, c := save(prep(keyed("k1", "raw:1")), prep(keyed("k2", "raw:2")), prep(keyed("k3", "raw:3"))); a != 1 || c != 0 {
+		t.Errorf("new scheme: %d added, %d changed; want 1, 0 (k3 new, k1 and k2 rehashed)", a, c)
+	}
+	if !slices.Equal(prepared, []string{"guid-k3"}) {
+		t.Errorf("prepared %q, want only the new item", prepared)
+	}
+	if a, c := save(prep(keyed("k1", "raw:1")), prep(keyed("k2", "raw:2b")), prep(keyed("k3", "raw:3"))); a != 0 || c != 1 {
+		t.Errorf("one revised: %d added, %d changed; want 0, 1", a, c)
+	}
+	if !slices.Equal(prepared, []string{"guid-k2"}) {
+		t.Errorf("prepared %q, want only the revised item", prepared)
+	}
+	stories, err := s.Stories(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	summaries := map[string]string{}
+	for _, st := range stories {
+		it := st.Members[0].Item
+		summaries[it.GUID] = it.Summary
+		if (it.GUID != "guid-k1") != (len(it.Tags) == 1) {
+			t.Errorf("%s tags %v", it.GUID, it.Tags)
+		}
+	}
+	if summaries["guid-k1"] != "" || summaries["guid-k2"] != "clean guid-k2" || summaries["guid-k3"] != "clean guid-k3" {
+		t.Errorf("stored summaries %q", summaries)
+	}
+}
