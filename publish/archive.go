@@ -24,16 +24,15 @@ type Archived struct {
 	Entry aggregator.Entry
 }
 
-// archive is what a Publisher remembers of one output's archive: a complete
-// page is rendered once and then kept (only the newest gains its
-// next-archive link when the page after it completes), so archive pages do
-// not change.
+// archive is what a Publisher remembers of one output's archive: which
+// stories it holds, in pages of size. Pages are rendered when asked for
+// (see Site.Lazy), not kept: an archive grows with the store's history.
+// A page holds the same stories for good, and only the newest complete page
+// changes, gaining its next-archive link when the page after it completes.
 type archive struct {
-	size    int   // entries in a page
-	lastSeq int64 // the last story looked at
-	pending []aggregator.Entry
-	pages   []*File            // pages[k-1] is page k
-	newest  []aggregator.Entry // the entries of the newest page
+	size    int     // entries in a page
+	lastSeq int64   // the last story looked at
+	members []int64 // the stories the output kept, in creation order: page k is members[(k-1)*size : k*size]
 }
 
 // archiveBatch is how many stories are read at a time to extend archives.
@@ -45,8 +44,8 @@ func (p *Publisher) archivePath(o Output, k int) string {
 }
 
 // updateArchive adds the stories created since the last build to an
-// output's archive, rendering the pages they complete.
-func (p *Publisher) updateArchive(ctx context.Context, src ArchiveSource, o Output, size int) (*archive, error) {
+// output's archive and returns the members of its complete pages.
+func (p *Publisher) updateArchive(ctx context.Context, src ArchiveSource, o Output, size int) ([]int64, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.archives == nil {
@@ -64,40 +63,61 @@ func (p *Publisher) updateArchive(ctx context.Context, src ArchiveSource, o Outp
 		}
 		for _, x := range batch {
 			a.lastSeq = x.Seq
-			if o.Keep != nil && !o.Keep(x.Entry) {
-				continue
-			}
-			a.pending = append(a.pending, x.Entry)
-			if len(a.pending) == size {
-				if err := p.completePage(o, a); err != nil {
-					return nil, err
-				}
+			if o.Keep == nil || o.Keep(x.Entry) {
+				a.members = append(a.members, x.Seq)
 			}
 		}
 		if len(batch) < archiveBatch {
-			return a, nil
+			// Members are only ever appended: the slice stays valid for
+			// the pages rendered from it later.
+			complete := len(a.members) / size * size
+			return a.members[:complete:complete], nil
 		}
 	}
 }
 
-// completePage turns the pending entries into the next archive page, and
-// links the page before it forward to it.
-func (p *Publisher) completePage(o Output, a *archive) error {
-	k := len(a.pages) + 1
-	if k > 1 {
-		prev, err := p.renderArchivePage(o, a.newest, k-1, true)
-		if err != nil {
-			return err
+// archivePages returns the pages of an output's archive, to be rendered
+// when asked for; members are those of its complete pages.
+func (p *Publisher) archivePages(src ArchiveSource, o Output, size int, members []int64) map[string]LazyFile {
+	n := len(members) / size
+	pages := make(map[string]LazyFile, n)
+	for k := 1; k <= n; k++ {
+		pages[p.archivePath(o, k)] = func(ctx context.Context) (*File, error) {
+			entries, err := archiveEntries(ctx, src, members[(k-1)*size:k*size])
+			if err != nil {
+				return nil, fmt.Errorf("archive %s page %d: %w", o.Name, k, err)
+			}
+			return p.renderArchivePage(o, entries, k, k < n)
 		}
-		a.pages[k-2] = prev
 	}
-	page, err := p.renderArchivePage(o, a.pending, k, false)
-	if err != nil {
-		return err
+	return pages
+}
+
+// archiveEntries reads the entries of the stories seqs (ascending) from src.
+// A story the store no longer holds is left out.
+func archiveEntries(ctx context.Context, src ArchiveSource, seqs []int64) ([]aggregator.Entry, error) {
+	entries := make([]aggregator.Entry, 0, len(seqs))
+	after := seqs[0] - 1
+	for len(seqs) > 0 {
+		batch, err := src.EntriesAfter(ctx, after, int(min(archiveBatch, seqs[len(seqs)-1]-after)))
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range batch {
+			after = x.Seq
+			for len(seqs) > 0 && seqs[0] < x.Seq {
+				seqs = seqs[1:] // gone from the store
+			}
+			if len(seqs) > 0 && seqs[0] == x.Seq {
+				entries = append(entries, x.Entry)
+				seqs = seqs[1:]
+			}
+		}
+		if len(batch) == 0 {
+			break
+		}
 	}
-	a.pages = append(a.pages, page)
-	a.newest, a.pending = a.pending, nil
-	return nil
+	return entries, nil
 }
 
 func (p *Publisher) renderArchivePage(o Output, entries []aggregator.Entry, k int, hasNext bool) (*File, error) {

@@ -14,12 +14,15 @@ import (
 // entries, in the order they were added.
 type archiveSource struct {
 	fakeSource
+	gone map[int64]bool // stories no longer stored, by seq
 }
 
 func (s archiveSource) EntriesAfter(_ context.Context, seq int64, limit int) ([]Archived, error) {
 	var out []Archived
 	for i := int(seq); i < len(s.entries) && len(out) < limit; i++ {
-		out = append(out, Archived{Seq: int64(i + 1), Entry: s.entries[i]})
+		if !s.gone[int64(i+1)] {
+			out = append(out, Archived{Seq: int64(i + 1), Entry: s.entries[i]})
+		}
 	}
 	return out, nil
 }
@@ -42,7 +45,7 @@ func TestArchives(t *testing.T) {
 	p := &Publisher{Outputs: []Output{{Name: "all", Title: "All", Limit: 3}}, BaseURL: mustURL("https://agg.example/"), FeedDir: "feeds/"}
 	build := func(n int) *Site {
 		t.Helper()
-		site, err := p.Build(context.Background(), archiveSource{fakeSource{entries: numbered(n)}})
+		site, err := p.Build(context.Background(), archiveSource{fakeSource: fakeSource{entries: numbered(n)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,8 +62,8 @@ func TestArchives(t *testing.T) {
 	}
 
 	site := build(7) // two full pages of 3, one story pending
-	page1, page2 := site.Files["feeds/all/archive/1.atom"], site.Files["feeds/all/archive/2.atom"]
-	if page1 == nil || page2 == nil || site.Files["feeds/all/archive/3.atom"] != nil {
+	page1, page2 := lazyFile(t, site, "feeds/all/archive/1.atom"), lazyFile(t, site, "feeds/all/archive/2.atom")
+	if len(site.Lazy) != 2 {
 		t.Fatalf("archive pages: %v", keys(site))
 	}
 	cur := site.Files["feeds/all.atom"].Body
@@ -91,10 +94,10 @@ func TestArchives(t *testing.T) {
 	// Two more stories complete page 3: page 1 stays byte for byte, page 2
 	// gains its next-archive link, and the current feed points at page 3.
 	later := build(9)
-	if string(later.Files["feeds/all/archive/1.atom"].Body) != string(page1.Body) {
+	if string(lazyFile(t, later, "feeds/all/archive/1.atom").Body) != string(page1.Body) {
 		t.Error("page 1 changed when later stories arrived")
 	}
-	if got := link(later.Files["feeds/all/archive/2.atom"].Body, "next-archive"); got != "https://agg.example/feeds/all/archive/3.atom" {
+	if got := link(lazyFile(t, later, "feeds/all/archive/2.atom").Body, "next-archive"); got != "https://agg.example/feeds/all/archive/3.atom" {
 		t.Errorf("page 2's next-archive = %q after page 3 completed", got)
 	}
 	if got := link(later.Files["feeds/all.atom"].Body, "prev-archive"); got != "https://agg.example/feeds/all/archive/3.atom" {
@@ -107,5 +110,57 @@ func keys(s *Site) []string {
 	for k := range s.Files {
 		out = append(out, k)
 	}
+	for k := range s.Lazy {
+		out = append(out, k+" (lazy)")
+	}
 	return out
+}
+
+// lazyFile renders the lazy file name of site.
+func lazyFile(t *testing.T, site *Site, name string) *File {
+	t.Helper()
+	render, ok := site.Lazy[name]
+	if !ok {
+		t.Fatalf("no lazy file %s: %v", name, keys(site))
+	}
+	f, err := render(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestArchiveFiltered: a filtered output's archive pages hold the stories
+// the filter kept when they were archived, in order; a story gone from the
+// store is left out of its page.
+func TestArchiveFiltered(t *testing.T) {
+	entries := numbered(20)
+	even := func(e aggregator.Entry) bool {
+		var n int
+		fmt.Sscanf(e.Item.Title, "Story %d", &n)
+		return n%2 == 0
+	}
+	p := &Publisher{Outputs: []Output{{Name: "even", Title: "Even", Limit: 4, Keep: even}}, BaseURL: mustURL("https://agg.example/"), FeedDir: "feeds/"}
+	src := &archiveSource{fakeSource: fakeSource{entries: entries}}
+	site, err := p.Build(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(site.Lazy) != 2 { // 10 even stories: two pages of 4
+		t.Fatalf("archive pages: %v", keys(site))
+	}
+	body := string(lazyFile(t, site, "feeds/even/archive/2.atom").Body)
+	for n := range 20 {
+		want := n%2 == 0 && n >= 8 && n < 16
+		if got := strings.Contains(body, fmt.Sprintf("<title>Story %d</title>", n)); got != want {
+			t.Errorf("page 2 holds Story %d: %v, want %v", n, got, want)
+		}
+	}
+	// Story 10 leaves the store (retention): page 2 goes on without it.
+	src.entries[10].Item.Title = "gone"
+	src.gone = map[int64]bool{11: true}
+	body = string(lazyFile(t, site, "feeds/even/archive/2.atom").Body)
+	if strings.Contains(body, "gone") || strings.Count(body, "<entry>") != 3 {
+		t.Errorf("page 2 after a story left the store:\n%s", body)
+	}
 }

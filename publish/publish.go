@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -76,14 +77,20 @@ func newFile(body []byte, contentType string, mod time.Time) *File {
 // the base URL ("index.html", "feeds/all.atom").
 type Site struct {
 	Files map[string]*File
+	// Lazy are the files rendered only when asked for: the archive pages,
+	// which grow with the store's history and would not fit in memory.
+	Lazy map[string]LazyFile
 }
+
+// A LazyFile renders a file of a Site when it is asked for.
+type LazyFile func(ctx context.Context) (*File, error)
 
 // indexEntries is how many entries of each output the index page lists.
 const indexEntries = 20
 
 // Build renders every output from src.
 func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
-	site := &Site{Files: map[string]*File{}}
+	site := &Site{Files: map[string]*File{}, Lazy: map[string]LazyFile{}}
 	var sections []indexSection
 	var newest time.Time
 	for _, o := range p.Outputs {
@@ -99,14 +106,12 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		path := p.FeedDir + o.Name + ".atom"
 		var page atomPage
 		if as, ok := src.(ArchiveSource); ok {
-			a, err := p.updateArchive(ctx, as, o, limit)
+			members, err := p.updateArchive(ctx, as, o, limit)
 			if err != nil {
 				return nil, fmt.Errorf("publish %s: %w", o.Name, err)
 			}
-			for k, f := range a.pages {
-				site.Files[p.archivePath(o, k+1)] = f
-			}
-			if n := len(a.pages); n > 0 {
+			maps.Copy(site.Lazy, p.archivePages(as, o, limit, members))
+			if n := len(members) / limit; n > 0 {
 				page.prevArchive = p.BaseURL.JoinPath(p.archivePath(o, n)).String()
 			}
 		}
@@ -164,17 +169,29 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 	return site, nil
 }
 
-// WriteDir writes every file of the site under dir. Each file is replaced
-// atomically (a temporary file renamed over it), so a reader sees the old
-// version or the new one, never a part; a file whose bytes did not change is
-// left alone, keeping its modification time.
-func (s *Site) WriteDir(dir string) error {
-	for name, f := range s.Files {
+// WriteDir writes every file of the site under dir, lazy ones included.
+// Each file is replaced atomically (a temporary file renamed over it), so a
+// reader sees the old version or the new one, never a part; a file whose
+// bytes did not change is left alone, keeping its modification time.
+func (s *Site) WriteDir(ctx context.Context, dir string) error {
+	write := func(name string, f *File) error {
 		path := filepath.Join(dir, filepath.FromSlash(name))
 		if old, err := os.ReadFile(path); err == nil && string(old) == string(f.Body) {
-			continue
+			return nil
 		}
-		if err := writeFileAtomic(path, f.Body); err != nil {
+		return writeFileAtomic(path, f.Body)
+	}
+	for name, f := range s.Files {
+		if err := write(name, f); err != nil {
+			return err
+		}
+	}
+	for name, render := range s.Lazy {
+		f, err := render(ctx)
+		if err != nil {
+			return err
+		}
+		if err := write(name, f); err != nil {
 			return err
 		}
 	}

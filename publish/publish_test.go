@@ -632,7 +632,7 @@ func TestWriteDir(t *testing.T) {
 	}
 
 	v1 := site(map[string]string{"index.html": "<p>one</p>", "feeds/all.atom": "<feed>1</feed>", "feeds/top.atom": "<feed>top</feed>"})
-	if err := v1.WriteDir(dir); err != nil {
+	if err := v1.WriteDir(context.Background(), dir); err != nil {
 		t.Fatal(err)
 	}
 	for name, f := range v1.Files {
@@ -658,7 +658,7 @@ func TestWriteDir(t *testing.T) {
 		}
 	}
 	v2 := site(map[string]string{"index.html": "<p>one</p>", "feeds/all.atom": "<feed>2</feed>", "feeds/top.atom": "<feed>top</feed>"})
-	if err := v2.WriteDir(dir); err != nil {
+	if err := v2.WriteDir(context.Background(), dir); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"index.html", "feeds/top.atom"} {
@@ -682,7 +682,7 @@ func TestWriteDir(t *testing.T) {
 		if err := os.Mkdir(filepath.Join(dir, "index.html"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := site(map[string]string{"index.html": "x"}).WriteDir(dir); err == nil {
+		if err := site(map[string]string{"index.html": "x"}).WriteDir(context.Background(), dir); err == nil {
 			t.Error("WriteDir over a folder succeeded, want an error")
 		}
 		if tmp := leftovers(t, dir); len(tmp) != 0 {

@@ -3,10 +3,13 @@ package publish
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -28,8 +31,18 @@ type Server struct {
 	// 0 (or less) sends no Cache-Control. Swap builds the header from it, so
 	// a change applies from the next Swap; change it only while no Swap runs.
 	MaxAge int
+	// Log receives the errors of rendering a lazy file; nil: slog.Default().
+	Log *slog.Logger
 
 	ready atomic.Bool // for /readyz
+}
+
+func (s *Server) logError(r *http.Request, err error) {
+	log := s.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Error("rendering a page failed", "path", r.URL.Path, "err", err)
 }
 
 // SetReady makes /readyz answer 200: the store is open and the first
@@ -41,7 +54,46 @@ func (s *Server) SetReady() { s.ready.Store(true) }
 // so one atomic Load gives a consistent view across a Swap.
 type servedSite struct {
 	files        map[string]*servedFile
+	lazy         map[string]LazyFile
 	cacheControl []string // nil when maxAge <= 0
+
+	mu       sync.Mutex
+	rendered map[string]*servedFile // lazy files rendered lately, at most maxRendered
+}
+
+// maxRendered is how many rendered lazy files (archive pages) a served site
+// keeps, so that a reader paging back, or several asking for the same
+// page, costs one rendering.
+const maxRendered = 32
+
+// lazyFile renders (or finds rendered) the lazy file name; nil when the
+// site has none by that name.
+func (ss *servedSite) lazyFile(ctx context.Context, name string) (*servedFile, error) {
+	render, ok := ss.lazy[name]
+	if !ok {
+		return nil, nil
+	}
+	ss.mu.Lock()
+	f := ss.rendered[name]
+	ss.mu.Unlock()
+	if f != nil {
+		return f, nil
+	}
+	file, err := render(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f = newServedFile(file, nil)
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if len(ss.rendered) >= maxRendered {
+		for k := range ss.rendered { // any one: map order is random
+			delete(ss.rendered, k)
+			break
+		}
+	}
+	ss.rendered[name] = f
+	return f, nil
 }
 
 type servedFile struct {
@@ -83,7 +135,7 @@ func NewServer() *Server {
 // Swap) and builds the response headers, so that requests do neither.
 func (s *Server) Swap(site *Site) {
 	prev := s.site.Load()
-	ss := &servedSite{cacheControl: cacheControl(s.MaxAge)}
+	ss := &servedSite{cacheControl: cacheControl(s.MaxAge), rendered: map[string]*servedFile{}}
 	if site == nil {
 		ss.files = map[string]*servedFile{}
 		s.site.Store(ss)
@@ -99,6 +151,7 @@ func (s *Server) Swap(site *Site) {
 		}
 		ss.files[name] = newServedFile(f, reuse)
 	}
+	ss.lazy = site.Lazy
 	s.site.Store(ss)
 }
 
@@ -197,6 +250,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ss := s.site.Load()
 	f, ok := ss.files[name]
+	if !ok && ss.lazy[name] != nil {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		var err error
+		if f, err = ss.lazyFile(r.Context(), name); err != nil {
+			s.logError(r, err)
+			http.Error(w, "could not render this page; try again later", http.StatusServiceUnavailable)
+			return
+		}
+		ok = true
+	}
 	if !ok {
 		http.NotFound(w, r)
 		return

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -473,5 +475,65 @@ func TestServerSwapReusesGzip(t *testing.T) {
 	srv.Swap(site(map[string]string{"feeds/all.atom": strings.Repeat("other ", 100)}))
 	if again := srv.site.Load().files["feeds/all.atom"].gzip.body; len(again) == 0 || &again[0] == &before[0] {
 		t.Error("changed bytes kept the old gzip copy")
+	}
+}
+
+// TestServerLazy: archive pages are rendered on first request, served with
+// the same headers as other files, kept for later requests, and a render
+// that fails is a 503, not a crash.
+func TestServerLazy(t *testing.T) {
+	renders := 0
+	body := strings.Repeat("<entry>archived</entry>\n", 100)
+	site := &Site{Files: map[string]*File{}, Lazy: map[string]LazyFile{
+		"feeds/all/archive/1.atom": func(context.Context) (*File, error) {
+			renders++
+			return newFile([]byte(body), "application/atom+xml; charset=utf-8", time.Time{}), nil
+		},
+		"feeds/all/archive/2.atom": func(context.Context) (*File, error) {
+			return nil, errors.New("store closed")
+		},
+	}}
+	srv := NewServer()
+	srv.Log = slog.New(slog.DiscardHandler)
+	srv.Swap(site)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	var etag string
+	for range 3 {
+		resp, err := http.Get(ts.URL + "/feeds/all/archive/1.atom")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(got) != body || resp.Header.Get("ETag") == "" {
+			t.Fatalf("archive page: %d, ETag %q, %d bytes", resp.StatusCode, resp.Header.Get("ETag"), len(got))
+		}
+		if etag != "" && resp.Header.Get("ETag") != etag {
+			t.Errorf("ETag changed between requests: %q, %q", etag, resp.Header.Get("ETag"))
+		}
+		etag = resp.Header.Get("ETag")
+	}
+	if renders != 1 {
+		t.Errorf("page rendered %d times for 3 requests, want 1", renders)
+	}
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/feeds/all/archive/1.atom", nil)
+	req.Header.Set("If-None-Match", etag)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNotModified {
+		t.Errorf("conditional request: %v, %v", resp.Status, err)
+	}
+	for path, want := range map[string]int{"/feeds/all/archive/2.atom": 503, "/feeds/all/archive/3.atom": 404} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	if resp, err := http.Post(ts.URL+"/feeds/all/archive/1.atom", "text/plain", nil); err != nil || resp.StatusCode != 405 {
+		t.Errorf("POST to an archive page: %v, %v", resp.Status, err)
 	}
 }

@@ -441,7 +441,7 @@ func runOnce(ctx context.Context, su *setup, force bool, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if err := site.WriteDir(su.cfg.Publish.Dir); err != nil {
+	if err := site.WriteDir(ctx, su.cfg.Publish.Dir); err != nil {
 		return err
 	}
 	if err := prune(ctx, su, time.Now()); err != nil {
@@ -502,6 +502,7 @@ const pruneEvery = time.Hour
 // that does not load is logged, and the running one stays.
 func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*story.Clusterer) (*setup, error)) error {
 	server := publish.NewServer()
+	server.Log = log
 	server.MaxAge = maxAge(cur.feeds, time.Now())
 	met := newMetrics(cur.runner.Store)
 
