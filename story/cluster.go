@@ -106,9 +106,20 @@ type storyState struct {
 	gen      uint32
 }
 
+// sourceStats counts, for one source, its items and the items each term
+// occurs in, over the current generation (at most Window long) and the one
+// before it: enough to tell boilerplate, and bounded by the window rather
+// than the source's history.
 type sourceStats struct {
-	n  uint32
-	df map[uint32]uint32
+	n, prevN   uint32
+	df, prevDF map[uint32]uint32
+}
+
+// count adds an occurrence of term id and returns the term's count and the
+// number of items over both generations.
+func (s *sourceStats) count(id uint32) (k, n uint32) {
+	s.df[id]++
+	return s.df[id] + s.prevDF[id], s.n + s.prevN
 }
 
 type expiry struct {
@@ -125,7 +136,8 @@ type Clusterer struct {
 	df    []uint32
 	nDocs int
 
-	sources map[string]*sourceStats
+	sources  map[string]*sourceStats
+	genStart time.Time // when the current generation of sourceStats began
 
 	stories []storyState
 	byID    map[string]int32 // open stories by id
@@ -253,6 +265,13 @@ func (c *Clusterer) vectorize(d Doc) []entry {
 	// nothing about the event.
 	var src *sourceStats
 	if d.Source != "" && c.cfg.SourceBoilerplate > 0 {
+		t := c.now
+		if d.Published.After(t) {
+			t = d.Published
+		}
+		if t.Sub(c.genStart) >= c.cfg.Window {
+			c.rotateSources(t)
+		}
 		src = c.sources[d.Source]
 		if src == nil {
 			src = &sourceStats{df: map[uint32]uint32{}}
@@ -264,8 +283,7 @@ func (c *Clusterer) vectorize(d Doc) []entry {
 	var ss float64
 	for i, id := range ids {
 		if src != nil {
-			src.df[id]++
-			if k := src.df[id]; k >= 3 && float64(k) > c.cfg.SourceBoilerplate*float64(src.n) {
+			if k, n := src.count(id); k >= 3 && float64(k) > c.cfg.SourceBoilerplate*float64(n) {
 				continue
 			}
 		}
@@ -282,6 +300,21 @@ func (c *Clusterer) vectorize(d Doc) []entry {
 	}
 	slices.SortFunc(vec, func(a, b entry) int { return int(a.id) - int(b.id) })
 	return vec
+}
+
+// rotateSources starts a new generation of the per-source counts at t: the
+// current one becomes the previous one, the previous one is forgotten, and
+// so are the sources that had no item in either.
+func (c *Clusterer) rotateSources(t time.Time) {
+	c.genStart = t
+	for name, s := range c.sources {
+		if s.n == 0 {
+			delete(c.sources, name)
+			continue
+		}
+		s.prevN, s.prevDF = s.n, s.df
+		s.n, s.df = 0, map[uint32]uint32{}
+	}
 }
 
 // expire closes the stories whose last item is older than the window.

@@ -336,3 +336,22 @@ func permute(xs []string, fn func([]string)) {
 	}
 	rec(0)
 }
+
+// TestSourceStatsBounded: what the clusterer keeps per source covers the
+// last two windows, not every source it ever saw.
+func TestSourceStatsBounded(t *testing.T) {
+	cfg := DefaultConfig()
+	c := New(cfg)
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	const perHour = 10
+	hours := int(10 * cfg.Window / time.Hour)
+	for h := range hours {
+		for i := range perHour {
+			c.Add(Doc{Key: fmt.Sprint(h, "/", i), Title: fmt.Sprint("headline number ", i, " of hour ", h),
+				Published: t0.Add(time.Duration(h) * time.Hour), Source: fmt.Sprint("source-", h, "-", i)})
+		}
+	}
+	if limit := 2 * perHour * int(cfg.Window/time.Hour); len(c.sources) > limit {
+		t.Errorf("%d sources remembered after %d hours, want at most %d (two windows)", len(c.sources), hours, limit)
+	}
+}
