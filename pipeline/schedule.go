@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"aggregator"
+	"aggregator/store"
 )
 
 // Scheduler runs each feed on its cron schedule, shifted by a stable offset
@@ -100,7 +103,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		delay time.Duration
 	}
 	var starts []start
-	for _, f := range s.Feeds {
+	refs := make([]store.FeedRef, len(s.Feeds))
+	for i, f := range s.Feeds {
+		refs[i] = store.FeedRef{URL: f.URL, Name: f.Name}
+	}
+	// One transaction for every feed's state; should it fail, every feed is
+	// fetched at start-up.
+	stored, _ := s.Runner.Store.FeedsFor(ctx, refs)
+	for i, f := range s.Feeds {
 		spec, err := cron.ParseStandard(f.Schedule)
 		if err != nil {
 			return fmt.Errorf("schedule %s: %w", f.URL, err)
@@ -129,7 +139,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 		}))
 		c.Schedule(sched, job)
-		if s.due(ctx, f, sched, now) {
+		if stored == nil || due(stored[i].State, sched, now) {
 			starts = append(starts, start{job, offset(f.URL, min(s.Jitter, startupSpread))})
 		}
 	}
@@ -221,9 +231,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 // due reports whether a feed's scheduled time passed since its last attempt
 // (or it was never fetched): such a feed is fetched at start-up.
-func (s *Scheduler) due(ctx context.Context, f Feed, sched cron.Schedule, now time.Time) bool {
-	_, state, err := s.Runner.Store.Feed(ctx, f.URL, f.Name)
-	if err != nil || state.LastAttempt.IsZero() {
+func due(state aggregator.FeedState, sched cron.Schedule, now time.Time) bool {
+	if state.LastAttempt.IsZero() {
 		return true
 	}
 	return !sched.Next(state.LastAttempt).After(now)
