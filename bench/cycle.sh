@@ -6,7 +6,8 @@
 # /usr/bin/time:
 #
 #   floor     gofeed alone parsing the same bytes (bench/parsefloor), with
-#             its defaults and with the aggregator's settings
+#             its defaults and with the aggregator's settings; these numbers
+#             are parsefloor's own, without its downloads
 #   cold      --once on a fresh store: every item is new
 #   warm      --once again on that store: nothing changed, every answer is
 #             a 304 (checked with the farm's /_stats)
@@ -19,7 +20,8 @@
 # It prints wall seconds, CPU seconds (user + system), peak RSS, the farm's
 # 200s and 304s, and the items parsed and added for each phase, then the
 # ratios that matter: cold CPU to the parse floor, and warm and changed CPU
-# as a share of cold.
+# as a share of cold. CPU seconds are the aggregator's alone; the farm runs
+# on the same cores but costs little (it serves 500 MB in about a second).
 #
 #   bench/cycle.sh                      # 1,000 feeds × 50 items of ~9 KB
 #   FEEDS=50 bench/cycle.sh             # a quick check
