@@ -21,6 +21,7 @@ const (
 	streamStory
 	streamAdvance
 	streamBank
+	streamLexicon
 )
 
 // Feed cadence when -period is 0: each feed publishes every 1 to 12 hours
@@ -150,6 +151,7 @@ type story struct {
 
 func (f *farm) story(bucket int64, slot int) story {
 	r := f.rng(streamStory, uint64(bucket), uint64(slot))
+	p := f.lexicon.prose(r)
 	s := story{
 		place:    place(r),
 		person:   person(r),
@@ -159,7 +161,7 @@ func (f *farm) story(bucket int64, slot int) story {
 		affected: 10 + r.IntN(990),
 		day:      pick(r, weekdays),
 	}
-	s.fact = appendSentence(nil, r, 10+r.IntN(8))
+	s.fact = p.appendSentence(nil, 10+r.IntN(8))
 	return s
 }
 
@@ -210,6 +212,7 @@ func trackingQuery(r *rand.Rand, n int) string {
 // article is feed n's own item k.
 func (f *farm) article(n int, k int64, p profile) article {
 	r := f.rng(streamItem, uint64(n), uint64(k))
+	text := f.lexicon.prose(r)
 	a := article{
 		seq:       k,
 		author:    pick(r, p.authors),
@@ -222,16 +225,13 @@ func (f *farm) article(n int, k int64, p profile) article {
 	if r.Float64() < f.dups {
 		bucket := a.published.Unix() / int64(f.bucketLen()/time.Second)
 		s := f.story(bucket, r.IntN(f.storySlots()))
-		a.title, a.summary = s.report(r)
+		a.title, a.summary = s.report(text)
 		where = s.place
 	} else {
 		where = place(r)
 		var t []byte
 		for i := range 4 + r.IntN(5) {
-			w := pick(r, vocabulary)
-			for len(w) < 4 {
-				w = pick(r, vocabulary)
-			}
+			w := text.content()
 			if i == 0 {
 				w = capitalize(w)
 			} else {
@@ -240,7 +240,7 @@ func (f *farm) article(n int, k int64, p profile) article {
 			t = append(t, w...)
 		}
 		a.title = string(t) + " in " + where
-		a.summary = append([]byte(where+" — "), appendText(nil, r, 260)...)
+		a.summary = append([]byte(where+" — "), text.appendText(nil, 260)...)
 	}
 	a.link = "https://" + p.host + a.published.Format("/2006/01/02/") + slug(a.title) + "-" + strconv.FormatInt(k, 10)
 
@@ -249,7 +249,7 @@ func (f *farm) article(n int, k int64, p profile) article {
 	lead := []byte("<p>In <strong>")
 	lead = append(lead, where...)
 	lead = append(lead, "</strong>, "...)
-	lead = appendText(lead, r, min(max(f.size/3, 60), 300))
+	lead = text.appendText(lead, min(max(f.size/3, 60), 300))
 	lead = append(lead, ` <a href="https://`...)
 	lead = append(lead, strings.ToLower(name(r))...)
 	lead = append(lead, `.example/">`...)
@@ -265,7 +265,7 @@ func (f *farm) article(n int, k int64, p profile) article {
 	fig = append(fig, `.jpg" alt="`...)
 	fig = append(fig, where...)
 	fig = append(fig, `" width="800" height="450"><figcaption>`...)
-	fig = appendSentence(fig, r, 5+r.IntN(5))
+	fig = text.appendSentence(fig, 5+r.IntN(5))
 	fig = append(fig, "</figcaption></figure>\n"...)
 	a.figure = fig
 	tail := []byte(`<p>Read more at <a href="`)
@@ -288,7 +288,8 @@ func (f *farm) article(n int, k int64, p profile) article {
 }
 
 // report is how one outlet words story s: a title and a summary.
-func (s story) report(r *rand.Rand) (title string, summary []byte) {
+func (s story) report(text *prose) (title string, summary []byte) {
+	r := text.r
 	event := pick(r, eventWords[s.event])
 	hit := pick(r, hitWords)
 	reaction := pick(r, reactionWords[s.reaction])
@@ -322,7 +323,7 @@ func (s story) report(r *rand.Rand) (title string, summary []byte) {
 	}
 	if len(summary) < 280 {
 		summary = append(summary, ' ')
-		summary = appendText(summary, r, 280-len(summary))
+		summary = text.appendText(summary, 280-len(summary))
 	}
 	return title, summary
 }

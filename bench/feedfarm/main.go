@@ -114,6 +114,7 @@ type farm struct {
 	slow         time.Duration
 	huge         int
 
+	lexicon lexicon
 	bank    []paragraph
 	bomb    func() []byte // made on first use: it takes a while
 	version uint64        // hash of the settings the bytes of a feed depend on
@@ -182,7 +183,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	f.growth = make([]atomic.Int64, f.feeds)
-	f.bank = newBank(f.rng(streamBank), 1024)
+	f.lexicon = newLexicon(f.rng(streamLexicon), 20000)
+	f.bank = newBank(f.lexicon.prose(f.rng(streamBank)), 1024)
 	f.bomb = sync.OnceValue(func() []byte { return makeBomb(*bomb) })
 	h := fnv.New64a()
 	fmt.Fprintln(h, f.feeds, f.items, f.size, f.format, f.dups, f.tracking, f.seed, f.period, f.ref.Unix())

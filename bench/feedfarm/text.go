@@ -6,14 +6,17 @@ import (
 	"strings"
 )
 
-// vocabulary is the common language of the synthetic articles: function
-// words and news words, so that titles and summaries look like prose and
-// share background words the way real news does.
-var vocabulary = strings.Fields(`
-	the the the a a an of of of to to in in in and and for on with by at from
-	as that this it its was were is are be been has have had will would could
-	said says after before over under about against between during while since
-	more most new old first last other many some two three four five several
+// functionWords are the glue of the synthetic prose; a clusterer ignores
+// them.
+var functionWords = strings.Fields(`the the the a a an of of of to to in in
+	in and and for on with by at from as that this it its was were is are be
+	been has have had will would could said says after before over under
+	about against between during while since more most new other many some
+	two three four five several`)
+
+// newsWords are the most common content words of the synthetic prose, the
+// head of its lexicon.
+var newsWords = strings.Fields(`
 	government minister president council officials police court city region
 	market prices energy weather election vote parliament border trade deal
 	report statement spokesperson agency company workers union bank rate
@@ -24,16 +27,70 @@ var vocabulary = strings.Fields(`
 	football league match season club coach final championship record
 	festival museum orchestra exhibition film theatre book prize award
 	scientists researchers study data climate emissions coal solar wind
-	water supply shortage drought harvest farmers crops prices exports
-	imports factory jobs unemployment inflation growth economy recovery
-	talks agreement ceasefire troops military defence security attack
-	support aid relief emergency services fire storm flood damage repairs
-	local national international regional central northern southern eastern
-	western coastal rural urban public private major minor senior junior
-	announced confirmed denied warned urged promised expected rejected
-	approved delayed cancelled opened closed raised cut increased reduced
-	meeting hearing session programme project contract tender network
-	service system software platform users customers passengers tourists`)
+	water supply shortage drought harvest farmers crops exports imports
+	factory jobs unemployment inflation growth economy recovery talks
+	agreement ceasefire troops military defence security attack support aid
+	relief emergency services fire storm flood damage repairs local national
+	international regional central northern southern eastern western coastal
+	rural urban public private major minor senior junior announced confirmed
+	denied warned urged promised expected rejected approved delayed
+	cancelled opened closed raised cut increased reduced meeting hearing
+	session programme project contract tender network service system
+	software platform users customers passengers tourists`)
+
+// lexicon is the farm's language: the news words, then invented words.
+// Prose draws its content words from it by Zipf's law, as real text does,
+// so two unrelated articles share mostly common words, which weigh little,
+// and each has rare words of its own; a story's reports share its rare
+// names.
+type lexicon []string
+
+// newLexicon makes a lexicon of the news words and n invented words.
+func newLexicon(r *rand.Rand, n int) lexicon {
+	const consonants, vowels = "bcdfghjklmnprstvwz", "aeiou"
+	lex := append(lexicon(nil), newsWords...)
+	seen := make(map[string]bool, len(lex)+n)
+	for _, w := range lex {
+		seen[w] = true
+	}
+	for len(lex) < len(newsWords)+n {
+		b := make([]byte, 4+r.IntN(6))
+		for i := range b {
+			if i%2 == 0 {
+				b[i] = consonants[r.IntN(len(consonants))]
+			} else {
+				b[i] = vowels[r.IntN(len(vowels))]
+			}
+		}
+		if w := string(b); !seen[w] {
+			seen[w] = true
+			lex = append(lex, w)
+		}
+	}
+	return lex
+}
+
+// prose draws the words of one text.
+type prose struct {
+	r   *rand.Rand
+	z   *rand.Zipf
+	lex lexicon
+}
+
+func (l lexicon) prose(r *rand.Rand) *prose {
+	return &prose{r: r, z: rand.NewZipf(r, 1.1, 10, uint64(len(l)-1)), lex: l}
+}
+
+// content is a content word.
+func (p *prose) content() string { return p.lex[p.z.Uint64()] }
+
+// word is a function word or a content word.
+func (p *prose) word() string {
+	if p.r.IntN(100) < 45 {
+		return pick(p.r, functionWords)
+	}
+	return p.content()
+}
 
 // topics are the categories items carry.
 var topics = strings.Fields(`world politics business economy science
@@ -107,10 +164,10 @@ func name(r *rand.Rand) string {
 func place(r *rand.Rand) string  { return name(r) + pick(r, placeEnds) }
 func person(r *rand.Rand) string { return pick(r, firstNames) + " " + name(r) }
 
-// appendSentence appends a sentence of n words from the vocabulary.
-func appendSentence(b []byte, r *rand.Rand, n int) []byte {
+// appendSentence appends a sentence of n words.
+func (p *prose) appendSentence(b []byte, n int) []byte {
 	for i := range n {
-		w := pick(r, vocabulary)
+		w := p.word()
 		if i == 0 {
 			w = capitalize(w)
 		} else {
@@ -122,13 +179,13 @@ func appendSentence(b []byte, r *rand.Rand, n int) []byte {
 }
 
 // appendText appends sentences until b has grown by about n bytes.
-func appendText(b []byte, r *rand.Rand, n int) []byte {
+func (p *prose) appendText(b []byte, n int) []byte {
 	start := len(b)
 	for len(b)-start < n {
 		if len(b) > start {
 			b = append(b, ' ')
 		}
-		b = appendSentence(b, r, 8+r.IntN(12))
+		b = p.appendSentence(b, 8+p.r.IntN(12))
 	}
 	return b
 }
@@ -143,7 +200,8 @@ type paragraph struct {
 // text and links, between about 150 and 1,000 bytes each. Article bodies
 // are assembled from it so that serving a feed costs copies, not text
 // generation.
-func newBank(r *rand.Rand, n int) []paragraph {
+func newBank(p *prose, n int) []paragraph {
+	r := p.r
 	bank := make([]paragraph, n)
 	for i := range bank {
 		var b []byte
@@ -155,11 +213,11 @@ func newBank(r *rand.Rand, n int) []paragraph {
 			switch r.IntN(8) {
 			case 0:
 				b = append(b, "<em>"...)
-				b = appendSentence(b, r, 3+r.IntN(5))
+				b = p.appendSentence(b, 3+r.IntN(5))
 				b = append(b, "</em>"...)
 			case 1:
 				b = append(b, "<strong>"...)
-				b = appendSentence(b, r, 2+r.IntN(4))
+				b = p.appendSentence(b, 2+r.IntN(4))
 				b = append(b, "</strong>"...)
 			case 2:
 				b = append(b, `<a href="https://`...)
@@ -169,10 +227,10 @@ func newBank(r *rand.Rand, n int) []paragraph {
 				b = append(b, '/')
 				b = strconv.AppendInt(b, int64(r.IntN(100000)), 10)
 				b = append(b, `">`...)
-				b = appendSentence(b, r, 3+r.IntN(4))
+				b = p.appendSentence(b, 3+r.IntN(4))
 				b = append(b, "</a>"...)
 			default:
-				b = appendSentence(b, r, 8+r.IntN(14))
+				b = p.appendSentence(b, 8+r.IntN(14))
 			}
 		}
 		b = append(b, "</p>\n"...)
