@@ -74,8 +74,8 @@ go build -o "$work/parsefloor" ./bench/parsefloor
 # the same bytes.
 ref=$(date -u +%Y-%m-%dT%H:%M:00Z)
 
-# start_farm NAME FLAG...: starts a farm and prints its address (its first
-# line of output).
+# start_farm NAME FLAG...: starts a farm and sets addr to its address (its
+# first line of output). Not in a subshell: cleanup needs its pid.
 start_farm() {
 	local name=$1
 	shift
@@ -85,10 +85,12 @@ start_farm() {
 	farm_pids+=($!)
 	for _ in $(seq 100); do [ -s "$work/$name.out" ] && break; sleep 0.1; done
 	[ -s "$work/$name.out" ] || { echo "cycle.sh: feedfarm $name did not start:" >&2; cat "$work/$name.err" >&2; exit 1; }
-	head -1 "$work/$name.out"
+	addr=$(head -1 "$work/$name.out")
 }
-farm=$(start_farm farm -validators both)
-farm_nv=$(start_farm farm-nv -validators none)
+start_farm farm -validators both
+farm=$addr
+start_farm farm-nv -validators none
+farm_nv=$addr
 
 # config FILE STORE FARM: a config for FEEDS feeds of FARM.
 config() {
