@@ -154,7 +154,7 @@ done
 read -r req1 _ nm1 <<<"$(requests)"
 metric() { # metric NAME: the sum of a metric's samples in /metrics
 	curl -fs -m 5 "http://$listen/metrics" 2>/dev/null |
-		awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%d", s }'
+		awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%.0f", s }'
 }
 heap_inuse=$(metric go_memstats_heap_inuse_bytes)
 heap_alloc=$(metric go_memstats_heap_alloc_bytes)
