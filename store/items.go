@@ -446,7 +446,7 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 	type place struct{ story, member int }
 	var (
 		stories []aggregator.Story
-		ids     []any
+		ids     []int64
 	)
 	byStory := map[string]int{}
 	byItem := map[int64]place{}
@@ -487,32 +487,54 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 	if len(ids) == 0 {
 		return stories, nil
 	}
-	srows, err := s.db.QueryContext(ctx, `
+	// In chunks: SQLite takes at most 32,766 parameters in a statement, and
+	// a story can have more members than that.
+	for chunk := range slices.Chunk(ids, sourcesChunk) {
+		if err := s.storySources(ctx, chunk, func(itemID int64, src aggregator.Source) {
+			p := byItem[itemID]
+			m := &stories[p.story].Members[p.member]
+			m.Sources = append(m.Sources, src)
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return stories, nil
+}
+
+// sourcesChunk is how many items storySources looks up in one statement.
+var sourcesChunk = 500
+
+// storySources calls fn with each feed that carried one of the items ids:
+// per item, its origin first, then the others in the order they joined.
+func (s *Store) storySources(ctx context.Context, ids []int64, fn func(itemID int64, src aggregator.Source)) error {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := s.db.QueryContext(ctx, `
 		SELECT s.item_id, s.link, f.id, f.url, f.name, f.title, f.site_url, f.atom_id, f.language
 		FROM item_sources s JOIN feeds f ON f.id = s.feed_id JOIN items i ON i.id = s.item_id
 		WHERE s.item_id IN (?`+strings.Repeat(",?", len(ids)-1)+`)
-		ORDER BY s.item_id, s.feed_id != i.feed_id, s.first_seen, f.url`, ids...)
+		ORDER BY s.item_id, s.feed_id != i.feed_id, s.first_seen, f.url`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list story sources: %w", err)
+		return fmt.Errorf("list story sources: %w", err)
 	}
-	defer srows.Close()
-	for srows.Next() {
+	defer rows.Close()
+	for rows.Next() {
 		var (
 			itemID int64
 			src    aggregator.Source
 		)
-		if err := srows.Scan(&itemID, &src.Link, &src.Feed.ID, &src.Feed.URL, &src.Feed.Name, &src.Feed.Title,
+		if err := rows.Scan(&itemID, &src.Link, &src.Feed.ID, &src.Feed.URL, &src.Feed.Name, &src.Feed.Title,
 			&src.Feed.SiteURL, &src.Feed.AtomID, &src.Feed.Language); err != nil {
-			return nil, fmt.Errorf("list story sources: %w", err)
+			return fmt.Errorf("list story sources: %w", err)
 		}
-		p := byItem[itemID]
-		m := &stories[p.story].Members[p.member]
-		m.Sources = append(m.Sources, src)
+		fn(itemID, src)
 	}
-	if err := srows.Err(); err != nil {
-		return nil, fmt.Errorf("list story sources: %w", err)
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list story sources: %w", err)
 	}
-	return stories, nil
+	return nil
 }
 
 // Stored is an article as it was stored, for replaying into a clusterer.

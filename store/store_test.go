@@ -1105,3 +1105,43 @@ func TestPrepare(t *testing.T) {
 		t.Errorf("stored summaries %q", summaries)
 	}
 }
+
+// TestStorySourcesChunked: the sources of a story's members are read in
+// chunks (SQLite bounds a statement's parameters), and every member still
+// gets all its sources, origin first.
+func TestStorySourcesChunked(t *testing.T) {
+	defer func(n int) { sourcesChunk = n }(sourcesChunk)
+	sourcesChunk = 3
+	ctx := context.Background()
+	s := openTest(t)
+	a, _, err := s.Feed(ctx, feedA, "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := s.Feed(ctx, "https://b.example/feed", "B")
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := func(string, aggregator.Item) (string, float64) { return "story", 0.5 }
+	var items []Keyed
+	for i := range 10 {
+		items = append(items, keyed(fmt.Sprint("k", i), "h"))
+	}
+	for _, f := range []int64{a.ID, b.ID} {
+		if _, _, err := s.SaveFetch(ctx, f, Fetched{Items: items, Assign: one}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stories, err := s.Stories(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stories) != 1 || len(stories[0].Members) != 10 {
+		t.Fatalf("stories = %d, members %d; want one story of 10", len(stories), len(stories[0].Members))
+	}
+	for _, m := range stories[0].Members {
+		if len(m.Sources) != 2 || m.Sources[0].Feed.ID != a.ID || m.Sources[1].Feed.ID != b.ID {
+			t.Errorf("%s: sources %+v, want A (its origin) then B", m.Item.GUID, m.Sources)
+		}
+	}
+}
