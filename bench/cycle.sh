@@ -30,7 +30,8 @@
 # Environment: FEEDS (1000), ITEMS (50), SIZE (9000), DUPS (0.2), TRACKING
 # (0.05), SHARE (0.1), NEW (2), SEED (1), CONCURRENCY (8: fetch.concurrency
 # and fetch.per_host, as all feeds are on one host), KEEP=1 keeps the work
-# folder (logs, stores, outputs).
+# folder (logs, stores, outputs), PROFILE=1 (with KEEP=1) writes a CPU
+# profile of each phase there (NAME.prof, for go tool pprof).
 #
 # Loopback only. Needs go, curl, python3 and GNU time (/usr/bin/time);
 # Linux.
@@ -152,7 +153,8 @@ measure() {
 	local name=$1 farm=$2 config=$3 before after
 	before=$(stats "$farm")
 	if ! /usr/bin/time -f '%e %U %S %M' -o "$work/$name.time" \
-		"$work/aggregator" --config "$config" --once --log-level info --log-format json 2>"$work/$name.log"; then
+		"$work/aggregator" --config "$config" --once --log-level info --log-format json \
+		${PROFILE:+--cpuprofile "$work/$name.prof"} 2>"$work/$name.log"; then
 		echo "cycle.sh: $name: --once did not succeed; its summary and last log lines:" >&2
 		grep -v '^{' "$work/$name.log" | tail -20 >&2
 		grep '^{' "$work/$name.log" | grep -v '"msg":"fetched"' | tail -5 >&2

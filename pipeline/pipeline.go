@@ -237,6 +237,24 @@ func (s StoryEntries) EntriesAfter(ctx context.Context, seq int64, limit int) ([
 
 var _ publish.ArchiveSource = StoryEntries{}
 
+// LoadArchive and SaveArchive keep the archives' state in the store's
+// settings, so that each run need not read every story again.
+func (s StoryEntries) LoadArchive(ctx context.Context, name string) ([]byte, error) {
+	v, err := s.Store.Setting(ctx, archiveSetting+name)
+	if err != nil || v == "" {
+		return nil, err
+	}
+	return []byte(v), nil
+}
+
+func (s StoryEntries) SaveArchive(ctx context.Context, name string, state []byte) error {
+	return s.Store.SetSetting(ctx, archiveSetting+name, string(state))
+}
+
+const archiveSetting = "archive:"
+
+var _ publish.ArchiveMemory = StoryEntries{}
+
 // Subject is what an output's filter sees of an entry.
 func Subject(e aggregator.Entry) tag.Subject {
 	sub := tag.Subject{

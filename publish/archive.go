@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -18,6 +19,16 @@ type ArchiveSource interface {
 	EntriesAfter(ctx context.Context, seq int64, limit int) ([]Archived, error)
 }
 
+// ArchiveMemory keeps what the archives hold across processes, so that a
+// new process (a --once run, a restarted daemon) reads only the stories
+// created since, and writes only the pages that changed. An ArchiveSource
+// that is also an ArchiveMemory gets that.
+type ArchiveMemory interface {
+	// LoadArchive returns what SaveArchive saved under name, or nil.
+	LoadArchive(ctx context.Context, name string) ([]byte, error)
+	SaveArchive(ctx context.Context, name string, state []byte) error
+}
+
 // Archived is an entry and the creation order of its story.
 type Archived struct {
 	Seq   int64
@@ -31,8 +42,52 @@ type Archived struct {
 // changes, gaining its next-archive link when the page after it completes.
 type archive struct {
 	size    int     // entries in a page
+	filter  string  // Output.Filter the members were chosen by
 	lastSeq int64   // the last story looked at
 	members []int64 // the stories the output kept, in creation order: page k is members[(k-1)*size : k*size]
+	written int     // complete pages when the state was last saved
+}
+
+// archiveState is an archive as ArchiveMemory keeps it: members as runs of
+// consecutive stories, [first, last], which an unfiltered output has few of.
+type archiveState struct {
+	Size    int        `json:"size"`
+	Filter  string     `json:"filter"`
+	LastSeq int64      `json:"last_seq"`
+	Runs    [][2]int64 `json:"runs"`
+}
+
+func (a *archive) state() archiveState {
+	st := archiveState{Size: a.size, Filter: a.filter, LastSeq: a.lastSeq, Runs: [][2]int64{}}
+	for _, seq := range a.members {
+		if n := len(st.Runs); n > 0 && st.Runs[n-1][1] == seq-1 {
+			st.Runs[n-1][1] = seq
+		} else {
+			st.Runs = append(st.Runs, [2]int64{seq, seq})
+		}
+	}
+	return st
+}
+
+// loadArchive returns the archive mem kept for o, or nil when it kept none
+// or one of another page size or filter.
+func loadArchive(ctx context.Context, mem ArchiveMemory, key string, o Output, size int) (*archive, error) {
+	data, err := mem.LoadArchive(ctx, key)
+	if err != nil || data == nil {
+		return nil, err
+	}
+	var st archiveState
+	if err := json.Unmarshal(data, &st); err != nil || st.Size != size || st.Filter != o.Filter {
+		return nil, nil // unreadable or outdated: rebuilt from the store
+	}
+	a := &archive{size: size, filter: o.Filter, lastSeq: st.LastSeq}
+	for _, r := range st.Runs {
+		for seq := r[0]; seq <= r[1]; seq++ {
+			a.members = append(a.members, seq)
+		}
+	}
+	a.written = len(a.members) / size
+	return a, nil
 }
 
 // archiveBatch is how many stories are read at a time to extend archives.
@@ -44,22 +99,51 @@ func (p *Publisher) archivePath(o Output, k int) string {
 }
 
 // updateArchive adds the stories created since the last build to an
-// output's archive and returns the members of its complete pages.
-func (p *Publisher) updateArchive(ctx context.Context, src ArchiveSource, o Output, size int) ([]int64, error) {
+// output's archive and returns the members of its complete pages, and how
+// many of those pages were complete at the last build that saved the
+// archive (0 when none did): the pages after those are new, and the last of
+// those gains its next-archive link.
+func (p *Publisher) updateArchive(ctx context.Context, src ArchiveSource, o Output, size int) (members []int64, written int, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.archives == nil {
 		p.archives = map[string]*archive{}
 	}
+	mem, _ := src.(ArchiveMemory)
+	// The daemon's archives and the files of --once runs sharing a store
+	// are kept apart: each knows which pages it has rendered.
+	key := p.FeedDir + o.Name
 	a := p.archives[o.Name]
-	if a == nil || a.size != size {
-		a = &archive{size: size}
+	if a == nil || a.size != size || a.filter != o.Filter {
+		a = nil
+		if mem != nil {
+			if a, err = loadArchive(ctx, mem, key, o, size); err != nil {
+				return nil, 0, err
+			}
+		}
+		if a == nil {
+			a = &archive{size: size, filter: o.Filter}
+		}
 		p.archives[o.Name] = a
 	}
+	defer func() {
+		if err != nil || mem == nil || len(members)/size == a.written {
+			return
+		}
+		data, jerr := json.Marshal(a.state())
+		if jerr != nil {
+			err = jerr
+			return
+		}
+		if err = mem.SaveArchive(ctx, key, data); err == nil {
+			a.written = len(members) / size
+		}
+	}()
+	written = a.written
 	for {
 		batch, err := src.EntriesAfter(ctx, a.lastSeq, archiveBatch)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		for _, x := range batch {
 			a.lastSeq = x.Seq
@@ -71,18 +155,23 @@ func (p *Publisher) updateArchive(ctx context.Context, src ArchiveSource, o Outp
 			// Members are only ever appended: the slice stays valid for
 			// the pages rendered from it later.
 			complete := len(a.members) / size * size
-			return a.members[:complete:complete], nil
+			return a.members[:complete:complete], written, nil
 		}
 	}
 }
 
-// archivePages returns the pages of an output's archive, to be rendered
-// when asked for; members are those of its complete pages.
-func (p *Publisher) archivePages(src ArchiveSource, o Output, size int, members []int64) map[string]LazyFile {
+// archivePages adds the pages of an output's archive to site, to be
+// rendered when asked for; members are those of its complete pages, and
+// pages after written are new since the archive was last saved (and page
+// written gains its next-archive link).
+func (p *Publisher) archivePages(site *Site, src ArchiveSource, o Output, size int, members []int64, written int) {
 	n := len(members) / size
-	pages := make(map[string]LazyFile, n)
 	for k := 1; k <= n; k++ {
-		pages[p.archivePath(o, k)] = func(ctx context.Context) (*File, error) {
+		path := p.archivePath(o, k)
+		if k >= written && (k > written || n > written) {
+			site.Changed[path] = true
+		}
+		site.Lazy[path] = func(ctx context.Context) (*File, error) {
 			entries, err := archiveEntries(ctx, src, members[(k-1)*size:k*size])
 			if err != nil {
 				return nil, fmt.Errorf("archive %s page %d: %w", o.Name, k, err)
@@ -90,7 +179,6 @@ func (p *Publisher) archivePages(src ArchiveSource, o Output, size int, members 
 			return p.renderArchivePage(o, entries, k, k < n)
 		}
 	}
-	return pages
 }
 
 // archiveEntries reads the entries of the stories seqs (ascending) from src.

@@ -3,6 +3,8 @@ package publish
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +164,93 @@ func TestArchiveFiltered(t *testing.T) {
 	body = string(lazyFile(t, site, "feeds/even/archive/2.atom").Body)
 	if strings.Contains(body, "gone") || strings.Count(body, "<entry>") != 3 {
 		t.Errorf("page 2 after a story left the store:\n%s", body)
+	}
+}
+
+// memSource is an archiveSource that keeps archive state, as the store does,
+// and records the stories read.
+type memSource struct {
+	*archiveSource
+	state map[string][]byte
+	read  int // stories EntriesAfter returned
+}
+
+func (m *memSource) EntriesAfter(ctx context.Context, seq int64, limit int) ([]Archived, error) {
+	out, err := m.archiveSource.EntriesAfter(ctx, seq, limit)
+	m.read += len(out)
+	return out, err
+}
+
+func (m *memSource) LoadArchive(_ context.Context, name string) ([]byte, error) {
+	return m.state[name], nil
+}
+
+func (m *memSource) SaveArchive(_ context.Context, name string, state []byte) error {
+	m.state[name] = state
+	return nil
+}
+
+// TestArchiveMemory: a new Publisher (the next --once run) takes the
+// archive's state from its ArchiveMemory: it reads only the stories created
+// since, and marks changed only the new page and the one before it, which
+// gains its next-archive link; a new filter builds the archive again.
+func TestArchiveMemory(t *testing.T) {
+	src := &memSource{archiveSource: &archiveSource{fakeSource: fakeSource{entries: numbered(7)}}, state: map[string][]byte{}}
+	out := Output{Name: "all", Title: "All", Limit: 3}
+	publisher := func() *Publisher {
+		return &Publisher{Outputs: []Output{out}, BaseURL: mustURL("https://agg.example/"), FeedDir: ""}
+	}
+	dir := t.TempDir()
+	build := func() *Site {
+		t.Helper()
+		site, err := publisher().Build(context.Background(), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := site.WriteDir(context.Background(), dir); err != nil {
+			t.Fatal(err)
+		}
+		return site
+	}
+	first := build()
+	if len(first.Lazy) != 2 || !first.Changed["all/archive/1.atom"] || !first.Changed["all/archive/2.atom"] {
+		t.Fatalf("first build: lazy %v, changed %v", keys(first), first.Changed)
+	}
+	if src.state["all"] == nil {
+		t.Fatal("no archive state saved")
+	}
+
+	src.entries = numbered(10) // a third page completes
+	src.read = 0
+	second := build()
+	if src.read > 3+3+3 { // the new stories, and what the current feed and page 3 show
+		t.Errorf("second build read %d stories, want only the new ones and the pages it renders", src.read)
+	}
+	if len(second.Lazy) != 3 || second.Changed["all/archive/1.atom"] || !second.Changed["all/archive/2.atom"] || !second.Changed["all/archive/3.atom"] {
+		t.Errorf("second build: lazy %v, changed %v; want pages 2 (next link) and 3 changed", keys(second), second.Changed)
+	}
+	page2, err := os.ReadFile(filepath.Join(dir, "all/archive/2.atom"))
+	if err != nil || !strings.Contains(string(page2), "all/archive/3.atom") {
+		t.Errorf("page 2 on disk lacks its next-archive link (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "all/archive/3.atom")); err != nil {
+		t.Errorf("page 3 not written: %v", err)
+	}
+	// A page missing from the folder is written again, changed or not.
+	os.Remove(filepath.Join(dir, "all/archive/1.atom"))
+	build()
+	if _, err := os.Stat(filepath.Join(dir, "all/archive/1.atom")); err != nil {
+		t.Errorf("missing page 1 not written again: %v", err)
+	}
+
+	// Another filter: the archive is chosen again from every story.
+	out.Filter = "tag:x"
+	out.Keep = func(e aggregator.Entry) bool {
+		return strings.HasSuffix(e.Item.Title, "0") || strings.HasSuffix(e.Item.Title, "5")
+	}
+	src.read = 0
+	third := build()
+	if src.read < 10 || len(third.Lazy) != 0 {
+		t.Errorf("after a filter change: read %d stories, %d pages; want all 10 read and no complete page (2 kept)", src.read, len(third.Lazy))
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,6 +27,9 @@ type Output struct {
 	Limit int // entries in the feed; 0 means DefaultLimit
 	// Keep selects the entries of a filtered output; nil keeps all.
 	Keep func(aggregator.Entry) bool
+	// Filter is the source of Keep, as configured: archives chosen by
+	// another filter are chosen again.
+	Filter string
 	// Hub is the WebSub hub the feed names; Build sets it from Publisher.Hub.
 	Hub string
 }
@@ -80,6 +82,10 @@ type Site struct {
 	// Lazy are the files rendered only when asked for: the archive pages,
 	// which grow with the store's history and would not fit in memory.
 	Lazy map[string]LazyFile
+	// Changed are the lazy files that are new or changed since the
+	// archives were last saved (see ArchiveMemory); the others are as
+	// written then.
+	Changed map[string]bool
 }
 
 // A LazyFile renders a file of a Site when it is asked for.
@@ -90,7 +96,7 @@ const indexEntries = 20
 
 // Build renders every output from src.
 func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
-	site := &Site{Files: map[string]*File{}, Lazy: map[string]LazyFile{}}
+	site := &Site{Files: map[string]*File{}, Lazy: map[string]LazyFile{}, Changed: map[string]bool{}}
 	var sections []indexSection
 	var newest time.Time
 	for _, o := range p.Outputs {
@@ -106,11 +112,11 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		path := p.FeedDir + o.Name + ".atom"
 		var page atomPage
 		if as, ok := src.(ArchiveSource); ok {
-			members, err := p.updateArchive(ctx, as, o, limit)
+			members, written, err := p.updateArchive(ctx, as, o, limit)
 			if err != nil {
 				return nil, fmt.Errorf("publish %s: %w", o.Name, err)
 			}
-			maps.Copy(site.Lazy, p.archivePages(as, o, limit, members))
+			p.archivePages(site, as, o, limit, members, written)
 			if n := len(members) / limit; n > 0 {
 				page.prevArchive = p.BaseURL.JoinPath(p.archivePath(o, n)).String()
 			}
@@ -169,10 +175,12 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 	return site, nil
 }
 
-// WriteDir writes every file of the site under dir, lazy ones included.
-// Each file is replaced atomically (a temporary file renamed over it), so a
-// reader sees the old version or the new one, never a part; a file whose
-// bytes did not change is left alone, keeping its modification time.
+// WriteDir writes every file of the site under dir, and of the lazy ones
+// those that changed or are missing there: an archive page, once written,
+// stays as it is. Each file is replaced atomically (a temporary file renamed
+// over it), so a reader sees the old version or the new one, never a part; a
+// file whose bytes did not change is left alone, keeping its modification
+// time.
 func (s *Site) WriteDir(ctx context.Context, dir string) error {
 	write := func(name string, f *File) error {
 		path := filepath.Join(dir, filepath.FromSlash(name))
@@ -187,6 +195,11 @@ func (s *Site) WriteDir(ctx context.Context, dir string) error {
 		}
 	}
 	for name, render := range s.Lazy {
+		if !s.Changed[name] {
+			if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name))); err == nil {
+				continue
+			}
+		}
 		f, err := render(ctx)
 		if err != nil {
 			return err

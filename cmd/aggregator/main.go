@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -147,6 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logLevel   = fs.String("log-level", "", "log `level`: debug, info, warn or error (default info; error with --once, whose summary names failed feeds)")
 		logFormat  = fs.String("log-format", "text", "log `format`: text or json")
 		check      = fs.Bool("check", false, "validate the config, print what is wrong, exit")
+		cpuProfile = fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`, for go tool pprof")
 	)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -177,6 +179,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return &exitError{code: exitUsage, err: err}
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *once {
 		lock, err := lockOnce(ctx, cfg.Store, *wait)
 		if errors.Is(err, errLocked) {
@@ -388,7 +401,7 @@ func taggingFingerprint(cfg *config.Config) string {
 func publishOutputs(cfg *config.Config) ([]publish.Output, error) {
 	outputs := make([]publish.Output, len(cfg.Outputs))
 	for i, o := range cfg.Outputs {
-		outputs[i] = publish.Output{Name: o.Name, Title: o.Title, Limit: o.Limit}
+		outputs[i] = publish.Output{Name: o.Name, Title: o.Title, Limit: o.Limit, Filter: strings.TrimSpace(o.Filter)}
 		if strings.TrimSpace(o.Filter) == "" {
 			continue
 		}
