@@ -237,6 +237,11 @@ func (s StoryEntries) EntriesAfter(ctx context.Context, seq int64, limit int) ([
 
 var _ publish.ArchiveSource = StoryEntries{}
 
+// SeqsAfter is EntriesAfter without the entries.
+func (s StoryEntries) SeqsAfter(ctx context.Context, seq int64, limit int) ([]int64, error) {
+	return s.Store.StorySeqsAfter(ctx, seq, limit)
+}
+
 // LoadArchive and SaveArchive keep the archives' state in the store's
 // settings, so that each run need not read every story again.
 func (s StoryEntries) LoadArchive(ctx context.Context, name string) ([]byte, error) {

@@ -19,6 +19,13 @@ type ArchiveSource interface {
 	EntriesAfter(ctx context.Context, seq int64, limit int) ([]Archived, error)
 }
 
+// SeqLister lists the stories created after seq, in order, without reading
+// them: an ArchiveSource that is also a SeqLister has the archives of
+// unfiltered outputs extended without reading every story.
+type SeqLister interface {
+	SeqsAfter(ctx context.Context, seq int64, limit int) ([]int64, error)
+}
+
 // ArchiveMemory keeps what the archives hold across processes, so that a
 // new process (a --once run, a restarted daemon) reads only the stories
 // created since, and writes only the pages that changed. An ArchiveSource
@@ -140,6 +147,27 @@ func (p *Publisher) updateArchive(ctx context.Context, src ArchiveSource, o Outp
 		}
 	}()
 	written = a.written
+	complete := func() []int64 {
+		// Members are only ever appended: the slice stays valid for the
+		// pages rendered from it later.
+		n := len(a.members) / size * size
+		return a.members[:n:n]
+	}
+	if lister, ok := src.(SeqLister); ok && o.Keep == nil {
+		for {
+			seqs, err := lister.SeqsAfter(ctx, a.lastSeq, archiveBatch)
+			if err != nil {
+				return nil, 0, err
+			}
+			if len(seqs) > 0 {
+				a.members = append(a.members, seqs...)
+				a.lastSeq = seqs[len(seqs)-1]
+			}
+			if len(seqs) < archiveBatch {
+				return complete(), written, nil
+			}
+		}
+	}
 	for {
 		batch, err := src.EntriesAfter(ctx, a.lastSeq, archiveBatch)
 		if err != nil {
@@ -152,10 +180,7 @@ func (p *Publisher) updateArchive(ctx context.Context, src ArchiveSource, o Outp
 			}
 		}
 		if len(batch) < archiveBatch {
-			// Members are only ever appended: the slice stays valid for
-			// the pages rendered from it later.
-			complete := len(a.members) / size * size
-			return a.members[:complete:complete], written, nil
+			return complete(), written, nil
 		}
 	}
 }

@@ -431,6 +431,29 @@ func (s *Store) StoriesAfter(ctx context.Context, seq int64, limit int) ([]aggre
 	return stories, nil
 }
 
+// StorySeqsAfter returns the sequence numbers of up to limit stories created
+// after the story with sequence number seq, in creation order: StoriesAfter
+// without the stories.
+func (s *Store) StorySeqsAfter(ctx context.Context, seq int64, limit int) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq FROM stories WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list stories: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("list stories: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list stories: %w", err)
+	}
+	return out, nil
+}
+
 // stories loads the stories whose ids a query selects, newest first.
 func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]aggregator.Story, error) {
 	rows, err := s.db.QueryContext(ctx, `
