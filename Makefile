@@ -28,12 +28,15 @@ FUZZTIME_FILTER ?= 200000x
 FUZZTIME_TAGS ?= 100000x
 FUZZTIME_INGEST ?= 20000x
 FUZZTIME_CONFIG ?= 200000x
+FUZZTIME_TEXT ?= 200000x
 fuzz:
 	$(GO) test ./dedupe -run '^$$' -fuzz '^FuzzCanonicalURL$$' -fuzztime $(FUZZTIME_URL) -fuzzminimizetime 100x
 	$(GO) test ./tag -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME_FILTER) -fuzzminimizetime 100x
 	$(GO) test ./tag -run '^$$' -fuzz '^FuzzTags$$' -fuzztime $(FUZZTIME_TAGS) -fuzzminimizetime 100x
 	$(GO) test ./pipeline -run '^$$' -fuzz '^FuzzIngest$$' -fuzztime $(FUZZTIME_INGEST) -fuzzminimizetime 100x
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME_CONFIG) -fuzzminimizetime 100x
+	$(GO) test ./tag -run '^$$' -fuzz '^FuzzStripHTML$$' -fuzztime $(FUZZTIME_TEXT) -fuzzminimizetime 100x
+	$(GO) test ./tag -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME_TEXT) -fuzzminimizetime 100x
 
 build:
 	$(GO) build -o bin/aggregator ./cmd/aggregator

@@ -46,7 +46,12 @@ const (
 )
 
 type entityScratch struct {
-	lowerSeen map[string]bool
+	norms     []string        // the norms of names
+	parts     map[string]bool // the starts and ends of names
+	seen      map[string]bool
+	country   []uint8 // per country of the gazetteer: strong, added
+	run       []int
+	lowerSeen wordTable // the words lowerSeen may be asked about, and whether seen in lower case
 	lowerDone bool
 	covered   []bool
 	names     []nameCand
@@ -55,7 +60,11 @@ type entityScratch struct {
 }
 
 func (s *entityScratch) reset() {
-	clear(s.lowerSeen)
+	clear(s.norms)
+	s.norms = s.norms[:0]
+	clear(s.parts)
+	clear(s.seen)
+	s.lowerSeen.reset()
 	s.lowerDone = false
 	clear(s.names)
 	s.names = s.names[:0]
@@ -102,15 +111,21 @@ func entityTags(x *itemText, add func(Tag)) {
 	}
 
 	// Merge a name into a longer one it starts or ends; keep the first
-	// spelling of each.
-	parts := map[string]bool{}
+	// spelling of each. (The words of a name's start or end are a prefix
+	// or a suffix of its key.)
+	if s.parts == nil {
+		s.parts, s.seen = map[string]bool{}, map[string]bool{}
+	}
+	parts, seen := s.parts, s.seen
 	for _, n := range s.names {
+		p := 0
 		for k := 1; k < len(n.norms); k++ {
-			parts[strings.Join(n.norms[:k], " ")] = true
-			parts[strings.Join(n.norms[k:], " ")] = true
+			p += len(n.norms[k-1])
+			parts[n.key[:p]] = true   // strings.Join(n.norms[:k], " ")
+			parts[n.key[p+1:]] = true // strings.Join(n.norms[k:], " ")
+			p++
 		}
 	}
-	seen := map[string]bool{}
 	out := s.out[:0]
 	for _, n := range s.names {
 		if parts[n.key] || seen[n.key] {
@@ -126,26 +141,49 @@ func entityTags(x *itemText, add func(Tag)) {
 			break
 		}
 		slug := Slug(n.label)
-		if slug == "" || slug != strings.ReplaceAll(n.key, " ", "-") {
+		if slug == "" || !hyphenated(slug, n.key) {
 			continue // letters of other scripts: no faithful slug
 		}
 		add(Tag{Slug: slug, Label: n.label, Kind: Entity})
 		tagged++
 	}
 
-	// Countries.
-	strong := map[int]bool{}
+	// Countries, each once (Tags keeps one tag of a slug), in the order
+	// named.
+	const strong, added = 1, 2
+	if s.country == nil {
+		s.country = make([]uint8, len(gazCountries))
+	}
 	for _, h := range s.hits {
-		if !h.weak && !partOfName(h.single, out) {
-			strong[h.country] = true
+		if !h.weak && s.country[h.country] == 0 && !partOfName(h.single, out) {
+			s.country[h.country] = strong
 		}
 	}
 	for _, h := range s.hits {
-		if strong[h.country] {
+		if s.country[h.country] == strong {
+			s.country[h.country] = added
 			c := gazCountries[h.country]
 			add(Tag{Slug: c.slug, Label: c.label, Kind: Entity})
 		}
 	}
+	clear(s.country)
+}
+
+// hyphenated reports whether slug == strings.ReplaceAll(key, " ", "-").
+func hyphenated(slug, key string) bool {
+	if len(slug) != len(key) {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c == ' ' {
+			c = '-'
+		}
+		if slug[i] != c {
+			return false
+		}
+	}
+	return true
 }
 
 func partOfName(w string, names []nameCand) bool {
@@ -162,29 +200,59 @@ func partOfName(w string, names []nameCand) bool {
 
 // caseStyle reports whether a block of text is in Title Case or ALL CAPS
 // (tc), where capitals say nothing about names, and whether it is in ALL
-// CAPS.
+// CAPS. Words with letters only, not joined by a hyphen and not stop words
+// count (content): tc if fewer than one in eight is lower case, allCaps if
+// all are in capitals.
 func caseStyle(seg []token) (tc, allCaps bool) {
-	content, caps, upper := 0, 0, 0
-	for _, t := range seg {
-		if t.flags&tLetters == 0 || t.flags&tHyph != 0 || stopWords[t.norm] {
+	// The capitalised words first: their lexicon bits are at hand.
+	caps, capsUpper := 0, 0 // content words with a capital; those in capitals
+	others := false
+	for i := range seg {
+		t := &seg[i]
+		if t.flags&tLetters == 0 || t.flags&tHyph != 0 {
 			continue
 		}
-		content++
-		if t.flags&tCap != 0 {
-			caps++
+		if t.flags&tCap == 0 {
+			others = true
+			continue
 		}
-		if t.flags&tUpper != 0 || (t.flags&tCap != 0 && len(t.norm) == 1) {
-			upper++
+		if t.lexBits()&lexStop != 0 {
+			continue
+		}
+		caps++
+		if t.flags&tUpper != 0 || len(t.norm) == 1 {
+			capsUpper++
 		}
 	}
-	lower := content - caps
-	return content >= 2 && lower*8 < content, content >= 2 && upper == content
+	// Then the other words, looked up only until the answer is known: no
+	// Title Case once lower*7 >= caps, and no ALL CAPS once one word is
+	// not in capitals (the counts only grow).
+	lower, lowerUpper := 0, 0 // content words without a capital; those in capitals
+	for i := 0; others && i < len(seg); i++ {
+		t := &seg[i]
+		if t.flags&(tLetters|tHyph|tCap) != tLetters || t.lexBits()&lexStop != 0 {
+			continue
+		}
+		lower++
+		if t.flags&tUpper != 0 {
+			lowerUpper++
+		}
+		if 7*lower >= caps && (capsUpper < caps || lowerUpper < lower) {
+			return false, false
+		}
+	}
+	content := caps + lower
+	return content >= 2 && lower*8 < content, content >= 2 && capsUpper+lowerUpper == content
 }
 
 // scanGazetteer finds the countries named in a block, marking the words
 // it covers.
 func (s *entityScratch) scanGazetteer(seg []token, covered []bool, allCaps bool) {
 	for i := 0; i < len(seg); {
+		if seg[i].flags&tCap == 0 || seg[i].lexBits()&lexGaz == 0 {
+			i++ // as gazMatch would find
+			continue
+		}
 		id, j, ok := gazMatch(seg, i, allCaps)
 		if !ok {
 			i++
@@ -228,10 +296,10 @@ func prevBlocks(seg []token, i int) bool {
 	if p.flags&tPoss != 0 || p.flags&tCap == 0 || p.flags&tLetters == 0 {
 		return false
 	}
-	if stopWords[p.norm] || honorifics[p.norm] || entityStop[p.norm] {
+	if p.lexBits()&(lexStop|lexHonorific|lexEntityStop) != 0 {
 		return false
 	}
-	if p.flags&tStop != 0 && commonStart[p.norm] {
+	if p.flags&tStop != 0 && p.lexBits()&lexCommonStart != 0 {
 		return false
 	}
 	return true
@@ -244,7 +312,7 @@ func nextBlocks(seg []token, j int) bool {
 		return false
 	}
 	n := seg[j]
-	return n.flags&tCap != 0 && n.flags&tLetters != 0 && !stopWords[n.norm] && !entityStop[n.norm]
+	return n.flags&tCap != 0 && n.flags&tLetters != 0 && n.lexBits()&(lexStop|lexEntityStop) == 0
 }
 
 // ofBlocks reports "Capital of X" ("Bank of America", "University of
@@ -254,17 +322,18 @@ func ofBlocks(seg []token, i int) bool {
 		return false
 	}
 	p := seg[i-2]
-	return p.flags&tCap != 0 && p.flags&tLetters != 0 && !stopWords[p.norm]
+	return p.flags&tCap != 0 && p.flags&tLetters != 0 && p.lexBits()&lexStop == 0
 }
 
 // named reports whether a token can be part of a name.
 func named(t token) bool {
-	return t.flags&tCap != 0 && t.flags&tLetters != 0 && !stopWords[t.norm] && !entityStop[t.norm]
+	return t.flags&tCap != 0 && t.flags&tLetters != 0 && t.lexBits()&(lexStop|lexEntityStop) == 0
 }
 
 // findNames collects the runs of capitalised words of a block.
 func (s *entityScratch) findNames(x *itemText, seg []token, covered []bool) {
-	var run []int
+	run := s.run
+	defer func() { s.run = run }()
 	for i := 0; i < len(seg); {
 		if !named(seg[i]) || seg[i].flags&tHyph != 0 {
 			i++
@@ -290,9 +359,9 @@ func (s *entityScratch) findNames(x *itemText, seg []token, covered []bool) {
 				j++
 				continue
 			}
-			if particles[t.norm] && t.flags&tCap == 0 {
+			if t.flags&tCap == 0 && t.lexBits()&lexParticle != 0 {
 				k := j
-				for k < len(seg) && particles[seg[k].norm] && seg[k].flags&(tCap|tSep) == 0 && seg[k-1].flags&tPoss == 0 {
+				for k < len(seg) && seg[k].flags&(tCap|tSep) == 0 && seg[k-1].flags&tPoss == 0 && seg[k].lexBits()&lexParticle != 0 {
 					k++
 				}
 				if k < len(seg) && seg[k].flags&tSep == 0 && named(seg[k]) {
@@ -319,7 +388,7 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 	// Cut at the last honorific or title that is not the last word.
 	cut := -1
 	for k, i := range run[:len(run)-1] {
-		if seg[i].flags&tHyph == 0 && honorifics[seg[i].norm] {
+		if seg[i].flags&tHyph == 0 && seg[i].lexBits()&lexHonorific != 0 {
 			cut = k
 		}
 	}
@@ -339,9 +408,9 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 		return
 	}
 	if !trimmed && sentStart {
-		first := seg[run[0]].norm
+		first := seg[run[0]]
 		switch {
-		case commonStart[first]:
+		case first.lexBits()&lexCommonStart != 0:
 			run = run[1:]
 			for len(run) > 0 && seg[run[0]].flags&tHyph != 0 {
 				run = run[1:]
@@ -355,14 +424,14 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 	words := 0
 	for k, i := range run {
 		t := seg[i]
-		if particles[t.norm] && t.flags&tCap == 0 {
+		if t.flags&tCap == 0 && t.lexBits()&lexParticle != 0 {
 			continue
 		}
-		if t.flags&tHyph != 0 && !(k > 0 && particles[seg[run[k-1]].norm]) {
+		if t.flags&tHyph != 0 && !(k > 0 && seg[run[k-1]].lexBits()&lexParticle != 0) {
 			continue // "Jong-un" is one word, "al-Assad" one more
 		}
 		words++
-		if honorifics[t.norm] {
+		if t.lexBits()&lexHonorific != 0 {
 			titles++
 		} else {
 			allTitles = false
@@ -371,44 +440,85 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 	if words < 2 || words > 4 || allTitles || titles >= 2 {
 		return
 	}
-	if last := seg[run[len(run)-1]]; particles[last.norm] && last.flags&tCap == 0 {
+	if last := seg[run[len(run)-1]]; last.flags&tCap == 0 && last.lexBits()&lexParticle != 0 {
 		return
 	}
-	var norms []string
-	var label strings.Builder
+	// The norms of all names share s.norms; the key and the label are
+	// built in one buffer each.
+	start := len(s.norms)
+	keyLen, labelLen := len(run)-1, len(run)-1
+	for _, i := range run {
+		s.norms = append(s.norms, seg[i].norm)
+		keyLen += len(seg[i].norm)
+		labelLen += len(seg[i].raw)
+	}
+	norms := s.norms[start:len(s.norms):len(s.norms)]
+	var key, label strings.Builder
+	key.Grow(keyLen)
+	label.Grow(labelLen)
 	for k, i := range run {
 		t := seg[i]
-		norms = append(norms, t.norm)
 		if k > 0 {
+			key.WriteByte(' ')
 			if t.flags&tHyph != 0 {
 				label.WriteByte('-')
 			} else {
 				label.WriteByte(' ')
 			}
 		}
+		key.WriteString(t.norm)
 		label.WriteString(t.raw)
 	}
-	s.names = append(s.names, nameCand{norms: norms, key: strings.Join(norms, " "), label: label.String()})
+	s.names = append(s.names, nameCand{norms: norms, key: key.String(), label: label.String()})
 }
 
 // lowerSeen reports whether a word is written in lower case somewhere in the
 // item's title, summary or content.
-func (x *itemText) lowerSeen(w string) bool {
+func (x *itemText) lowerSeen(w token) bool {
 	s := &x.ent
+	const asked, lower = 1, 2
+	fields := [...]int{fieldTitle, fieldSummary, fieldContent}
 	if !s.lowerDone {
 		s.lowerDone = true
-		if s.lowerSeen == nil {
-			s.lowerSeen = map[string]bool{}
+		// takeRun asks only about the words that may start a name at the
+		// start of a sentence: note those, then mark those written in lower
+		// case.
+		for _, f := range fields {
+			toks := x.tokens(f)
+			for i := range toks {
+				if t := &toks[i]; t.flags&tCap != 0 && askedLower(t) {
+					s.lowerSeen.add(t.norm, t.hash, asked)
+				}
+			}
 		}
-		for _, f := range [...]int{fieldTitle, fieldSummary, fieldContent} {
-			for _, t := range x.tokens(f) {
-				if t.flags&(tCap|tHyph) == 0 && t.flags&tLetters != 0 {
-					s.lowerSeen[t.norm] = true
+		for _, f := range fields {
+			toks := x.tokens(f)
+			for i := range toks {
+				if t := &toks[i]; t.flags&(tCap|tHyph|tLetters) == tLetters {
+					s.lowerSeen.set(t.norm, t.hash, lower)
 				}
 			}
 		}
 	}
-	return s.lowerSeen[w]
+	if !askedLower(&w) {
+		// Not noted (takeRun does not ask): look.
+		for _, f := range fields {
+			for _, t := range x.tokens(f) {
+				if t.flags&(tCap|tHyph) == 0 && t.flags&tLetters != 0 && t.norm == w.norm {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return s.lowerSeen.lookup(w.norm, w.hash)&lower != 0
+}
+
+// askedLower reports whether takeRun may ask lowerSeen about a token: the
+// capitalised first word of a sentence that may start a name.
+func askedLower(t *token) bool {
+	return t.flags&(tCap|tStop|tLetters) == tCap|tStop|tLetters && t.flags&tHyph == 0 &&
+		t.lexBits()&(lexStop|lexEntityStop|lexCommonStart) == 0
 }
 
 // stopWords end a run of capitalised words and are never part of a name.

@@ -313,6 +313,7 @@ func init() {
 	for k, ids := range gazIndex {
 		slices.SortStableFunc(ids, func(a, b int32) int { return len(gazEntries[b].toks) - len(gazEntries[a].toks) })
 		gazIndex[k] = ids
+		lexicon.add(k, wordHash(k), lexGaz)
 	}
 }
 
@@ -321,7 +322,7 @@ func init() {
 // the caller.
 func gazMatch(toks []token, i int, allCaps bool) (int32, int, bool) {
 	t := toks[i]
-	if t.flags&tCap == 0 {
+	if t.flags&tCap == 0 || t.lexBits()&lexGaz == 0 {
 		return 0, 0, false
 	}
 	ids, ok := gazIndex[t.norm]

@@ -22,7 +22,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/net/html"
 	"golang.org/x/text/unicode/norm"
 
 	"aggregator"
@@ -61,6 +60,7 @@ type Tagger struct {
 	rules      []rule
 	phrases    [][]string         // distinct phrases as token sequences
 	index      map[string][]int32 // first token → phrases starting with it
+	first      hashFilter         // the wordHash of the keys of index
 	scanFields uint8              // fields any rule has phrases for
 	aliases    map[string]string
 	entities   bool
@@ -165,6 +165,10 @@ func New(o Options) (*Tagger, error) {
 		}
 		t.rules = append(t.rules, r)
 	}
+	t.first = newHashFilter(len(t.index))
+	for w := range t.index {
+		t.first.add(wordHash(w))
+	}
 	return t, nil
 }
 
@@ -175,18 +179,39 @@ func (t *Tagger) Tags(in Input) []Tag {
 	x.reset(&in)
 	defer func() { x.reset(nil); textPool.Put(x) }()
 
-	var out []Tag
-	add := func(g Tag) { out = append(out, g) }
+	all := x.tags[:0]
+	add := func(g Tag) { all = append(all, g) }
 	t.ruleTags(x, add)
 	feedTags(in.FeedTags, add)
 	categoryTags(in.Item.Categories, t.aliases, add)
 	if t.entities {
 		entityTags(x, add)
 	}
-	// Tags were added kind by kind: a stable sort keeps the first of each
-	// slug first.
-	slices.SortStableFunc(out, func(a, b Tag) int { return strings.Compare(a.Slug, b.Slug) })
-	return slices.CompactFunc(out, func(a, b Tag) bool { return a.Slug == b.Slug })
+	x.tags = all
+	if len(all) == 0 {
+		return nil
+	}
+	// Tags were added kind by kind: sorted by slug and then by the order
+	// they were added, the first of each slug comes first. (Sorting their
+	// indexes moves less than sorting the tags.)
+	order := x.order[:0]
+	for i := range all {
+		order = append(order, int32(i))
+	}
+	x.order = order
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := strings.Compare(all[a].Slug, all[b].Slug); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
+	out := make([]Tag, 0, len(all))
+	for _, i := range order {
+		if len(out) == 0 || all[i].Slug != out[len(out)-1].Slug {
+			out = append(out, all[i])
+		}
+	}
+	return out
 }
 
 // ruleTags adds a tag for every rule that matches.
@@ -206,6 +231,9 @@ func (t *Tagger) ruleTags(x *itemText, add func(Tag)) {
 		}
 		toks := x.tokens(f)
 		for i := range toks {
+			if !t.first.mayHave(toks[i].hash) {
+				continue
+			}
 			cands, ok := t.index[toks[i].norm]
 			if !ok {
 				continue
@@ -293,6 +321,9 @@ type itemText struct {
 	toks    [numFields][]token
 	hits    []uint8 // per phrase: bit set of fields it occurs in
 	touched []int32 // phrases with hits to clear
+	tags    []Tag   // the tags of the item, before sorting
+	order   []int32 // indexes into tags
+	tz      tokenizer
 	ent     entityScratch
 }
 
@@ -303,9 +334,12 @@ func (x *itemText) reset(in *Input) {
 	for f := range numFields {
 		x.done[f] = false
 		x.text[f] = ""
-		clear(x.toks[f])
+		// The tokens are not cleared: the next item's overwrite them (and
+		// clearing pointers costs write barriers while the GC runs).
 		x.toks[f] = x.toks[f][:0]
 	}
+	clear(x.tags)
+	x.tags = x.tags[:0]
 	x.ent.reset()
 }
 
@@ -330,7 +364,7 @@ func (x *itemText) plain(f int) string {
 		case fieldLink:
 			x.text[f] = it.Link
 		}
-		x.toks[f] = tokenize(x.text[f], x.toks[f][:0])
+		x.toks[f] = x.tz.tokenize(x.text[f], x.toks[f][:0])
 	}
 	return x.text[f]
 }
@@ -346,6 +380,18 @@ type token struct {
 	norm  string // folded: lower case, accents and apostrophes removed, possessive 's dropped
 	raw   string // as written, possessive dropped
 	flags uint16
+	// capLex is lexBits of a capitalised token (tCap), looked up once by
+	// tokenize; others are looked up when asked, as few are.
+	capLex uint16
+	hash   uint32 // wordHash(norm)
+}
+
+// lexBits returns the word lists the token's norm is in (lex*).
+func (t *token) lexBits() uint16 {
+	if t.flags&tCap != 0 {
+		return t.capLex
+	}
+	return lexicon.lookup(t.norm, t.hash)
 }
 
 const (
@@ -367,58 +413,130 @@ var abbrevs = setOf(`mr mrs ms mx dr st sen rep gov gen lt col capt maj sgt prof
 
 // tokenize splits plain text into tokens, appending to out.
 func tokenize(s string, out []token) []token {
+	var tz tokenizer
+	return tz.tokenize(s, out)
+}
+
+// tokenizer holds the scratch space of tokenize, reused from one text to
+// the next. The folded forms of a text's words that differ from the words
+// as written ("Putin" → "putin") are collected end to end in one buffer and
+// made into one string when the text is done, rather than one string each.
+type tokenizer struct {
+	folded []byte    // folded forms, end to end
+	refs   []foldRef // the tokens whose norm is in folded
+}
+
+// foldRef says that out[tok].norm is folded[start:end].
+type foldRef struct{ tok, start, end int }
+
+// Classes of ASCII characters for tokenize.
+const (
+	cSep      uint8 = iota // punctuation: separates words (tSep)
+	cWord                  // letter or digit
+	cSpace                 // white space
+	cHyphen                // '-': joins words or separates them
+	cSentence              // . ! ? : ; | — may end a sentence
+	cPara                  // paraSep (not ASCII)
+)
+
+// asciiClass classifies the ASCII characters as isWordRune, unicode.IsSpace
+// and tokenize's switch do.
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range rune(utf8.RuneSelf) {
+		t[c] = runeClass(c)
+	}
+	return t
+}()
+
+// classOf is runeClass, from tables for Latin-1 and General Punctuation
+// (curly quotes, dashes).
+func classOf(r rune) uint8 {
+	switch {
+	case r < 0x100:
+		return latin1Class[r]
+	case 0x2000 <= r && r < 0x2070:
+		return punctClass[r-0x2000]
+	}
+	return runeClass(r)
+}
+
+var latin1Class, punctClass = func() (l [0x100]uint8, p [0x70]uint8) {
+	for r := range rune(len(l)) {
+		l[r] = runeClass(r)
+	}
+	for r := range rune(len(p)) {
+		p[r] = runeClass(0x2000 + r)
+	}
+	return l, p
+}()
+
+// runeClass classifies a character that is not a letter, digit or mark
+// for tokenize; for those it returns cWord.
+func runeClass(r rune) uint8 {
+	switch {
+	case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r):
+		return cWord
+	case r == '\u2029':
+		return cPara
+	case r == '-' || unicode.Is(unicode.Pd, r):
+		return cHyphen
+	case unicode.IsSpace(r):
+		return cSpace
+	case r == '.' || r == '!' || r == '?' || r == '…' || r == ':' || r == ';' || r == '|':
+		return cSentence
+	}
+	return cSep
+}
+
+// tokenize splits plain text into tokens, appending to out.
+func (tz *tokenizer) tokenize(s string, out []token) []token {
+	first := len(out)
 	flags := tStop | tSep | tPara
 	prevEnd := -1 // end of the last word
 	for i := 0; i < len(s); {
-		r, w := utf8.DecodeRuneInString(s[i:])
-		if isWordRune(r) {
-			if j, ab := dottedAbbrev(s, i); j > 0 {
-				f := flags | tLetters | dottedFlags(ab)
-				out = append(out, token{norm: strings.ToLower(ab), raw: s[i:j], flags: f})
-				flags, prevEnd, i = 0, j, j
-				continue
-			}
-			j := i + w
-			for j < len(s) {
-				r2, w2 := utf8.DecodeRuneInString(s[j:])
-				if isWordRune(r2) {
-					j += w2
+		r, w := rune(s[i]), 1
+		var class uint8
+		if r < utf8.RuneSelf {
+			class = asciiClass[r]
+		} else {
+			r, w = utf8.DecodeRuneInString(s[i:])
+			class = classOf(r)
+		}
+		if class == cWord {
+			if i+1 < len(s) && s[i+1] == '.' {
+				if j, ab := dottedAbbrev(s, i); j > 0 {
+					f := flags | tLetters | dottedFlags(ab)
+					n := strings.ToLower(ab)
+					out = append(out, token{norm: n, raw: s[i:j], flags: f, hash: wordHash(n)})
+					flags, prevEnd, i = 0, j, j
 					continue
 				}
-				if isApostrophe(r2) && j+w2 < len(s) {
-					if r3, _ := utf8.DecodeRuneInString(s[j+w2:]); isWordRune(r3) {
-						j += w2
-						continue
-					}
-				}
-				break
 			}
-			if t, ok := makeToken(s[i:j], flags); ok {
-				out = append(out, t)
+			j, ok := tz.appendASCIIWord(&out, s, i, flags)
+			if !ok {
+				j = wordEnd(s, i+w)
+				ok = tz.appendWord(&out, s[i:j], flags)
+			}
+			if ok {
 				flags = 0
-				if j < len(s) && s[j] == '.' && t.flags&tCap != 0 && (abbrevs[t.norm] || len(t.raw) == 1) {
+				if t := &out[len(out)-1]; j < len(s) && s[j] == '.' && t.flags&tCap != 0 && (len(t.raw) == 1 || tz.isAbbrev(*t)) {
 					j++ // "Mr. Putin", "George W. Bush"
 				}
 			}
 			prevEnd, i = j, j
 			continue
 		}
-		switch {
-		case r == '\u2029':
+		switch class {
+		case cPara:
 			flags |= tStop | tSep | tPara
-		case r == '-' || unicode.Is(unicode.Pd, r):
-			joined := false
-			if prevEnd == i && i+w < len(s) {
-				r2, _ := utf8.DecodeRuneInString(s[i+w:])
-				joined = isWordRune(r2)
-			}
-			if joined {
+		case cHyphen:
+			if prevEnd == i && i+w < len(s) && startsWord(s[i+w:]) {
 				flags |= tHyph
 			} else {
 				flags |= tSep
 			}
-		case unicode.IsSpace(r):
-		case r == '.' || r == '!' || r == '?' || r == '…' || r == ':' || r == ';' || r == '|':
+		case cSpace:
+		case cSentence:
 			if sentenceEnd(s, i+w) {
 				flags |= tStop | tSep
 			} else {
@@ -432,7 +550,143 @@ func tokenize(s string, out []token) []token {
 		}
 		i += w
 	}
+	// Point the norms of the tokens that were folded into one string.
+	if len(tz.refs) > 0 {
+		folded := string(tz.folded)
+		for _, ref := range tz.refs {
+			out[ref.tok].norm = folded[ref.start:ref.end]
+		}
+		tz.folded, tz.refs = tz.folded[:0], tz.refs[:0]
+	}
+	for k := first; k < len(out); k++ {
+		if out[k].flags&tCap != 0 {
+			out[k].capLex = lexicon.lookup(out[k].norm, out[k].hash)
+		}
+	}
 	return out
+}
+
+// appendASCIIWord appends the token of the word at s[i:] if it is ASCII
+// letters and digits only — the commonest word — and returns its end; else
+// it returns ok false. It is appendWord in one pass over the word.
+func (tz *tokenizer) appendASCIIWord(out *[]token, s string, i int, flags uint16) (end int, ok bool) {
+	var kinds uint8 // asciiKind of the characters seen
+	upper := 0
+	h := uint32(hashSeed)
+	j := i
+	for ; j < len(s); j++ {
+		c := s[j]
+		k := asciiKind[c]
+		if k == 0 {
+			// The end of the word, unless it goes on (as wordEnd sees it)
+			// with a letter that is not ASCII or with an apostrophe.
+			r, w := rune(c), 1
+			if c >= utf8.RuneSelf {
+				r, w = utf8.DecodeRuneInString(s[j:])
+			}
+			if c >= utf8.RuneSelf && isWordRune(r) || isApostrophe(r) && j+w < len(s) && startsWord(s[j+w:]) {
+				return 0, false
+			}
+			break
+		}
+		kinds |= k
+		upper += int(k>>1) & 1
+		h = hashByte(h, c|0x20) // lower case for letters, the same for digits
+	}
+	if asciiKind[s[i]] == kUpper {
+		flags |= tCap
+	}
+	if kinds&kDigit == 0 {
+		flags |= tLetters // there is at least one letter
+	}
+	if upper >= 2 && kinds&kLower == 0 {
+		flags |= tUpper
+	}
+	raw := s[i:j]
+	if upper == 0 {
+		pushToken(out, raw, raw, flags, h)
+		return j, true
+	}
+	start := len(tz.folded)
+	for k := 0; k < len(raw); k++ {
+		tz.folded = append(tz.folded, raw[k]|0x20)
+	}
+	tz.refs = append(tz.refs, foldRef{tok: len(*out), start: start, end: len(tz.folded)})
+	pushToken(out, "", raw, flags, h) // norm: see tokenize
+	return j, true
+}
+
+// Kinds of ASCII letters and digits for appendASCIIWord.
+const (
+	kLower uint8 = 1 << iota
+	kUpper
+	kDigit
+)
+
+var asciiKind = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = kLower
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = kUpper
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = kDigit
+	}
+	return t
+}()
+
+// pushToken appends a token to *out, writing every field: the tokens past
+// the end of a reused slice are old ones.
+func pushToken(out *[]token, norm, raw string, flags uint16, hash uint32) {
+	o := *out
+	if len(o) < cap(o) {
+		o = o[:len(o)+1]
+	} else {
+		o = append(o, token{})
+	}
+	t := &o[len(o)-1]
+	t.norm, t.raw, t.flags, t.capLex, t.hash = norm, raw, flags, 0, hash
+	*out = o
+}
+
+// wordEnd returns the end of the word that continues at s[j:]: letters,
+// digits and marks, and apostrophes between them.
+func wordEnd(s string, j int) int {
+	for j < len(s) {
+		if c := s[j]; c < utf8.RuneSelf {
+			if asciiClass[c] == cWord || c == '\'' && j+1 < len(s) && startsWord(s[j+1:]) {
+				j++
+				continue
+			}
+			return j
+		}
+		r, w := utf8.DecodeRuneInString(s[j:])
+		if isWordRune(r) || isApostrophe(r) && j+w < len(s) && startsWord(s[j+w:]) {
+			j += w
+			continue
+		}
+		return j
+	}
+	return j
+}
+
+// startsWord reports whether s starts with a letter, digit or mark.
+func startsWord(s string) bool {
+	if c := s[0]; c < utf8.RuneSelf {
+		return asciiClass[c] == cWord
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	return isWordRune(r)
+}
+
+// isAbbrev reports whether the token just made is in abbrevs.
+func (tz *tokenizer) isAbbrev(t token) bool {
+	if t.norm != "" || len(tz.refs) == 0 {
+		return abbrevs[t.norm]
+	}
+	ref := tz.refs[len(tz.refs)-1] // its norm, not yet a string
+	return abbrevs[string(tz.folded[ref.start:ref.end])]
 }
 
 func dottedFlags(ab string) uint16 {
@@ -474,7 +728,10 @@ func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <
 // a block boundary or the end of the text.
 func sentenceEnd(s string, i int) bool {
 	for i < len(s) {
-		r, w := utf8.DecodeRuneInString(s[i:])
+		r, w := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, w = utf8.DecodeRuneInString(s[i:])
+		}
 		switch {
 		case r == '"' || r == '”' || r == '’' || r == '\'' || r == ')' || r == ']' || r == '»' || r == '.' || r == '!' || r == '?':
 			i += w
@@ -488,11 +745,14 @@ func sentenceEnd(s string, i int) bool {
 }
 
 func isWordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+	return classOf(r) == cWord
 }
 
-// makeToken builds a token from a word as written.
-func makeToken(raw string, flags uint16) (token, bool) {
+// appendWord appends the token of a word as written to *out, if it has one.
+// Words of ASCII letters and digits, ' ‘ ’ apostrophes and Latin letters
+// with accents (latinLetters) — most words — take a fast path; others go to
+// makeTokenSlow.
+func (tz *tokenizer) appendWord(out *[]token, raw string, flags uint16) bool {
 	// possessive
 	if n := len(raw); n > 2 && (raw[n-1] == 's' || raw[n-1] == 'S') {
 		if r, w := utf8.DecodeLastRuneInString(raw[:n-1]); isApostrophe(r) {
@@ -500,6 +760,142 @@ func makeToken(raw string, flags uint16) (token, bool) {
 			flags |= tPoss
 		}
 	}
+	// One pass counts the letters as makeTokenSlow does, hashes the folded
+	// word and sees whether folding changes the word.
+	letters, upper, lower := 0, 0, 0
+	digits, first, same := false, true, true
+	h := uint32(hashSeed) // wordHash of the folded word
+	for k := 0; k < len(raw); k++ {
+		switch c := raw[k]; {
+		case 'a' <= c && c <= 'z':
+			letters++
+			lower++
+			first = false
+			h = hashByte(h, c)
+		case 'A' <= c && c <= 'Z':
+			letters++
+			upper++
+			if first {
+				flags |= tCap
+			}
+			first, same = false, false
+			h = hashByte(h, c+'a'-'A')
+		case '0' <= c && c <= '9':
+			digits = true
+			first = false
+			h = hashByte(h, c)
+		case c == '\'':
+			same = false
+		default:
+			r, w := utf8.DecodeRuneInString(raw[k:])
+			if r != '‘' && r != '’' { // no decomposition, deleted by fold
+				e := latinFold(r)
+				if e == nil {
+					t, ok := makeTokenSlow(raw, flags)
+					if ok {
+						*out = append(*out, t)
+					}
+					return ok
+				}
+				letters++
+				if e.upper {
+					upper++
+					if first {
+						flags |= tCap
+					}
+				} else if e.lower {
+					lower++
+				}
+				first = false
+				for i := 0; i < len(e.fold); i++ {
+					h = hashByte(h, e.fold[i])
+				}
+			}
+			same = false
+			k += w - 1
+		}
+	}
+	if letters == 0 && !digits {
+		return false // only apostrophes: fold gives ""
+	}
+	if !digits && letters > 0 {
+		flags |= tLetters
+	}
+	if upper >= 2 && lower == 0 {
+		flags |= tUpper
+	}
+	if same {
+		pushToken(out, raw, raw, flags, h)
+		return true
+	}
+	// Fold into tz.folded: delete apostrophes, lower-case, remove accents.
+	start := len(tz.folded)
+	for k := 0; k < len(raw); k++ {
+		switch c := raw[k]; {
+		case 'A' <= c && c <= 'Z':
+			tz.folded = append(tz.folded, c+'a'-'A')
+		case c == '\'':
+		case c < utf8.RuneSelf:
+			tz.folded = append(tz.folded, c)
+		default:
+			r, w := utf8.DecodeRuneInString(raw[k:])
+			if e := latinFold(r); e != nil {
+				tz.folded = append(tz.folded, e.fold...)
+			}
+			k += w - 1
+		}
+	}
+	tz.refs = append(tz.refs, foldRef{tok: len(*out), start: start, end: len(tz.folded)})
+	pushToken(out, "", raw, flags, h) // norm: see tokenize
+	return true
+}
+
+// A latinLetter is a letter of Latin-1 Supplement and Latin Extended-A and -B
+// (À to ɏ) as fold and makeTokenSlow see it.
+type latinLetter struct {
+	fold  string // fold(string(r))
+	upper bool   // unicode.IsUpper or IsTitle
+	lower bool   // unicode.IsLower, and not upper
+}
+
+const latinFirst, latinEnd = 0xc0, 0x250
+
+// latinLetters holds the letters from latinFirst to latinEnd whose
+// compatibility decomposition starts with a starter (canonical combining
+// class 0) and that fold to something. For a word of such letters, ASCII
+// letters and digits and ‘ ’ ' apostrophes, the decomposition of the word is
+// the decompositions of its letters one after another (no combining marks
+// are reordered across letters), so fold of the word is the folds of its
+// letters one after another.
+var latinLetters = func() (t [latinEnd - latinFirst]*latinLetter) {
+	for r := rune(latinFirst); r < latinEnd; r++ {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		d := norm.NFKD.String(string(r))
+		if d == "" || norm.NFKD.PropertiesString(d).CCC() != 0 {
+			continue
+		}
+		e := &latinLetter{fold: fold(string(r)), upper: unicode.IsUpper(r) || unicode.IsTitle(r)}
+		e.lower = !e.upper && unicode.IsLower(r)
+		if e.fold != "" {
+			t[r-latinFirst] = e
+		}
+	}
+	return t
+}()
+
+// latinFold returns the latinLetters entry of r, or nil.
+func latinFold(r rune) *latinLetter {
+	if r < latinFirst || r >= latinEnd {
+		return nil
+	}
+	return latinLetters[r-latinFirst]
+}
+
+// makeTokenSlow builds a token from a word as written, after the possessive
+// is dropped.
+func makeTokenSlow(raw string, flags uint16) (token, bool) {
 	n := fold(raw)
 	if n == "" {
 		return token{}, false
@@ -531,7 +927,7 @@ func makeToken(raw string, flags uint16) (token, bool) {
 	if upper >= 2 && lower == 0 {
 		flags |= tUpper
 	}
-	return token{norm: n, raw: raw, flags: flags}, true
+	return token{norm: n, raw: raw, flags: flags, hash: wordHash(n)}, true
 }
 
 // fold lower-cases a word, removes accents and apostrophes, and spells out
@@ -580,54 +976,6 @@ func fold(w string) string {
 		}
 	}
 	return b.String()
-}
-
-// inlineTags do not break words or sentences; other tags are block
-// boundaries.
-var inlineTags = setOf(`a abbr b bdi bdo cite code data dfn em font i kbd mark q s samp small span strong sub sup time u var wbr`)
-
-// stripHTML returns the text of an HTML fragment: tags removed, entities
-// decoded, script and style bodies dropped, block elements separated by
-// paraSep. Text without '<' or '&' is returned unchanged.
-func stripHTML(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return s
-	}
-	if !strings.Contains(s, "<") {
-		return html.UnescapeString(s)
-	}
-	var b strings.Builder
-	z := html.NewTokenizer(strings.NewReader(s))
-	skip := 0
-	for {
-		tt := z.Next()
-		switch tt {
-		case html.ErrorToken:
-			return b.String()
-		case html.TextToken:
-			if skip == 0 {
-				b.Write(z.Text())
-			}
-		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			name, _ := z.TagName()
-			n := string(name)
-			switch n {
-			case "script", "style", "noscript", "template", "iframe", "object":
-				if tt == html.EndTagToken {
-					if skip > 0 {
-						skip--
-					}
-				} else if tt == html.StartTagToken {
-					skip++
-				}
-				b.WriteString(paraSep)
-			default:
-				if !inlineTags[n] {
-					b.WriteString(paraSep)
-				}
-			}
-		}
-	}
 }
 
 func setOf(words string) map[string]bool {

@@ -1,0 +1,167 @@
+package tag
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// The fast paths of stripHTML and tokenize must give exactly what the
+// general code gives: stripHTMLTokenizer for HTML, makeTokenSlow for words,
+// the word lists for lexicon bits.
+
+// markupPieces make random strings that are mostly markup.
+var markupPieces = []string{"<", "<", "<", ">", ">", "/", "/", "=", "=", "\"", "'", " ", " ", "\n", "\r", "\r\n", "\t", "\f", "\v",
+	"a", "b", "p", "P", "x", "br", "div", "em", "EM", "script", "style", "title", "template", "object", "iframe", "textarea",
+	"!", "?", "-", "--", "&", "&amp;", "&amp", "&#", "&#x41;", "&lt", ";", "\x00", "é", "\u212a", "kbd", "K", "s", "S", "xmp",
+	"noscript", "span", "href", "alt", "1", "\xff"}
+
+func TestStripHTMLFast(t *testing.T) {
+	n := 300000
+	if testing.Short() {
+		n = 20000
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	fast := 0
+	for range n {
+		var sb strings.Builder
+		for range 1 + rng.IntN(14) {
+			sb.WriteString(markupPieces[rng.IntN(len(markupPieces))])
+		}
+		s := sb.String()
+		if !strings.Contains(s, "<") {
+			continue
+		}
+		want := stripHTMLTokenizer(s)
+		if got, ok := stripHTMLFast(s); ok {
+			fast++
+			if got != want {
+				t.Fatalf("stripHTMLFast(%q) = %q, want %q", s, got, want)
+			}
+		}
+	}
+	if fast < n/10 {
+		t.Errorf("only %d of %d strings took the fast path", fast, n)
+	}
+}
+
+func FuzzStripHTML(f *testing.F) {
+	f.Add(`<p class="x">Kim &amp; <b>Putin</b></p><img src=a.jpg alt='x > y'/>`)
+	f.Add("a<3 b</ c</> d<?x> e<a\r\nb=c>f")
+	f.Add("<P>x</P ><br/><x-y z=1/>&eacute;&#0;")
+	f.Fuzz(func(t *testing.T, s string) {
+		if !strings.Contains(s, "<") {
+			return
+		}
+		if got, ok := stripHTMLFast(s); ok {
+			if want := stripHTMLTokenizer(s); got != want {
+				t.Fatalf("stripHTMLFast(%q) = %q, want %q", s, got, want)
+			}
+		}
+	})
+}
+
+// wordPieces make random text of words with apostrophes, accents, marks,
+// capitals and other scripts.
+var wordPieces = func() []string {
+	var p []string
+	for r := rune(0x20); r < 0x300; r++ {
+		p = append(p, string(r))
+	}
+	return append(p, "’", "‘", "ʼ", "\u0301", "\u0308", "'s", "’s", "’S", "ß", "ẞ", "ﬁ", "İ", "ǅ", "\u2029", "–", "—", "“", "”",
+		"\xff", "Ω", "ж", "中", "a", "e", "S", "s", "U.S.", "Mr.", " ", " ", ".", "-", "Putin", "the", "of", "bin", "President")
+}()
+
+// checkTokens checks the tokens of s against makeTokenSlow, wordHash and the
+// word lists.
+func checkTokens(t *testing.T, s string) {
+	t.Helper()
+	const computed = tCap | tUpper | tLetters
+	for i, tk := range tokenize(s, nil) {
+		if !strings.Contains(tk.raw, ".") { // not a dotted abbreviation
+			want, ok := makeTokenSlow(tk.raw, tk.flags&^computed)
+			if !ok || tk.norm != want.norm || tk.flags != want.flags {
+				t.Fatalf("tokenize(%q) token %d = %+v, want %+v", s, i, tk, want)
+			}
+		}
+		if tk.hash != wordHash(tk.norm) {
+			t.Fatalf("tokenize(%q) token %d = %+v: hash is not wordHash %d", s, i, tk, wordHash(tk.norm))
+		}
+		var lex uint16
+		for _, l := range []struct {
+			set map[string]bool
+			bit uint16
+		}{{stopWords, lexStop}, {entityStop, lexEntityStop}, {honorifics, lexHonorific}, {commonStart, lexCommonStart}, {particles, lexParticle}} {
+			if l.set[tk.norm] {
+				lex |= l.bit
+			}
+		}
+		if _, ok := gazIndex[tk.norm]; ok {
+			lex |= lexGaz
+		}
+		if tk.lexBits() != lex {
+			t.Fatalf("tokenize(%q) token %d = %+v: lexBits %b, want %b", s, i, tk, tk.lexBits(), lex)
+		}
+	}
+}
+
+func TestTokenFastPaths(t *testing.T) {
+	n := 200000
+	if testing.Short() {
+		n = 20000
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range n {
+		var sb strings.Builder
+		for range 1 + rng.IntN(10) {
+			sb.WriteString(wordPieces[rng.IntN(len(wordPieces))])
+		}
+		checkTokens(t, sb.String())
+	}
+	for _, in := range articleItems(20, 3) {
+		checkTokens(t, stripHTML(in.Item.Title+"\n"+in.Item.Summary+"\n"+in.Item.Content))
+	}
+}
+
+func FuzzTokenize(f *testing.F) {
+	f.Add("Kim Jong-Un’s U.S. trip: Mr. Putin & Co. in São Paulo, café — “Zelenskyy”")
+	f.Add("ÉTATS-UNIS Côte d’Ivoire Straße ŉ ǅemal O'Neill’S 2023's")
+	f.Fuzz(checkTokens)
+}
+
+// caseStyleByCount is caseStyle as first written: every word counted.
+func caseStyleByCount(seg []token) (tc, allCaps bool) {
+	content, caps, upper := 0, 0, 0
+	for _, t := range seg {
+		if t.flags&tLetters == 0 || t.flags&tHyph != 0 || stopWords[t.norm] {
+			continue
+		}
+		content++
+		if t.flags&tCap != 0 {
+			caps++
+		}
+		if t.flags&tUpper != 0 || (t.flags&tCap != 0 && len(t.norm) == 1) {
+			upper++
+		}
+	}
+	lower := content - caps
+	return content >= 2 && lower*8 < content, content >= 2 && upper == content
+}
+
+func TestCaseStyle(t *testing.T) {
+	words := []string{"the", "The", "THE", "a", "A", "Putin", "PUTIN", "putin", "U.S.", "x", "X", "ǂAB", "ǂab", "1", "Jong-un",
+		"of", "Of", "OF", "Kim", "KIM", "b2", "ΑΒ", "ab", "AB", "Ab", "Mr", "mr", "MR", "in", "In", "IN"}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for range 100000 {
+		var sb strings.Builder
+		for range rng.IntN(14) {
+			sb.WriteString(words[rng.IntN(len(words))])
+			sb.WriteByte(' ')
+		}
+		seg := tokenize(sb.String(), nil)
+		tc, allCaps := caseStyle(seg)
+		if wantTC, wantAll := caseStyleByCount(seg); tc != wantTC || allCaps != wantAll {
+			t.Fatalf("caseStyle(%q) = %v %v, want %v %v", sb.String(), tc, allCaps, wantTC, wantAll)
+		}
+	}
+}
