@@ -108,11 +108,11 @@ func (r *Runner) Retag(ctx context.Context, feeds []Feed, fingerprint string) (b
 	return true, r.Store.SetSetting(ctx, key, fingerprint)
 }
 
-// fresh is a new article waiting to be placed in a story.
+// fresh is a new article waiting to be placed in a story: what the
+// clusterer will see of it.
 type fresh struct {
 	entryID string
-	item    aggregator.Item
-	source  string
+	doc     story.Doc
 }
 
 // collect returns a store.Fetched.Assign that leaves every new article a
@@ -123,7 +123,7 @@ func (r *Runner) collect(out *[]fresh, source string) func(string, aggregator.It
 		return nil
 	}
 	return func(entryID string, it aggregator.Item) (string, float64) {
-		*out = append(*out, fresh{entryID, it, source})
+		*out = append(*out, fresh{entryID, storyDoc(entryID, it, source)})
 		return "", 0
 	}
 }
@@ -146,10 +146,10 @@ func (r *Runner) Settle(ctx context.Context) error {
 	r.mu.Lock()
 	articles := r.pending
 	r.pending = nil
-	slices.SortStableFunc(articles, func(a, b fresh) int { return a.item.Published.Compare(b.item.Published) })
+	slices.SortStableFunc(articles, func(a, b fresh) int { return a.doc.Published.Compare(b.doc.Published) })
 	var moves []store.Move
 	for _, a := range articles {
-		id, _, score := r.Stories.Add(storyDoc(a.entryID, a.item, a.source))
+		id, _, score := r.Stories.Add(a.doc)
 		if id != a.entryID {
 			moves = append(moves, store.Move{EntryID: a.entryID, StoryID: id, Score: score})
 		}
@@ -164,7 +164,7 @@ func storyDoc(entryID string, it aggregator.Item, source string) story.Doc {
 	if text == "" {
 		text = it.Content
 	}
-	return story.Doc{Key: entryID, Title: it.Title, Summary: text, Published: it.Published, Source: source}
+	return story.Doc{Key: entryID, Title: it.Title, Summary: story.Lead(text), Published: it.Published, Source: source}
 }
 
 // Restore brings Stories back to where it was: it replays the articles of

@@ -79,6 +79,32 @@ func isASCII(s string) bool {
 	return true
 }
 
+// Lead returns as much of a summary as Add can use, so that a caller holding
+// many items for a while keeps their leads, not whole articles: s itself
+// when it is short, else its plain text (see StripHTML) cut at a word
+// boundary after leadBytes. Add reads at most Config.MaxSummaryWords words
+// of a summary, far fewer than leadBytes holds.
+func Lead(s string) string {
+	if len(s) <= 2*leadBytes {
+		return s
+	}
+	t := StripHTML(s)
+	if len(t) <= leadBytes {
+		return t
+	}
+	cut := leadBytes
+	if i := strings.LastIndexAny(t[:cut], " \t\n"); i > leadBytes/2 {
+		cut = i
+	}
+	for cut > 0 && !utf8.RuneStart(t[cut]) {
+		cut--
+	}
+	return t[:cut]
+}
+
+// leadBytes is how much text Lead keeps.
+const leadBytes = 2048
+
 // StripHTML returns the text content of an HTML fragment: tags removed,
 // entities decoded, script/style bodies dropped, block boundaries turned into
 // spaces. Plain text without '<' or '&' is returned unchanged.

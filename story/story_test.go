@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestTokens(t *testing.T) {
@@ -353,5 +354,29 @@ func TestSourceStatsBounded(t *testing.T) {
 	}
 	if limit := 2 * perHour * int(cfg.Window/time.Hour); len(c.sources) > limit {
 		t.Errorf("%d sources remembered after %d hours, want at most %d (two windows)", len(c.sources), hours, limit)
+	}
+}
+
+// TestLead: a long summary is cut to its lead, and the clusterer sees the
+// same features in the lead as in the whole.
+func TestLead(t *testing.T) {
+	if s := "<p>Short <b>summary</b></p>"; Lead(s) != s {
+		t.Errorf("Lead of a short summary = %q, want it whole", Lead(s))
+	}
+	var b strings.Builder
+	for i := range 600 {
+		fmt.Fprintf(&b, "<p>Paragraph %d on <a href=\"/x\">Kim Jong Un</a>’s train to Vladivostok, café ünïcödé words.</p>\n", i)
+	}
+	long := b.String()
+	lead := Lead(long)
+	if len(lead) > leadBytes || strings.Contains(lead, "<") || !utf8.ValidString(lead) || !strings.HasPrefix(strings.TrimSpace(lead), "Paragraph 0 on") {
+		t.Fatalf("Lead = %d bytes: %.80q…", len(lead), lead)
+	}
+	c := New(DefaultConfig())
+	c.features(Doc{Title: "T", Summary: long})
+	whole := slices.Clone(c.terms)
+	c.features(Doc{Title: "T", Summary: lead})
+	if !slices.Equal(whole, c.terms) {
+		t.Errorf("features of the lead differ from the whole's:\n%q\n%q", c.terms, whole)
 	}
 }
