@@ -505,13 +505,23 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 	for i, f := range feeds {
 		turns[i] = r.decide(f, stored[i], force, 0)
 		done[i] = make(chan *saving, 1)
-		if t := turns[i]; t.rep.Skipped == "" {
+	}
+	// Fetches start in the order of feeds, at most fetchAhead ahead of the
+	// last one stored: what was fetched waits in memory for its turn to be
+	// stored, and should not pile up.
+	ahead := make(chan struct{}, fetchAhead)
+	go func() {
+		for i, t := range turns {
+			if t.rep.Skipped != "" {
+				continue
+			}
+			ahead <- struct{}{}
 			go func() {
 				res, err := r.fetch(ctx, t)
 				done[i] <- r.build(ctx, t, res, err)
 			}()
 		}
-	}
+	}()
 
 	var batch []*saving
 	first := 0 // index of the feed that batch starts at
@@ -542,6 +552,9 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 			}
 			if r.OnReport != nil {
 				r.OnReport(reports[first+i])
+			}
+			if p.t.rep.Skipped == "" {
+				<-ahead
 			}
 		}
 		first += len(batch)
@@ -576,6 +589,9 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 // share the cost of a commit, few enough that a reader of the store never
 // waits long for a writer.
 const saveBatch = 64
+
+// fetchAhead is how many feeds RunAll fetches ahead of storing them.
+const fetchAhead = 64
 
 // Failed returns the errors of the reports, as one error, or nil.
 func Failed(reports []Report) error {

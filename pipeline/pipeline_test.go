@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -435,5 +437,44 @@ func TestSchedulerGrace(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestRunAllFetchesAhead: RunAll stores every feed, in order, and never
+// fetches more than fetchAhead feeds ahead of the last one stored.
+func TestRunAllFetchesAhead(t *testing.T) {
+	const n = 3 * fetchAhead
+	var mu sync.Mutex
+	requests, reported, worst := 0, 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		worst = max(worst, requests-reported)
+		mu.Unlock()
+		fmt.Fprintf(w, `<rss version="2.0"><channel><title>F</title><item><title>Item %s</title><link>https://x.example%s</link></item></channel></rss>`, r.URL.Path, r.URL.Path)
+	}))
+	defer srv.Close()
+	var feeds []Feed
+	for i := range n {
+		feeds = append(feeds, Feed{URL: fmt.Sprintf("%s/%d", srv.URL, i)})
+	}
+	var order []string
+	r := &Runner{Store: openStore(t), Fetcher: testClient(), Log: quiet(), OnReport: func(rep Report) {
+		mu.Lock()
+		reported++
+		mu.Unlock()
+		order = append(order, rep.Feed.URL)
+	}}
+	reps := r.RunAll(context.Background(), feeds, false)
+	if err := Failed(reps); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range feeds {
+		if order[i] != f.URL || reps[i].Added != 1 {
+			t.Fatalf("report %d: %s added %d, want %s added 1", i, order[i], reps[i].Added, f.URL)
+		}
+	}
+	if worst > fetchAhead {
+		t.Errorf("%d feeds fetched ahead of the last one stored, want at most %d", worst, fetchAhead)
 	}
 }
