@@ -14,6 +14,7 @@
 package story
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -95,10 +96,10 @@ type entry struct {
 
 type storyState struct {
 	id       string
-	first    time.Time          // the earliest published member
-	last     time.Time          // the latest published member
-	centroid map[uint32]float32 // sum of member vectors
-	normSq   float64            // |centroid|^2
+	first    time.Time // the earliest published member
+	last     time.Time // the latest published member
+	centroid centroid  // sum of member vectors
+	normSq   float64   // |centroid|^2
 	size     int
 	features int      // total distinct features of the members
 	indexed  []uint32 // terms whose posting list holds this story
@@ -418,14 +419,7 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 		if dt > c.cfg.Window {
 			continue
 		}
-		var dot float64
-		shared := 0
-		for _, e := range vec {
-			if w, ok := st.centroid[e.id]; ok {
-				dot += float64(e.w) * float64(w)
-				shared++
-			}
-		}
+		dot, shared := st.centroid.dot(vec)
 		if shared < c.cfg.MinShared {
 			continue
 		}
@@ -473,9 +467,9 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published time.Time, dot fl
 	st := &c.stories[slot]
 	var ss float64
 	for _, e := range vec {
-		st.centroid[e.id] += e.w
 		ss += float64(e.w) * float64(e.w)
 	}
+	st.centroid = st.centroid.add(vec)
 	st.normSq += 2*dot + ss
 	st.size++
 	st.features += len(vec)
@@ -508,11 +502,66 @@ func (c *Clusterer) Restore(d Doc, storyID string) {
 	if !ok {
 		slot = c.newStory(storyID)
 	}
-	var dot float64
-	for _, e := range vec {
-		dot += float64(e.w) * float64(c.stories[slot].centroid[e.id])
-	}
+	dot, _ := c.stories[slot].centroid.dot(vec)
 	c.join(slot, vec, queryTerms(vec, c.cfg.QueryTerms), d.Published, dot)
+}
+
+// centroid is the sum of a story's member vectors, sorted by term id: a
+// sorted slice takes a fraction of a map's memory, and a story's terms are
+// read far more often than added to.
+type centroid []entry
+
+// dot returns the dot product of vec (sorted by term id) with c, and how
+// many of vec's terms c has.
+func (c centroid) dot(vec []entry) (dot float64, shared int) {
+	i := 0
+	for _, e := range vec {
+		j, found := slices.BinarySearchFunc(c[i:], e.id, func(x entry, id uint32) int { return cmp.Compare(x.id, id) })
+		i += j
+		if found {
+			dot += float64(e.w) * float64(c[i].w)
+			shared++
+			i++
+		}
+	}
+	return dot, shared
+}
+
+// add returns c plus vec (sorted by term id), in a new slice of just the
+// right size.
+func (c centroid) add(vec []entry) centroid {
+	n, i, j := 0, 0, 0
+	for i < len(c) && j < len(vec) {
+		switch {
+		case c[i].id < vec[j].id:
+			i++
+		case vec[j].id < c[i].id:
+			j++
+		default:
+			i++
+			j++
+		}
+		n++
+	}
+	n += len(c) - i + len(vec) - j
+	out := make(centroid, 0, n)
+	i, j = 0, 0
+	for i < len(c) && j < len(vec) {
+		switch {
+		case c[i].id < vec[j].id:
+			out = append(out, c[i])
+			i++
+		case vec[j].id < c[i].id:
+			out = append(out, vec[j])
+			j++
+		default:
+			out = append(out, entry{c[i].id, c[i].w + vec[j].w})
+			i++
+			j++
+		}
+	}
+	out = append(out, c[i:]...)
+	return append(out, vec[j:]...)
 }
 
 // queryTerms returns the n highest-weighted terms of an item.
@@ -544,7 +593,6 @@ func (c *Clusterer) newStory(key string) int32 {
 	}
 	st := &c.stories[slot]
 	st.id = StoryID(key)
-	st.centroid = map[uint32]float32{}
 	st.alive = true
 	c.byID[st.id] = slot
 	return slot

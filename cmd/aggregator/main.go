@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
@@ -149,6 +150,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logFormat  = fs.String("log-format", "text", "log `format`: text or json")
 		check      = fs.Bool("check", false, "validate the config, print what is wrong, exit")
 		cpuProfile = fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`, for go tool pprof")
+		memProfile = fs.String("memprofile", "", "write a heap profile to `FILE` when the run ends, for go tool pprof")
 	)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -189,6 +191,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		defer func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				runtime.GC()
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}()
 	}
 	if *once {
 		lock, err := lockOnce(ctx, cfg.Store, *wait)
