@@ -292,7 +292,10 @@ func (r *Runner) now() time.Time {
 type Report struct {
 	Feed    Feed
 	Skipped string // why the feed was not fetched ("retired", "not before …"); empty when it was
+	// Result is what the fetch found, without its items (a cycle keeps
+	// every feed's report, and should not keep every feed's articles).
 	Result  *fetch.Result
+	Items   int   // the items the feed gave, when it was parsed
 	Added   int   // items stored for the first time
 	Changed int   // stored items whose content changed
 	Err     error // why the fetch or the store failed, nil on success
@@ -363,6 +366,13 @@ func (r *Runner) save(ctx context.Context, t *turn, res *fetch.Result, fetchErr 
 	return r.saved(p, store.Saved{Added: added, Changed: changed, Err: err})
 }
 
+// withoutItems is a copy of res without its items.
+func withoutItems(res *fetch.Result) *fetch.Result {
+	r := *res
+	r.Items = nil
+	return &r
+}
+
 // saving is a fetch outcome on its way to the store.
 type saving struct {
 	t        *turn
@@ -396,7 +406,7 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 		}
 		return p
 	}
-	p.rep.Result = res
+	p.rep.Result, p.rep.Items = withoutItems(res), len(res.Items)
 	if next.URL != t.state.URL {
 		log.Warn("feed moved permanently; fetching it from its new URL from now on", "new_url", next.URL)
 	}
@@ -454,7 +464,7 @@ func (r *Runner) saved(p *saving, sv store.Saved) Report {
 	r.queue(p.articles)
 	if res := rep.Result; rep.Err == nil && res != nil {
 		log.Info("fetched", "status", res.StatusCode, "not_modified", res.NotModified, "unchanged", res.Unchanged,
-			"items", len(res.Items), "added", sv.Added, "changed", sv.Changed, "next_fetch", p.in.State.NextFetch)
+			"items", rep.Items, "added", sv.Added, "changed", sv.Changed, "next_fetch", p.in.State.NextFetch)
 	}
 	return rep
 }

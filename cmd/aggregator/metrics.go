@@ -79,7 +79,7 @@ func (m *metrics) observe(rep pipeline.Report) {
 	}
 	if rep.Result != nil && rep.Err == nil {
 		m.items.Add(float64(rep.Added))
-		if known := len(rep.Result.Items) - rep.Added; known > 0 {
+		if known := rep.Items - rep.Added; known > 0 {
 			m.dupes.Add(float64(known))
 		}
 	}
