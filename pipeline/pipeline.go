@@ -58,8 +58,15 @@ type Runner struct {
 	// ends (by RunAll in the order of the feeds).
 	OnReport func(Report)
 
-	mu      sync.Mutex // guards Stories and pending
+	mu      sync.Mutex // guards Stories, pending and restore
 	pending []fresh    // stored, not yet placed in a story
+	restore *restore   // set by RestoreLater until Settle restores
+}
+
+// restore is a Restore to do when first needed.
+type restore struct {
+	since time.Time
+	last  int64 // the newest article stored before
 }
 
 func (r *Runner) rules() *dedupe.Rules {
@@ -146,6 +153,18 @@ func (r *Runner) Settle(ctx context.Context) error {
 	r.mu.Lock()
 	articles := r.pending
 	r.pending = nil
+	if r.restore != nil && len(articles) > 0 {
+		rs := r.restore
+		r.restore = nil
+		err := r.Store.ReplayUpTo(ctx, rs.since, rs.last, func(st store.Stored) error {
+			r.Stories.Restore(storyDoc(st.EntryID, st.Item, st.Source), st.StoryID)
+			return nil
+		})
+		if err != nil {
+			r.mu.Unlock()
+			return err
+		}
+	}
 	slices.SortStableFunc(articles, func(a, b fresh) int { return a.doc.Published.Compare(b.doc.Published) })
 	var moves []store.Move
 	for _, a := range articles {
@@ -180,6 +199,24 @@ func (r *Runner) Restore(ctx context.Context, window time.Duration) error {
 		r.Stories.Restore(storyDoc(st.EntryID, st.Item, st.Source), st.StoryID)
 		return nil
 	})
+}
+
+// RestoreLater is Restore, put off until the first Settle that has
+// articles to place, and then of the articles stored before this call only:
+// the same state, and a run that finds nothing new never pays for it.
+// Stories must not be handed to another Runner before then.
+func (r *Runner) RestoreLater(ctx context.Context, window time.Duration) error {
+	if r.Stories == nil {
+		return nil
+	}
+	last, err := r.Store.LastItem(ctx)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.restore = &restore{since: r.now().Add(-window), last: last}
+	return nil
 }
 
 // StoryEntries publishes the stored stories as entries, by Rule.

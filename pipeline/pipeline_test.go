@@ -130,36 +130,54 @@ func TestRunAllDeterministic(t *testing.T) {
 }
 
 // A runner restored from the store places new articles as the first one
-// would have: an article on a known story joins it after a restart.
+// would have: an article on a known story joins it after a restart, whether
+// restored at once or when first needed (RestoreLater, as --once does).
 func TestRestore(t *testing.T) {
-	ctx := context.Background()
-	feeds := kimFeeds(t)
-	st := openStore(t)
-	first := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig()),
-		Now: func() time.Time { return time.Date(2023, 9, 13, 12, 0, 0, 0, time.UTC) }}
-	// Everything but Newsroom Global, which carries the Kim train story too.
-	if err := Failed(first.RunAll(ctx, append(feeds[:3:3], feeds[4]), false)); err != nil {
-		t.Fatal(err)
-	}
-	second := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig()),
-		Now: first.Now}
-	if err := second.Restore(ctx, 72*time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	if err := Failed(second.RunAll(ctx, feeds[3:4], false)); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := StoryEntries{Store: st}.Entries(ctx, 100, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 8 {
-		t.Errorf("%d entries after a restart, want the 8 stories", len(entries))
-	}
-	for _, e := range entries {
-		if strings.Contains(e.Item.Title, "Kim") && strings.Contains(e.Item.Title, "train") && len(e.Sources) != 5 {
-			t.Errorf("the Kim train story credits %d feeds after a restart, want 5", len(e.Sources))
-		}
+	for _, lazy := range []bool{false, true} {
+		t.Run(fmt.Sprint("later=", lazy), func(t *testing.T) {
+			ctx := context.Background()
+			feeds := kimFeeds(t)
+			st := openStore(t)
+			first := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig()),
+				Now: func() time.Time { return time.Date(2023, 9, 13, 12, 0, 0, 0, time.UTC) }}
+			// Everything but Newsroom Global, which carries the Kim train story too.
+			if err := Failed(first.RunAll(ctx, append(feeds[:3:3], feeds[4]), false)); err != nil {
+				t.Fatal(err)
+			}
+			second := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig()),
+				Now: first.Now}
+			restore := second.Restore
+			if lazy {
+				restore = second.RestoreLater
+			}
+			if err := restore(ctx, 72*time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			if lazy {
+				// Nothing new: nothing restored.
+				if err := Failed(second.RunAll(ctx, feeds[:1], true)); err != nil {
+					t.Fatal(err)
+				}
+				if second.restore == nil || second.Stories.Active() != 0 {
+					t.Errorf("restored (%d stories open) for a run that found nothing new", second.Stories.Active())
+				}
+			}
+			if err := Failed(second.RunAll(ctx, feeds[3:4], false)); err != nil {
+				t.Fatal(err)
+			}
+			entries, err := StoryEntries{Store: st}.Entries(ctx, 100, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(entries) != 8 {
+				t.Errorf("%d entries after a restart, want the 8 stories", len(entries))
+			}
+			for _, e := range entries {
+				if strings.Contains(e.Item.Title, "Kim") && strings.Contains(e.Item.Title, "train") && len(e.Sources) != 5 {
+					t.Errorf("the Kim train story credits %d feeds after a restart, want 5", len(e.Sources))
+				}
+			}
+		})
 	}
 }
 

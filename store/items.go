@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -560,6 +561,16 @@ func (s *Store) storySources(ctx context.Context, ids []int64, fn func(itemID in
 	return nil
 }
 
+// LastItem returns a mark of the newest stored article, for ReplayUpTo;
+// 0 when there is none.
+func (s *Store) LastItem(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM items`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("last item: %w", err)
+	}
+	return id, nil
+}
+
 // Stored is an article as it was stored, for replaying into a clusterer.
 type Stored struct {
 	EntryID string
@@ -571,9 +582,18 @@ type Stored struct {
 // Replay calls fn for every article published at or after since, in the order
 // they were stored, so that a clusterer can be brought back to where it was.
 func (s *Store) Replay(ctx context.Context, since time.Time, fn func(Stored) error) error {
+	return s.ReplayUpTo(ctx, since, 0, fn)
+}
+
+// ReplayUpTo is Replay of the articles stored up to the one LastItem
+// returned (0: all of them).
+func (s *Store) ReplayUpTo(ctx context.Context, since time.Time, last int64, fn func(Stored) error) error {
+	if last <= 0 {
+		last = math.MaxInt64
+	}
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT i.entry_id, i.story_id, f.url, i.title, i.summary, i.content, i.link, i.published, i.updated
-		FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.published >= ? ORDER BY i.id`, since.Unix())
+		FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.published >= ? AND i.id <= ? ORDER BY i.id`, since.Unix(), last)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}

@@ -218,7 +218,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer st.Close()
 
 	if *once {
-		su, err := newSetup(ctx, cfg, st, log, nil, "")
+		su, err := newSetup(ctx, cfg, st, log, nil, "", true)
 		if err != nil {
 			return err
 		}
@@ -232,9 +232,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if next.Store != cfg.Store {
 			return nil, fmt.Errorf("store: %s was %s; a new store needs a restart", next.Store, cfg.Store)
 		}
-		return newSetup(ctx, next, st, log, stories, "feeds/")
+		return newSetup(ctx, next, st, log, stories, "feeds/", false)
 	}
-	su, err := newSetup(ctx, cfg, st, log, nil, "feeds/")
+	su, err := newSetup(ctx, cfg, st, log, nil, "feeds/", false)
 	if err != nil {
 		return err
 	}
@@ -254,8 +254,11 @@ type setup struct {
 // newSetup builds a setup from cfg on the open store. stories, when not nil,
 // is the clusterer to keep (on a reload); otherwise a new one is restored
 // from the store. feedDir is where the feeds live under the base URL.
+//
+// A new clusterer is restored at once, or with once (a --once run) only when
+// the run has new articles to place.
 func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger,
-	stories *story.Clusterer, feedDir string) (*setup, error) {
+	stories *story.Clusterer, feedDir string, once bool) (*setup, error) {
 	runner := &pipeline.Runner{
 		Store: st, Fetcher: newFetchClient(cfg), Log: log,
 		Policy: fetch.Policy{
@@ -273,7 +276,11 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		runner.Stories = stories
 		if runner.Stories == nil {
 			runner.Stories = story.New(storyConfig(cfg))
-			if err := runner.Restore(ctx, cfg.Stories.Window.Std()); err != nil {
+			restore := runner.Restore
+			if once {
+				restore = runner.RestoreLater
+			}
+			if err := restore(ctx, cfg.Stories.Window.Std()); err != nil {
 				return nil, err
 			}
 		}
