@@ -496,3 +496,33 @@ func TestRunAllFetchesAhead(t *testing.T) {
 		t.Errorf("%d feeds fetched ahead of the last one stored, want at most %d", worst, fetchAhead)
 	}
 }
+
+// TestRestoreLaterEmpty: a --once run on a new store places its articles
+// as a runner restored at once would: nothing is replayed twice.
+func TestRestoreLaterEmpty(t *testing.T) {
+	ctx := context.Background()
+	var got [][]aggregator.Entry
+	for _, lazy := range []bool{false, true} {
+		st := openStore(t)
+		r := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig()),
+			Now: func() time.Time { return time.Date(2023, 9, 13, 12, 0, 0, 0, time.UTC) }}
+		restore := r.Restore
+		if lazy {
+			restore = r.RestoreLater
+		}
+		if err := restore(ctx, 72*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if err := Failed(r.RunAll(ctx, kimFeeds(t), false)); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := StoryEntries{Store: st}.Entries(ctx, 100, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, entries)
+	}
+	if len(got[0]) != 8 || len(got[1]) != len(got[0]) {
+		t.Errorf("%d entries restored later, %d restored at once; want the 8 stories both ways", len(got[1]), len(got[0]))
+	}
+}

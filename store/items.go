@@ -582,15 +582,12 @@ type Stored struct {
 // Replay calls fn for every article published at or after since, in the order
 // they were stored, so that a clusterer can be brought back to where it was.
 func (s *Store) Replay(ctx context.Context, since time.Time, fn func(Stored) error) error {
-	return s.ReplayUpTo(ctx, since, 0, fn)
+	return s.ReplayUpTo(ctx, since, math.MaxInt64, fn)
 }
 
 // ReplayUpTo is Replay of the articles stored up to the one LastItem
-// returned (0: all of them).
+// returned (none, when it returned 0).
 func (s *Store) ReplayUpTo(ctx context.Context, since time.Time, last int64, fn func(Stored) error) error {
-	if last <= 0 {
-		last = math.MaxInt64
-	}
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT i.entry_id, i.story_id, f.url, i.title, i.summary, i.content, i.link, i.published, i.updated
 		FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.published >= ? AND i.id <= ? ORDER BY i.id`, since.Unix(), last)
