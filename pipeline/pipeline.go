@@ -301,7 +301,7 @@ var _ publish.ArchiveMemory = StoryEntries{}
 func Subject(e aggregator.Entry) tag.Subject {
 	sub := tag.Subject{
 		Title:     e.Item.Title,
-		Text:      story.StripHTML(e.Item.Summary + " " + e.Item.Content),
+		TextOf:    func() string { return story.StripHTML(e.Item.Summary + " " + e.Item.Content) },
 		Lang:      e.Sources[0].Feed.Language,
 		Published: e.Published,
 	}

@@ -43,10 +43,13 @@ import (
 
 // Subject is what a filter looks at: one story.
 type Subject struct {
-	Tags      []string // slugs
-	Sources   []string // display names of the outlets
-	Title     string
-	Text      string    // plain text of summary/content
+	Tags    []string // slugs
+	Sources []string // display names of the outlets
+	Title   string
+	Text    string // plain text of summary/content
+	// TextOf, when set, gives Text the first time a predicate needs it:
+	// a filter on tags or outlets then never pays for the text.
+	TextOf    func() string
 	Lang      string    // e.g. "en-gb"; "" unknown (lang: never matches unknown)
 	Published time.Time // zero if unknown (age never matches unknown)
 }
@@ -215,16 +218,24 @@ func (c *filterCtx) titleWords() string {
 	return c.title
 }
 
+// plain returns the subject's text, getting it from TextOf if need be.
+func (c *filterCtx) plain() string {
+	if c.s.TextOf != nil {
+		c.s.Text, c.s.TextOf = c.s.TextOf(), nil
+	}
+	return c.s.Text
+}
+
 func (c *filterCtx) textWords() string {
 	if c.done&filterHaveText == 0 {
-		c.text, c.done = filterWords(c.s.Text), c.done|filterHaveText
+		c.text, c.done = filterWords(c.plain()), c.done|filterHaveText
 	}
 	return c.text
 }
 
 func (c *filterCtx) haystack() string {
 	if c.done&filterHaveHay == 0 {
-		c.hay, c.done = c.s.Title+" "+c.s.Text, c.done|filterHaveHay
+		c.hay, c.done = c.s.Title+" "+c.plain(), c.done|filterHaveHay
 	}
 	return c.hay
 }

@@ -419,3 +419,34 @@ func BenchmarkMatch(b *testing.B) {
 		}
 	}
 }
+
+// TestFilterTextOf: a subject's text comes from TextOf only when a
+// predicate reads text, and then once.
+func TestFilterTextOf(t *testing.T) {
+	calls := 0
+	sub := Subject{Tags: []string{"korea"}, Title: "Kim goes by train", TextOf: func() string {
+		calls++
+		return "He travels to Vladivostok to meet Putin."
+	}}
+	now := time.Now()
+	for _, tc := range []struct {
+		filter string
+		want   bool
+		calls  int
+	}{
+		{"tag:korea", true, 0},
+		{`tag:korea AND title:"by train"`, true, 0},
+		{`text:"vladivostok" AND text:"putin"`, true, 1},
+		{`/meet putin/`, true, 1},
+		{`tag:korea AND NOT text:"moscow"`, true, 1},
+	} {
+		calls = 0
+		f, err := ParseFilter(tc.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Match(sub, now); got != tc.want || calls != tc.calls {
+			t.Errorf("%s: match %v with %d calls of TextOf, want %v with %d", tc.filter, got, calls, tc.want, tc.calls)
+		}
+	}
+}
