@@ -421,7 +421,7 @@ type saving struct {
 
 // build applies the politeness policy to a fetch outcome and makes what is
 // to be stored of it: the feed's next state and, when the feed was parsed,
-// its items, keyed and tagged.
+// its items, keyed, and those the store will write sanitised and tagged.
 func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr error) *saving {
 	p := &saving{t: t, rep: t.rep}
 	log := r.Log.With("feed", t.feed.URL)
