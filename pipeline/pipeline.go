@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"sync"
@@ -156,11 +157,7 @@ func (r *Runner) Settle(ctx context.Context) error {
 	if r.restore != nil && len(articles) > 0 {
 		rs := r.restore
 		r.restore = nil
-		err := r.Store.ReplayUpTo(ctx, rs.since, rs.last, func(st store.Stored) error {
-			r.Stories.Restore(storyDoc(st.EntryID, st.Item, st.Source), st.StoryID)
-			return nil
-		})
-		if err != nil {
+		if err := r.replay(ctx, rs.since, rs.last); err != nil {
 			r.mu.Unlock()
 			return err
 		}
@@ -195,7 +192,13 @@ func (r *Runner) Restore(ctx context.Context, window time.Duration) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.Store.Replay(ctx, r.now().Add(-window), func(st store.Stored) error {
+	return r.replay(ctx, r.now().Add(-window), math.MaxInt64)
+}
+
+// replay puts the articles published since and stored up to last back in
+// the stories they were assigned. r.mu must be held.
+func (r *Runner) replay(ctx context.Context, since time.Time, last int64) error {
+	return r.Store.ReplayUpTo(ctx, since, last, func(st store.Stored) error {
 		r.Stories.Restore(storyDoc(st.EntryID, st.Item, st.Source), st.StoryID)
 		return nil
 	})

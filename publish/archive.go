@@ -193,7 +193,7 @@ func (p *Publisher) archivePages(site *Site, src ArchiveSource, o Output, size i
 	n := len(members) / size
 	for k := 1; k <= n; k++ {
 		path := p.archivePath(o, k)
-		if k >= written && (k > written || n > written) {
+		if k > written || k == written && n > written {
 			site.Changed[path] = true
 		}
 		site.Lazy[path] = func(ctx context.Context) (*File, error) {

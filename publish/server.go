@@ -66,13 +66,10 @@ type servedSite struct {
 // page, costs one rendering.
 const maxRendered = 32
 
-// lazyFile renders (or finds rendered) the lazy file name; nil when the
-// site has none by that name.
+// lazyFile renders (or finds rendered) the lazy file name, which the site
+// must have.
 func (ss *servedSite) lazyFile(ctx context.Context, name string) (*servedFile, error) {
-	render, ok := ss.lazy[name]
-	if !ok {
-		return nil, nil
-	}
+	render := ss.lazy[name]
 	ss.mu.Lock()
 	f := ss.rendered[name]
 	ss.mu.Unlock()
@@ -250,21 +247,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ss := s.site.Load()
 	f, ok := ss.files[name]
-	if !ok && ss.lazy[name] != nil {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		var err error
-		if f, err = ss.lazyFile(r.Context(), name); err != nil {
-			s.logError(r, err)
-			http.Error(w, "could not render this page; try again later", http.StatusServiceUnavailable)
-			return
-		}
-		ok = true
-	}
-	if !ok {
+	lazy := !ok && ss.lazy[name] != nil
+	if !ok && !lazy {
 		http.NotFound(w, r)
 		return
 	}
@@ -272,6 +256,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
+	}
+	if lazy {
+		var err error
+		if f, err = ss.lazyFile(r.Context(), name); err != nil {
+			s.logError(r, err)
+			http.Error(w, "could not render this page; try again later", http.StatusServiceUnavailable)
+			return
+		}
 	}
 
 	v, identityOK := &f.identity, true

@@ -46,14 +46,11 @@ func scanFeed(row scanner) (aggregator.Feed, aggregator.FeedState, error) {
 // Feed returns the stored feed with this URL and its state, adding the feed
 // if it is new and recording its configured name.
 func (s *Store) Feed(ctx context.Context, feedURL, name string) (aggregator.Feed, aggregator.FeedState, error) {
-	f, st, err := scanFeed(s.db.QueryRowContext(ctx, `
-		INSERT INTO feeds (url, name) VALUES (?, ?)
-		ON CONFLICT (url) DO UPDATE SET name = excluded.name
-		RETURNING `+feedColumns, feedURL, name))
+	fs, err := s.FeedsFor(ctx, []FeedRef{{feedURL, name}})
 	if err != nil {
-		return f, st, fmt.Errorf("store feed %s: %w", feedURL, err)
+		return aggregator.Feed{}, aggregator.FeedState{}, err
 	}
-	return f, st, nil
+	return fs[0].Feed, fs[0].State, nil
 }
 
 // FeedRef names a configured feed.

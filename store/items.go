@@ -100,7 +100,6 @@ func (s *Store) SaveFetches(ctx context.Context, saves []Save) ([]Saved, error) 
 		}
 		out[i].Added, out[i].Changed, out[i].Err = saveFetch(ctx, stmts, sv.FeedID, sv.Fetched, now)
 		if out[i].Err != nil {
-			out[i].Added, out[i].Changed = 0, 0
 			if _, err := stmts.exec(ctx, `ROLLBACK TO save_fetch`); err != nil {
 				return nil, fmt.Errorf("save fetch: %w", err)
 			}
@@ -179,11 +178,7 @@ type errRow struct{ err error }
 func (r errRow) Scan(...any) error { return r.err }
 
 func (p *prepared) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
-	st, err := p.stmt(ctx, query)
-	if err != nil {
-		return err
-	}
-	return st.QueryRowContext(ctx, args...).Scan(dest...)
+	return p.row(ctx, query, args...).Scan(dest...)
 }
 
 func (p *prepared) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
