@@ -14,7 +14,8 @@ import (
 // ArchiveSource gives entries in the order their stories were created. An
 // EntrySource that is also an ArchiveSource gets archives (RFC 5005): the
 // stories of each output, in that order, in pages of the output's limit,
-// reachable from the current feed by its prev-archive link.
+// reachable from the current feed by its prev-archive link. The stories
+// after the last complete page are in the current Atom feed.
 type ArchiveSource interface {
 	EntriesAfter(ctx context.Context, seq int64, limit int) ([]Archived, error)
 }
@@ -106,8 +107,9 @@ func (p *Publisher) archivePath(o Output, k int) string {
 }
 
 // updateArchive adds the stories created since the last build to an
-// output's archive and returns the members of its complete pages, and how
-// many of those pages were complete at the last build that saved the
+// output's archive and returns its members: those of its complete pages,
+// then those of the page not yet complete (fewer than size). It also
+// returns how many pages were complete at the last build that saved the
 // archive (0 when none did): the pages after those are new, and the last of
 // those gains its next-archive link.
 func (p *Publisher) updateArchive(ctx context.Context, src ArchiveSource, o Output, size int) (members []int64, written int, err error) {
@@ -147,10 +149,10 @@ func (p *Publisher) updateArchive(ctx context.Context, src ArchiveSource, o Outp
 		}
 	}()
 	written = a.written
-	complete := func() []int64 {
+	all := func() []int64 {
 		// Members are only ever appended: the slice stays valid for the
 		// pages rendered from it later.
-		n := len(a.members) / size * size
+		n := len(a.members)
 		return a.members[:n:n]
 	}
 	if lister, ok := src.(SeqLister); ok && o.Keep == nil {
@@ -164,7 +166,7 @@ func (p *Publisher) updateArchive(ctx context.Context, src ArchiveSource, o Outp
 				a.lastSeq = seqs[len(seqs)-1]
 			}
 			if len(seqs) < archiveBatch {
-				return complete(), written, nil
+				return all(), written, nil
 			}
 		}
 	}
@@ -180,7 +182,7 @@ func (p *Publisher) updateArchive(ctx context.Context, src ArchiveSource, o Outp
 			}
 		}
 		if len(batch) < archiveBatch {
-			return complete(), written, nil
+			return all(), written, nil
 		}
 	}
 }
@@ -207,17 +209,25 @@ func (p *Publisher) archivePages(site *Site, src ArchiveSource, o Output, size i
 }
 
 // archiveEntries reads the entries of the stories seqs (ascending) from src.
-// A story the store no longer holds is left out.
+// A story the store no longer holds is left out. Stories far apart, as a
+// filtered output's can be, are read in separate runs rather than with every
+// story between them.
 func archiveEntries(ctx context.Context, src ArchiveSource, seqs []int64) ([]aggregator.Entry, error) {
 	entries := make([]aggregator.Entry, 0, len(seqs))
-	after := seqs[0] - 1
 	for len(seqs) > 0 {
-		batch, err := src.EntriesAfter(ctx, after, int(min(archiveBatch, seqs[len(seqs)-1]-after)))
+		end := 0 // seqs[:end+1] is the next run
+		for end+1 < len(seqs) && seqs[end+1]-seqs[end] <= archiveGap && seqs[end+1]-seqs[0] < archiveBatch {
+			end++
+		}
+		after := seqs[0] - 1
+		batch, err := src.EntriesAfter(ctx, after, int(seqs[end]-after))
 		if err != nil {
 			return nil, err
 		}
+		if len(batch) == 0 {
+			break // the rest are gone from the store
+		}
 		for _, x := range batch {
-			after = x.Seq
 			for len(seqs) > 0 && seqs[0] < x.Seq {
 				seqs = seqs[1:] // gone from the store
 			}
@@ -226,12 +236,13 @@ func archiveEntries(ctx context.Context, src ArchiveSource, seqs []int64) ([]agg
 				seqs = seqs[1:]
 			}
 		}
-		if len(batch) == 0 {
-			break
-		}
 	}
 	return entries, nil
 }
+
+// archiveGap is how many stories apart two that archiveEntries wants can be
+// and still be read in one run.
+const archiveGap = 8
 
 func (p *Publisher) renderArchivePage(o Output, entries []aggregator.Entry, k int, hasNext bool) (*File, error) {
 	url := func(k int) string { return p.BaseURL.JoinPath(p.archivePath(o, k)).String() }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,7 +224,7 @@ func TestArchiveMemory(t *testing.T) {
 	src.entries = numbered(10) // a third page completes
 	src.read = 0
 	second := build()
-	if src.read > 3+3+3 { // the new stories, and what the current feed and page 3 show
+	if src.read > 3+1+3+3 { // the new stories, the pending one the current feed carries, pages 2 and 3
 		t.Errorf("second build read %d stories, want only the new ones and the pages it renders", src.read)
 	}
 	if len(second.Lazy) != 3 || second.Changed["all/archive/1.atom"] || !second.Changed["all/archive/2.atom"] || !second.Changed["all/archive/3.atom"] {
@@ -252,5 +253,111 @@ func TestArchiveMemory(t *testing.T) {
 	third := build()
 	if src.read < 10 || len(third.Lazy) != 0 {
 		t.Errorf("after a filter change: read %d stories, %d pages; want all 10 read and no complete page (2 kept)", src.read, len(third.Lazy))
+	}
+}
+
+// datedSource is a memSource whose Entries are the newest by publication
+// date, as the store gives them, while its archives go by creation order.
+type datedSource struct{ *memSource }
+
+func (d datedSource) Entries(ctx context.Context, limit int, keep func(aggregator.Entry) bool) ([]aggregator.Entry, error) {
+	byDate := slices.Clone(d.entries)
+	slices.SortStableFunc(byDate, func(a, b aggregator.Entry) int { return b.Published.Compare(a.Published) })
+	return fakeSource{entries: byDate}.Entries(ctx, limit, keep)
+}
+
+// TestArchiveReachesEveryStory: when stories are created in an order other
+// than that of their dates (a feed added late brings old stories), every
+// story an output keeps is in its current feed or in exactly one archive
+// page, after every build, for the daemon (one Publisher) and for --once
+// runs (a new Publisher each time, the files read back from the folder).
+// Only the Atom documents link archives; the other formats do not.
+func TestArchiveReachesEveryStory(t *testing.T) {
+	const n = 11
+	var created []aggregator.Entry
+	t0 := time.Date(2023, 9, 12, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		// Creation order i, date order 7i mod 11: the last stories created
+		// are among the oldest.
+		at := t0.Add(time.Duration(7*i%n) * time.Hour)
+		created = append(created, aggregator.Entry{
+			ID: aggregator.EntryID(fmt.Sprint("c", i)), Published: at, Updated: at,
+			Item:    aggregator.Item{Title: fmt.Sprint("Story ", i), Link: fmt.Sprintf("https://x.example/%d", i)},
+			Sources: []aggregator.Source{{Feed: aggregator.Feed{URL: "https://x.example/feed", Name: "X"}}},
+		})
+	}
+	even := func(e aggregator.Entry) bool {
+		var i int
+		fmt.Sscanf(e.Item.Title, "Story %d", &i)
+		return i%2 == 0
+	}
+	outputs := []Output{
+		{Name: "all", Title: "All", Limit: 3},
+		{Name: "even", Title: "Even", Limit: 2, Keep: even, Filter: "even"},
+	}
+	for _, once := range []bool{false, true} {
+		t.Run(map[bool]string{false: "daemon", true: "once"}[once], func(t *testing.T) {
+			src := datedSource{&memSource{archiveSource: &archiveSource{}, state: map[string][]byte{}}}
+			dir := t.TempDir()
+			var p *Publisher
+			for built := 1; built <= n; built++ {
+				src.entries = created[:built]
+				if p == nil || once {
+					p = &Publisher{Outputs: outputs, BaseURL: mustURL("https://agg.example/")}
+				}
+				site, err := p.Build(context.Background(), src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := site.WriteDir(context.Background(), dir); err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range outputs {
+					read := func(name string) string {
+						t.Helper()
+						if once {
+							b, err := os.ReadFile(filepath.Join(dir, name))
+							if err != nil {
+								t.Fatal(err)
+							}
+							return string(b)
+						}
+						if f, ok := site.Files[name]; ok {
+							return string(f.Body)
+						}
+						return string(lazyFile(t, site, name).Body)
+					}
+					for _, ext := range []string{".rss", ".json"} {
+						if body := read(o.Name + ext); strings.Contains(body, "archive") {
+							t.Fatalf("%s%s links archives; this test checks only Atom:\n%s", o.Name, ext, body)
+						}
+					}
+					current := read(o.Name + ".atom")
+					var pages []string
+					for k := 1; k <= built/o.Limit; k++ {
+						name := fmt.Sprintf("%s/archive/%d.atom", o.Name, k)
+						if _, ok := site.Lazy[name]; ok {
+							pages = append(pages, read(name))
+						}
+					}
+					if len(pages) > 0 && !strings.Contains(current, fmt.Sprintf(`<link href="https://agg.example/%s/archive/%d.atom" rel="prev-archive"`, o.Name, len(pages))) {
+						t.Errorf("after %d stories, %s.atom does not link its newest archive page %d", built, o.Name, len(pages))
+					}
+					for i, e := range created[:built] {
+						if o.Keep != nil && !o.Keep(e) {
+							continue
+						}
+						title := fmt.Sprintf("<title>Story %d</title>", i)
+						inPages := 0
+						for _, page := range pages {
+							inPages += strings.Count(page, title)
+						}
+						if inPages > 1 || inPages == 0 && !strings.Contains(current, title) {
+							t.Errorf("after %d stories, Story %d of %s is in %d archive pages and current feed %v", built, i, o.Name, inPages, strings.Contains(current, title))
+						}
+					}
+				}
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,7 +25,11 @@ const DefaultLimit = 100
 type Output struct {
 	Name  string // the file name without extension: feeds/{Name}.atom
 	Title string
-	Limit int // entries in the feed; 0 means DefaultLimit
+	// Limit is how many of the newest entries the feed holds; 0 means
+	// DefaultLimit. It is also the size of an archive page, and the Atom
+	// feed of an archived output holds, besides, the stories after its last
+	// complete page (see Build).
+	Limit int
 	// Keep selects the entries of a filtered output; nil keeps all.
 	Keep func(aggregator.Entry) bool
 	// Filter is the source of Keep, as configured: archives chosen by
@@ -111,30 +116,44 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		}
 		path := p.FeedDir + o.Name + ".atom"
 		var page atomPage
+		current := entries // those of the Atom document
 		if as, ok := src.(ArchiveSource); ok {
 			members, written, err := p.updateArchive(ctx, as, o, limit)
 			if err != nil {
 				return nil, fmt.Errorf("publish %s: %w", o.Name, err)
 			}
-			p.archivePages(site, as, o, limit, members, written)
-			if n := len(members) / limit; n > 0 {
-				page.prevArchive = p.BaseURL.JoinPath(p.archivePath(o, n)).String()
+			full := len(members) / limit * limit
+			p.archivePages(site, as, o, limit, members[:full], written)
+			if full > 0 {
+				page.prevArchive = p.BaseURL.JoinPath(p.archivePath(o, full/limit)).String()
+			}
+			// The current feed holds the newest stories by date, and the
+			// archive pages the stories in the order they were created, so
+			// that a complete page keeps its stories for good (RFC 5005: a
+			// reader that has read an archive page does not read it again).
+			// A story created after the last complete page but older than
+			// the newest limit (a feed added late brings old stories) would
+			// then be in no document: so the current feed also carries
+			// every story after the last complete page, fewer than limit of
+			// them. A story may be in the current feed and in a page, which
+			// RFC 5005 allows; the entry is the same in both. Ordering the
+			// current feed by creation instead would put a late feed's old
+			// stories at its top, and ordering the pages by date would
+			// change complete pages whenever an old story arrived.
+			if current, err = withPending(ctx, as, entries, members[full:]); err != nil {
+				return nil, fmt.Errorf("publish %s: %w", o.Name, err)
 			}
 		}
-		body, err := atomDocument(o, entries, p.BaseURL.JoinPath(path).String(), p.BaseURL.String(), page)
+		body, err := atomDocument(o, current, p.BaseURL.JoinPath(path).String(), p.BaseURL.String(), page)
 		if err != nil {
 			return nil, fmt.Errorf("publish %s: %w", o.Name, err)
 		}
-		var mod time.Time
-		for _, e := range entries {
-			if e.Updated.After(mod) {
-				mod = e.Updated
-			}
-		}
+		mod := newestUpdate(current)
 		if mod.After(newest) {
 			newest = mod
 		}
 		site.Files[path] = newFile(body, "application/atom+xml; charset=utf-8", mod)
+		mod = newestUpdate(entries)
 		// The same entries as RSS 2.0 and JSON Feed 1.1.
 		for _, alt := range []struct {
 			ext, contentType string
@@ -173,6 +192,45 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		site.Files[OPMLPath] = newFile(opml, OPMLContentType, time.Time{})
 	}
 	return site, nil
+}
+
+// newestUpdate returns the latest Updated of entries; zero when none.
+func newestUpdate(entries []aggregator.Entry) time.Time {
+	var t time.Time
+	for _, e := range entries {
+		if e.Updated.After(t) {
+			t = e.Updated
+		}
+	}
+	return t
+}
+
+// withPending returns entries, the newest of an output newest first, and
+// the entries of the stories pending (not yet in a complete archive page)
+// that are not among them, all newest first.
+func withPending(ctx context.Context, src ArchiveSource, entries []aggregator.Entry, pending []int64) ([]aggregator.Entry, error) {
+	if len(pending) == 0 {
+		return entries, nil
+	}
+	extra, err := archiveEntries(ctx, src, pending)
+	if err != nil {
+		return nil, err
+	}
+	have := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		have[e.ID] = true
+	}
+	out := slices.Clone(entries)
+	for _, e := range extra {
+		if !have[e.ID] {
+			out = append(out, e)
+		}
+	}
+	if len(out) == len(entries) {
+		return entries, nil
+	}
+	slices.SortStableFunc(out, func(a, b aggregator.Entry) int { return b.Published.Compare(a.Published) })
+	return out, nil
 }
 
 // WriteDir writes every file of the site under dir, and of the lazy ones
