@@ -71,8 +71,12 @@ const OPMLPath = "subscriptions.opml"
 type File struct {
 	Body        []byte
 	ContentType string
-	ModTime     time.Time // the newest entry's update; zero when unknown
-	ETag        string    // strong validator of Body, quoted
+	// ModTime is the newest entry's update; zero when unknown. The Server
+	// sends no Last-Modified for a zero ModTime, and for the others the
+	// time it began serving these bytes (see Server.lastModified); WriteDir
+	// leaves the modification time of a file alone unless its bytes change.
+	ModTime time.Time
+	ETag    string // strong validator of Body, quoted
 }
 
 func newFile(body []byte, contentType string, mod time.Time) *File {

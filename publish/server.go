@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"log/slog"
 	"math"
 	"net/http"
@@ -18,8 +19,8 @@ import (
 // index page, "/feeds/{name}.atom" the feeds, "/healthz" a liveness probe.
 // Swap replaces the site without disturbing requests in flight.
 //
-// Every file is served with a strong ETag, Last-Modified (when known),
-// Cache-Control, Vary: Accept-Encoding and X-Content-Type-Options: nosniff,
+// Every file is served with a strong ETag, Last-Modified (for a file with a
+// ModTime: see lastModified), Cache-Control, Vary: Accept-Encoding and X-Content-Type-Options: nosniff,
 // and answers conditional requests (If-None-Match, If-Modified-Since,
 // If-Match, If-Unmodified-Since) and byte ranges. A gzip copy of each file,
 // made once by Swap, is served to clients that accept gzip; it has its own
@@ -35,6 +36,62 @@ type Server struct {
 	Log *slog.Logger
 
 	ready atomic.Bool // for /readyz
+
+	now func() time.Time // nil: time.Now
+
+	modMu sync.Mutex
+	mods  map[string]servedSince // by path
+}
+
+// servedSince is the bytes a path was last served with, by their ETag (or
+// digest), and since when.
+type servedSince struct {
+	key   string
+	since time.Time
+}
+
+// lastModified returns the Last-Modified to send for f, served at name from
+// now on: the time it was first served with these bytes. A File's ModTime is
+// the newest update of its entries, which stays the same when the file
+// changes otherwise (a story gains an outlet, an archive page its
+// next-archive link): sent as Last-Modified, it would have a client that
+// asks If-Modified-Since told 304 for bytes it does not have. So
+// Last-Modified moves to now whenever the bytes change, and always forward,
+// by a second if need be (two changes within a second, or a clock stepped
+// back), and stays while they do not. Every restart thus moves it once: a
+// process cannot tell whether the bytes changed while it was not running.
+// A zero ModTime means no Last-Modified, and gives zero.
+func (s *Server) lastModified(name string, f *File, now time.Time) time.Time {
+	if f.ModTime.IsZero() {
+		return time.Time{}
+	}
+	key := f.ETag
+	if key == "" {
+		sum := sha256.Sum256(f.Body)
+		key = string(sum[:])
+	}
+	s.modMu.Lock()
+	defer s.modMu.Unlock()
+	prev, ok := s.mods[name]
+	if ok && prev.key == key {
+		return prev.since
+	}
+	t := now.Truncate(time.Second)
+	if ok && !t.After(prev.since) {
+		t = prev.since.Add(time.Second)
+	}
+	if s.mods == nil {
+		s.mods = map[string]servedSince{}
+	}
+	s.mods[name] = servedSince{key: key, since: t}
+	return t
+}
+
+func (s *Server) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
 }
 
 func (s *Server) logError(r *http.Request, err error) {
@@ -53,6 +110,7 @@ func (s *Server) SetReady() { s.ready.Store(true) }
 // every file compressed. Everything a request needs hangs off one pointer,
 // so one atomic Load gives a consistent view across a Swap.
 type servedSite struct {
+	srv          *Server
 	files        map[string]*servedFile
 	lazy         map[string]LazyFile
 	cacheControl []string // nil when maxAge <= 0
@@ -80,7 +138,7 @@ func (ss *servedSite) lazyFile(ctx context.Context, name string) (*servedFile, e
 	if err != nil {
 		return nil, err
 	}
-	f = newServedFile(file, nil)
+	f = newServedFile(file, nil, ss.srv.lastModified(name, file, ss.srv.clock()))
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if len(ss.rendered) >= maxRendered {
@@ -94,7 +152,7 @@ func (ss *servedSite) lazyFile(ctx context.Context, name string) (*servedFile, e
 }
 
 type servedFile struct {
-	modTime      time.Time // File.ModTime truncated to the second; zero when unknown
+	modTime      time.Time // Last-Modified (see Server.lastModified); zero for none
 	contentType  []string
 	lastModified []string // nil when modTime is zero
 	identity     variant
@@ -132,13 +190,14 @@ func NewServer() *Server {
 // Swap) and builds the response headers, so that requests do neither.
 func (s *Server) Swap(site *Site) {
 	prev := s.site.Load()
-	ss := &servedSite{cacheControl: cacheControl(s.MaxAge), rendered: map[string]*servedFile{}}
+	ss := &servedSite{srv: s, cacheControl: cacheControl(s.MaxAge), rendered: map[string]*servedFile{}}
 	if site == nil {
 		ss.files = map[string]*servedFile{}
 		s.site.Store(ss)
 		return
 	}
 	ss.files = make(map[string]*servedFile, len(site.Files))
+	now := s.clock()
 	for name, f := range site.Files {
 		var reuse *servedFile
 		if prev != nil {
@@ -146,7 +205,7 @@ func (s *Server) Swap(site *Site) {
 				reuse = old
 			}
 		}
-		ss.files[name] = newServedFile(f, reuse)
+		ss.files[name] = newServedFile(f, reuse, s.lastModified(name, f, now))
 	}
 	ss.lazy = site.Lazy
 	s.site.Store(ss)
@@ -159,16 +218,17 @@ func cacheControl(maxAge int) []string {
 	return []string{"public, max-age=" + strconv.Itoa(maxAge)}
 }
 
-// newServedFile prepares f; prev, when not nil, is a served file with the
-// same bytes whose gzip copy can be reused.
-func newServedFile(f *File, prev *servedFile) *servedFile {
+// newServedFile prepares f, to be sent with Last-Modified mod (none when
+// zero); prev, when not nil, is a served file with the same bytes whose gzip
+// copy can be reused.
+func newServedFile(f *File, prev *servedFile, mod time.Time) *servedFile {
 	sf := &servedFile{
-		modTime:     f.ModTime.Truncate(time.Second),
+		modTime:     mod,
 		contentType: []string{f.ContentType},
 		identity:    newVariant(f.Body, f.ETag, nil),
 	}
-	if !f.ModTime.IsZero() {
-		sf.lastModified = []string{f.ModTime.UTC().Format(http.TimeFormat)}
+	if !mod.IsZero() {
+		sf.lastModified = []string{mod.UTC().Format(http.TimeFormat)}
 	}
 	var gz []byte
 	if prev != nil {

@@ -58,6 +58,7 @@ func TestServer(t *testing.T) {
 
 	srv := NewServer()
 	srv.MaxAge = 300
+	srv.now = func() time.Time { return feed.ModTime } // Last-Modified is the feed's newest update
 	srv.Swap(site)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
@@ -206,6 +207,7 @@ func TestServerGzipNegotiation(t *testing.T) {
 	feed := site.Files["feeds/all.atom"]
 	srv := NewServer()
 	srv.MaxAge = 600
+	srv.now = func() time.Time { return feed.ModTime } // Last-Modified is the feed's newest update
 	srv.Swap(site)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
@@ -291,6 +293,7 @@ func TestServerConditionalGzip(t *testing.T) {
 	idTag, gz := feed.ETag, gzTag(feed.ETag)
 	srv := NewServer()
 	srv.MaxAge = 60
+	srv.now = func() time.Time { return feed.ModTime } // Last-Modified is the feed's newest update
 	srv.Swap(site)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
@@ -535,5 +538,93 @@ func TestServerLazy(t *testing.T) {
 	}
 	if resp, err := http.Post(ts.URL+"/feeds/all/archive/1.atom", "text/plain", nil); err != nil || resp.StatusCode != 405 {
 		t.Errorf("POST to an archive page: %v, %v", resp.Status, err)
+	}
+}
+
+// TestServerLastModifiedOnSwap: a file's Last-Modified moves forward
+// whenever its bytes change, though its ModTime (the newest entry's update)
+// does not, as when a story gains an outlet: If-Modified-Since with the old
+// value gets the new body. A Swap of the same bytes keeps Last-Modified, and
+// 304. The same goes for archive pages, which change when they gain their
+// next-archive link.
+func TestServerLastModifiedOnSwap(t *testing.T) {
+	mod := time.Date(2023, 9, 13, 10, 0, 0, 0, time.UTC)
+	clock := time.Date(2023, 9, 13, 12, 0, 0, 0, time.UTC)
+	srv := NewServer()
+	srv.now = func() time.Time { return clock }
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	swap := func(feed, page string) {
+		srv.Swap(&Site{
+			Files: map[string]*File{"feeds/all.atom": newFile([]byte(feed), "application/atom+xml", mod)},
+			Lazy: map[string]LazyFile{"feeds/all/archive/1.atom": func(context.Context) (*File, error) {
+				return newFile([]byte(page), "application/atom+xml", mod), nil
+			}},
+		})
+	}
+	paths := []string{"/feeds/all.atom", "/feeds/all/archive/1.atom"}
+	lastModified := func(path string) time.Time {
+		t.Helper()
+		resp, _ := do(t, ts, "GET", path, nil)
+		lm, err := http.ParseTime(resp.Header.Get("Last-Modified"))
+		if err != nil {
+			t.Fatalf("GET %s: Last-Modified %q: %v", path, resp.Header.Get("Last-Modified"), err)
+		}
+		return lm
+	}
+	// since asks for path with If-Modified-Since lm and returns the status.
+	since := func(path string, lm time.Time) int {
+		t.Helper()
+		resp, _ := do(t, ts, "GET", path, http.Header{"If-Modified-Since": {lm.UTC().Format(http.TimeFormat)}})
+		return resp.StatusCode
+	}
+
+	swap("<feed>one outlet</feed>", "<feed>page 1</feed>")
+	first := map[string]time.Time{}
+	for _, path := range paths {
+		first[path] = lastModified(path)
+		if code := since(path, first[path]); code != http.StatusNotModified {
+			t.Errorf("%s not changed: If-Modified-Since got %d, want 304", path, code)
+		}
+	}
+
+	// The same second: the bytes change, the ModTime does not.
+	swap("<feed>two outlets</feed>", "<feed>page 1, next page 2</feed>")
+	for _, path := range paths {
+		if code := since(path, first[path]); code != http.StatusOK {
+			t.Errorf("%s changed: If-Modified-Since with the old Last-Modified got %d, want 200", path, code)
+		}
+		if lm := lastModified(path); !lm.After(first[path]) {
+			t.Errorf("%s changed: Last-Modified %v, not after %v", path, lm, first[path])
+		}
+	}
+
+	// An hour later, the same bytes: Last-Modified stays, and 304.
+	second := map[string]time.Time{}
+	for _, path := range paths {
+		second[path] = lastModified(path)
+	}
+	clock = clock.Add(time.Hour)
+	swap("<feed>two outlets</feed>", "<feed>page 1, next page 2</feed>")
+	for _, path := range paths {
+		if lm := lastModified(path); !lm.Equal(second[path]) {
+			t.Errorf("%s not changed: Last-Modified moved from %v to %v", path, second[path], lm)
+		}
+		if code := since(path, second[path]); code != http.StatusNotModified {
+			t.Errorf("%s not changed: If-Modified-Since got %d, want 304", path, code)
+		}
+	}
+
+	// A change after the clock stepped back: Last-Modified still moves
+	// forward.
+	clock = clock.Add(-3 * time.Hour)
+	swap("<feed>three outlets</feed>", "<feed>page 1, next page 2, story gone</feed>")
+	for _, path := range paths {
+		if lm := lastModified(path); !lm.After(second[path]) {
+			t.Errorf("%s changed after the clock stepped back: Last-Modified %v, not after %v", path, lm, second[path])
+		}
+		if code := since(path, second[path]); code != http.StatusOK {
+			t.Errorf("%s changed after the clock stepped back: If-Modified-Since got %d, want 200", path, code)
+		}
 	}
 }
