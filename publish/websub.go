@@ -17,9 +17,9 @@ import (
 // changed, so that it can push them to subscribers. Notify never blocks;
 // Run sends, and retries failed pings with exponential backoff.
 type Pinger struct {
-	Hub        string       // the hub's URL
-	Client     *http.Client // nil: http.DefaultClient
-	Log        *slog.Logger
+	Hub        string        // the hub's URL
+	Client     *http.Client  // nil: http.DefaultClient
+	Log        *slog.Logger  // failed pings; nil: none logged
 	MinBackoff time.Duration // first wait after a failed ping; 0: 5s
 	MaxBackoff time.Duration // longest wait; 0: 10m
 
@@ -63,6 +63,10 @@ func (p *Pinger) Run(ctx context.Context) error {
 	if maxWait <= 0 {
 		maxWait = 10 * time.Minute
 	}
+	log := p.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	wait := minWait
 	for {
 		select {
@@ -85,7 +89,7 @@ func (p *Pinger) Run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				p.Log.Warn("websub ping failed; will retry", "hub", p.Hub, "feed", u, "err", err, "retry_in", wait)
+				log.Warn("websub ping failed; will retry", "hub", p.Hub, "feed", u, "err", err, "retry_in", wait)
 				failed = append(failed, u)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -59,6 +60,54 @@ func TestPingerRetries(t *testing.T) {
 	if err := <-done; err != context.Canceled {
 		t.Errorf("Run returned %v, want context.Canceled", err)
 	}
+}
+
+// hubFunc is an http.RoundTripper that answers every request itself.
+type hubFunc func(*http.Request) (*http.Response, error)
+
+func (f hubFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestPingerBackoff: while the hub keeps failing, the Pinger asks it again
+// after waits that double from MinBackoff up to MaxBackoff. Its Log is nil:
+// warnings go nowhere. The waits are on synctest's clock, so the test takes
+// no time.
+func TestPingerBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var (
+			mu       sync.Mutex
+			attempts []time.Time
+		)
+		hub := hubFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			attempts = append(attempts, time.Now())
+			mu.Unlock()
+			return &http.Response{StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable",
+				Body: io.NopCloser(strings.NewReader("busy")), Request: r}, nil
+		})
+		p := &Pinger{Hub: "https://hub.example/", Client: &http.Client{Transport: hub},
+			MinBackoff: time.Second, MaxBackoff: 4 * time.Second}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- p.Run(ctx) }()
+		p.Notify([]string{"https://agg.example/feeds/all.atom"})
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		cancel()
+		if err := <-done; err != context.Canceled {
+			t.Errorf("Run returned %v, want context.Canceled", err)
+		}
+
+		mu.Lock()
+		defer mu.Unlock()
+		var waits []time.Duration
+		for i := 1; i < len(attempts); i++ {
+			waits = append(waits, attempts[i].Sub(attempts[i-1]))
+		}
+		want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second, 4 * time.Second, 4 * time.Second} // pings at 0, 1, 3, 7, 11, 15 and 19s
+		if !slices.Equal(waits, want) {
+			t.Errorf("waits between pings = %v, want %v", waits, want)
+		}
+	})
 }
 
 func TestChangedFeeds(t *testing.T) {
