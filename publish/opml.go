@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"aggregator/tag"
@@ -15,9 +16,9 @@ const OPMLContentType = "text/x-opml; charset=utf-8"
 
 // Subscription is one feed in an OPML subscription list.
 type Subscription struct {
-	Title   string   // display name; the feed's URL when empty
+	Title   string   // display name; when empty, the feed's own title (see subscriptionsWith), else its URL
 	XMLURL  string   // the feed
-	HTMLURL string   // the site the feed belongs to; optional
+	HTMLURL string   // the site the feed belongs to; optional, and in a Publisher's list found from its Health
 	Tags    []string // the feed's tags, as written in the config
 }
 
@@ -79,6 +80,34 @@ func OPML(title string, subs []Subscription) ([]byte, error) {
 	}
 	b.WriteByte('\n')
 	return b.Bytes(), nil
+}
+
+// subscriptionsWith returns subs with what their feeds' health (matched by
+// URL) tells of them and the config does not: the feed's own title, when the
+// config gives no name, and the site the feed belongs to, when it is an http
+// or https one.
+func subscriptionsWith(subs []Subscription, health []FeedHealth) []Subscription {
+	if len(health) == 0 {
+		return subs
+	}
+	byURL := make(map[string]FeedHealth, len(health))
+	for _, h := range health {
+		byURL[h.URL] = h
+	}
+	out := slices.Clone(subs)
+	for i, s := range out {
+		h, ok := byURL[s.XMLURL]
+		if !ok {
+			continue
+		}
+		if strings.TrimSpace(s.Title) == "" && h.Name != h.URL {
+			out[i].Title = h.Name
+		}
+		if s.HTMLURL == "" && webURL(h.SiteURL) {
+			out[i].HTMLURL = h.SiteURL
+		}
+	}
+	return out
 }
 
 // webURL reports whether u is an absolute http or https URL.

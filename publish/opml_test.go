@@ -2,6 +2,7 @@ package publish
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"reflect"
 	"strings"
@@ -129,5 +130,52 @@ func TestOPMLEmpty(t *testing.T) {
 func TestOPMLContentType(t *testing.T) {
 	if OPMLContentType != "text/x-opml; charset=utf-8" {
 		t.Errorf("OPMLContentType = %q", OPMLContentType)
+	}
+}
+
+// TestBuildOPMLFeedDetails: the site's subscription list takes from the
+// feeds' health what the config leaves out: the feed's own title when the
+// config gives no name, and the site the feed belongs to (an http or https
+// one only). What the config gives stays.
+func TestBuildOPMLFeedDetails(t *testing.T) {
+	p := &Publisher{
+		Outputs: []Output{{Name: "all", Title: "All"}}, BaseURL: mustURL("https://agg.example/"), FeedDir: "feeds/",
+		Subscriptions: []Subscription{
+			{Title: "Wire", XMLURL: "https://wire.example/feed.xml"},
+			{XMLURL: "https://desk.example/atom"},
+			{XMLURL: "https://new.example/rss"},
+			{Title: "Ledger", XMLURL: "https://ledger.example/rss", HTMLURL: "https://ledger.example/world/"},
+			{XMLURL: "https://bad.example/rss"},
+		},
+		Health: healthSource{
+			{Name: "Wire", URL: "https://wire.example/feed.xml", SiteURL: "https://wire.example/", Health: "ok"},
+			{Name: "Korea Desk", URL: "https://desk.example/atom", SiteURL: "https://desk.example/", Health: "ok"},
+			{Name: "https://new.example/rss", URL: "https://new.example/rss", Health: "new"},
+			{Name: "Ledger", URL: "https://ledger.example/rss", SiteURL: "https://ledger.example/", Health: "ok"},
+			{Name: "Bad", URL: "https://bad.example/rss", SiteURL: "javascript:alert(1)", Health: "ok"},
+		},
+	}
+	site, err := p.Build(context.Background(), fakeSource{entries: testEntries()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := decodeOPML(t, site.Files[OPMLPath].Body)
+	type row struct{ Text, XMLURL, HTMLURL string }
+	var got []row
+	for _, o := range doc.Body.Outlines {
+		if o.Title != o.Text {
+			t.Errorf("outline %s: title %q, text %q", o.XMLURL, o.Title, o.Text)
+		}
+		got = append(got, row{o.Text, o.XMLURL, o.HTMLURL})
+	}
+	want := []row{
+		{"Wire", "https://wire.example/feed.xml", "https://wire.example/"},
+		{"Korea Desk", "https://desk.example/atom", "https://desk.example/"},
+		{"https://new.example/rss", "https://new.example/rss", ""},
+		{"Ledger", "https://ledger.example/rss", "https://ledger.example/world/"},
+		{"Bad", "https://bad.example/rss", ""},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("outlines:\n got %+v\nwant %+v", got, want)
 	}
 }

@@ -55,6 +55,8 @@ type Publisher struct {
 	// Hub is the URL of a WebSub hub the feeds name; "" for none.
 	Hub string
 	// Subscriptions are listed in subscriptions.opml; none: no such file.
+	// Health, if set, completes them: the feed's own title for one the
+	// config names not, and its site.
 	Subscriptions []Subscription
 	// Health, if set, gives the feeds' health for the status page and the
 	// health feed.
@@ -180,8 +182,12 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		return nil, fmt.Errorf("publish index: %w", err)
 	}
 	site.Files["index.html"] = newFile(body, "text/html; charset=utf-8", newest)
+	var health []FeedHealth
 	if p.Health != nil {
-		page, feed, err := p.healthFiles(ctx)
+		if health, err = p.Health.FeedHealth(ctx); err != nil {
+			return nil, fmt.Errorf("feed health: %w", err)
+		}
+		page, feed, err := p.healthFiles(health)
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +195,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		site.Files[p.FeedDir+HealthFeed] = feed
 	}
 	if len(p.Subscriptions) > 0 {
-		opml, err := OPML("aggregator subscriptions", p.Subscriptions)
+		opml, err := OPML("aggregator subscriptions", subscriptionsWith(p.Subscriptions, health))
 		if err != nil {
 			return nil, fmt.Errorf("publish subscriptions: %w", err)
 		}

@@ -13,7 +13,9 @@ import (
 
 // FeedHealth is how one subscribed feed is doing.
 type FeedHealth struct {
-	Name, URL   string
+	Name        string // the configured name, else the feed's own title, else URL
+	URL         string // as configured
+	SiteURL     string // the site the feed belongs to, as the feed gives it; "" when unknown
 	CurrentURL  string // where it is fetched now, when a permanent redirect moved it
 	Health      string // ok, failing, retired or new
 	LastAttempt time.Time
@@ -82,12 +84,9 @@ th, td { text-align: left; padding: .35rem .5rem; border-top: 1px solid var(--ru
 </html>
 `))
 
-// healthFiles renders the status page and the health feed.
-func (p *Publisher) healthFiles(ctx context.Context) (page, feed *File, err error) {
-	health, err := p.Health.FeedHealth(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("feed health: %w", err)
-	}
+// healthFiles renders the status page and the health feed from the feeds'
+// health.
+func (p *Publisher) healthFiles(health []FeedHealth) (page, feed *File, err error) {
 	feedPath := p.FeedDir + HealthFeed
 	var b bytes.Buffer
 	data := struct {
