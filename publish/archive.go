@@ -15,7 +15,7 @@ import (
 // EntrySource that is also an ArchiveSource gets archives (RFC 5005): the
 // stories of each output, in that order, in pages of the output's limit,
 // reachable from the current feed by its prev-archive link. The stories
-// after the last complete page are in the current Atom feed.
+// after the last complete page are in the current feed.
 type ArchiveSource interface {
 	EntriesAfter(ctx context.Context, seq int64, limit int) ([]Archived, error)
 }

@@ -26,8 +26,8 @@ type Output struct {
 	Name  string // the file name without extension: feeds/{Name}.atom
 	Title string
 	// Limit is how many of the newest entries the feed holds; 0 means
-	// DefaultLimit. It is also the size of an archive page, and the Atom
-	// feed of an archived output holds, besides, the stories after its last
+	// DefaultLimit. It is also the size of an archive page, and the feed of
+	// an archived output holds, besides, the stories after its last
 	// complete page (see Build).
 	Limit int
 	// Keep selects the entries of a filtered output; nil keeps all.
@@ -122,7 +122,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		}
 		path := p.FeedDir + o.Name + ".atom"
 		var page atomPage
-		current := entries // those of the Atom document
+		current := entries // the feed's, in every format
 		if as, ok := src.(ArchiveSource); ok {
 			members, written, err := p.updateArchive(ctx, as, o, limit)
 			if err != nil {
@@ -142,7 +142,9 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			// then be in no document: so the current feed also carries
 			// every story after the last complete page, fewer than limit of
 			// them. A story may be in the current feed and in a page, which
-			// RFC 5005 allows; the entry is the same in both. Ordering the
+			// RFC 5005 allows; the entry is the same in both. The RSS and
+			// JSON documents, which link no archives, hold the same
+			// entries as the Atom one all the same. Ordering the
 			// current feed by creation instead would put a late feed's old
 			// stories at its top, and ordering the pages by date would
 			// change complete pages whenever an old story arrived.
@@ -159,7 +161,6 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			newest = mod
 		}
 		site.Files[path] = newFile(body, "application/atom+xml; charset=utf-8", mod)
-		mod = newestUpdate(entries)
 		// The same entries as RSS 2.0 and JSON Feed 1.1.
 		for _, alt := range []struct {
 			ext, contentType string
@@ -169,7 +170,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			{".json", JSONFeedContentType, JSONFeed},
 		} {
 			altPath := p.FeedDir + o.Name + alt.ext
-			altBody, err := alt.render(o, entries, p.BaseURL.JoinPath(altPath).String(), p.BaseURL.String())
+			altBody, err := alt.render(o, current, p.BaseURL.JoinPath(altPath).String(), p.BaseURL.String())
 			if err != nil {
 				return nil, fmt.Errorf("publish %s%s: %w", o.Name, alt.ext, err)
 			}
