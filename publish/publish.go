@@ -55,8 +55,8 @@ type Publisher struct {
 	// Hub is the URL of a WebSub hub the feeds name; "" for none.
 	Hub string
 	// Subscriptions are listed in subscriptions.opml; none: no such file.
-	// Health, if set, completes them: the feed's own title for one the
-	// config names not, and its site.
+	// With Health set, one the config gives no name is listed by the
+	// feed's own title, and each with its site (see subscriptionsWith).
 	Subscriptions []Subscription
 	// Health, if set, gives the feeds' health for the status page and the
 	// health feed.
@@ -216,9 +216,9 @@ func newestUpdate(entries []aggregator.Entry) time.Time {
 	return t
 }
 
-// withPending returns entries, the newest of an output newest first, and
-// the entries of the stories pending (not yet in a complete archive page)
-// that are not among them, all newest first.
+// withPending adds to entries (an output's newest, newest first) the
+// entries of the stories pending, those not yet in a complete archive page,
+// that are not among them, and returns them all newest first.
 func withPending(ctx context.Context, src ArchiveSource, entries []aggregator.Entry, pending []int64) ([]aggregator.Entry, error) {
 	if len(pending) == 0 {
 		return entries, nil

@@ -20,12 +20,13 @@ import (
 // Swap replaces the site without disturbing requests in flight.
 //
 // Every file is served with a strong ETag, Last-Modified (for a file with a
-// ModTime: see lastModified), Cache-Control, Vary: Accept-Encoding and X-Content-Type-Options: nosniff,
-// and answers conditional requests (If-None-Match, If-Modified-Since,
-// If-Match, If-Unmodified-Since) and byte ranges. A gzip copy of each file,
-// made once by Swap, is served to clients that accept gzip; it has its own
-// ETag (the identity one with "-gz" inside the quotes) so that caches keep
-// the two apart. Files that gzip does not make smaller are served as they are.
+// ModTime; see lastModified), Cache-Control, Vary: Accept-Encoding and
+// X-Content-Type-Options: nosniff, and answers conditional requests
+// (If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since) and byte
+// ranges. A gzip copy of each file, made once by Swap, is served to clients
+// that accept gzip; it has its own ETag (the identity one with "-gz" inside
+// the quotes) so that caches keep the two apart. Files that gzip does not
+// make smaller are served as they are.
 type Server struct {
 	site atomic.Pointer[servedSite]
 	// MaxAge is the Cache-Control max-age, in seconds, for feeds and index;
