@@ -788,6 +788,39 @@ func BenchmarkSaveFetch(b *testing.B) {
 	b.ReportMetric(float64(n*perFetch)/b.Elapsed().Seconds(), "items/s")
 }
 
+// BenchmarkUnstored looks up a fetched document as the pipeline does before
+// every save of a changed feed: most of its items are stored, a few are new.
+func BenchmarkUnstored(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b)
+	f, _, err := s.Feed(ctx, feedA, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	const known, fresh = 40, 10
+	items := make([]Keyed, known+fresh)
+	for i := range items {
+		key := fmt.Sprintf("bench-%d", i)
+		items[i] = Keyed{Key: key, Hash: key, Item: aggregator.Item{
+			GUID: key, Link: "https://news.example/" + key, Title: "Title " + key,
+		}}
+	}
+	if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{Items: items[:known]}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		unstored, err := s.Unstored(ctx, f.ID, items)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if unstored[0] || !unstored[known] {
+			b.Fatalf("Unstored = %v", unstored)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(items))/b.Elapsed().Seconds(), "items/s")
+}
+
 // A store written by the first schema version opens with its feeds' fetch
 // history carried over.
 func TestMigrateFromVersion1(t *testing.T) {
