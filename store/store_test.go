@@ -863,6 +863,61 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 }
 
+// A store written before there were tombstones (schema version 6) opens
+// with its items, and pruning it leaves tombstones that keep a pruned item
+// out.
+func TestMigrateToTombstones(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v6.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const version = 6
+	qs := append(slices.Clone(migrations[:version]),
+		fmt.Sprintf(`PRAGMA user_version = %d`, version),
+		`INSERT INTO feeds (id, url, name, last_success) VALUES (1, 'https://v6.example/feed', 'v6', 1694500000)`,
+		`INSERT INTO items (id, key, entry_id, feed_id, guid, link, title, summary, content, author, categories,
+			published, updated, first_seen, content_hash, story_id, story_score, tags)
+		VALUES (1, 'old', 'urn:old', 1, 'guid-old', 'https://news.example/old', 'Old', '', '', '', '[]',
+			1600000000, 1600000000, 1600000000, 'h', 'urn:old', 1, '[]')`,
+		`INSERT INTO item_sources (item_id, feed_id, guid, link, first_seen)
+		VALUES (1, 1, 'guid-old', 'https://news.example/old', 1600000000)`,
+		`INSERT INTO stories (id, published, members, seq) VALUES ('urn:old', 1600000000, 1, 1)`,
+	)
+	for _, q := range qs {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.SetClock(func() time.Time { return t0 })
+	if got, want := pragma(t, s, "user_version"), fmt.Sprint(len(migrations)); got != want {
+		t.Errorf("user_version = %s, want %s", got, want)
+	}
+	if got := pragma(t, s, "integrity_check"); got != "ok" {
+		t.Errorf("integrity_check = %q", got)
+	}
+	if _, items, err := s.Counts(ctx); err != nil || items != 1 {
+		t.Fatalf("Counts = %d items, %v; want 1", items, err)
+	}
+	items, stories, err := s.Prune(ctx, t0.Add(-90*24*time.Hour), 0, 0)
+	if err != nil || items != 1 || stories != 1 {
+		t.Fatalf("Prune = %d items, %d stories, %v; want 1, 1", items, stories, err)
+	}
+	k := Keyed{Key: "old", Hash: "h", Item: aggregator.Item{GUID: "guid-old", Link: "https://news.example/old", Title: "Old"}}
+	added, _, err := s.SaveFetch(ctx, 1, Fetched{Items: []Keyed{k}})
+	if err != nil || added != 0 {
+		t.Errorf("SaveFetch of the pruned item = %d added, %v; want 0", added, err)
+	}
+}
+
 // entriesOf lists the newest stories as entries, by the default rule.
 func entriesOf(ctx context.Context, s *Store, limit int) ([]aggregator.Entry, error) {
 	stories, err := s.Stories(ctx, limit)
