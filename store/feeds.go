@@ -117,15 +117,17 @@ func (s *Store) Feeds(ctx context.Context) ([]FeedStatus, error) {
 	return out, nil
 }
 
-func saveState(ctx context.Context, tx *prepared, feedID int64, st aggregator.FeedState) error {
+// saveState records a feed's state, and parsed (unix seconds, 0 for none)
+// as the time a document of the feed was last parsed.
+func saveState(ctx context.Context, tx *prepared, feedID int64, st aggregator.FeedState, parsed int64) error {
 	_, err := tx.exec(ctx, `
 		UPDATE feeds SET
-			current_url = CASE WHEN url = ? THEN '' ELSE ? END,
+			current_url = CASE WHEN url = ? THEN '' ELSE ? END, last_parsed = max(last_parsed, ?),
 			etag = ?, last_modified = ?, body_hash = ?, ttl = ?, skip_hours = ?, skip_days = ?,
 			last_attempt = ?, last_success = ?, last_status = ?, error = ?, failures = ?, next_fetch = ?, retired = ?,
 			failing_since = ?, outage_from = ?, recovered_at = ?
 		WHERE id = ?`,
-		st.URL, st.URL,
+		st.URL, st.URL, parsed,
 		st.ETag, st.LastModified, st.BodyHash, int64(st.TTL/time.Second), joinInts(st.SkipHours), joinInts(st.SkipDays),
 		unix(st.LastAttempt), unix(st.LastSuccess), st.LastStatus, st.Error, st.Failures, unix(st.NextFetch), st.Retired,
 		unix(st.FailingSince), unix(st.OutageFrom), unix(st.RecoveredAt),

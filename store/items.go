@@ -36,6 +36,9 @@ type Keyed struct {
 type Fetched struct {
 	State aggregator.FeedState // the feed's state after the attempt, stored as is
 	Meta  *Meta                // what the feed says of itself; nil when it was not parsed
+	// Items are the items of the document fetched. A Fetched with Meta or
+	// Items stands for a parsed document of the feed: the tombstones of
+	// pruned items that its documents leave out long enough go (see Prune).
 	Items []Keyed
 	// Assign, when set, is asked for the story of each new item (its entry id
 	// and the item, with the entry times the store gave it), in order; it
@@ -54,9 +57,10 @@ type Meta struct {
 // new and how many stored ones changed.
 //
 // An item is the stored item that this feed gave the same GUID before, else the
-// stored item with the same key (from any feed); else it is new. A known item
-// gains this feed as a source; its content changes only when this feed is its
-// origin and the hash differs.
+// stored item with the same key (from any feed); else, when such an item was
+// pruned and its tombstone remains (see Prune), it stays out and is neither
+// new nor changed; else it is new. A known item gains this feed as a source;
+// its content changes only when this feed is its origin and the hash differs.
 func (s *Store) SaveFetch(ctx context.Context, feedID int64, f Fetched) (added, changed int, err error) {
 	saved, err := s.SaveFetches(ctx, []Save{{FeedID: feedID, Fetched: f}})
 	if err != nil {
@@ -116,7 +120,11 @@ func (s *Store) SaveFetches(ctx context.Context, saves []Save) ([]Saved, error) 
 
 // saveFetch is one save of SaveFetches.
 func saveFetch(ctx context.Context, stmts *prepared, feedID int64, f Fetched, now time.Time) (added, changed int, err error) {
-	if err := saveState(ctx, stmts, feedID, f.State); err != nil {
+	var parsed int64
+	if f.Meta != nil || len(f.Items) > 0 {
+		parsed = now.Unix()
+	}
+	if err := saveState(ctx, stmts, feedID, f.State, parsed); err != nil {
 		return 0, 0, fmt.Errorf("save fetch: %w", err)
 	}
 	if m := f.Meta; m != nil {
@@ -195,14 +203,19 @@ func (p *prepared) close() {
 	}
 }
 
-// stored is what the store holds of an item it was handed again.
+// stored is what the store holds of an item it was handed again: the item,
+// or the tombstone of the item once it was pruned.
 type stored struct {
-	id, origin, updated int64
+	id, origin, updated int64 // of a tombstone: 0, its feed, its seen
 	hash                string
+	tomb                bool
+	key                 string // of a tombstone: its key
 }
 
 // lookup finds the stored item that k is: the one this feed gave the same
-// GUID before, else the one with the same key.
+// GUID before, else the one with the same key; else the tombstone of a
+// pruned item that this feed gave the same GUID, else of one with the same
+// key.
 func lookup(ctx context.Context, tx *prepared, feedID int64, k Keyed) (st stored, found bool, err error) {
 	if k.Item.GUID != "" {
 		// "guid != ''" lets SQLite use the partial index on (feed_id, guid).
@@ -213,22 +226,33 @@ func lookup(ctx context.Context, tx *prepared, feedID int64, k Keyed) (st stored
 			return st, found, err
 		}
 	}
-	err = tx.queryRow(ctx, `SELECT id, feed_id, content_hash, updated FROM items WHERE key = ?`, []any{k.Key},
-		&st.id, &st.origin, &st.hash, &st.updated)
+	// The rest in one statement, each arm a lookup in an index, taken in
+	// order until one finds a row: an item new to the store, the common
+	// case of a lookup that gets here, costs no more statements than
+	// before there were tombstones.
+	err = tx.queryRow(ctx, `
+		SELECT 0, id, feed_id, content_hash, updated, '' FROM items WHERE key = ?1
+		UNION ALL
+		SELECT 1, 0, feed_id, '', seen, key FROM tombstones WHERE feed_id = ?2 AND guid = ?3 AND guid != ''
+		UNION ALL
+		SELECT 1, 0, feed_id, '', seen, key FROM tombstones WHERE key = ?1
+		LIMIT 1`, []any{k.Key, feedID, k.Item.GUID},
+		&st.tomb, &st.id, &st.origin, &st.hash, &st.updated, &st.key)
 	found, err = scanned(err)
 	return st, found, err
 }
 
 // revised reports whether saving k over the stored item st rewrites its text.
 func revised(st stored, feedID int64, k Keyed) bool {
-	return st.origin == feedID && st.hash != k.Hash && hashScheme(st.hash) == hashScheme(k.Hash)
+	return !st.tomb && st.origin == feedID && st.hash != k.Hash && hashScheme(st.hash) == hashScheme(k.Hash)
 }
 
 // Unstored reports which of a feed's items saving them would write out
 // (new items, and items their origin revised), as SaveFetch would find
 // them now: the caller can prepare just those before it saves, outside the
-// write transaction. Items stored or pruned meanwhile are still saved right:
-// their Prepare runs when needed.
+// write transaction. An item pruned earlier is not written while its
+// tombstone remains (see Prune). Items stored or pruned meanwhile are still
+// saved right: their Prepare runs when needed.
 func (s *Store) Unstored(ctx context.Context, feedID int64, items []Keyed) ([]bool, error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -252,6 +276,14 @@ func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time
 	assign func(string, aggregator.Item) (string, float64)) (isNew, isChanged bool, err error) {
 	st, found, err := lookup(ctx, tx, feedID, k)
 	if err != nil {
+		return false, false, err
+	}
+	if st.tomb {
+		// Pruned, and still carried: it stays out. Its tombstone notes
+		// that a document carried it, at most once per tombstoneRefresh.
+		if st.updated < now.Add(-tombstoneRefresh).Unix() {
+			_, err = tx.exec(ctx, `UPDATE tombstones SET seen = ? WHERE key = ? AND feed_id = ?`, now.Unix(), st.key, st.origin)
+		}
 		return false, false, err
 	}
 	itemID, hash, updated := st.id, st.hash, st.updated

@@ -32,6 +32,12 @@ const DefaultPruneBatch = 500
 // on until nothing is left to prune, and returns what earlier transactions
 // deleted along with an error from a later one.
 //
+// A pruned item leaves a tombstone for each feed that carried it: its key
+// and that feed's GUID for it. While the tombstone remains, a fetch that
+// still carries the item does not store it again (see SaveFetch), as a new
+// item or otherwise. Each Prune also drops the tombstones that have served
+// their time (see sweepTombstones), whether or not it deletes stories.
+//
 // Deleting frees pages inside the database file rather than shrinking it:
 // SQLite reuses them for new items. Only when the database was created with
 // auto_vacuum=INCREMENTAL does Prune hand them back to the file system, with
@@ -40,7 +46,8 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time, maxItems int, ba
 	if batch <= 0 {
 		batch = DefaultPruneBatch
 	}
-	var p pruner
+	now := s.now()
+	p := pruner{seen: now.Unix()}
 	if !olderThan.IsZero() {
 		// published < olderThan, for published in whole seconds.
 		p.age, p.cutoff = true, olderThan.Unix()
@@ -86,6 +93,13 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time, maxItems int, ba
 			}
 		}
 	}()
+	if err == nil {
+		var maxAge time.Duration
+		if !olderThan.IsZero() {
+			maxAge = now.Sub(olderThan)
+		}
+		err = s.sweepTombstones(ctx, now, maxAge)
+	}
 	if err == nil && stories > 0 {
 		err = s.incrementalVacuum(ctx)
 	}
@@ -101,6 +115,8 @@ var afterPruneBatch func(stories int)
 
 // pruner says which stories Prune deletes.
 type pruner struct {
+	seen int64 // the time the tombstones of the items deleted are stamped with
+
 	age    bool  // by age
 	cutoff int64 // with age: stories whose newest item was published before this go
 
@@ -196,6 +212,16 @@ func (s *Store) pruneBatch(ctx context.Context, p *pruner, batch int) (items, st
 	if err != nil {
 		return 0, 0, err
 	}
+	// A tombstone per source, before the sources go with their items.
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO tombstones (key, feed_id, guid, seen)
+		SELECT i.key, s.feed_id, s.guid, ? FROM items i JOIN item_sources s ON s.item_id = i.id
+		WHERE i.story_id IN (SELECT value FROM json_each(?))
+		ON CONFLICT (key, feed_id) DO UPDATE SET guid = excluded.guid, seen = max(seen, excluded.seen)`,
+		p.seen, string(list))
+	if err != nil {
+		return 0, 0, err
+	}
 	// item_sources go with their items (ON DELETE CASCADE).
 	res, err := tx.ExecContext(ctx, `DELETE FROM items WHERE story_id IN (SELECT value FROM json_each(?))`, string(list))
 	if err != nil {
@@ -220,6 +246,54 @@ func (s *Store) pruneBatch(ctx context.Context, p *pruner, batch int) (items, st
 		afterPruneBatch(int(m))
 	}
 	return int(n), int(m), nil
+}
+
+// How long tombstones last; see sweepTombstones.
+const (
+	// tombstoneGrace is how long a feed's parsed documents may leave out a
+	// pruned item before its tombstone goes.
+	tombstoneGrace = 14 * 24 * time.Hour
+	// tombstoneRefresh is how often at most a document that carries a pruned
+	// item rewrites its tombstone's seen: a feed that repeats the item at
+	// every fetch then writes nothing most of the time. Far below
+	// tombstoneGrace.
+	tombstoneRefresh = 24 * time.Hour
+	// tombstoneMinAge is the least age of the limit for feeds no longer
+	// fetched.
+	tombstoneMinAge = 30 * 24 * time.Hour
+)
+
+// sweepTombstones drops the tombstones that have served their time, so that
+// the table holds about as many rows as the feeds' current documents carry
+// pruned items and cannot grow without end. A tombstone's seen is when its
+// item was pruned, moved on (at most once per tombstoneRefresh) each time a
+// parsed document of any feed carries the item again. It goes when
+//
+//   - its feed was parsed more than tombstoneGrace after seen: the feed's
+//     documents have left the item out for that long, so it is not coming
+//     back; a feed that is fetched but unchanged (304, same body) keeps them,
+//     since its document still is the one last parsed; or
+//   - seen, and the feed's last successful fetch, are both older than
+//     max(2×maxAge, tombstoneMinAge), maxAge being the retention age (0 for
+//     none): nothing has carried the item for that long, and the feed is gone
+//     (dropped from the config, failing or retired), so no parse will drop it
+//     by the first rule.
+//
+// Should a feed bring a dropped item back after all, it is stored again as
+// new, as before there were tombstones.
+func (s *Store) sweepTombstones(ctx context.Context, now time.Time, maxAge time.Duration) error {
+	limit := now.Add(-max(2*maxAge, tombstoneMinAge)).Unix()
+	// The table stays small and its rows are short: one statement, not
+	// batches, holds the write lock briefly.
+	_, err := s.db.ExecContext(ctx, `
+		DELETE FROM tombstones WHERE EXISTS (
+			SELECT 1 FROM feeds f WHERE f.id = tombstones.feed_id
+			AND (tombstones.seen < f.last_parsed - ?1 OR (tombstones.seen < ?2 AND f.last_success < ?2)))`,
+		int64(tombstoneGrace/time.Second), limit)
+	if err != nil {
+		return fmt.Errorf("sweep tombstones: %w", err)
+	}
+	return nil
 }
 
 // incrementalVacuum returns free pages to the file system when the database

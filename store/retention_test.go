@@ -243,27 +243,241 @@ func TestPrune(t *testing.T) {
 	}
 }
 
-// A pruned story's id is free again: an article that arrives for it later
-// starts it anew, and the feeds stay.
+// A pruned item stays out while its tombstone remains: saving a fetch that
+// still carries it, under its key or (from a feed that carried it) its GUID,
+// stores nothing and revises nothing, and Unstored reports it as not to be
+// written; a new item of the same feed is stored, and the feeds stay.
 func TestPruneThenStore(t *testing.T) {
 	ctx := context.Background()
 	s := seedPrune(t)
 	if _, _, err := s.Prune(ctx, t0.Add(-90*day), 0, 0); err != nil {
 		t.Fatal(err)
 	}
+	// old, ancient and stale went, each with its sources; feed B carried
+	// the first member of every story.
+	if got, want := tombstones(t, s), []string{"ancient0/A", "ancient0/B", "old0/A", "old0/B", "old1/A",
+		"stale0/A", "stale0/B", "stale1/A"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("tombstones = %q, want %q", got, want)
+	}
 	feeds, err := s.Feeds(ctx)
 	if err != nil || len(feeds) != 2 {
 		t.Fatalf("Feeds after Prune = %d, %v; want 2", len(feeds), err)
 	}
-	k := keyed("old0", "h").with(func(it *aggregator.Item) { it.Published = t0.Add(-100 * day) })
-	added, _, err := s.SaveFetch(ctx, feeds[0].Feed.ID, Fetched{Items: []Keyed{k}})
-	if err != nil || added != 1 {
-		t.Fatalf("SaveFetch after Prune = %d added, %v; want 1", added, err)
+	a, b := feeds[1].Feed.ID, feeds[0].Feed.ID // ordered by URL
+	c, _, err := s.Feed(ctx, "https://c-new.example/feed", "C")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := storyNames(t, s); !slices.Contains(got, "old:1") {
-		t.Errorf("stories = %q, want old:1 among them", got)
+	old := func(key, hash string) Keyed {
+		return keyed(key, hash).with(func(it *aggregator.Item) { it.Published = t0.Add(-100 * day) })
+	}
+	moved := old("old1", "h")
+	moved.Key = "old1-moved" // its link changed; its GUID did not
+	for _, tt := range []struct {
+		name string
+		feed int64
+		k    Keyed
+	}{
+		{"the same item from its origin", a, old("old0", "h")},
+		{"revised by its origin", a, old("old0", "h2")},
+		{"from the other feed that carried it", b, old("ancient0", "h")},
+		{"under another key, with the GUID its origin gave it", a, moved},
+		{"from a feed that did not carry it, under its key", c.ID, old("stale0", "h")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			unstored, err := s.Unstored(ctx, tt.feed, []Keyed{tt.k})
+			if err != nil || unstored[0] {
+				t.Errorf("Unstored = %v, %v; want [false]", unstored, err)
+			}
+			added, changed, err := s.SaveFetch(ctx, tt.feed, Fetched{Items: []Keyed{tt.k}})
+			if err != nil || added != 0 || changed != 0 {
+				t.Errorf("SaveFetch = %d added, %d changed, %v; want nothing", added, changed, err)
+			}
+		})
+	}
+
+	fresh := old("fresh0", "h")
+	unstored, err := s.Unstored(ctx, a, []Keyed{old("old0", "h"), fresh})
+	if err != nil || !reflect.DeepEqual(unstored, []bool{false, true}) {
+		t.Errorf("Unstored = %v, %v; want [false true]", unstored, err)
+	}
+	added, _, err := s.SaveFetch(ctx, a, Fetched{Items: []Keyed{old("old0", "h"), fresh}})
+	if err != nil || added != 1 {
+		t.Fatalf("SaveFetch of a pruned and a new item = %d added, %v; want 1", added, err)
+	}
+	want := []string{"newest:3", "recent:1", "edge:1", "fresh:1", "mixed:2"}
+	if got := storyNames(t, s); !reflect.DeepEqual(got, want) {
+		t.Errorf("stories = %q, want %q", got, want)
 	}
 	checkConsistent(t, s)
+}
+
+// tombstones lists the tombstones as key/feed, the feed by its name.
+func tombstones(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, err := s.db.Query(`SELECT t.key, f.name FROM tombstones t JOIN feeds f ON f.id = t.feed_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var key, feed string
+		if err := rows.Scan(&key, &feed); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, key+"/"+feed)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Tombstones go once their feed's parsed documents have left the item out
+// for tombstoneGrace, or once their feed has not been fetched for
+// max(2×max_age, 30 days); a feed fetched but unchanged keeps them.
+func TestTombstoneSweep(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	a, _, err := s.Feed(ctx, feedA, "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := s.Feed(ctx, feedB, "B")
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := func(key string, age time.Duration) Keyed {
+		return keyed(key, "h").with(func(it *aggregator.Item) { it.Published = t0.Add(-age) })
+	}
+	a1, a2, a3, a4, b1 := item("a1", 3*time.Hour), item("a2", 2*time.Hour), item("a3", time.Hour), item("a4", 0), item("b1", 4*time.Hour)
+	// fetch saves a parsed document of feed at t0+after, fetched then.
+	fetch := func(after time.Duration, feed int64, items ...Keyed) int {
+		t.Helper()
+		at := t0.Add(after)
+		s.SetClock(func() time.Time { return at })
+		st := aggregator.FeedState{LastAttempt: at, LastSuccess: at}
+		added, _, err := s.SaveFetch(ctx, feed, Fetched{State: st, Meta: &Meta{}, Items: items})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return added
+	}
+	// unchanged saves a fetch of feed at t0+after that found its document
+	// unchanged (a 304).
+	unchanged := func(after time.Duration, feed int64) {
+		t.Helper()
+		at := t0.Add(after)
+		s.SetClock(func() time.Time { return at })
+		st := aggregator.FeedState{LastAttempt: at, LastSuccess: at, LastStatus: 304}
+		if _, _, err := s.SaveFetch(ctx, feed, Fetched{State: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// prune runs Prune at t0+after, by max items only.
+	prune := func(after time.Duration, maxItems int) {
+		t.Helper()
+		at := t0.Add(after)
+		s.SetClock(func() time.Time { return at })
+		if _, _, err := s.Prune(ctx, time.Time{}, maxItems, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(step string, keys ...string) {
+		t.Helper()
+		if got := tombstones(t, s); !slices.Equal(got, keys) {
+			t.Errorf("%s: tombstones = %q, want %q", step, got, keys)
+		}
+	}
+
+	fetch(0, a.ID, a1, a2, a3)
+	fetch(0, b.ID, b1)
+	prune(0, 1)
+	want("after the prune", "a1/A", "a2/A", "b1/B")
+
+	if n := fetch(20*day, a.ID, a1, a3, a4); n != 1 {
+		t.Errorf("a document with two pruned items and a new one added %d, want 1", n)
+	}
+	prune(20*day, 0)
+	want("a2 left out of A's documents for 20 days", "a1/A", "b1/B")
+	if unstored, err := s.Unstored(ctx, a.ID, []Keyed{a1, a2}); err != nil || !reflect.DeepEqual(unstored, []bool{false, true}) {
+		t.Errorf("Unstored(a1, a2) = %v, %v; want [false true]: a2's tombstone is gone", unstored, err)
+	}
+
+	// A is fetched but unchanged from here on; B is no longer fetched.
+	unchanged(30*day, a.ID)
+	prune(30*day, 0)
+	want("30 days after B's last fetch", "a1/A", "b1/B")
+	prune(30*day+time.Second, 0)
+	want("B not fetched for more than 30 days", "a1/A")
+	unchanged(60*day, a.ID)
+	prune(60*day, 0)
+	want("A unchanged since it last carried a1", "a1/A")
+	if n := fetch(61*day, a.ID, a1, a3, a4); n != 0 {
+		t.Errorf("A changed again, still with a1: added %d, want 0", n)
+	}
+	prune(61*day, 0)
+	want("A carried a1 again", "a1/A")
+	fetch(61*day+tombstoneGrace, a.ID, a3, a4)
+	prune(61*day+tombstoneGrace, 0)
+	want("A left a1 out for exactly the grace", "a1/A")
+	fetch(61*day+tombstoneGrace+time.Second, a.ID, a3, a4)
+	prune(61*day+tombstoneGrace+time.Second, 0)
+	want("A left a1 out for longer than the grace")
+	checkConsistent(t, s)
+}
+
+// The limit for the tombstones of feeds no longer fetched is twice the
+// retention age, and at least 30 days.
+func TestTombstoneSweepMaxAge(t *testing.T) {
+	for _, tt := range []struct {
+		maxAge, limit time.Duration
+	}{
+		{0, 30 * day},
+		{10 * day, 30 * day},
+		{40 * day, 80 * day},
+	} {
+		t.Run(tt.maxAge.String(), func(t *testing.T) {
+			ctx := context.Background()
+			s := openTest(t)
+			b, _, err := s.Feed(ctx, feedB, "B")
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := keyed("b1", "h").with(func(it *aggregator.Item) { it.Published = t0.Add(-time.Hour) })
+			st := aggregator.FeedState{LastAttempt: t0, LastSuccess: t0}
+			if _, _, err := s.SaveFetch(ctx, b.ID, Fetched{State: st, Items: []Keyed{old, keyed("b2", "h")}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.Prune(ctx, time.Time{}, 1, 0); err != nil {
+				t.Fatal(err)
+			}
+			for _, after := range []time.Duration{tt.limit, tt.limit + time.Second} {
+				now := t0.Add(after)
+				s.SetClock(func() time.Time { return now })
+				var olderThan time.Time
+				if tt.maxAge > 0 {
+					olderThan = now.Add(-tt.maxAge)
+				}
+				if _, _, err := s.Prune(ctx, olderThan, 0, 0); err != nil {
+					t.Fatal(err)
+				}
+				var n int
+				if err := s.db.QueryRow(`SELECT count(*) FROM tombstones WHERE key = 'b1'`).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				want := 1
+				if after > tt.limit {
+					want = 0
+				}
+				if n != want {
+					t.Errorf("%s after B's last fetch: %d tombstones of b1, want %d", after, n, want)
+				}
+			}
+		})
+	}
 }
 
 // Prune hands freed pages back only to a database in incremental

@@ -154,6 +154,18 @@ var migrations = []string{
 	ALTER TABLE feeds ADD COLUMN outage_from INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE feeds ADD COLUMN recovered_at INTEGER NOT NULL DEFAULT 0;
 	UPDATE feeds SET failing_since = last_attempt WHERE failures > 0;`,
+
+	// Tombstones: the keys of pruned items, so that a feed still carrying
+	// one does not bring it back (see Prune and sweepTombstones).
+	`ALTER TABLE feeds ADD COLUMN last_parsed INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE tombstones (
+		key     TEXT NOT NULL,    -- the pruned item's key
+		feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE, -- one of its sources
+		guid    TEXT NOT NULL,    -- the GUID that source gave it
+		seen    INTEGER NOT NULL, -- when it was pruned, or last found in a document since
+		PRIMARY KEY (key, feed_id)
+	) WITHOUT ROWID;
+	CREATE INDEX tombstones_guid ON tombstones(feed_id, guid) WHERE guid != '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -788,6 +788,39 @@ func BenchmarkSaveFetch(b *testing.B) {
 	b.ReportMetric(float64(n*perFetch)/b.Elapsed().Seconds(), "items/s")
 }
 
+// BenchmarkUnstored looks up a fetched document as the pipeline does before
+// every save of a changed feed: most of its items are stored, a few are new.
+func BenchmarkUnstored(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b)
+	f, _, err := s.Feed(ctx, feedA, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	const known, fresh = 40, 10
+	items := make([]Keyed, known+fresh)
+	for i := range items {
+		key := fmt.Sprintf("bench-%d", i)
+		items[i] = Keyed{Key: key, Hash: key, Item: aggregator.Item{
+			GUID: key, Link: "https://news.example/" + key, Title: "Title " + key,
+		}}
+	}
+	if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{Items: items[:known]}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		unstored, err := s.Unstored(ctx, f.ID, items)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if unstored[0] || !unstored[known] {
+			b.Fatalf("Unstored = %v", unstored)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(items))/b.Elapsed().Seconds(), "items/s")
+}
+
 // A store written by the first schema version opens with its feeds' fetch
 // history carried over.
 func TestMigrateFromVersion1(t *testing.T) {
@@ -827,6 +860,61 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 	if bad.LastAttempt != checked || !bad.LastSuccess.IsZero() || bad.Error != "boom" {
 		t.Errorf("migrated failing feed: %+v", bad)
+	}
+}
+
+// A store written before there were tombstones (schema version 6) opens
+// with its items, and pruning it leaves tombstones that keep a pruned item
+// out.
+func TestMigrateToTombstones(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v6.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const version = 6
+	qs := append(slices.Clone(migrations[:version]),
+		fmt.Sprintf(`PRAGMA user_version = %d`, version),
+		`INSERT INTO feeds (id, url, name, last_success) VALUES (1, 'https://v6.example/feed', 'v6', 1694500000)`,
+		`INSERT INTO items (id, key, entry_id, feed_id, guid, link, title, summary, content, author, categories,
+			published, updated, first_seen, content_hash, story_id, story_score, tags)
+		VALUES (1, 'old', 'urn:old', 1, 'guid-old', 'https://news.example/old', 'Old', '', '', '', '[]',
+			1600000000, 1600000000, 1600000000, 'h', 'urn:old', 1, '[]')`,
+		`INSERT INTO item_sources (item_id, feed_id, guid, link, first_seen)
+		VALUES (1, 1, 'guid-old', 'https://news.example/old', 1600000000)`,
+		`INSERT INTO stories (id, published, members, seq) VALUES ('urn:old', 1600000000, 1, 1)`,
+	)
+	for _, q := range qs {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.SetClock(func() time.Time { return t0 })
+	if got, want := pragma(t, s, "user_version"), fmt.Sprint(len(migrations)); got != want {
+		t.Errorf("user_version = %s, want %s", got, want)
+	}
+	if got := pragma(t, s, "integrity_check"); got != "ok" {
+		t.Errorf("integrity_check = %q", got)
+	}
+	if _, items, err := s.Counts(ctx); err != nil || items != 1 {
+		t.Fatalf("Counts = %d items, %v; want 1", items, err)
+	}
+	items, stories, err := s.Prune(ctx, t0.Add(-90*24*time.Hour), 0, 0)
+	if err != nil || items != 1 || stories != 1 {
+		t.Fatalf("Prune = %d items, %d stories, %v; want 1, 1", items, stories, err)
+	}
+	k := Keyed{Key: "old", Hash: "h", Item: aggregator.Item{GUID: "guid-old", Link: "https://news.example/old", Title: "Old"}}
+	added, _, err := s.SaveFetch(ctx, 1, Fetched{Items: []Keyed{k}})
+	if err != nil || added != 0 {
+		t.Errorf("SaveFetch of the pruned item = %d added, %v; want 0", added, err)
 	}
 }
 
