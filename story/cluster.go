@@ -96,13 +96,12 @@ type entry struct {
 
 type storyState struct {
 	id       string
-	first    time.Time // the earliest published member
-	last     time.Time // the latest published member
-	centroid centroid  // sum of member vectors
-	normSq   float64   // |centroid|^2
-	size     int
-	features int      // total distinct features of the members
-	indexed  []uint32 // terms whose posting list holds this story
+	first    int64    // the earliest published member, Unix nanoseconds
+	last     int64    // the latest published member, Unix nanoseconds
+	centroid centroid // sum of member vectors
+	normSq   float64  // |centroid|^2
+	size     int32
+	features int32 // total distinct features of the members
 	alive    bool
 	gen      uint32
 }
@@ -112,21 +111,83 @@ type storyState struct {
 // before it: enough to tell boilerplate, and bounded by the window rather
 // than the source's history.
 type sourceStats struct {
-	n, prevN   uint32
-	df, prevDF map[uint32]uint32
+	n, prevN  uint32
+	cur, prev termCounts
 }
 
-// count adds an occurrence of term id and returns the term's count and the
-// number of items over both generations.
+// termCounts counts the items each term occurs in. Most of a source's
+// terms occur in one of its items only: those are kept in a sorted slice at
+// four bytes each, and only the terms seen again in a map.
+type termCounts struct {
+	once []uint32          // terms seen in one item, sorted
+	many map[uint32]uint32 // terms seen in more, with their counts
+}
+
+func (t *termCounts) get(id uint32) uint32 {
+	if k, ok := t.many[id]; ok {
+		return k
+	}
+	if _, ok := slices.BinarySearch(t.once, id); ok {
+		return 1
+	}
+	return 0
+}
+
+// addItem counts one item's distinct terms, sorted. seen and fresh are
+// scratch buffers, returned for reuse.
+func (t *termCounts) addItem(ids, seen, fresh []uint32) ([]uint32, []uint32) {
+	seen, fresh = seen[:0], fresh[:0]
+	for _, id := range ids {
+		if k, ok := t.many[id]; ok {
+			t.many[id] = k + 1
+		} else if _, ok := slices.BinarySearch(t.once, id); ok {
+			if t.many == nil {
+				t.many = map[uint32]uint32{}
+			}
+			t.many[id] = 2
+			seen = append(seen, id)
+		} else {
+			fresh = append(fresh, id)
+		}
+	}
+	if len(seen) > 0 { // seen again: out of once
+		w, j := 0, 0
+		for _, id := range t.once {
+			if j < len(seen) && seen[j] == id {
+				j++
+				continue
+			}
+			t.once[w] = id
+			w++
+		}
+		t.once = t.once[:w]
+	}
+	if len(fresh) > 0 { // merge into once from the back, in place
+		i, j := len(t.once)-1, len(fresh)-1
+		t.once = slices.Grow(t.once, len(fresh))[:len(t.once)+len(fresh)]
+		for k := len(t.once) - 1; j >= 0; k-- {
+			if i >= 0 && t.once[i] > fresh[j] {
+				t.once[k] = t.once[i]
+				i--
+			} else {
+				t.once[k] = fresh[j]
+				j--
+			}
+		}
+	}
+	return seen, fresh
+}
+
+// count returns a term's count and the number of items over both
+// generations.
 func (s *sourceStats) count(id uint32) (k, n uint32) {
-	s.df[id]++
-	return s.df[id] + s.prevDF[id], s.n + s.prevN
+	return s.cur.get(id) + s.prev.get(id), s.n + s.prevN
 }
 
 type expiry struct {
 	slot int32
 	gen  uint32
-	t    time.Time
+	t    int64 // the story's last published member then, Unix nanoseconds
 }
 
 // Clusterer is the online story clusterer. It is not safe for concurrent use.
@@ -138,15 +199,16 @@ type Clusterer struct {
 	nDocs int
 
 	sources  map[string]*sourceStats
-	genStart time.Time // when the current generation of sourceStats began
+	genStart int64 // when the current generation of sourceStats began
 
 	stories []storyState
 	byID    map[string]int32 // open stories by id
 	free    []int32
-	post    map[uint32][]int32
+	post    map[uint32][]int32 // term -> stories (some closed: see sweep)
+	dead    []int32            // closed stories' slots, free after the next sweep
 	queue   []expiry
 	qhead   int
-	now     time.Time
+	now     int64 // the latest published time seen, Unix nanoseconds
 
 	// scratch
 	termIdx map[string]int
@@ -154,6 +216,9 @@ type Clusterer struct {
 	raw     []float64
 	wbuf    []word
 	kbuf    []byte
+	ids     []uint32
+	seen    []uint32
+	fresh   []uint32
 	acc     []float32
 	touched []int32
 	cands   []int32
@@ -194,7 +259,25 @@ func New(cfg Config) *Clusterer {
 		termIdx: map[string]int{},
 		byID:    map[string]int32{},
 		sources: map[string]*sourceStats{},
+		now:     minNanos,
 	}
+}
+
+// Times are kept as Unix nanoseconds, clamped to a range whose
+// differences cannot overflow.
+var (
+	minNanos = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	maxNanos = time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+)
+
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Year() < 1900:
+		return minNanos
+	case t.Year() >= 2150:
+		return maxNanos
+	}
+	return t.UnixNano()
 }
 
 // StoryID is the id of the story whose first item has the given key: the
@@ -202,7 +285,7 @@ func New(cfg Config) *Clusterer {
 func StoryID(firstKey string) string { return firstKey }
 
 // Active returns the number of stories currently open (inside the window).
-func (c *Clusterer) Active() int { return len(c.stories) - len(c.free) }
+func (c *Clusterer) Active() int { return len(c.stories) - len(c.free) - len(c.dead) }
 
 const phrasePrefix = "\x00"
 
@@ -245,7 +328,7 @@ func (c *Clusterer) knownPhrase(p string) bool {
 
 // vectorize updates document frequencies with the item's terms and returns
 // its L2-normalised TF-IDF vector sorted by term id.
-func (c *Clusterer) vectorize(d Doc) []entry {
+func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 	c.features(d)
 	c.nDocs++
 	vec := make([]entry, 0, len(c.terms))
@@ -266,19 +349,19 @@ func (c *Clusterer) vectorize(d Doc) []entry {
 	// nothing about the event.
 	var src *sourceStats
 	if d.Source != "" && c.cfg.SourceBoilerplate > 0 {
-		t := c.now
-		if d.Published.After(t) {
-			t = d.Published
-		}
-		if t.Sub(c.genStart) >= c.cfg.Window {
+		t := max(c.now, published)
+		if t-c.genStart >= int64(c.cfg.Window) {
 			c.rotateSources(t)
 		}
 		src = c.sources[d.Source]
 		if src == nil {
-			src = &sourceStats{df: map[uint32]uint32{}}
+			src = &sourceStats{}
 			c.sources[strings.Clone(d.Source)] = src
 		}
 		src.n++
+		c.ids = append(c.ids[:0], ids...)
+		slices.Sort(c.ids)
+		c.seen, c.fresh = src.cur.addItem(c.ids, c.seen, c.fresh)
 	}
 	n := float64(c.nDocs)
 	var ss float64
@@ -306,58 +389,70 @@ func (c *Clusterer) vectorize(d Doc) []entry {
 // rotateSources starts a new generation of the per-source counts at t: the
 // current one becomes the previous one, the previous one is forgotten, and
 // so are the sources that had no item in either.
-func (c *Clusterer) rotateSources(t time.Time) {
+func (c *Clusterer) rotateSources(t int64) {
 	c.genStart = t
 	for name, s := range c.sources {
 		if s.n == 0 {
 			delete(c.sources, name)
 			continue
 		}
-		s.prevN, s.prevDF = s.n, s.df
-		s.n, s.df = 0, map[uint32]uint32{}
+		s.prevN, s.prev = s.n, s.cur
+		s.n, s.cur = 0, termCounts{}
 	}
 }
 
-// expire closes the stories whose last item is older than the window.
+// expire closes the stories whose last item is older than the window. A
+// closed story's slot stays in the posting lists, skipped by retrieval,
+// until a sweep clears them all at once; only then is the slot reused.
 func (c *Clusterer) expire() {
-	limit := c.now.Add(-c.cfg.Window)
-	for c.qhead < len(c.queue) && c.queue[c.qhead].t.Before(limit) {
+	limit := c.now - int64(c.cfg.Window)
+	for c.qhead < len(c.queue) && c.queue[c.qhead].t < limit {
 		e := c.queue[c.qhead]
 		c.qhead++
 		s := &c.stories[e.slot]
-		if !s.alive || s.gen != e.gen || !s.last.Equal(e.t) {
+		if !s.alive || s.gen != e.gen || s.last != e.t {
 			continue // the story was updated later (another entry exists)
-		}
-		for _, t := range s.indexed {
-			l := c.post[t]
-			if i := slices.Index(l, e.slot); i >= 0 {
-				l[i] = l[len(l)-1]
-				l = l[:len(l)-1]
-			}
-			if len(l) == 0 {
-				delete(c.post, t)
-			} else {
-				c.post[t] = l
-			}
 		}
 		delete(c.byID, s.id)
 		*s = storyState{gen: s.gen + 1}
-		c.free = append(c.free, e.slot)
+		c.dead = append(c.dead, e.slot)
 	}
 	if c.qhead > 1024 && c.qhead*2 > len(c.queue) {
 		c.queue = append(c.queue[:0], c.queue[c.qhead:]...)
 		c.qhead = 0
 	}
+	if len(c.dead) >= 1024 && len(c.dead) >= c.Active() {
+		c.sweep()
+	}
+}
+
+// sweep removes the closed stories from every posting list and frees
+// their slots: it costs one pass over the index, made when as many stories
+// have closed since the last one as are open.
+func (c *Clusterer) sweep() {
+	for t, l := range c.post {
+		if l = c.live(l); len(l) == 0 {
+			delete(c.post, t)
+		} else {
+			c.post[t] = l
+		}
+	}
+	c.free = append(c.free, c.dead...)
+	c.dead = c.dead[:0]
+}
+
+// live drops the closed stories from a posting list, in place.
+func (c *Clusterer) live(l []int32) []int32 {
+	return slices.DeleteFunc(l, func(s int32) bool { return !c.stories[s].alive })
 }
 
 // Add clusters one item. Items should arrive in published order. It returns
 // the id of the item's story, whether it joined an existing story, and the
 // best similarity found (the joined story's, or the best rejected one's).
 func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
-	vec := c.vectorize(d)
-	if d.Published.After(c.now) {
-		c.now = d.Published
-	}
+	published := nanos(d.Published)
+	vec := c.vectorize(d, published)
+	c.now = max(c.now, published)
 	c.expire()
 
 	q := queryTerms(vec, c.cfg.QueryTerms)
@@ -369,6 +464,13 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 	c.touched = c.touched[:0]
 	for _, e := range q {
 		l := c.post[e.id]
+		if n := len(l); n > 0 {
+			if l = c.live(l); len(l) == 0 {
+				delete(c.post, e.id)
+			} else if len(l) < n {
+				c.post[e.id] = l
+			}
+		}
 		if len(l) > c.cfg.MaxPostings {
 			continue
 		}
@@ -409,14 +511,14 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 		st := &c.stories[s]
 		// The time gap to the story is 0 inside its span of publication,
 		// else the distance to the nearer end: feeds arrive in any order.
-		var dt time.Duration
+		var dt int64
 		switch {
-		case d.Published.After(st.last):
-			dt = d.Published.Sub(st.last)
-		case d.Published.Before(st.first):
-			dt = st.first.Sub(d.Published)
+		case published > st.last:
+			dt = published - st.last
+		case published < st.first:
+			dt = st.first - published
 		}
-		if dt > c.cfg.Window {
+		if dt > int64(c.cfg.Window) {
 			continue
 		}
 		dot, shared := st.centroid.dot(vec)
@@ -441,7 +543,7 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 		slot = c.newStory(d.Key)
 		bestDot = 0
 	}
-	c.join(slot, vec, q, d.Published, bestDot)
+	c.join(slot, vec, q, published, bestDot)
 	return c.stories[slot].id, joined, score
 }
 
@@ -463,7 +565,7 @@ func (c *Clusterer) threshold(k int, st *storyState) float64 {
 
 // join adds an item's vector to a story; dot is the item's dot product with
 // the story's centroid before the item joins.
-func (c *Clusterer) join(slot int32, vec, q []entry, published time.Time, dot float64) {
+func (c *Clusterer) join(slot int32, vec, q []entry, published int64, dot float64) {
 	st := &c.stories[slot]
 	var ss float64
 	for _, e := range vec {
@@ -471,17 +573,16 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published time.Time, dot fl
 	}
 	st.centroid = st.centroid.add(vec)
 	st.normSq += 2*dot + ss
+	if st.size == 0 {
+		st.first, st.last = published, published
+	}
 	st.size++
-	st.features += len(vec)
-	if published.After(st.last) {
-		st.last = published
-	}
-	if st.first.IsZero() || published.Before(st.first) {
-		st.first = published
-	}
+	st.features += int32(len(vec))
+	st.last = max(st.last, published)
+	st.first = min(st.first, published)
 	for _, e := range q {
-		if !slices.Contains(st.indexed, e.id) {
-			st.indexed = append(st.indexed, e.id)
+		if i, _ := st.centroid.find(e.id, 0); st.centroid[i].w > 0 {
+			st.centroid[i].w = -st.centroid[i].w
 			c.post[e.id] = append(c.post[e.id], slot)
 		}
 	}
@@ -493,33 +594,40 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published time.Time, dot fl
 // items of the window in their original order brings a new Clusterer back to
 // the state of the one that assigned them.
 func (c *Clusterer) Restore(d Doc, storyID string) {
-	vec := c.vectorize(d)
-	if d.Published.After(c.now) {
-		c.now = d.Published
-	}
+	published := nanos(d.Published)
+	vec := c.vectorize(d, published)
+	c.now = max(c.now, published)
 	c.expire()
 	slot, ok := c.byID[storyID]
 	if !ok {
 		slot = c.newStory(storyID)
 	}
 	dot, _ := c.stories[slot].centroid.dot(vec)
-	c.join(slot, vec, queryTerms(vec, c.cfg.QueryTerms), d.Published, dot)
+	c.join(slot, vec, queryTerms(vec, c.cfg.QueryTerms), published, dot)
 }
 
 // centroid is the sum of a story's member vectors, sorted by term id: a
 // sorted slice takes a fraction of a map's memory, and a story's terms are
-// read far more often than added to.
+// read far more often than added to. The weight of a term under which the
+// story is posted in the index is kept negated: weights are otherwise
+// positive, and the sign spares each story a list of its posted terms.
 type centroid []entry
+
+// find returns the position of term id in c[from:] (or where it would be)
+// plus from, and whether it is there.
+func (c centroid) find(id uint32, from int) (int, bool) {
+	i, ok := slices.BinarySearchFunc(c[from:], id, func(x entry, id uint32) int { return cmp.Compare(x.id, id) })
+	return from + i, ok
+}
 
 // dot returns the dot product of vec (sorted by term id) with c, and how
 // many of vec's terms c has.
 func (c centroid) dot(vec []entry) (dot float64, shared int) {
 	i := 0
 	for _, e := range vec {
-		j, found := slices.BinarySearchFunc(c[i:], e.id, func(x entry, id uint32) int { return cmp.Compare(x.id, id) })
-		i += j
-		if found {
-			dot += float64(e.w) * float64(c[i].w)
+		var found bool
+		if i, found = c.find(e.id, i); found {
+			dot += float64(e.w) * math.Abs(float64(c[i].w))
 			shared++
 			i++
 		}
@@ -555,7 +663,13 @@ func (c centroid) add(vec []entry) centroid {
 			out = append(out, vec[j])
 			j++
 		default:
-			out = append(out, entry{c[i].id, c[i].w + vec[j].w})
+			w := c[i].w
+			if w < 0 { // posted
+				w -= vec[j].w
+			} else {
+				w += vec[j].w
+			}
+			out = append(out, entry{c[i].id, w})
 			i++
 			j++
 		}
