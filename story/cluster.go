@@ -184,6 +184,12 @@ func (s *sourceStats) count(id uint32) (k, n uint32) {
 	return s.cur.get(id) + s.prev.get(id), s.n + s.prevN
 }
 
+// term is a vocabulary entry: its id, and the number of items it occurred
+// in over the current generation and the one before.
+type term struct {
+	id, df, prevDF uint32
+}
+
 type expiry struct {
 	slot int32
 	gen  uint32
@@ -192,14 +198,19 @@ type expiry struct {
 
 // Clusterer is the online story clusterer. It is not safe for concurrent use.
 type Clusterer struct {
-	cfg   Config
-	norm  *normalizer
-	vocab map[string]uint32
-	df    []uint32
-	nDocs int
+	cfg  Config
+	norm *normalizer
+	// Document frequencies, like the per-source counts, cover the current
+	// generation (at most Window long) and the one before: the IDF of
+	// recent news, and a vocabulary bounded by the window rather than by
+	// everything ever read.
+	vocab    map[string]*term
+	nextID   uint32
+	nDocs    uint32 // items in the current generation
+	prevDocs uint32 // and in the one before
+	genStart int64  // when the current generation began
 
-	sources  map[string]*sourceStats
-	genStart int64 // when the current generation of sourceStats began
+	sources map[string]*sourceStats
 
 	stories []storyState
 	byID    map[string]int32 // open stories by id
@@ -217,6 +228,7 @@ type Clusterer struct {
 	wbuf    []word
 	kbuf    []byte
 	ids     []uint32
+	dfs     []uint32
 	seen    []uint32
 	fresh   []uint32
 	acc     []float32
@@ -254,7 +266,7 @@ func New(cfg Config) *Clusterer {
 	return &Clusterer{
 		cfg:     cfg,
 		norm:    newNormalizer(),
-		vocab:   map[string]uint32{},
+		vocab:   map[string]*term{},
 		post:    map[uint32][]int32{},
 		termIdx: map[string]int{},
 		byID:    map[string]int32{},
@@ -330,18 +342,23 @@ func (c *Clusterer) knownPhrase(p string) bool {
 // its L2-normalised TF-IDF vector sorted by term id.
 func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 	c.features(d)
+	if t := max(c.now, published); t-c.genStart >= int64(c.cfg.Window) {
+		c.rotate(t)
+	}
 	c.nDocs++
 	vec := make([]entry, 0, len(c.terms))
 	ids := make([]uint32, len(c.terms))
-	for i, t := range c.terms {
-		id, ok := c.vocab[t]
-		if !ok {
-			id = uint32(len(c.df))
-			c.vocab[strings.Clone(t)] = id
-			c.df = append(c.df, 0)
+	c.dfs = c.dfs[:0]
+	for i, s := range c.terms {
+		t := c.vocab[s]
+		if t == nil {
+			t = &term{id: c.nextID}
+			c.nextID++
+			c.vocab[strings.Clone(s)] = t
 		}
-		c.df[id]++
-		ids[i] = id
+		t.df++
+		ids[i] = t.id
+		c.dfs = append(c.dfs, t.df+t.prevDF)
 	}
 	// Per-source document frequency: a term carried by a large share of
 	// one source's items is that source's boilerplate ("Article URL ...
@@ -349,10 +366,6 @@ func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 	// nothing about the event.
 	var src *sourceStats
 	if d.Source != "" && c.cfg.SourceBoilerplate > 0 {
-		t := max(c.now, published)
-		if t-c.genStart >= int64(c.cfg.Window) {
-			c.rotateSources(t)
-		}
 		src = c.sources[d.Source]
 		if src == nil {
 			src = &sourceStats{}
@@ -363,7 +376,7 @@ func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 		slices.Sort(c.ids)
 		c.seen, c.fresh = src.cur.addItem(c.ids, c.seen, c.fresh)
 	}
-	n := float64(c.nDocs)
+	n := float64(c.nDocs + c.prevDocs)
 	var ss float64
 	for i, id := range ids {
 		if src != nil {
@@ -371,7 +384,7 @@ func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 				continue
 			}
 		}
-		idf := math.Log((1+n)/(1+float64(c.df[id]))) + 1
+		idf := math.Log((1+n)/(1+float64(c.dfs[i]))) + 1
 		w := math.Sqrt(c.raw[i]) * idf
 		vec = append(vec, entry{id, float32(w)})
 		ss += w * w
@@ -386,11 +399,20 @@ func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 	return vec
 }
 
-// rotateSources starts a new generation of the per-source counts at t: the
-// current one becomes the previous one, the previous one is forgotten, and
-// so are the sources that had no item in either.
-func (c *Clusterer) rotateSources(t int64) {
+// rotate starts a new generation of the counts at t: the current one
+// becomes the previous one, the previous one is forgotten, and so are the
+// terms and sources that occurred in neither. A forgotten term's id is not
+// given to another: open stories may still hold it.
+func (c *Clusterer) rotate(t int64) {
 	c.genStart = t
+	c.prevDocs, c.nDocs = c.nDocs, 0
+	for s, v := range c.vocab {
+		if v.df == 0 {
+			delete(c.vocab, s)
+			continue
+		}
+		v.prevDF, v.df = v.df, 0
+	}
 	for name, s := range c.sources {
 		if s.n == 0 {
 			delete(c.sources, name)
