@@ -115,17 +115,23 @@ type sourceStats struct {
 	cur, prev termCounts
 }
 
-// termCounts counts the items each term occurs in. Most of a source's
-// terms occur in one of its items only: those are kept in a sorted slice at
-// four bytes each, and only the terms seen again in a map.
+// termCounts counts the items each term occurs in, in sorted slices: a
+// few bytes a term where a map takes tens. Most of a source's terms occur
+// in one of its items only, and take four.
 type termCounts struct {
-	once []uint32          // terms seen in one item, sorted
-	many map[uint32]uint32 // terms seen in more, with their counts
+	once []uint32  // terms seen in one item, sorted
+	many []counted // terms seen in more, with their counts, sorted by term
 }
 
+type counted struct{ id, k uint32 }
+
+func (c counted) key() uint32 { return c.id }
+
+func byTerm(c counted, id uint32) int { return cmp.Compare(c.id, id) }
+
 func (t *termCounts) get(id uint32) uint32 {
-	if k, ok := t.many[id]; ok {
-		return k
+	if i, ok := slices.BinarySearchFunc(t.many, id, byTerm); ok {
+		return t.many[i].k
 	}
 	if _, ok := slices.BinarySearch(t.once, id); ok {
 		return 1
@@ -133,27 +139,29 @@ func (t *termCounts) get(id uint32) uint32 {
 	return 0
 }
 
-// addItem counts one item's distinct terms, sorted. seen and fresh are
-// scratch buffers, returned for reuse.
-func (t *termCounts) addItem(ids, seen, fresh []uint32) ([]uint32, []uint32) {
-	seen, fresh = seen[:0], fresh[:0]
+// countScratch holds addItem's buffers between calls.
+type countScratch struct {
+	seen, fresh []uint32
+	again       []counted
+}
+
+// addItem counts one item's distinct terms, sorted.
+func (t *termCounts) addItem(ids []uint32, sc *countScratch) {
+	sc.seen, sc.fresh, sc.again = sc.seen[:0], sc.fresh[:0], sc.again[:0]
 	for _, id := range ids {
-		if k, ok := t.many[id]; ok {
-			t.many[id] = k + 1
+		if i, ok := slices.BinarySearchFunc(t.many, id, byTerm); ok {
+			t.many[i].k++
 		} else if _, ok := slices.BinarySearch(t.once, id); ok {
-			if t.many == nil {
-				t.many = map[uint32]uint32{}
-			}
-			t.many[id] = 2
-			seen = append(seen, id)
+			sc.seen = append(sc.seen, id)
+			sc.again = append(sc.again, counted{id, 2})
 		} else {
-			fresh = append(fresh, id)
+			sc.fresh = append(sc.fresh, id)
 		}
 	}
-	if len(seen) > 0 { // seen again: out of once
+	if len(sc.seen) > 0 { // seen again: from once to many
 		w, j := 0, 0
 		for _, id := range t.once {
-			if j < len(seen) && seen[j] == id {
+			if j < len(sc.seen) && sc.seen[j] == id {
 				j++
 				continue
 			}
@@ -161,21 +169,34 @@ func (t *termCounts) addItem(ids, seen, fresh []uint32) ([]uint32, []uint32) {
 			w++
 		}
 		t.once = t.once[:w]
+		t.many = mergeSorted(t.many, sc.again, counted.key)
 	}
-	if len(fresh) > 0 { // merge into once from the back, in place
-		i, j := len(t.once)-1, len(fresh)-1
-		t.once = slices.Grow(t.once, len(fresh))[:len(t.once)+len(fresh)]
-		for k := len(t.once) - 1; j >= 0; k-- {
-			if i >= 0 && t.once[i] > fresh[j] {
-				t.once[k] = t.once[i]
-				i--
-			} else {
-				t.once[k] = fresh[j]
-				j--
-			}
+	if len(sc.fresh) > 0 {
+		t.once = mergeSorted(t.once, sc.fresh, func(id uint32) uint32 { return id })
+	}
+}
+
+// mergeSorted merges add into s, both sorted by key and disjoint, in place
+// from the back; when s must grow, it grows by an eighth.
+func mergeSorted[T any](s, add []T, key func(T) uint32) []T {
+	n := len(s) + len(add)
+	if n > cap(s) {
+		grown := make([]T, len(s), n+n/8)
+		copy(grown, s)
+		s = grown
+	}
+	i, j := len(s)-1, len(add)-1
+	s = s[:n]
+	for k := n - 1; j >= 0; k-- {
+		if i >= 0 && key(s[i]) > key(add[j]) {
+			s[k] = s[i]
+			i--
+		} else {
+			s[k] = add[j]
+			j--
 		}
 	}
-	return seen, fresh
+	return s
 }
 
 // count returns a term's count and the number of items over both
@@ -229,8 +250,7 @@ type Clusterer struct {
 	kbuf    []byte
 	ids     []uint32
 	dfs     []uint32
-	seen    []uint32
-	fresh   []uint32
+	counts  countScratch
 	acc     []float32
 	touched []int32
 	cands   []int32
@@ -374,7 +394,7 @@ func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 		src.n++
 		c.ids = append(c.ids[:0], ids...)
 		slices.Sort(c.ids)
-		c.seen, c.fresh = src.cur.addItem(c.ids, c.seen, c.fresh)
+		src.cur.addItem(c.ids, &c.counts)
 	}
 	n := float64(c.nDocs + c.prevDocs)
 	var ss float64
