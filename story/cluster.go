@@ -96,13 +96,12 @@ type entry struct {
 
 type storyState struct {
 	id       string
-	first    time.Time // the earliest published member
-	last     time.Time // the latest published member
-	centroid centroid  // sum of member vectors
-	normSq   float64   // |centroid|^2
-	size     int
-	features int      // total distinct features of the members
-	indexed  []uint32 // terms whose posting list holds this story
+	first    int64    // the earliest published member, Unix nanoseconds
+	last     int64    // the latest published member, Unix nanoseconds
+	centroid centroid // sum of member vectors
+	normSq   float64  // |centroid|^2
+	size     int32
+	features int32 // total distinct features of the members
 	alive    bool
 	gen      uint32
 }
@@ -112,41 +111,136 @@ type storyState struct {
 // before it: enough to tell boilerplate, and bounded by the window rather
 // than the source's history.
 type sourceStats struct {
-	n, prevN   uint32
-	df, prevDF map[uint32]uint32
+	n, prevN  uint32
+	cur, prev termCounts
 }
 
-// count adds an occurrence of term id and returns the term's count and the
-// number of items over both generations.
+// termCounts counts the items each term occurs in, in sorted slices: a
+// few bytes a term where a map takes tens. Most of a source's terms occur
+// in one of its items only, and take four.
+type termCounts struct {
+	once []uint32  // terms seen in one item, sorted
+	many []counted // terms seen in more, with their counts, sorted by term
+}
+
+type counted struct{ id, k uint32 }
+
+func (c counted) key() uint32 { return c.id }
+
+func byTerm(c counted, id uint32) int { return cmp.Compare(c.id, id) }
+
+func (t *termCounts) get(id uint32) uint32 {
+	if i, ok := slices.BinarySearchFunc(t.many, id, byTerm); ok {
+		return t.many[i].k
+	}
+	if _, ok := slices.BinarySearch(t.once, id); ok {
+		return 1
+	}
+	return 0
+}
+
+// countScratch holds addItem's buffers between calls.
+type countScratch struct {
+	seen, fresh []uint32
+	again       []counted
+}
+
+// addItem counts one item's distinct terms, sorted.
+func (t *termCounts) addItem(ids []uint32, sc *countScratch) {
+	sc.seen, sc.fresh, sc.again = sc.seen[:0], sc.fresh[:0], sc.again[:0]
+	for _, id := range ids {
+		if i, ok := slices.BinarySearchFunc(t.many, id, byTerm); ok {
+			t.many[i].k++
+		} else if _, ok := slices.BinarySearch(t.once, id); ok {
+			sc.seen = append(sc.seen, id)
+			sc.again = append(sc.again, counted{id, 2})
+		} else {
+			sc.fresh = append(sc.fresh, id)
+		}
+	}
+	if len(sc.seen) > 0 { // seen again: from once to many
+		w, j := 0, 0
+		for _, id := range t.once {
+			if j < len(sc.seen) && sc.seen[j] == id {
+				j++
+				continue
+			}
+			t.once[w] = id
+			w++
+		}
+		t.once = t.once[:w]
+		t.many = mergeSorted(t.many, sc.again, counted.key)
+	}
+	if len(sc.fresh) > 0 {
+		t.once = mergeSorted(t.once, sc.fresh, func(id uint32) uint32 { return id })
+	}
+}
+
+// mergeSorted merges add into s, both sorted by key and disjoint, in place
+// from the back; when s must grow, it grows by an eighth.
+func mergeSorted[T any](s, add []T, key func(T) uint32) []T {
+	n := len(s) + len(add)
+	if n > cap(s) {
+		grown := make([]T, len(s), n+n/8)
+		copy(grown, s)
+		s = grown
+	}
+	i, j := len(s)-1, len(add)-1
+	s = s[:n]
+	for k := n - 1; j >= 0; k-- {
+		if i >= 0 && key(s[i]) > key(add[j]) {
+			s[k] = s[i]
+			i--
+		} else {
+			s[k] = add[j]
+			j--
+		}
+	}
+	return s
+}
+
+// count returns a term's count and the number of items over both
+// generations.
 func (s *sourceStats) count(id uint32) (k, n uint32) {
-	s.df[id]++
-	return s.df[id] + s.prevDF[id], s.n + s.prevN
+	return s.cur.get(id) + s.prev.get(id), s.n + s.prevN
+}
+
+// term is a vocabulary entry: its id, and the number of items it occurred
+// in over the current generation and the one before.
+type term struct {
+	id, df, prevDF uint32
 }
 
 type expiry struct {
 	slot int32
 	gen  uint32
-	t    time.Time
+	t    int64 // the story's last published member then, Unix nanoseconds
 }
 
 // Clusterer is the online story clusterer. It is not safe for concurrent use.
 type Clusterer struct {
-	cfg   Config
-	norm  *normalizer
-	vocab map[string]uint32
-	df    []uint32
-	nDocs int
+	cfg  Config
+	norm *normalizer
+	// Document frequencies, like the per-source counts, cover the current
+	// generation (at most Window long) and the one before: the IDF of
+	// recent news, and a vocabulary bounded by the window rather than by
+	// everything ever read.
+	vocab    map[string]*term
+	nextID   uint32
+	nDocs    uint32 // items in the current generation
+	prevDocs uint32 // and in the one before
+	genStart int64  // when the current generation began
 
-	sources  map[string]*sourceStats
-	genStart time.Time // when the current generation of sourceStats began
+	sources map[string]*sourceStats
 
 	stories []storyState
 	byID    map[string]int32 // open stories by id
 	free    []int32
-	post    map[uint32][]int32
+	post    map[uint32][]int32 // term -> stories (some closed: see sweep)
+	dead    []int32            // closed stories' slots, free after the next sweep
 	queue   []expiry
 	qhead   int
-	now     time.Time
+	now     int64 // the latest published time seen, Unix nanoseconds
 
 	// scratch
 	termIdx map[string]int
@@ -154,6 +248,9 @@ type Clusterer struct {
 	raw     []float64
 	wbuf    []word
 	kbuf    []byte
+	ids     []uint32
+	dfs     []uint32
+	counts  countScratch
 	acc     []float32
 	touched []int32
 	cands   []int32
@@ -189,12 +286,30 @@ func New(cfg Config) *Clusterer {
 	return &Clusterer{
 		cfg:     cfg,
 		norm:    newNormalizer(),
-		vocab:   map[string]uint32{},
+		vocab:   map[string]*term{},
 		post:    map[uint32][]int32{},
 		termIdx: map[string]int{},
 		byID:    map[string]int32{},
 		sources: map[string]*sourceStats{},
+		now:     minNanos,
 	}
+}
+
+// Times are kept as Unix nanoseconds, clamped to a range whose
+// differences cannot overflow.
+var (
+	minNanos = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	maxNanos = time.Date(2150, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+)
+
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Year() < 1900:
+		return minNanos
+	case t.Year() >= 2150:
+		return maxNanos
+	}
+	return t.UnixNano()
 }
 
 // StoryID is the id of the story whose first item has the given key: the
@@ -202,7 +317,7 @@ func New(cfg Config) *Clusterer {
 func StoryID(firstKey string) string { return firstKey }
 
 // Active returns the number of stories currently open (inside the window).
-func (c *Clusterer) Active() int { return len(c.stories) - len(c.free) }
+func (c *Clusterer) Active() int { return len(c.stories) - len(c.free) - len(c.dead) }
 
 const phrasePrefix = "\x00"
 
@@ -245,20 +360,25 @@ func (c *Clusterer) knownPhrase(p string) bool {
 
 // vectorize updates document frequencies with the item's terms and returns
 // its L2-normalised TF-IDF vector sorted by term id.
-func (c *Clusterer) vectorize(d Doc) []entry {
+func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 	c.features(d)
+	if t := max(c.now, published); t-c.genStart >= int64(c.cfg.Window) {
+		c.rotate(t)
+	}
 	c.nDocs++
 	vec := make([]entry, 0, len(c.terms))
 	ids := make([]uint32, len(c.terms))
-	for i, t := range c.terms {
-		id, ok := c.vocab[t]
-		if !ok {
-			id = uint32(len(c.df))
-			c.vocab[strings.Clone(t)] = id
-			c.df = append(c.df, 0)
+	c.dfs = c.dfs[:0]
+	for i, s := range c.terms {
+		t := c.vocab[s]
+		if t == nil {
+			t = &term{id: c.nextID}
+			c.nextID++
+			c.vocab[strings.Clone(s)] = t
 		}
-		c.df[id]++
-		ids[i] = id
+		t.df++
+		ids[i] = t.id
+		c.dfs = append(c.dfs, t.df+t.prevDF)
 	}
 	// Per-source document frequency: a term carried by a large share of
 	// one source's items is that source's boilerplate ("Article URL ...
@@ -266,21 +386,17 @@ func (c *Clusterer) vectorize(d Doc) []entry {
 	// nothing about the event.
 	var src *sourceStats
 	if d.Source != "" && c.cfg.SourceBoilerplate > 0 {
-		t := c.now
-		if d.Published.After(t) {
-			t = d.Published
-		}
-		if t.Sub(c.genStart) >= c.cfg.Window {
-			c.rotateSources(t)
-		}
 		src = c.sources[d.Source]
 		if src == nil {
-			src = &sourceStats{df: map[uint32]uint32{}}
+			src = &sourceStats{}
 			c.sources[strings.Clone(d.Source)] = src
 		}
 		src.n++
+		c.ids = append(c.ids[:0], ids...)
+		slices.Sort(c.ids)
+		src.cur.addItem(c.ids, &c.counts)
 	}
-	n := float64(c.nDocs)
+	n := float64(c.nDocs + c.prevDocs)
 	var ss float64
 	for i, id := range ids {
 		if src != nil {
@@ -288,7 +404,7 @@ func (c *Clusterer) vectorize(d Doc) []entry {
 				continue
 			}
 		}
-		idf := math.Log((1+n)/(1+float64(c.df[id]))) + 1
+		idf := math.Log((1+n)/(1+float64(c.dfs[i]))) + 1
 		w := math.Sqrt(c.raw[i]) * idf
 		vec = append(vec, entry{id, float32(w)})
 		ss += w * w
@@ -303,61 +419,82 @@ func (c *Clusterer) vectorize(d Doc) []entry {
 	return vec
 }
 
-// rotateSources starts a new generation of the per-source counts at t: the
-// current one becomes the previous one, the previous one is forgotten, and
-// so are the sources that had no item in either.
-func (c *Clusterer) rotateSources(t time.Time) {
+// rotate starts a new generation of the counts at t: the current one
+// becomes the previous one, the previous one is forgotten, and so are the
+// terms and sources that occurred in neither. A forgotten term's id is not
+// given to another: open stories may still hold it.
+func (c *Clusterer) rotate(t int64) {
 	c.genStart = t
+	c.prevDocs, c.nDocs = c.nDocs, 0
+	for s, v := range c.vocab {
+		if v.df == 0 {
+			delete(c.vocab, s)
+			continue
+		}
+		v.prevDF, v.df = v.df, 0
+	}
 	for name, s := range c.sources {
 		if s.n == 0 {
 			delete(c.sources, name)
 			continue
 		}
-		s.prevN, s.prevDF = s.n, s.df
-		s.n, s.df = 0, map[uint32]uint32{}
+		s.prevN, s.prev = s.n, s.cur
+		s.n, s.cur = 0, termCounts{}
 	}
 }
 
-// expire closes the stories whose last item is older than the window.
+// expire closes the stories whose last item is older than the window. A
+// closed story's slot stays in the posting lists, skipped by retrieval,
+// until a sweep clears them all at once; only then is the slot reused.
 func (c *Clusterer) expire() {
-	limit := c.now.Add(-c.cfg.Window)
-	for c.qhead < len(c.queue) && c.queue[c.qhead].t.Before(limit) {
+	limit := c.now - int64(c.cfg.Window)
+	for c.qhead < len(c.queue) && c.queue[c.qhead].t < limit {
 		e := c.queue[c.qhead]
 		c.qhead++
 		s := &c.stories[e.slot]
-		if !s.alive || s.gen != e.gen || !s.last.Equal(e.t) {
+		if !s.alive || s.gen != e.gen || s.last != e.t {
 			continue // the story was updated later (another entry exists)
-		}
-		for _, t := range s.indexed {
-			l := c.post[t]
-			if i := slices.Index(l, e.slot); i >= 0 {
-				l[i] = l[len(l)-1]
-				l = l[:len(l)-1]
-			}
-			if len(l) == 0 {
-				delete(c.post, t)
-			} else {
-				c.post[t] = l
-			}
 		}
 		delete(c.byID, s.id)
 		*s = storyState{gen: s.gen + 1}
-		c.free = append(c.free, e.slot)
+		c.dead = append(c.dead, e.slot)
 	}
 	if c.qhead > 1024 && c.qhead*2 > len(c.queue) {
 		c.queue = append(c.queue[:0], c.queue[c.qhead:]...)
 		c.qhead = 0
 	}
+	if len(c.dead) >= 1024 && len(c.dead) >= c.Active() {
+		c.sweep()
+	}
+}
+
+// sweep removes the closed stories from every posting list and frees
+// their slots: it costs one pass over the index, made when as many stories
+// have closed since the last one as are open.
+func (c *Clusterer) sweep() {
+	for t, l := range c.post {
+		if l = c.live(l); len(l) == 0 {
+			delete(c.post, t)
+		} else {
+			c.post[t] = l
+		}
+	}
+	c.free = append(c.free, c.dead...)
+	c.dead = c.dead[:0]
+}
+
+// live drops the closed stories from a posting list, in place.
+func (c *Clusterer) live(l []int32) []int32 {
+	return slices.DeleteFunc(l, func(s int32) bool { return !c.stories[s].alive })
 }
 
 // Add clusters one item. Items should arrive in published order. It returns
 // the id of the item's story, whether it joined an existing story, and the
 // best similarity found (the joined story's, or the best rejected one's).
 func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
-	vec := c.vectorize(d)
-	if d.Published.After(c.now) {
-		c.now = d.Published
-	}
+	published := nanos(d.Published)
+	vec := c.vectorize(d, published)
+	c.now = max(c.now, published)
 	c.expire()
 
 	q := queryTerms(vec, c.cfg.QueryTerms)
@@ -369,6 +506,13 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 	c.touched = c.touched[:0]
 	for _, e := range q {
 		l := c.post[e.id]
+		if n := len(l); n > 0 {
+			if l = c.live(l); len(l) == 0 {
+				delete(c.post, e.id)
+			} else if len(l) < n {
+				c.post[e.id] = l
+			}
+		}
 		if len(l) > c.cfg.MaxPostings {
 			continue
 		}
@@ -409,14 +553,14 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 		st := &c.stories[s]
 		// The time gap to the story is 0 inside its span of publication,
 		// else the distance to the nearer end: feeds arrive in any order.
-		var dt time.Duration
+		var dt int64
 		switch {
-		case d.Published.After(st.last):
-			dt = d.Published.Sub(st.last)
-		case d.Published.Before(st.first):
-			dt = st.first.Sub(d.Published)
+		case published > st.last:
+			dt = published - st.last
+		case published < st.first:
+			dt = st.first - published
 		}
-		if dt > c.cfg.Window {
+		if dt > int64(c.cfg.Window) {
 			continue
 		}
 		dot, shared := st.centroid.dot(vec)
@@ -441,7 +585,7 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 		slot = c.newStory(d.Key)
 		bestDot = 0
 	}
-	c.join(slot, vec, q, d.Published, bestDot)
+	c.join(slot, vec, q, published, bestDot)
 	return c.stories[slot].id, joined, score
 }
 
@@ -463,7 +607,7 @@ func (c *Clusterer) threshold(k int, st *storyState) float64 {
 
 // join adds an item's vector to a story; dot is the item's dot product with
 // the story's centroid before the item joins.
-func (c *Clusterer) join(slot int32, vec, q []entry, published time.Time, dot float64) {
+func (c *Clusterer) join(slot int32, vec, q []entry, published int64, dot float64) {
 	st := &c.stories[slot]
 	var ss float64
 	for _, e := range vec {
@@ -471,17 +615,16 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published time.Time, dot fl
 	}
 	st.centroid = st.centroid.add(vec)
 	st.normSq += 2*dot + ss
+	if st.size == 0 {
+		st.first, st.last = published, published
+	}
 	st.size++
-	st.features += len(vec)
-	if published.After(st.last) {
-		st.last = published
-	}
-	if st.first.IsZero() || published.Before(st.first) {
-		st.first = published
-	}
+	st.features += int32(len(vec))
+	st.last = max(st.last, published)
+	st.first = min(st.first, published)
 	for _, e := range q {
-		if !slices.Contains(st.indexed, e.id) {
-			st.indexed = append(st.indexed, e.id)
+		if i, _ := st.centroid.find(e.id, 0); st.centroid[i].w > 0 {
+			st.centroid[i].w = -st.centroid[i].w
 			c.post[e.id] = append(c.post[e.id], slot)
 		}
 	}
@@ -493,33 +636,40 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published time.Time, dot fl
 // items of the window in their original order brings a new Clusterer back to
 // the state of the one that assigned them.
 func (c *Clusterer) Restore(d Doc, storyID string) {
-	vec := c.vectorize(d)
-	if d.Published.After(c.now) {
-		c.now = d.Published
-	}
+	published := nanos(d.Published)
+	vec := c.vectorize(d, published)
+	c.now = max(c.now, published)
 	c.expire()
 	slot, ok := c.byID[storyID]
 	if !ok {
 		slot = c.newStory(storyID)
 	}
 	dot, _ := c.stories[slot].centroid.dot(vec)
-	c.join(slot, vec, queryTerms(vec, c.cfg.QueryTerms), d.Published, dot)
+	c.join(slot, vec, queryTerms(vec, c.cfg.QueryTerms), published, dot)
 }
 
 // centroid is the sum of a story's member vectors, sorted by term id: a
 // sorted slice takes a fraction of a map's memory, and a story's terms are
-// read far more often than added to.
+// read far more often than added to. The weight of a term under which the
+// story is posted in the index is kept negated: weights are otherwise
+// positive, and the sign spares each story a list of its posted terms.
 type centroid []entry
+
+// find returns the position of term id in c[from:] (or where it would be)
+// plus from, and whether it is there.
+func (c centroid) find(id uint32, from int) (int, bool) {
+	i, ok := slices.BinarySearchFunc(c[from:], id, func(x entry, id uint32) int { return cmp.Compare(x.id, id) })
+	return from + i, ok
+}
 
 // dot returns the dot product of vec (sorted by term id) with c, and how
 // many of vec's terms c has.
 func (c centroid) dot(vec []entry) (dot float64, shared int) {
 	i := 0
 	for _, e := range vec {
-		j, found := slices.BinarySearchFunc(c[i:], e.id, func(x entry, id uint32) int { return cmp.Compare(x.id, id) })
-		i += j
-		if found {
-			dot += float64(e.w) * float64(c[i].w)
+		var found bool
+		if i, found = c.find(e.id, i); found {
+			dot += float64(e.w) * math.Abs(float64(c[i].w))
 			shared++
 			i++
 		}
@@ -555,7 +705,13 @@ func (c centroid) add(vec []entry) centroid {
 			out = append(out, vec[j])
 			j++
 		default:
-			out = append(out, entry{c[i].id, c[i].w + vec[j].w})
+			w := c[i].w
+			if w < 0 { // posted
+				w -= vec[j].w
+			} else {
+				w += vec[j].w
+			}
+			out = append(out, entry{c[i].id, w})
 			i++
 			j++
 		}

@@ -122,7 +122,7 @@ func TestThresholdScalesWithText(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Threshold, cfg.FullTextTerms = 0.2, 20
 	c := New(cfg)
-	story := func(size, features int) *storyState { return &storyState{size: size, features: features} }
+	story := func(size, features int) *storyState { return &storyState{size: int32(size), features: int32(features)} }
 	for _, tc := range []struct {
 		item  int
 		story *storyState
@@ -378,5 +378,50 @@ func TestLead(t *testing.T) {
 	c.features(Doc{Title: "T", Summary: lead})
 	if !slices.Equal(whole, c.terms) {
 		t.Errorf("features of the lead differ from the whole's:\n%q\n%q", c.terms, whole)
+	}
+}
+
+// TestIndexBounded: closed stories leave the index and free their slots,
+// so what the index holds follows the stories open in the window, and a
+// story is posted under exactly the terms its centroid marks as posted.
+func TestIndexBounded(t *testing.T) {
+	cfg := DefaultConfig()
+	c := New(cfg)
+	docs := synthetic(150_000) // some 7,500 stories, 1,000 open at a time
+	maxActive := 0
+	for _, d := range docs {
+		c.Add(d)
+		maxActive = max(maxActive, len(c.byID))
+	}
+	if limit := 2*maxActive + 1024; len(c.stories) > limit {
+		t.Errorf("%d story slots for at most %d open stories (want ≤ %d)", len(c.stories), maxActive, limit)
+	}
+	c.sweep()
+	posted := map[[2]int32]bool{}
+	for term, l := range c.post {
+		for _, s := range l {
+			if !c.stories[s].alive {
+				t.Fatalf("closed story %d still posted under term %d after a sweep", s, term)
+			}
+			k := [2]int32{s, int32(term)}
+			if posted[k] {
+				t.Fatalf("story %d posted twice under term %d", s, term)
+			}
+			posted[k] = true
+		}
+	}
+	n := 0
+	for s, st := range c.stories {
+		for _, e := range st.centroid {
+			if e.w < 0 {
+				n++
+				if !posted[[2]int32{int32(s), int32(e.id)}] {
+					t.Fatalf("story %d marks term %d as posted but is not in its list", s, e.id)
+				}
+			}
+		}
+	}
+	if n != len(posted) {
+		t.Errorf("%d postings, %d terms marked posted", len(posted), n)
 	}
 }
