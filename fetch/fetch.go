@@ -277,7 +277,7 @@ func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resul
 	}
 
 	etag, lastMod := resp.header.Get("ETag"), resp.header.Get("Last-Modified")
-	res, err := parseIfChanged(resp.body, resp.finalURL, req.State.BodyHash, etag == "" && lastMod == "", c.maxItems())
+	res, err := parseIfChanged(resp.body, resp.header.Get("Content-Type"), resp.finalURL, req.State.BodyHash, etag == "" && lastMod == "", c.maxItems())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
@@ -437,7 +437,7 @@ func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.Fee
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
-	res, err := parseIfChanged(body, u.String(), state.BodyHash, true, c.maxItems())
+	res, err := parseIfChanged(body, "", u.String(), state.BodyHash, true, c.maxItems())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
@@ -445,15 +445,16 @@ func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.Fee
 }
 
 // parseIfChanged hashes body and parses it, unless the document carries no
-// validators (noValidators) and its hash is oldHash. It keeps maxItems items
-// at most (see Parse).
-func parseIfChanged(body []byte, base, oldHash string, noValidators bool, maxItems int) (*Result, error) {
+// validators (noValidators) and its hash is oldHash. contentType is the
+// response's Content-Type, whose charset may say how body is encoded. It
+// keeps maxItems items at most (see Parse).
+func parseIfChanged(body []byte, contentType, base, oldHash string, noValidators bool, maxItems int) (*Result, error) {
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])
 	if noValidators && oldHash != "" && hash == oldHash {
 		return &Result{Unchanged: true, BodyHash: hash}, nil
 	}
-	res, err := parse(body, base, maxItems)
+	res, err := parse(body, contentType, base, maxItems)
 	if err != nil {
 		return nil, err
 	}
