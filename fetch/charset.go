@@ -10,24 +10,33 @@ import (
 
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // xmlEncoding finds the encoding an XML declaration names; submatch 1 is
 // the name.
 var xmlEncoding = regexp.MustCompile(`^<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']`)
 
-// Byte-order marks.
+// Byte-order marks, and the start of an XML declaration in UTF-16 without
+// one (XML 1.0 appendix F).
 var (
-	bomUTF8    = []byte{0xEF, 0xBB, 0xBF}
-	bomUTF16BE = []byte{0xFE, 0xFF}
-	bomUTF16LE = []byte{0xFF, 0xFE}
+	bomUTF8     = []byte{0xEF, 0xBB, 0xBF}
+	bomUTF16BE  = []byte{0xFE, 0xFF}
+	bomUTF16LE  = []byte{0xFF, 0xFE}
+	declUTF16BE = []byte{0x00, '<', 0x00, '?'}
+	declUTF16LE = []byte{'<', 0x00, '?', 0x00}
+)
+
+var (
+	utf16BE = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
+	utf16LE = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
 )
 
 // toUTF8 returns doc in UTF-8 without a byte-order mark, the one form the
 // parsers are given. contentType is the HTTP Content-Type, "" if none. The
 // encoding is found as RFC 7303 section 3 says:
 //
-//  1. a byte-order mark (UTF-8);
+//  1. a byte-order mark (UTF-8, UTF-16BE, UTF-16LE);
 //  2. the charset parameter of contentType, if it is an XML media type
 //     (application/xml, text/xml, any +xml) and the charset is one known;
 //  3. the encoding the XML declaration names;
@@ -51,8 +60,14 @@ func toUTF8(doc []byte, contentType string) []byte {
 	switch {
 	case bytes.HasPrefix(doc, bomUTF8):
 		doc = doc[len(bomUTF8):]
-	case bytes.HasPrefix(doc, bomUTF16BE), bytes.HasPrefix(doc, bomUTF16LE):
-		return doc // left to the parser
+	case bytes.HasPrefix(doc, bomUTF16BE):
+		doc, enc = doc[len(bomUTF16BE):], utf16BE
+	case bytes.HasPrefix(doc, bomUTF16LE):
+		doc, enc = doc[len(bomUTF16LE):], utf16LE
+	case bytes.HasPrefix(doc, declUTF16BE):
+		enc = utf16BE
+	case bytes.HasPrefix(doc, declUTF16LE):
+		enc = utf16LE
 	default:
 		enc = asciiCompatibleEncoding(doc, contentType)
 	}

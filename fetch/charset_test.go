@@ -3,7 +3,10 @@ package fetch
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/unicode"
 
 	"aggregator"
 )
@@ -94,6 +97,60 @@ func TestFetchCharsetPrecedence(t *testing.T) {
 	}
 }
 
+// utf16Doc is doc in UTF-16 with a byte-order mark.
+func utf16Doc(t *testing.T, e unicode.Endianness, doc string) []byte {
+	t.Helper()
+	b, err := unicode.UTF16(e, unicode.UseBOM).NewEncoder().Bytes([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestFetchUTF16: UTF-16 documents with a byte-order mark are decoded
+// before the feed type is detected, whatever the header says.
+func TestFetchUTF16(t *testing.T) {
+	const title = "Кофе ☕ “quoted” – £5"
+	doc := oneItemRSS(`<?xml version="1.0" encoding="UTF-16"?>`, title)
+	tests := []struct {
+		name        string
+		endian      unicode.Endianness
+		contentType string
+	}{
+		{"le", unicode.LittleEndian, "application/rss+xml"},
+		{"be", unicode.BigEndian, "application/rss+xml; charset=utf-16"},
+		{"le, header says utf-8", unicode.LittleEndian, "text/xml; charset=utf-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := utf16Doc(t, tt.endian, doc)
+			if tt.endian == unicode.LittleEndian && string(body[:4]) != "\xFF\xFE<\x00" {
+				t.Fatalf("not UTF-16LE with a BOM: % x", body[:4])
+			}
+			res, err := fetchURL(t, newTestClient(), serveFeed(t, tt.contentType, body), aggregator.FeedState{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Title != title || len(res.Items) != 1 || res.Items[0].Title != title {
+				t.Errorf("feed %q, items %+v; want both titled %q", res.Title, res.Items, title)
+			}
+		})
+	}
+
+	// And through Parse, an Atom document without a BOM (XML 1.0 appendix F).
+	atom := `<?xml version="1.0" encoding="UTF-16"?><feed xmlns="http://www.w3.org/2005/Atom"><title>` + title +
+		`</title><id>urn:f</id><entry><title>` + title + `</title><id>urn:e</id><link href="https://site.example/e"/>` +
+		`<updated>2024-03-15T10:00:00Z</updated></entry></feed>`
+	body := utf16Doc(t, unicode.BigEndian, atom)[2:]
+	res, err := Parse(strings.NewReader(string(body)), "https://feeds.example/a.atom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Title != title || len(res.Items) != 1 || res.Items[0].Title != title {
+		t.Errorf("Atom without BOM: feed %q, items %+v", res.Title, res.Items)
+	}
+}
+
 func TestToUTF8(t *testing.T) {
 	tests := []struct{ in, contentType, want string }{
 		{"<rss>ok</rss>", "", "<rss>ok</rss>"},
@@ -106,6 +163,9 @@ func TestToUTF8(t *testing.T) {
 		{"<?xml version=\"1.0\" encoding=\"x-unknown\"?><rss>é</rss>", "", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss>é</rss>"},
 		{"<rss>\xe9</rss>", "application/atom+xml; charset=iso-8859-1", "<rss>é</rss>"},
 		{"<rss>\xe9</rss>", "application/atom+xml; charset=iso-8859-1; x=\"", "<rss>\uFFFD</rss>"}, // unparsable parameters
+		{"\xFF\xFE<\x00r\x00>\x00", "", "<r>"},
+		{"\xFE\xFF\x00<\x00r\x00>", "", "<r>"},
+		{"\xFF\xFE<\x00r\x00>", "", "<r\uFFFD"}, // odd length
 	}
 	for _, tt := range tests {
 		if got := string(toUTF8([]byte(tt.in), tt.contentType)); got != tt.want {
