@@ -129,7 +129,10 @@ func NewClient(userAgent string) *Client {
 
 // newTransport builds the one Transport a Client shares across fetches. It
 // asks for gzip itself (no Accept-Encoding is set on requests), so bodies
-// arrive decompressed and the size cap counts decompressed bytes. Unless
+// arrive decompressed and the size cap counts decompressed bytes. Dialling
+// and the TLS handshake have their own timeouts; the wait for the response
+// headers has none, so that each fetch's timeout (Request.Timeout, else
+// Client.Timeout), however long, is what bounds it. Unless
 // allowPrivate reports true, it refuses to connect to non-public addresses
 // (see ssrf.go); proxies from the environment are exempt.
 func newTransport(allowPrivate func() bool) *http.Transport {
@@ -143,7 +146,6 @@ func newTransport(allowPrivate func() bool) *http.Transport {
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:     true,
 		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 20 * time.Second,
 		ExpectContinueTimeout: 1 * time.Second,
 		IdleConnTimeout:       90 * time.Second,
 		MaxIdleConns:          100,
