@@ -31,11 +31,13 @@ import (
 //
 // Hostile documents are neutralised rather than trusted: a document that
 // is read as UTF-8 but is not valid UTF-8 has its bad bytes replaced by
-// U+FFFD (see toUTF8); items with nothing to show are
-// dropped, and of items sharing a GUID only the first is kept; dates before
-// year 1000 or after 9999 count as absent; links that are not http(s) are
-// dropped; and only the newest DefaultMaxItems items are kept (see
-// keepNewest). Client.Fetch applies Client.MaxItems instead.
+// U+FFFD (see toUTF8); an XML document whose elements nest deeper than
+// MaxDepth is refused before it is parsed, with an error wrapping
+// ErrTooDeep; items with nothing to show are dropped, and of items sharing
+// a GUID only the first is kept; dates before year 1000 or after 9999
+// count as absent; links that are not http(s) are dropped; and only the
+// newest DefaultMaxItems items are kept (see keepNewest). Client.Fetch
+// applies Client.MaxItems instead.
 func Parse(r io.Reader, base string) (*Result, error) {
 	body, err := io.ReadAll(r)
 	if err != nil {
@@ -57,7 +59,11 @@ func parse(body []byte, contentType, base string, maxItems int) (*Result, error)
 	// Keeps a pointer to the already-built atom.Feed for its <id>: no copy.
 	p.KeepOriginalFeed = true
 
-	feed, err := p.Parse(bytes.NewReader(toUTF8(body, contentType)))
+	doc := toUTF8(body, contentType)
+	if err := checkDepth(doc, MaxDepth); err != nil {
+		return nil, fmt.Errorf("parse feed: %w", err)
+	}
+	feed, err := p.Parse(bytes.NewReader(doc))
 	if err != nil {
 		return nil, fmt.Errorf("parse feed: %w", err)
 	}
