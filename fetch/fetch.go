@@ -132,9 +132,10 @@ func NewClient(userAgent string) *Client {
 // arrive decompressed and the size cap counts decompressed bytes. Dialling
 // and the TLS handshake have their own timeouts; the wait for the response
 // headers has none, so that each fetch's timeout (Request.Timeout, else
-// Client.Timeout), however long, is what bounds it. Unless
-// allowPrivate reports true, it refuses to connect to non-public addresses
-// (see ssrf.go); proxies from the environment are exempt.
+// Client.Timeout), however long, is what bounds it. Unless allowPrivate
+// reports true, it refuses to connect to non-public addresses (see
+// ssrf.go), except to the proxy from the environment that a request of
+// Client.Fetch goes through.
 func newTransport(allowPrivate func() bool) *http.Transport {
 	dialer := newGuardedDialer(&net.Dialer{
 		Timeout:   10 * time.Second,
@@ -305,6 +306,7 @@ func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*respo
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	ctx = withProxyRoute(ctx) // see guardedDialer
 
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
