@@ -129,9 +129,13 @@ func NewClient(userAgent string) *Client {
 
 // newTransport builds the one Transport a Client shares across fetches. It
 // asks for gzip itself (no Accept-Encoding is set on requests), so bodies
-// arrive decompressed and the size cap counts decompressed bytes. Unless
-// allowPrivate reports true, it refuses to connect to non-public addresses
-// (see ssrf.go); proxies from the environment are exempt.
+// arrive decompressed and the size cap counts decompressed bytes. Dialling
+// and the TLS handshake have their own timeouts; the wait for the response
+// headers has none, so that each fetch's timeout (Request.Timeout, else
+// Client.Timeout), however long, is what bounds it. Unless allowPrivate
+// reports true, it refuses to connect to non-public addresses (see
+// ssrf.go), except to the proxy from the environment that a request of
+// Client.Fetch goes through.
 func newTransport(allowPrivate func() bool) *http.Transport {
 	dialer := newGuardedDialer(&net.Dialer{
 		Timeout:   10 * time.Second,
@@ -143,7 +147,6 @@ func newTransport(allowPrivate func() bool) *http.Transport {
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:     true,
 		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 20 * time.Second,
 		ExpectContinueTimeout: 1 * time.Second,
 		IdleConnTimeout:       90 * time.Second,
 		MaxIdleConns:          100,
@@ -277,7 +280,7 @@ func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resul
 	}
 
 	etag, lastMod := resp.header.Get("ETag"), resp.header.Get("Last-Modified")
-	res, err := parseIfChanged(resp.body, resp.finalURL, req.State.BodyHash, etag == "" && lastMod == "", c.maxItems())
+	res, err := parseIfChanged(resp.body, resp.header.Get("Content-Type"), resp.finalURL, req.State.BodyHash, etag == "" && lastMod == "", c.maxItems())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
@@ -303,6 +306,7 @@ func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*respo
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	ctx = withProxyRoute(ctx) // see guardedDialer
 
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -437,7 +441,7 @@ func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.Fee
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
-	res, err := parseIfChanged(body, u.String(), state.BodyHash, true, c.maxItems())
+	res, err := parseIfChanged(body, "", u.String(), state.BodyHash, true, c.maxItems())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
@@ -445,15 +449,16 @@ func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.Fee
 }
 
 // parseIfChanged hashes body and parses it, unless the document carries no
-// validators (noValidators) and its hash is oldHash. It keeps maxItems items
-// at most (see Parse).
-func parseIfChanged(body []byte, base, oldHash string, noValidators bool, maxItems int) (*Result, error) {
+// validators (noValidators) and its hash is oldHash. contentType is the
+// response's Content-Type, whose charset may say how body is encoded. It
+// keeps maxItems items at most (see Parse).
+func parseIfChanged(body []byte, contentType, base, oldHash string, noValidators bool, maxItems int) (*Result, error) {
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])
 	if noValidators && oldHash != "" && hash == oldHash {
 		return &Result{Unchanged: true, BodyHash: hash}, nil
 	}
-	res, err := parse(body, base, maxItems)
+	res, err := parse(body, contentType, base, maxItems)
 	if err != nil {
 		return nil, err
 	}

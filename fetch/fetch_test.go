@@ -97,8 +97,46 @@ func TestNewClient(t *testing.T) {
 	if !ok {
 		t.Fatalf("Transport is %T, want *http.Transport", c.HTTP.Transport)
 	}
-	if tr.Proxy == nil || !tr.ForceAttemptHTTP2 || tr.ResponseHeaderTimeout == 0 || tr.TLSHandshakeTimeout == 0 || tr.DisableCompression {
+	if tr.Proxy == nil || !tr.ForceAttemptHTTP2 || tr.TLSHandshakeTimeout == 0 || tr.DisableCompression {
 		t.Errorf("Transport not tuned: %+v", tr)
+	}
+	if tr.ResponseHeaderTimeout != 0 {
+		t.Errorf("ResponseHeaderTimeout = %v, want none: the fetch's timeout bounds the wait", tr.ResponseHeaderTimeout)
+	}
+}
+
+// TestFetchSlowHeaders: a fetch waits for the response headers as long as
+// its own timeout allows, even past every timeout of the Transport. Those
+// are scaled down a hundredfold here, as are the fetch's timeout (1 s for
+// 100 s) and the server's delay (300 ms for 30 s): a 20 s wait for headers
+// would have been 200 ms.
+func TestFetchSlowHeaders(t *testing.T) {
+	const scale = 100
+	const delay = 300 * time.Millisecond
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+		w.Write(rssDoc("Slow", 1))
+	}))
+	defer srv.Close()
+
+	c := newTestClient()
+	tr := c.HTTP.Transport.(*http.Transport)
+	defer tr.CloseIdleConnections()
+	tr.TLSHandshakeTimeout /= scale
+	tr.ResponseHeaderTimeout /= scale
+	tr.ExpectContinueTimeout /= scale
+	tr.IdleConnTimeout /= scale
+
+	res, err := c.Fetch(t.Context(), Request{URL: srv.URL, Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("fetch with a 1 s timeout from a server that answers in %v: %v", delay, err)
+	}
+	if len(res.Items) != 1 {
+		t.Errorf("got %d items, want 1", len(res.Items))
 	}
 }
 

@@ -1,13 +1,10 @@
 package fetch
 
 import (
-	"bytes"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
 
@@ -25,36 +22,8 @@ func (c *Client) maxItems() int {
 	return c.MaxItems
 }
 
-// xmlEncoding finds the encoding an XML declaration names.
-var xmlEncoding = regexp.MustCompile(`^<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']`)
-
-// validUTF8Doc returns body, with every invalid UTF-8 sequence replaced by
-// U+FFFD when the document is meant to be UTF-8: it is not UTF-16 (no such
-// byte-order mark) and its XML declaration, if any, names UTF-8 or no
-// encoding. encoding/xml refuses a whole document over one bad byte, and a
-// feed that says it is UTF-8 but slips in windows-1252 quotes is common. A
-// document that declares another encoding is left to the charset decoder.
-func validUTF8Doc(body []byte) []byte {
-	if utf8.Valid(body) {
-		return body
-	}
-	if bytes.HasPrefix(body, []byte{0xFE, 0xFF}) || bytes.HasPrefix(body, []byte{0xFF, 0xFE}) {
-		return body // UTF-16
-	}
-	head := bytes.TrimLeft(bytes.TrimPrefix(body, []byte("\xEF\xBB\xBF")), " \t\r\n")
-	if len(head) > 1024 {
-		head = head[:1024]
-	}
-	if m := xmlEncoding.FindSubmatch(head); m != nil {
-		if enc := strings.ToLower(string(m[1])); enc != "utf-8" && enc != "utf8" {
-			return body
-		}
-	}
-	return bytes.ToValidUTF8(body, []byte("\uFFFD"))
-}
-
 // validItem replaces any invalid UTF-8 left in an item's text with U+FFFD.
-// The document was valid UTF-8 or decoded to it, so this is a safety net.
+// The document was made valid UTF-8 (see toUTF8), so this is a safety net.
 func validItem(it aggregator.Item) aggregator.Item {
 	for _, s := range []*string{&it.GUID, &it.Link, &it.Title, &it.Summary, &it.Content, &it.Author} {
 		*s = strings.ToValidUTF8(*s, "\uFFFD")

@@ -38,20 +38,6 @@ func TestParseDeclaredEncodingUntouched(t *testing.T) {
 	}
 }
 
-func TestValidUTF8Doc(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"<rss>ok</rss>", "<rss>ok</rss>"},
-		{"<rss>\xff</rss>", "<rss>\uFFFD</rss>"},
-		{"<?xml version='1.0' encoding='utf8'?><rss>\xff</rss>", "<?xml version='1.0' encoding='utf8'?><rss>\uFFFD</rss>"},
-		{"\xEF\xBB\xBF <?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss>\xff</rss>", "\xEF\xBB\xBF <?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss>\xff</rss>"},
-		{"\xFF\xFE<\x00", "\xFF\xFE<\x00"},
-	} {
-		if got := string(validUTF8Doc([]byte(tc.in))); got != tc.want {
-			t.Errorf("validUTF8Doc(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestParseDropsEmptyAndDuplicateItems(t *testing.T) {
 	res, err := Parse(strings.NewReader(rssItems(
 		`<item></item><item><pubDate>Mon, 02 Jan 2006 15:04:05 GMT</pubDate></item><item><title><![CDATA[<b></b>]]></title></item>`+
@@ -120,7 +106,7 @@ func TestKeepNewest(t *testing.T) {
 		fmt.Fprintf(&b, "<item><title>%d</title><pubDate>%s</pubDate></item>", i, start.AddDate(0, 0, i).Format(time.RFC1123Z))
 	}
 	b.WriteString("<item><title>undated</title></item>")
-	res, err := parse([]byte(rssItems(b.String())), "", 3)
+	res, err := parse([]byte(rssItems(b.String())), "", "", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +123,7 @@ func TestKeepNewest(t *testing.T) {
 	for i := range 10 {
 		fmt.Fprintf(&b, "<item><title>%d</title></item>", i)
 	}
-	res, err = parse([]byte(rssItems(b.String())), "", 4)
+	res, err = parse([]byte(rssItems(b.String())), "", "", 4)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,10 @@ import (
 // normalises its items. base is the URL the document came from; relative
 // links resolve against the feed's own link, else base.
 //
-// The encoding an XML document declares (<?xml encoding="windows-1252"?>) is
-// honoured; text in the Result is UTF-8.
+// The encoding of an XML document is found from its byte-order mark, else
+// the encoding it declares (<?xml encoding="windows-1252"?>), else UTF-8;
+// Client.Fetch also heeds the charset of an XML Content-Type (see toUTF8).
+// Text in the Result is UTF-8.
 //
 // Parse also reads what the feed says about polling it: TTL from RSS <ttl>
 // or the syndication module (sy:updatePeriod, sy:updateFrequency; RSS 0.9x,
@@ -28,23 +30,26 @@ import (
 // RSS <skipHours> and <skipDays>.
 //
 // Hostile documents are neutralised rather than trusted: a document that
-// declares UTF-8 (or nothing) but is not valid UTF-8 has its bad bytes
-// replaced by U+FFFD (see validUTF8Doc); items with nothing to show are
-// dropped, and of items sharing a GUID only the first is kept; dates before
-// year 1000 or after 9999 count as absent; links that are not http(s) are
-// dropped; and only the newest DefaultMaxItems items are kept (see
-// keepNewest). Client.Fetch applies Client.MaxItems instead.
+// is read as UTF-8 but is not valid UTF-8 has its bad bytes replaced by
+// U+FFFD (see toUTF8); an XML document whose elements nest deeper than
+// MaxDepth is refused before it is parsed, with an error wrapping
+// ErrTooDeep; items with nothing to show are dropped, and of items sharing
+// a GUID only the first is kept; dates before year 1000 or after 9999
+// count as absent; links that are not http(s) are dropped; and only the
+// newest DefaultMaxItems items are kept (see keepNewest). Client.Fetch
+// applies Client.MaxItems instead.
 func Parse(r io.Reader, base string) (*Result, error) {
 	body, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("parse feed: %w", err)
 	}
-	return parse(body, base, DefaultMaxItems)
+	return parse(body, "", base, DefaultMaxItems)
 }
 
-// parse is Parse of a whole document, keeping maxItems items at most
-// (DefaultMaxItems if maxItems <= 0).
-func parse(body []byte, base string, maxItems int) (*Result, error) {
+// parse is Parse of a whole document served as contentType ("" if
+// unknown), keeping maxItems items at most (DefaultMaxItems if maxItems <=
+// 0).
+func parse(body []byte, contentType, base string, maxItems int) (*Result, error) {
 	// A gofeed.Parser holds no per-parse state, but Parse is a package
 	// function: a fresh one costs a few small allocations and needs no global.
 	p := gofeed.NewParser()
@@ -54,7 +59,11 @@ func parse(body []byte, base string, maxItems int) (*Result, error) {
 	// Keeps a pointer to the already-built atom.Feed for its <id>: no copy.
 	p.KeepOriginalFeed = true
 
-	feed, err := p.Parse(bytes.NewReader(validUTF8Doc(body)))
+	doc := toUTF8(body, contentType)
+	if err := checkDepth(doc, MaxDepth); err != nil {
+		return nil, fmt.Errorf("parse feed: %w", err)
+	}
+	feed, err := p.Parse(bytes.NewReader(doc))
 	if err != nil {
 		return nil, fmt.Errorf("parse feed: %w", err)
 	}

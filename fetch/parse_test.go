@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,9 +17,15 @@ import (
 
 const kimDir = "../testdata/kim"
 
+// readFixture reads a file of the kim fixtures, or one of this package's
+// own when name starts with "testdata/".
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(kimDir, name))
+	path := filepath.Join(kimDir, name)
+	if strings.HasPrefix(name, "testdata/") {
+		path = name
+	}
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +81,10 @@ func TestParseFixtures(t *testing.T) {
 		atomID  string
 		titles  []string
 		links   []string
+		// Optional: nil means every item has a GUID, and a publication
+		// date. A zero time is an undated item.
+		guids     []string
+		published []time.Time
 	}{
 		{
 			file:    "korea-desk.atom",
@@ -149,6 +160,61 @@ func TestParseFixtures(t *testing.T) {
 				"https://pacific-observer.example/2023/09/12/yen-147",
 			},
 		},
+		{
+			// Netscape RSS 0.91 in ISO-8859-1, with its DOCTYPE: items have
+			// neither a GUID nor a date.
+			file:      "testdata/rss091.xml",
+			title:     "Harbour Gazette",
+			siteURL:   "http://harbour-gazette.example/",
+			titles:    []string{"Ferry timetable changes for the winter", "Café on the quay wins food award"},
+			links:     []string{"http://harbour-gazette.example/news/2003/09/15/ferry.html", "http://harbour-gazette.example/news/2003/09/14/cafe.html"},
+			guids:     []string{"", ""},
+			published: []time.Time{{}, {}},
+		},
+		{
+			// UserLand RSS 0.92: entity-encoded HTML, every item element
+			// optional (the second has no title).
+			file:      "testdata/rss092.xml",
+			title:     "Orchard Notes",
+			siteURL:   "http://orchard-notes.example/",
+			titles:    []string{"Pressing day", ""},
+			links:     []string{"http://orchard-notes.example/2003/09/16#pressing", "http://orchard-notes.example/2003/09/15#frost"},
+			guids:     []string{"", ""},
+			published: []time.Time{{}, {}},
+		},
+		{
+			// RSS 1.0 (RDF) with Dublin Core dates and content:encoded.
+			file:    "testdata/rss10.rdf",
+			title:   "River Survey Bulletin",
+			siteURL: "https://river-survey.example/",
+			titles:  []string{"Flood gauge at Mill Weir passes 2.1 m", "Otters seen below the footbridge"},
+			links: []string{
+				"https://river-survey.example/reports/2024/03/14/flood-gauge",
+				"https://river-survey.example/reports/2024/03/13/otters",
+			},
+			guids: []string{"", ""},
+			published: []time.Time{
+				time.Date(2024, 3, 14, 16, 20, 0, 0, time.UTC),
+				time.Date(2024, 3, 13, 9, 45, 0, 0, time.UTC),
+			},
+		},
+		{
+			// Atom 0.3: issued, modified, escaped and inline XML content.
+			file:    "testdata/atom03.xml",
+			title:   "Night & Day Sky",
+			siteURL: "http://nightsky.example/",
+			atomID:  "tag:nightsky.example,2005:feed",
+			titles:  []string{"Perseids peak tonight", "New filter for the solar scope"},
+			links: []string{
+				"http://nightsky.example/archives/2005/08/perseids.html",
+				"http://nightsky.example/archives/2005/08/solar-filter.html",
+			},
+			guids: []string{"tag:nightsky.example,2005:entry.412", "tag:nightsky.example,2005:entry.409"},
+			published: []time.Time{
+				time.Date(2005, 8, 13, 1, 30, 0, 0, time.UTC),
+				time.Date(2005, 8, 9, 10, 0, 0, 0, time.UTC),
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -175,11 +241,17 @@ func TestParseFixtures(t *testing.T) {
 				if it.Link != tt.links[i] {
 					t.Errorf("item %d Link = %q, want %q", i, it.Link, tt.links[i])
 				}
-				if it.GUID == "" {
+				switch {
+				case tt.guids == nil && it.GUID == "":
 					t.Errorf("item %d has no GUID", i)
+				case tt.guids != nil && it.GUID != tt.guids[i]:
+					t.Errorf("item %d GUID = %q, want %q", i, it.GUID, tt.guids[i])
 				}
-				if it.Published.IsZero() || it.Published.Location() != time.UTC {
+				switch {
+				case tt.published == nil && (it.Published.IsZero() || it.Published.Location() != time.UTC):
 					t.Errorf("item %d Published = %v, want a UTC time", i, it.Published)
+				case tt.published != nil && it.Published != tt.published[i]:
+					t.Errorf("item %d Published = %v, want %v", i, it.Published, tt.published[i])
 				}
 			}
 		})
@@ -278,6 +350,67 @@ func TestParseFixtureDetails(t *testing.T) {
 				t.Errorf("Summary has replacement characters: %q", it.Summary)
 			}
 		}},
+		{"rss 0.91 latin-1 text", "testdata/rss091.xml", 1, func(t *testing.T, it aggregator.Item) {
+			if want := "The Quayside Café took the regional prize for its fish soup"; !strings.HasPrefix(it.Summary, want) {
+				t.Errorf("Summary = %q, want it to start %q", it.Summary, want)
+			}
+			if it.Author != "Ann Editor" {
+				t.Errorf("Author = %q, want the managing editor", it.Author)
+			}
+		}},
+		{"rss 0.92 entity-encoded html, category", "testdata/rss092.xml", 0, func(t *testing.T, it aggregator.Item) {
+			want := `<p>Forty gallons of juice from the <a href="http://orchard-notes.example/trees/kingston-black" rel="nofollow">Kingston Black</a> tree this year, &amp; more to come.</p>`
+			if it.Summary != want {
+				t.Errorf("Summary = %q, want %q", it.Summary, want)
+			}
+			if want := []string{"Cider"}; !reflect.DeepEqual(it.Categories, want) {
+				t.Errorf("Categories = %q, want %q", it.Categories, want)
+			}
+		}},
+		{"rss 0.92 untitled item", "testdata/rss092.xml", 1, func(t *testing.T, it aggregator.Item) {
+			if want := "<p>Frost forecast tonight: the late pears are wrapped in fleece.</p>"; it.Summary != want {
+				t.Errorf("Summary = %q, want %q", it.Summary, want)
+			}
+		}},
+		{"rss 1.0 content:encoded and dublin core", "testdata/rss10.rdf", 0, func(t *testing.T, it aggregator.Item) {
+			if want := "The gauge at Mill Weir read 2.14 m at 17:00, the highest since January."; it.Summary != want {
+				t.Errorf("Summary = %q, want %q", it.Summary, want)
+			}
+			for _, want := range []string{"<p>The gauge at <b>Mill Weir</b> read 2.14", `<img src="https://river-survey.example/img/weir.jpg" alt="Mill Weir">`} {
+				if !strings.Contains(it.Content, want) {
+					t.Errorf("Content lacks %q: %q", want, it.Content)
+				}
+			}
+			if it.Author != "J. Fisher" {
+				t.Errorf("Author = %q, want dc:creator", it.Author)
+			}
+			if want := []string{"Water levels"}; !reflect.DeepEqual(it.Categories, want) {
+				t.Errorf("Categories = %q, want dc:subject %q", it.Categories, want)
+			}
+		}},
+		{"atom 0.3 escaped content, issued and modified", "testdata/atom03.xml", 0, func(t *testing.T, it aggregator.Item) {
+			if want := "Up to sixty meteors an hour expected after midnight."; it.Summary != want {
+				t.Errorf("Summary = %q, want %q", it.Summary, want)
+			}
+			want := `<p>Up to <em>sixty</em> meteors an hour are expected after midnight. <a href="http://nightsky.example/archives/2005/08/radiant.html" rel="nofollow">Where to look</a>.</p>`
+			if it.Content != want {
+				t.Errorf("Content = %q, want %q", it.Content, want)
+			}
+			if want := time.Date(2005, 8, 12, 22, 40, 11, 0, time.UTC); !it.Updated.Equal(want) {
+				t.Errorf("Updated = %v, want %v", it.Updated, want)
+			}
+			if it.Author != "Ruth Observer" {
+				t.Errorf("Author = %q, want the feed's author", it.Author)
+			}
+		}},
+		{"atom 0.3 inline xhtml content, entry author", "testdata/atom03.xml", 1, func(t *testing.T, it aggregator.Item) {
+			if want := "<p>The hydrogen-alpha filter arrived; first light on Saturday.</p>"; it.Content != want {
+				t.Errorf("Content = %q, want %q", it.Content, want)
+			}
+			if it.Author != "Tom Lens" {
+				t.Errorf("Author = %q, want the entry's author", it.Author)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,6 +419,31 @@ func TestParseFixtureDetails(t *testing.T) {
 				t.Fatalf("only %d items", len(res.Items))
 			}
 			tt.check(t, res.Items[tt.index])
+		})
+	}
+}
+
+// TestParseFixtureHints: what the older formats say about polling them
+// and their language comes through.
+func TestParseFixtureHints(t *testing.T) {
+	tests := []struct {
+		file      string
+		language  string
+		ttl       time.Duration
+		skipHours []int
+	}{
+		{"testdata/rss091.xml", "en-gb", 0, []int{1, 2, 3}},
+		{"testdata/rss092.xml", "en-us", 0, nil},
+		{"testdata/rss10.rdf", "en", 30 * time.Minute, nil}, // sy: twice hourly
+		{"testdata/atom03.xml", "en", 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			res := parseFixture(t, tt.file)
+			if res.Language != tt.language || res.TTL != tt.ttl || !slices.Equal(res.SkipHours, tt.skipHours) {
+				t.Errorf("Language, TTL, SkipHours = %q, %v, %v; want %q, %v, %v",
+					res.Language, res.TTL, res.SkipHours, tt.language, tt.ttl, tt.skipHours)
+			}
 		})
 	}
 }

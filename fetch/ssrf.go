@@ -8,7 +8,8 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"sync"
+	"strings"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -114,14 +115,17 @@ func dialControl(allowPrivate func() bool) func(network, address string, _ sysca
 	}
 }
 
-// guardedDialer dials with the address check, except to the proxies the
-// Transport chose (from HTTP_PROXY and the like): the operator configured
-// those, and a proxy on 127.0.0.1 is common.
+// guardedDialer dials with the address check, except to the proxy the
+// Transport chose for the request being sent (from HTTP_PROXY and the
+// like): the operator configured it, and a proxy on 127.0.0.1 is common.
+// Which dial is the one to that proxy is told by the proxyRoute in the
+// dial's context (see withProxyRoute), not by the address: a redirect to
+// the proxy's own address, which is not proxied if it is a loopback one,
+// is dialled with the check like any other.
 type guardedDialer struct {
 	allowPrivate func() bool
 	checked      *net.Dialer // Control refuses non-public addresses
 	plain        *net.Dialer // for proxies
-	proxies      sync.Map    // "host:port" of every proxy returned by proxy → struct{}
 	proxy        func(*http.Request) (*url.URL, error)
 }
 
@@ -131,10 +135,38 @@ func newGuardedDialer(d *net.Dialer, proxy func(*http.Request) (*url.URL, error)
 	return &guardedDialer{allowPrivate: allowPrivate, checked: &checked, plain: d, proxy: proxy}
 }
 
-// Proxy is the Transport's Proxy: g.proxy, noting the proxy's address. A
-// proxy resolves the feed's host itself, so only a literal non-public IP
-// address can be refused before the request is sent.
+// proxyRoute is the "host:port" of the proxy through which the request of
+// a fetch now being sent goes, "" for none. A fetch sends its requests
+// (one per redirect hop) one after another, and the Transport asks for
+// the proxy of each (guardedDialer.Proxy) before it dials for it, so one
+// proxyRoute serves a whole fetch.
+type proxyRoute struct {
+	addr atomic.Pointer[string]
+}
+
+type proxyRouteKey struct{}
+
+// withProxyRoute returns ctx with a new proxyRoute, for the requests of one
+// fetch. A request whose context has none is never dialled unchecked, not
+// even to its proxy.
+func withProxyRoute(ctx context.Context) context.Context {
+	return context.WithValue(ctx, proxyRouteKey{}, new(proxyRoute))
+}
+
+func routeOf(ctx context.Context) *proxyRoute {
+	r, _ := ctx.Value(proxyRouteKey{}).(*proxyRoute)
+	return r
+}
+
+// Proxy is the Transport's Proxy: g.proxy, noting the proxy's address in
+// the request's proxyRoute. A proxy resolves the feed's host itself, so
+// only a literal non-public IP address can be refused before the request
+// is sent.
 func (g *guardedDialer) Proxy(req *http.Request) (*url.URL, error) {
+	route, addr := routeOf(req.Context()), ""
+	if route != nil {
+		defer func() { route.addr.Store(&addr) }()
+	}
 	if g.proxy == nil {
 		return nil, nil
 	}
@@ -149,7 +181,7 @@ func (g *guardedDialer) Proxy(req *http.Request) (*url.URL, error) {
 			}
 		}
 	}
-	g.proxies.Store(proxyAddr(p), struct{}{})
+	addr = proxyAddr(p)
 	return p, nil
 }
 
@@ -173,8 +205,10 @@ func proxyAddr(p *url.URL) string {
 // as the bare *PrivateAddressError, whose message says what to do, rather
 // than inside a *net.OpError.
 func (g *guardedDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	if _, ok := g.proxies.Load(addr); ok {
-		return g.plain.DialContext(ctx, network, addr)
+	if route := routeOf(ctx); route != nil {
+		if p := route.addr.Load(); p != nil && strings.EqualFold(*p, addr) {
+			return g.plain.DialContext(ctx, network, addr)
+		}
 	}
 	conn, err := g.checked.DialContext(ctx, network, addr)
 	if pe, ok := errors.AsType[*PrivateAddressError](err); ok {

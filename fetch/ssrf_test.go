@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"golang.org/x/net/http/httpproxy"
+
 	"aggregator"
 )
 
@@ -250,5 +252,57 @@ func TestFetchViaProxy(t *testing.T) {
 	_, err = fetchURL(t, c, "http://169.254.169.254/latest/meta-data/", aggregator.FeedState{})
 	if !errors.Is(err, ErrPrivateAddress) || !strings.Contains(err.Error(), "cloud metadata") {
 		t.Errorf("fetch metadata via proxy: err = %v, want ErrPrivateAddress", err)
+	}
+}
+
+// TestFetchRedirectToProxyAddress: a proxied server that redirects to the
+// proxy's own loopback address (which is not proxied, as with HTTP_PROXY)
+// does not reach the proxy's port directly: only the dials to the proxy
+// that the Transport chose for the request are exempt from the check.
+func TestFetchRedirectToProxyAddress(t *testing.T) {
+	var proxied, direct atomic.Int32
+	var proxyURL *url.URL
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case !r.URL.IsAbs(): // origin-form: a request straight to this port
+			direct.Add(1)
+			w.Write(rssDoc("Behind the proxy", 1))
+		case r.URL.Path == "/redirect":
+			proxied.Add(1)
+			http.Redirect(w, r, "http://"+proxyURL.Host+"/admin", http.StatusFound)
+		default:
+			proxied.Add(1)
+			w.Write(rssDoc("Proxied", 1))
+		}
+	}))
+	defer proxy.Close()
+	proxyURL, _ = url.Parse(proxy.URL)
+	fromEnv := (&httpproxy.Config{HTTPProxy: proxy.URL}).ProxyFunc()
+
+	c := newTestClient()
+	c.AllowPrivate = false
+	g := newGuardedDialer(&net.Dialer{}, func(r *http.Request) (*url.URL, error) { return fromEnv(r.URL) }, func() bool { return c.AllowPrivate })
+	tr := &http.Transport{Proxy: g.Proxy, DialContext: g.DialContext}
+	defer tr.CloseIdleConnections()
+	c.HTTP = &http.Client{Transport: tr}
+
+	// The loopback proxy is dialled for a proxied request…
+	res, err := fetchURL(t, c, "http://public.example/feed", aggregator.FeedState{})
+	if err != nil || len(res.Items) != 1 || res.Title != "Proxied" {
+		t.Fatalf("fetch via proxy: %+v, %v", res, err)
+	}
+	// …but not for a redirect to its address, fresh connection or not.
+	for _, keepAlive := range []bool{true, false} {
+		tr.DisableKeepAlives = !keepAlive
+		_, err = fetchURL(t, c, "http://public.example/redirect", aggregator.FeedState{})
+		if !errors.Is(err, ErrPrivateAddress) || !strings.Contains(err.Error(), "127.0.0.1, a loopback address") {
+			t.Errorf("keep-alive %v: err = %v, want ErrPrivateAddress for 127.0.0.1", keepAlive, err)
+		}
+	}
+	if n := proxied.Load(); n != 3 {
+		t.Errorf("the proxy relayed %d requests, want 3", n)
+	}
+	if n := direct.Load(); n != 0 {
+		t.Errorf("the proxy's port was reached directly %d times, want 0", n)
 	}
 }
