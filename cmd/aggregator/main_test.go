@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -364,8 +363,8 @@ func TestDaemon(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("daemon stopped with %v", err)
+		if code := exitCode(err); err != nil || code != exitOK {
+			t.Errorf("daemon stopped with %v (exit %d), want a clean stop (exit 0)", err, code)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("daemon did not stop within 10s of cancellation")
@@ -758,8 +757,8 @@ func TestStopMidCycle(t *testing.T) {
 	cancel() // what SIGTERM does, through signal.NotifyContext
 	select {
 	case err := <-done:
-		if code := exitCode(err); code != exitOK && !errors.Is(err, context.Canceled) {
-			t.Fatalf("exit %d (%v) after SIGTERM, want 0", code, err)
+		if code := exitCode(err); err != nil || code != exitOK {
+			t.Fatalf("exit %d (%v) after SIGTERM, want a clean stop (exit 0)", code, err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the daemon did not stop within 10s of SIGTERM, with a fetch hanging")
@@ -786,7 +785,7 @@ func startDaemon(t *testing.T, cfg, addr string) {
 	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, io.Discard) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		if err := <-done; err != nil {
 			t.Errorf("daemon: %v", err)
 		}
 	})

@@ -73,7 +73,7 @@ func TestReload(t *testing.T) {
 	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, logs) }()
 	defer func() {
 		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		if err := <-done; err != nil {
 			t.Errorf("daemon: %v", err)
 		}
 	}()
