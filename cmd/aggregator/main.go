@@ -53,8 +53,13 @@ const (
 var version = ""
 
 func main() {
+	// Catch the signals before anything else: SIGINT and SIGTERM stop the
+	// program, and a SIGHUP is held until the daemon can reload, so that one
+	// sent while it starts does not kill it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := runHup(ctx, os.Args[1:], os.Stdout, os.Stderr, hup)
 	stop()
 	if err != nil {
 		var ee *exitError
@@ -110,8 +115,20 @@ holds the store's lock (--once without --wait).
 Flags:
 `
 
+// run runs the program with args. The daemon catches SIGHUP from when it
+// knows it is the daemon; main catches it earlier, with runHup.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
+	return runHup(ctx, args, stdout, stderr, nil)
+}
+
+// runHup is run with hup, a channel that has received SIGHUP since the
+// process started (nil: none). The daemon reloads on each SIGHUP, one that
+// arrived while it started included; the other commands give SIGHUP back its
+// default action.
+func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup chan os.Signal) error {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		// A command (or a stray argument, which is a usage error): not the daemon.
+		releaseHangup(hup)
 		switch args[0] {
 		case "version":
 			fmt.Fprintln(stdout, "aggregator", versionString())
@@ -160,6 +177,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if (*force || *wait) && !*once {
 		return &exitError{code: exitUsage, err: errors.New("--force and --wait go with --once")}
+	}
+	if *once || *check {
+		releaseHangup(hup)
+	} else if hup == nil {
+		hup = make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
 	}
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
@@ -238,7 +262,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return runDaemon(ctx, log, su, load)
+	return runDaemon(ctx, log, su, load, hup)
+}
+
+// releaseHangup gives SIGHUP back its default action, which ends the process
+// (or nothing, under nohup), for a program that is not the daemon. A SIGHUP
+// that hup received meanwhile is raised again, to take that action.
+func releaseHangup(hup chan os.Signal) {
+	if hup == nil {
+		return
+	}
+	signal.Stop(hup)
+	select {
+	case <-hup:
+		syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	default:
+	}
 }
 
 // setup is what follows from one config: the runner, the feeds and the
@@ -528,10 +567,12 @@ const stopGrace = 5 * time.Second
 const pruneEvery = time.Hour
 
 // runDaemon serves the outputs and runs the scheduler until ctx is done.
-// SIGHUP reloads the config with load: feeds, schedules, tags and outputs
-// change without a restart and without closing the HTTP listener; a config
-// that does not load is logged, and the running one stays.
-func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*story.Clusterer) (*setup, error)) error {
+// Each signal on hup (SIGHUP) reloads the config with load: feeds,
+// schedules, tags and outputs change without a restart and without closing
+// the HTTP listener; a config that does not load is logged, and the running
+// one stays. A signal that came before runDaemon ran reloads once it is ready.
+func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*story.Clusterer) (*setup, error),
+	hup <-chan os.Signal) error {
 	server := publish.NewServer()
 	server.Log = log
 	server.MaxAge = maxAge(cur.feeds, time.Now())
@@ -595,9 +636,6 @@ func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*sto
 		log.Warn("telling systemd the daemon is ready failed", "err", err)
 	}
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	pruneTick := time.NewTicker(pruneEvery)
 	defer pruneTick.Stop()
 

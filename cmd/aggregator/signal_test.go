@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -23,46 +28,59 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// startProgram starts the test binary as the aggregator with args. Its
-// standard error goes to logs.
-func startProgram(t *testing.T, logs *lockedBuffer, args ...string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "AGGREGATOR_TEST_AS_MAIN=1")
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return cmd
+// program is the test binary run as the aggregator.
+type program struct {
+	cmd    *exec.Cmd
+	logs   *lockedBuffer // its standard output and error
+	exited chan struct{} // closed when it has ended
+	err    error         // cmd.Wait's, once exited is closed
 }
 
-// waitExit waits up to d for cmd to end and returns its exit status.
-func waitExit(t *testing.T, cmd *exec.Cmd, d time.Duration, logs *lockedBuffer) int {
+// startProgram starts the test binary as the aggregator with args; it is
+// killed when the test ends, if it still runs.
+func startProgram(t *testing.T, args ...string) *program {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			t.Fatal(err)
-		}
-		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			t.Fatalf("the program was killed by %v; it logged:\n%s", ws.Signal(), logs.String())
-		}
-		return cmd.ProcessState.ExitCode()
-	case <-time.After(d):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("the program did not exit within %s; it logged:\n%s", d, logs.String())
-		return -1
+	p := &program{cmd: exec.Command(os.Args[0], args...), logs: &lockedBuffer{}, exited: make(chan struct{})}
+	p.cmd.Env = append(os.Environ(), "AGGREGATOR_TEST_AS_MAIN=1")
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
+	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.exited
+	})
+	return p
+}
+
+// running reports whether the program has not ended yet.
+func (p *program) running() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// wait waits up to d for the program to end and returns its exit status;
+// the test fails if it does not end or a signal killed it.
+func (p *program) wait(t *testing.T, d time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(d):
+		t.Fatalf("the program did not exit within %s; it logged:\n%s", d, p.logs.String())
+	}
+	var ee *exec.ExitError
+	if p.err != nil && !errors.As(p.err, &ee) {
+		t.Fatal(p.err)
+	}
+	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		t.Fatalf("the program was killed by %v; it logged:\n%s", ws.Signal(), p.logs.String())
+	}
+	return p.cmd.ProcessState.ExitCode()
 }
 
 // A real SIGTERM while a fetch hangs: the daemon gives the fetch its grace,
@@ -83,18 +101,90 @@ func TestSIGTERMExitsZero(t *testing.T) {
 	addr := freeAddr(t)
 	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n", srv.URL+"/korea-desk.atom", slow.URL+"/feed.xml")
 
-	logs := &lockedBuffer{}
-	cmd := startProgram(t, logs, "--config", cfg)
+	p := startProgram(t, "--config", cfg)
 	for deadline := time.Now().Add(15 * time.Second); hanging.Load() == 0; {
-		if time.Now().After(deadline) {
-			t.Fatalf("the hanging feed was never fetched; logs:\n%s", logs.String())
+		if !p.running() || time.Now().After(deadline) {
+			t.Fatalf("the hanging feed was never fetched; logs:\n%s", p.logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if code := waitExit(t, cmd, 15*time.Second, logs); code != exitOK {
-		t.Errorf("exit status %d after SIGTERM with a fetch hanging, want 0; logs:\n%s", code, logs.String())
+	if code := p.wait(t, 15*time.Second); code != exitOK {
+		t.Errorf("exit status %d after SIGTERM with a fetch hanging, want 0; logs:\n%s", code, p.logs.String())
+	}
+}
+
+// A SIGHUP while the daemon starts, before it serves, does not kill it: the
+// reload waits until the daemon runs. The store is held locked so that the
+// daemon stays in its start-up while the signal comes.
+func TestSIGHUPDuringStartup(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("needs /proc to see the daemon open its store:", err)
+	}
+	srv := kimServer(t)
+	addr := freeAddr(t)
+	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n", srv.URL+"/korea-desk.atom")
+	dbPath := filepath.Join(filepath.Dir(cfg), "agg.db")
+
+	// An exclusive lock on a new database in rollback-journal mode keeps
+	// every other connection out, so the daemon's store.Open waits on it.
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE hold (x)"); err != nil {
+		t.Fatal(err)
+	}
+
+	p := startProgram(t, "--config", cfg)
+	fdDir := fmt.Sprintf("/proc/%d/fd", p.cmd.Process.Pid)
+	opened := func() bool {
+		fds, _ := os.ReadDir(fdDir)
+		for _, fd := range fds {
+			if target, _ := os.Readlink(filepath.Join(fdDir, fd.Name())); target == dbPath {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(15 * time.Second); !opened(); {
+		if !p.running() || time.Now().After(deadline) {
+			t.Fatalf("the daemon never opened its store; logs:\n%s", p.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // for the signal to arrive while the store is locked
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	db.Close()
+
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(p.logs.String(), "config reloaded"); {
+		if !p.running() {
+			t.Fatalf("the daemon ended (exit %d) after a SIGHUP during start-up; logs:\n%s", p.wait(t, 0), p.logs.String())
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload after a SIGHUP during start-up; logs:\n%s", p.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t, 15*time.Second); code != exitOK {
+		t.Errorf("exit status %d after SIGTERM, want 0; logs:\n%s", code, p.logs.String())
 	}
 }
