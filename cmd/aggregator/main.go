@@ -576,7 +576,7 @@ func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*sto
 	server := publish.NewServer()
 	server.Log = log
 	server.MaxAge = maxAge(cur.feeds, time.Now())
-	met := newMetrics(cur.runner.Store)
+	met := newMetrics(cur.runner.Store, cur.feeds)
 
 	// The WebSub pinger, if there is a hub, lives as long as the daemon.
 	var pinger *publish.Pinger
@@ -692,6 +692,7 @@ loop:
 				log.Error("placing new articles in stories failed", "err", err)
 			}
 			cur = next
+			met.setFeeds(cur.feeds)
 			server.MaxAge = maxAge(cur.feeds, time.Now())
 			rebuild(ctx)
 			stop = start()
