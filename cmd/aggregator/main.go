@@ -24,6 +24,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -257,6 +258,11 @@ func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup ch
 			return nil, fmt.Errorf("store: %s was %s; a new store needs a restart", next.Store, cfg.Store)
 		}
 		return newSetup(ctx, next, st, log, stories, "feeds/", false)
+	}
+	// Apply the retention limits before the stories are restored and the
+	// outputs first published.
+	if _, err := prune(ctx, st, cfg.Retention, log, time.Now()); err != nil {
+		log.Error("pruning failed; will try again", "err", err)
 	}
 	su, err := newSetup(ctx, cfg, st, log, nil, "feeds/", false)
 	if err != nil {
@@ -507,14 +513,15 @@ func runOnce(ctx context.Context, su *setup, force bool, stderr io.Writer) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Prune first, so that the outputs show what the store keeps.
+	if _, err := prune(ctx, su.runner.Store, su.cfg.Retention, su.runner.Log, time.Now()); err != nil {
+		return err
+	}
 	site, err := su.pub.Build(ctx, su.entries)
 	if err != nil {
 		return err
 	}
 	if err := site.WriteDir(ctx, su.cfg.Publish.Dir); err != nil {
-		return err
-	}
-	if err := prune(ctx, su, time.Now()); err != nil {
 		return err
 	}
 	progress.finish(ctx, su.runner.Store.StoryCount)
@@ -524,24 +531,24 @@ func runOnce(ctx context.Context, su *setup, force bool, stderr io.Writer) error
 	return nil
 }
 
-// prune applies the retention limits to the store.
-func prune(ctx context.Context, su *setup, now time.Time) error {
-	r := su.cfg.Retention
+// prune applies the retention limits r to st, and reports whether it
+// deleted any story.
+func prune(ctx context.Context, st *store.Store, r config.Retention, log *slog.Logger, now time.Time) (bool, error) {
 	var olderThan time.Time
 	if r.MaxAge > 0 {
 		olderThan = now.Add(-r.MaxAge.Std())
 	}
 	if olderThan.IsZero() && r.MaxItems == 0 {
-		return nil
+		return false, nil
 	}
-	items, stories, err := su.runner.Store.Prune(ctx, olderThan, r.MaxItems, 0)
+	items, stories, err := st.Prune(ctx, olderThan, r.MaxItems, 0)
+	if stories > 0 {
+		log.Info("retention pruned old stories", "stories", stories, "items", items)
+	}
 	if err != nil {
-		return fmt.Errorf("retention: %w", err)
+		return stories > 0, fmt.Errorf("retention: %w", err)
 	}
-	if items > 0 {
-		su.runner.Log.Info("retention pruned old stories", "stories", stories, "items", items)
-	}
-	return nil
+	return stories > 0, nil
 }
 
 // newHTTPServer is the daemon's HTTP server: a client that sends its
@@ -593,10 +600,16 @@ func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*sto
 		go func() { pingDone <- pinger.Run(pingCtx) }()
 	}
 
-	// rebuild is called by the scheduler, one call at a time, and while no
-	// scheduler runs, on reload.
-	var published *publish.Site
+	// rebuild is called by the scheduler, after a prune that deleted
+	// stories, and on reload while no scheduler runs; one call at a time, so
+	// that the last one publishes what the store holds last.
+	var (
+		published *publish.Site
+		rebuildMu sync.Mutex
+	)
 	rebuild := func(ctx context.Context) {
+		rebuildMu.Lock()
+		defer rebuildMu.Unlock()
 		site, err := cur.pub.Build(ctx, cur.entries)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -667,8 +680,12 @@ loop:
 			runErr = fmt.Errorf("http server: %w", err)
 			break loop
 		case <-pruneTick.C:
-			if err := prune(ctx, cur, time.Now()); err != nil && ctx.Err() == nil {
+			pruned, err := prune(ctx, cur.runner.Store, cur.cfg.Retention, log, time.Now())
+			if err != nil && ctx.Err() == nil {
 				log.Error("pruning failed; will try again", "err", err)
+			}
+			if pruned {
+				rebuild(ctx) // the outputs show what the store keeps
 			}
 		case <-hup:
 			sd.Reloading()

@@ -696,8 +696,9 @@ func TestNewLogger(t *testing.T) {
 	}
 }
 
-// --once applies the retention limits: with max_items 3, only the newest
-// stories that fit stay.
+// --once applies the retention limits before it writes the outputs: with
+// max_items 3, only the newest stories that fit stay, and all.atom shows
+// those and no more.
 func TestOnceRetention(t *testing.T) {
 	urls := kimURLs(t)
 	cfg := writeConfig(t, "retention:\n  max_items: 3\n", urls...)
@@ -715,6 +716,61 @@ func TestOnceRetention(t *testing.T) {
 	}
 	if items == 0 || items > 3 {
 		t.Errorf("%d items stored after a run with max_items 3", items)
+	}
+	stories, err := st.StoryCount(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(cfg), "public", "all.atom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(parseAtom(t, data).Entries); n != stories {
+		t.Errorf("all.atom has %d entries; the store keeps %d stories (%d items)", n, stories, items)
+	}
+}
+
+// The daemon applies the retention limits as it starts, before it first
+// publishes: a store filled without limits is served within them at once.
+func TestDaemonRetentionAtStart(t *testing.T) {
+	urls := kimURLs(t)
+	addr := freeAddr(t)
+	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n", urls...)
+	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("retention:\n  max_items: 3\n")
+	f.Close()
+	startDaemon(t, cfg, addr)
+
+	resp, err := http.Get("http://" + addr + "/feeds/all.atom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	st, err := store.Open(context.Background(), filepath.Join(filepath.Dir(cfg), "agg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, items, err := st.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stories, err := st.StoryCount(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items == 0 || items > 3 {
+		t.Errorf("%d items stored after the daemon started with max_items 3", items)
+	}
+	if n := len(parseAtom(t, data).Entries); n != stories {
+		t.Errorf("the daemon serves %d entries; the store keeps %d stories (%d items)", n, stories, items)
 	}
 }
 
