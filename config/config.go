@@ -34,7 +34,7 @@ const (
 	DefaultJitter      = 5 * time.Minute
 	DefaultStoryWindow = 72 * time.Hour
 	// DefaultRetentionMaxAge is how long a story is kept after its newest
-	// article was published: 90 days.
+	// article was stored: 90 days.
 	DefaultRetentionMaxAge = 90 * 24 * time.Hour
 )
 
@@ -139,9 +139,11 @@ type Stories struct {
 // Retention says which stories the store forgets. A story goes whole, with
 // all its articles, never part of it; feeds are never forgotten.
 type Retention struct {
-	// MaxAge: a story goes once its newest article was published longer ago
-	// than this. After Load: unset or null is DefaultRetentionMaxAge, and 0
-	// (as given) keeps stories forever.
+	// MaxAge: a story goes once every one of its articles was stored longer
+	// ago than this. The age counts from when the aggregator first stored an
+	// article, not from its publication date: the old articles of a feed
+	// added today stay for MaxAge from today. After Load: unset or null is
+	// DefaultRetentionMaxAge, and 0 (as given) keeps stories forever.
 	MaxAge Duration `yaml:"max_age"`
 	// MaxItems: only the newest stories whose articles add up to at most this
 	// many are kept, newest by their earliest article. 0 for no limit.
