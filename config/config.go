@@ -36,6 +36,10 @@ const (
 	// DefaultRetentionMaxAge is how long a story is kept after its newest
 	// article was stored: 90 days.
 	DefaultRetentionMaxAge = 90 * 24 * time.Hour
+
+	// DefaultFetchMaxItems is how many items of one feed document are kept,
+	// the newest.
+	DefaultFetchMaxItems = 1000
 )
 
 // Config is the aggregator's configuration. Zero values stand for defaults.
@@ -75,6 +79,7 @@ type Fetch struct {
 	PerHost     int      `yaml:"per_host"`      // fetches at once to one host
 	Timeout     Duration `yaml:"timeout"`       // per fetch
 	MaxBodySize ByteSize `yaml:"max_body_size"` // largest response body, counted after decompression
+	MaxItems    int      `yaml:"max_items"`     // items kept of one feed document, the newest; after Load never 0
 	MaxWait     Duration `yaml:"max_wait"`      // cap on any wait a server or feed asks for (Cache-Control, Expires, ttl, Retry-After, skipHours)
 	BackoffBase Duration `yaml:"backoff_base"`  // wait after a first failure, doubling per failure
 	BackoffMax  Duration `yaml:"backoff_max"`   // longest wait after failures
@@ -364,6 +369,9 @@ func (c *Config) setDefaults(set map[string]bool) {
 	}
 	if c.Fetch.MaxBodySize == 0 && !set["fetch.max_body_size"] { // 0 is an error if given
 		c.Fetch.MaxBodySize = DefaultMaxBodySize
+	}
+	if c.Fetch.MaxItems == 0 && !set["fetch.max_items"] { // 0 is an error if given
+		c.Fetch.MaxItems = DefaultFetchMaxItems
 	}
 	if c.Fetch.MaxWait == 0 {
 		c.Fetch.MaxWait = Duration(DefaultMaxWait)

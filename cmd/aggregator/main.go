@@ -405,6 +405,7 @@ func newFetchClient(cfg *config.Config) *fetch.Client {
 	c := fetch.NewClient(ua)
 	c.Timeout = cfg.Fetch.Timeout.Std()
 	c.MaxBodySize = int64(cfg.Fetch.MaxBodySize)
+	c.MaxItems = cfg.Fetch.MaxItems
 	c.Concurrency = cfg.Fetch.Concurrency
 	c.PerHost = cfg.Fetch.PerHost
 	c.AllowPrivate = cfg.Fetch.AllowPrivate

@@ -774,6 +774,40 @@ func TestDaemonRetentionAtStart(t *testing.T) {
 	}
 }
 
+// fetch.max_items reaches the fetch client: of Korea Desk's three articles,
+// --once with max_items 2 stores the two newest.
+func TestOnceFetchMaxItems(t *testing.T) {
+	cfg := writeConfig(t, "", kimServer(t).URL+"/korea-desk.atom")
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(data), "fetch:\n", "fetch:\n  max_items: 2\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), filepath.Join(filepath.Dir(cfg), "agg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	stories, err := st.Stories(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, s := range stories {
+		for _, m := range s.Members {
+			titles = append(titles, m.Item.Title)
+		}
+	}
+	if len(titles) != 2 || slices.ContainsFunc(titles, func(s string) bool { return strings.Contains(s, "balloon") }) {
+		t.Errorf("stored %q; want the two newest of the three articles", titles)
+	}
+}
+
 // SIGTERM in the middle of a cycle: the daemon exits 0 and the store it
 // leaves passes PRAGMA integrity_check with every finished fetch kept.
 func TestStopMidCycle(t *testing.T) {
