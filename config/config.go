@@ -251,10 +251,11 @@ func Load(r io.Reader, path string) (*Config, error) {
 type Options struct {
 	// CheckFilter, if not nil, parses a non-empty output filter and returns
 	// an error if it is invalid. Each such error becomes a problem at the
-	// filter's line, "outputs[1].filter: <error>"; if the error, or one it
-	// wraps, has a method Column() int returning a 1-based column in the
-	// filter, the message starts with it: "outputs[1].filter: column 17:
-	// <error>".
+	// filter's line that names the output, `outputs[1].filter: output
+	// "korea": <error>`; if the error, or one it wraps, has a method
+	// Column() int returning a 1-based column in the filter, the column
+	// follows the name: `outputs[1].filter: output "korea": column 17:
+	// <error>`.
 	CheckFilter func(expr string) error
 }
 

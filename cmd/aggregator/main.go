@@ -471,7 +471,7 @@ func publishOutputs(cfg *config.Config) ([]publish.Output, error) {
 		}
 		f, err := tag.ParseFilter(o.Filter)
 		if err != nil {
-			return nil, fmt.Errorf("outputs[%d].filter: %w", i, err)
+			return nil, fmt.Errorf("outputs[%d].filter: output %q: %w", i, o.Name, err)
 		}
 		outputs[i].Keep = func(e aggregator.Entry) bool { return f.Match(pipeline.Subject(e), time.Now()) }
 	}

@@ -602,8 +602,8 @@ func TestCheckReportsFilterErrors(t *testing.T) {
 	if code := exitCode(err); code != exitUsage {
 		t.Fatalf("exit %d (%v), want %d", code, err, exitUsage)
 	}
-	if msg := err.Error(); !strings.Contains(msg, "config.yaml:5: outputs[0].filter: column 21:") {
-		t.Errorf("error %q does not name the line, the field and the column", msg)
+	if msg := err.Error(); !strings.Contains(msg, `config.yaml:5: outputs[0].filter: output "korea": column 21:`) {
+		t.Errorf("error %q does not name the line, the field, the output and the column", msg)
 	}
 }
 
