@@ -437,10 +437,30 @@ func TestStatus(t *testing.T) {
 	if err := run(context.Background(), []string{"status", "--config", cfg}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"FEED", "Korea Desk", "ok", "failing", "500"} {
+	for _, want := range []string{"FEED", "LAST ATTEMPT", "Korea Desk", "ok", "failing", "500"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("status table lacks %q:\n%s", want, stdout.String())
 		}
+	}
+	// The failing feed was attempted but never succeeded: its row shows
+	// both, in the columns the header names.
+	table := strings.Split(stdout.String(), "\n")
+	if len(table) < 3 {
+		t.Fatalf("status table:\n%s", stdout.String())
+	}
+	header, row := table[0], table[2]
+	cell := func(column, next string) string {
+		from, to := strings.Index(header, column), strings.Index(header, next)
+		if from < 0 || to < from || to > len(row) {
+			t.Fatalf("status table has no column %s before %s:\n%s", column, next, stdout.String())
+		}
+		return strings.TrimSpace(row[from:to])
+	}
+	if got := cell("LAST ATTEMPT", "LAST SUCCESS"); !strings.HasSuffix(got, " ago") {
+		t.Errorf("the failing feed's LAST ATTEMPT is %q, want a time ago", got)
+	}
+	if got := cell("LAST SUCCESS", "STATUS"); got != "never" {
+		t.Errorf("the failing feed's LAST SUCCESS is %q, want never", got)
 	}
 }
 
