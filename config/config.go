@@ -34,8 +34,12 @@ const (
 	DefaultJitter      = 5 * time.Minute
 	DefaultStoryWindow = 72 * time.Hour
 	// DefaultRetentionMaxAge is how long a story is kept after its newest
-	// article was published: 90 days.
+	// article was stored: 90 days.
 	DefaultRetentionMaxAge = 90 * 24 * time.Hour
+
+	// DefaultFetchMaxItems is how many items of one feed document are kept,
+	// the newest.
+	DefaultFetchMaxItems = 1000
 )
 
 // Config is the aggregator's configuration. Zero values stand for defaults.
@@ -75,6 +79,7 @@ type Fetch struct {
 	PerHost     int      `yaml:"per_host"`      // fetches at once to one host
 	Timeout     Duration `yaml:"timeout"`       // per fetch
 	MaxBodySize ByteSize `yaml:"max_body_size"` // largest response body, counted after decompression
+	MaxItems    int      `yaml:"max_items"`     // items kept of one feed document, the newest; after Load never 0
 	MaxWait     Duration `yaml:"max_wait"`      // cap on any wait a server or feed asks for (Cache-Control, Expires, ttl, Retry-After, skipHours)
 	BackoffBase Duration `yaml:"backoff_base"`  // wait after a first failure, doubling per failure
 	BackoffMax  Duration `yaml:"backoff_max"`   // longest wait after failures
@@ -139,9 +144,11 @@ type Stories struct {
 // Retention says which stories the store forgets. A story goes whole, with
 // all its articles, never part of it; feeds are never forgotten.
 type Retention struct {
-	// MaxAge: a story goes once its newest article was published longer ago
-	// than this. After Load: unset or null is DefaultRetentionMaxAge, and 0
-	// (as given) keeps stories forever.
+	// MaxAge: a story goes once every one of its articles was stored longer
+	// ago than this. The age counts from when the aggregator first stored an
+	// article, not from its publication date: the old articles of a feed
+	// added today stay for MaxAge from today. After Load: unset or null is
+	// DefaultRetentionMaxAge, and 0 (as given) keeps stories forever.
 	MaxAge Duration `yaml:"max_age"`
 	// MaxItems: only the newest stories whose articles add up to at most this
 	// many are kept, newest by their earliest article. 0 for no limit.
@@ -244,10 +251,11 @@ func Load(r io.Reader, path string) (*Config, error) {
 type Options struct {
 	// CheckFilter, if not nil, parses a non-empty output filter and returns
 	// an error if it is invalid. Each such error becomes a problem at the
-	// filter's line, "outputs[1].filter: <error>"; if the error, or one it
-	// wraps, has a method Column() int returning a 1-based column in the
-	// filter, the message starts with it: "outputs[1].filter: column 17:
-	// <error>".
+	// filter's line that names the output, `outputs[1].filter: output
+	// "korea": <error>`; if the error, or one it wraps, has a method
+	// Column() int returning a 1-based column in the filter, the column
+	// follows the name: `outputs[1].filter: output "korea": column 17:
+	// <error>`.
 	CheckFilter func(expr string) error
 }
 
@@ -362,6 +370,9 @@ func (c *Config) setDefaults(set map[string]bool) {
 	}
 	if c.Fetch.MaxBodySize == 0 && !set["fetch.max_body_size"] { // 0 is an error if given
 		c.Fetch.MaxBodySize = DefaultMaxBodySize
+	}
+	if c.Fetch.MaxItems == 0 && !set["fetch.max_items"] { // 0 is an error if given
+		c.Fetch.MaxItems = DefaultFetchMaxItems
 	}
 	if c.Fetch.MaxWait == 0 {
 		c.Fetch.MaxWait = Duration(DefaultMaxWait)

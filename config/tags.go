@@ -145,6 +145,9 @@ func (c *Config) checkFilters(file string, lines map[string]int, check func(expr
 		if errors.As(err, &col) && col.Column() > 0 {
 			msg = fmt.Sprintf("column %d: %s", col.Column(), msg)
 		}
+		if o.Name != "" {
+			msg = fmt.Sprintf("output %q: %s", o.Name, msg)
+		}
 		path := fmt.Sprintf("outputs[%d].filter", i)
 		problems = append(problems, Problem{File: file, Line: lineOf(lines, path), Field: path, Message: msg})
 	}

@@ -286,10 +286,10 @@ func TestLoadFileWith(t *testing.T) {
 		t.Fatalf("LoadFileWith = %+v, nil; want an error", c)
 	}
 	want := []string{
-		`:7: outputs[1].filter: column 25: "tag:" needs a tag name after it`,
-		`:9: outputs[2].filter: unknown word "bad"; write tag:name`,
-		`:11: outputs[3].filter: column 6: parse: unknown word "bad"`,
-		":13: outputs[4].filter: bad",
+		`:7: outputs[1].filter: output "korea": column 25: "tag:" needs a tag name after it`,
+		`:9: outputs[2].filter: output "plain": unknown word "bad"; write tag:name`,
+		`:11: outputs[3].filter: output "wrapped": column 6: parse: unknown word "bad"`,
+		`:13: outputs[4].filter: output "nowhere": bad`,
 		":17: outputs[6].filter: want a string, found a list; quote it if need be",
 	}
 	if got := problemsOf(t, err, path); !reflect.DeepEqual(got, want) {
@@ -303,7 +303,7 @@ func TestLoadFileWith(t *testing.T) {
 	// Filter problems join the others, in line order.
 	path = writeConfig(t, "tags:\n  Sport: {any: [tennis]}\n"+src)
 	_, err = LoadFileWith(path, Options{CheckFilter: check})
-	if got := problemsOf(t, err, path); len(got) != 6 || !strings.HasPrefix(got[0], ":2: tags.Sport:") || !strings.HasPrefix(got[1], ":9: outputs[1].filter: column 25:") {
+	if got := problemsOf(t, err, path); len(got) != 6 || !strings.HasPrefix(got[0], ":2: tags.Sport:") || !strings.HasPrefix(got[1], `:9: outputs[1].filter: output "korea": column 25:`) {
 		t.Errorf("problems: %q", got)
 	}
 
@@ -317,7 +317,7 @@ func TestLoadFileWith(t *testing.T) {
 		t.Errorf("LoadFileWith without CheckFilter: %v", err)
 	}
 	if _, err := LoadWith(strings.NewReader(ok), "", Options{CheckFilter: check}); err == nil ||
-		!strings.HasPrefix(err.Error(), `<config>:7: outputs[1].filter: column 25: "tag:" needs`) {
+		!strings.HasPrefix(err.Error(), `<config>:7: outputs[1].filter: output "korea": column 25: "tag:" needs`) {
 		t.Errorf("LoadWith: %v", err)
 	}
 	c, err = LoadFileWith(path, Options{CheckFilter: func(string) error { return nil }})

@@ -98,6 +98,14 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 		addf("fetch.max_body_size", "0 would refuse every feed; write a size such as \"10MiB\", or leave it out for the default (%s)",
 			ByteSize(DefaultMaxBodySize))
 	}
+	switch n := c.Fetch.MaxItems; {
+	case n < 0:
+		addf("fetch.max_items", "%d is negative; write a positive number such as 200, or leave it out for the default (%d)",
+			n, DefaultFetchMaxItems)
+	case n == 0 && set["fetch.max_items"]:
+		addf("fetch.max_items", "0 would keep no items; write a positive number such as 200, or leave it out for the default (%d)",
+			DefaultFetchMaxItems)
+	}
 	for _, w := range []struct {
 		path    string
 		d       Duration

@@ -24,6 +24,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,8 +54,13 @@ const (
 var version = ""
 
 func main() {
+	// Catch the signals before anything else: SIGINT and SIGTERM stop the
+	// program, and a SIGHUP is held until the daemon can reload, so that one
+	// sent while it starts does not kill it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := runHup(ctx, os.Args[1:], os.Stdout, os.Stderr, hup)
 	stop()
 	if err != nil {
 		var ee *exitError
@@ -110,8 +116,20 @@ holds the store's lock (--once without --wait).
 Flags:
 `
 
+// run runs the program with args. The daemon catches SIGHUP from when it
+// knows it is the daemon; main catches it earlier, with runHup.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
+	return runHup(ctx, args, stdout, stderr, nil)
+}
+
+// runHup is run with hup, a channel that has received SIGHUP since the
+// process started (nil: none). The daemon reloads on each SIGHUP, one that
+// arrived while it started included; the other commands give SIGHUP back its
+// default action.
+func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup chan os.Signal) error {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		// A command (or a stray argument, which is a usage error): not the daemon.
+		releaseHangup(hup)
 		switch args[0] {
 		case "version":
 			fmt.Fprintln(stdout, "aggregator", versionString())
@@ -160,6 +178,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if (*force || *wait) && !*once {
 		return &exitError{code: exitUsage, err: errors.New("--force and --wait go with --once")}
+	}
+	if *once || *check {
+		releaseHangup(hup)
+	} else if hup == nil {
+		hup = make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
 	}
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
@@ -234,11 +259,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return newSetup(ctx, next, st, log, stories, "feeds/", false)
 	}
+	// Apply the retention limits before the stories are restored and the
+	// outputs first published.
+	if _, err := prune(ctx, st, cfg.Retention, log, time.Now()); err != nil {
+		log.Error("pruning failed; will try again", "err", err)
+	}
 	su, err := newSetup(ctx, cfg, st, log, nil, "feeds/", false)
 	if err != nil {
 		return err
 	}
-	return runDaemon(ctx, log, su, load)
+	return runDaemon(ctx, log, su, load, hup)
+}
+
+// releaseHangup gives SIGHUP back its default action, which ends the process
+// (or nothing, under nohup), for a program that is not the daemon. A SIGHUP
+// that hup received meanwhile is raised again, to take that action.
+func releaseHangup(hup chan os.Signal) {
+	if hup == nil {
+		return
+	}
+	signal.Stop(hup)
+	select {
+	case <-hup:
+		syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	default:
+	}
 }
 
 // setup is what follows from one config: the runner, the feeds and the
@@ -360,6 +405,7 @@ func newFetchClient(cfg *config.Config) *fetch.Client {
 	c := fetch.NewClient(ua)
 	c.Timeout = cfg.Fetch.Timeout.Std()
 	c.MaxBodySize = int64(cfg.Fetch.MaxBodySize)
+	c.MaxItems = cfg.Fetch.MaxItems
 	c.Concurrency = cfg.Fetch.Concurrency
 	c.PerHost = cfg.Fetch.PerHost
 	c.AllowPrivate = cfg.Fetch.AllowPrivate
@@ -425,7 +471,7 @@ func publishOutputs(cfg *config.Config) ([]publish.Output, error) {
 		}
 		f, err := tag.ParseFilter(o.Filter)
 		if err != nil {
-			return nil, fmt.Errorf("outputs[%d].filter: %w", i, err)
+			return nil, fmt.Errorf("outputs[%d].filter: output %q: %w", i, o.Name, err)
 		}
 		outputs[i].Keep = func(e aggregator.Entry) bool { return f.Match(pipeline.Subject(e), time.Now()) }
 	}
@@ -468,14 +514,15 @@ func runOnce(ctx context.Context, su *setup, force bool, stderr io.Writer) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Prune first, so that the outputs show what the store keeps.
+	if _, err := prune(ctx, su.runner.Store, su.cfg.Retention, su.runner.Log, time.Now()); err != nil {
+		return err
+	}
 	site, err := su.pub.Build(ctx, su.entries)
 	if err != nil {
 		return err
 	}
 	if err := site.WriteDir(ctx, su.cfg.Publish.Dir); err != nil {
-		return err
-	}
-	if err := prune(ctx, su, time.Now()); err != nil {
 		return err
 	}
 	progress.finish(ctx, su.runner.Store.StoryCount)
@@ -485,24 +532,24 @@ func runOnce(ctx context.Context, su *setup, force bool, stderr io.Writer) error
 	return nil
 }
 
-// prune applies the retention limits to the store.
-func prune(ctx context.Context, su *setup, now time.Time) error {
-	r := su.cfg.Retention
+// prune applies the retention limits r to st, and reports whether it
+// deleted any story.
+func prune(ctx context.Context, st *store.Store, r config.Retention, log *slog.Logger, now time.Time) (bool, error) {
 	var olderThan time.Time
 	if r.MaxAge > 0 {
 		olderThan = now.Add(-r.MaxAge.Std())
 	}
 	if olderThan.IsZero() && r.MaxItems == 0 {
-		return nil
+		return false, nil
 	}
-	items, stories, err := su.runner.Store.Prune(ctx, olderThan, r.MaxItems, 0)
+	items, stories, err := st.Prune(ctx, olderThan, r.MaxItems, 0)
+	if stories > 0 {
+		log.Info("retention pruned old stories", "stories", stories, "items", items)
+	}
 	if err != nil {
-		return fmt.Errorf("retention: %w", err)
+		return stories > 0, fmt.Errorf("retention: %w", err)
 	}
-	if items > 0 {
-		su.runner.Log.Info("retention pruned old stories", "stories", stories, "items", items)
-	}
-	return nil
+	return stories > 0, nil
 }
 
 // newHTTPServer is the daemon's HTTP server: a client that sends its
@@ -528,14 +575,16 @@ const stopGrace = 5 * time.Second
 const pruneEvery = time.Hour
 
 // runDaemon serves the outputs and runs the scheduler until ctx is done.
-// SIGHUP reloads the config with load: feeds, schedules, tags and outputs
-// change without a restart and without closing the HTTP listener; a config
-// that does not load is logged, and the running one stays.
-func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*story.Clusterer) (*setup, error)) error {
+// Each signal on hup (SIGHUP) reloads the config with load: feeds,
+// schedules, tags and outputs change without a restart and without closing
+// the HTTP listener; a config that does not load is logged, and the running
+// one stays. A signal that came before runDaemon ran reloads once it is ready.
+func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*story.Clusterer) (*setup, error),
+	hup <-chan os.Signal) error {
 	server := publish.NewServer()
 	server.Log = log
 	server.MaxAge = maxAge(cur.feeds, time.Now())
-	met := newMetrics(cur.runner.Store)
+	met := newMetrics(cur.runner.Store, cur.feeds)
 
 	// The WebSub pinger, if there is a hub, lives as long as the daemon.
 	var pinger *publish.Pinger
@@ -552,10 +601,16 @@ func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*sto
 		go func() { pingDone <- pinger.Run(pingCtx) }()
 	}
 
-	// rebuild is called by the scheduler, one call at a time, and while no
-	// scheduler runs, on reload.
-	var published *publish.Site
+	// rebuild is called by the scheduler, after a prune that deleted
+	// stories, and on reload while no scheduler runs; one call at a time, so
+	// that the last one publishes what the store holds last.
+	var (
+		published *publish.Site
+		rebuildMu sync.Mutex
+	)
 	rebuild := func(ctx context.Context) {
+		rebuildMu.Lock()
+		defer rebuildMu.Unlock()
 		site, err := cur.pub.Build(ctx, cur.entries)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -595,9 +650,6 @@ func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*sto
 		log.Warn("telling systemd the daemon is ready failed", "err", err)
 	}
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	pruneTick := time.NewTicker(pruneEvery)
 	defer pruneTick.Stop()
 
@@ -629,8 +681,12 @@ loop:
 			runErr = fmt.Errorf("http server: %w", err)
 			break loop
 		case <-pruneTick.C:
-			if err := prune(ctx, cur, time.Now()); err != nil && ctx.Err() == nil {
+			pruned, err := prune(ctx, cur.runner.Store, cur.cfg.Retention, log, time.Now())
+			if err != nil && ctx.Err() == nil {
 				log.Error("pruning failed; will try again", "err", err)
+			}
+			if pruned {
+				rebuild(ctx) // the outputs show what the store keeps
 			}
 		case <-hup:
 			sd.Reloading()
@@ -654,6 +710,7 @@ loop:
 				log.Error("placing new articles in stories failed", "err", err)
 			}
 			cur = next
+			met.setFeeds(cur.feeds)
 			server.MaxAge = maxAge(cur.feeds, time.Now())
 			rebuild(ctx)
 			stop = start()

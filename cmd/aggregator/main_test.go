@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -364,8 +363,8 @@ func TestDaemon(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("daemon stopped with %v", err)
+		if code := exitCode(err); err != nil || code != exitOK {
+			t.Errorf("daemon stopped with %v (exit %d), want a clean stop (exit 0)", err, code)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("daemon did not stop within 10s of cancellation")
@@ -438,10 +437,30 @@ func TestStatus(t *testing.T) {
 	if err := run(context.Background(), []string{"status", "--config", cfg}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"FEED", "Korea Desk", "ok", "failing", "500"} {
+	for _, want := range []string{"FEED", "LAST ATTEMPT", "Korea Desk", "ok", "failing", "500"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("status table lacks %q:\n%s", want, stdout.String())
 		}
+	}
+	// The failing feed was attempted but never succeeded: its row shows
+	// both, in the columns the header names.
+	table := strings.Split(stdout.String(), "\n")
+	if len(table) < 3 {
+		t.Fatalf("status table:\n%s", stdout.String())
+	}
+	header, row := table[0], table[2]
+	cell := func(column, next string) string {
+		from, to := strings.Index(header, column), strings.Index(header, next)
+		if from < 0 || to < from || to > len(row) {
+			t.Fatalf("status table has no column %s before %s:\n%s", column, next, stdout.String())
+		}
+		return strings.TrimSpace(row[from:to])
+	}
+	if got := cell("LAST ATTEMPT", "LAST SUCCESS"); !strings.HasSuffix(got, " ago") {
+		t.Errorf("the failing feed's LAST ATTEMPT is %q, want a time ago", got)
+	}
+	if got := cell("LAST SUCCESS", "STATUS"); got != "never" {
+		t.Errorf("the failing feed's LAST SUCCESS is %q, want never", got)
 	}
 }
 
@@ -603,8 +622,8 @@ func TestCheckReportsFilterErrors(t *testing.T) {
 	if code := exitCode(err); code != exitUsage {
 		t.Fatalf("exit %d (%v), want %d", code, err, exitUsage)
 	}
-	if msg := err.Error(); !strings.Contains(msg, "config.yaml:5: outputs[0].filter: column 21:") {
-		t.Errorf("error %q does not name the line, the field and the column", msg)
+	if msg := err.Error(); !strings.Contains(msg, `config.yaml:5: outputs[0].filter: output "korea": column 21:`) {
+		t.Errorf("error %q does not name the line, the field, the output and the column", msg)
 	}
 }
 
@@ -697,8 +716,9 @@ func TestNewLogger(t *testing.T) {
 	}
 }
 
-// --once applies the retention limits: with max_items 3, only the newest
-// stories that fit stay.
+// --once applies the retention limits before it writes the outputs: with
+// max_items 3, only the newest stories that fit stay, and all.atom shows
+// those and no more.
 func TestOnceRetention(t *testing.T) {
 	urls := kimURLs(t)
 	cfg := writeConfig(t, "retention:\n  max_items: 3\n", urls...)
@@ -716,6 +736,95 @@ func TestOnceRetention(t *testing.T) {
 	}
 	if items == 0 || items > 3 {
 		t.Errorf("%d items stored after a run with max_items 3", items)
+	}
+	stories, err := st.StoryCount(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(cfg), "public", "all.atom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(parseAtom(t, data).Entries); n != stories {
+		t.Errorf("all.atom has %d entries; the store keeps %d stories (%d items)", n, stories, items)
+	}
+}
+
+// The daemon applies the retention limits as it starts, before it first
+// publishes: a store filled without limits is served within them at once.
+func TestDaemonRetentionAtStart(t *testing.T) {
+	urls := kimURLs(t)
+	addr := freeAddr(t)
+	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n", urls...)
+	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("retention:\n  max_items: 3\n")
+	f.Close()
+	startDaemon(t, cfg, addr)
+
+	resp, err := http.Get("http://" + addr + "/feeds/all.atom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	st, err := store.Open(context.Background(), filepath.Join(filepath.Dir(cfg), "agg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, items, err := st.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stories, err := st.StoryCount(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items == 0 || items > 3 {
+		t.Errorf("%d items stored after the daemon started with max_items 3", items)
+	}
+	if n := len(parseAtom(t, data).Entries); n != stories {
+		t.Errorf("the daemon serves %d entries; the store keeps %d stories (%d items)", n, stories, items)
+	}
+}
+
+// fetch.max_items reaches the fetch client: of Korea Desk's three articles,
+// --once with max_items 2 stores the two newest.
+func TestOnceFetchMaxItems(t *testing.T) {
+	cfg := writeConfig(t, "", kimServer(t).URL+"/korea-desk.atom")
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(data), "fetch:\n", "fetch:\n  max_items: 2\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), filepath.Join(filepath.Dir(cfg), "agg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	stories, err := st.Stories(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, s := range stories {
+		for _, m := range s.Members {
+			titles = append(titles, m.Item.Title)
+		}
+	}
+	if len(titles) != 2 || slices.ContainsFunc(titles, func(s string) bool { return strings.Contains(s, "balloon") }) {
+		t.Errorf("stored %q; want the two newest of the three articles", titles)
 	}
 }
 
@@ -758,8 +867,8 @@ func TestStopMidCycle(t *testing.T) {
 	cancel() // what SIGTERM does, through signal.NotifyContext
 	select {
 	case err := <-done:
-		if code := exitCode(err); code != exitOK && !errors.Is(err, context.Canceled) {
-			t.Fatalf("exit %d (%v) after SIGTERM, want 0", code, err)
+		if code := exitCode(err); err != nil || code != exitOK {
+			t.Fatalf("exit %d (%v) after SIGTERM, want a clean stop (exit 0)", code, err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the daemon did not stop within 10s of SIGTERM, with a fetch hanging")
@@ -786,7 +895,7 @@ func startDaemon(t *testing.T, cfg, addr string) {
 	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, io.Discard) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		if err := <-done; err != nil {
 			t.Errorf("daemon: %v", err)
 		}
 	})

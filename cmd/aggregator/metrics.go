@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +15,7 @@ import (
 
 	"aggregator/fetch"
 	"aggregator/pipeline"
+	"aggregator/publish"
 	"aggregator/store"
 )
 
@@ -26,9 +28,12 @@ type metrics struct {
 	dupes    prometheus.Counter
 	renders  prometheus.Counter
 	requests *prometheus.CounterVec
+	health   *feedHealth
 }
 
-func newMetrics(st *store.Store) *metrics {
+// newMetrics makes the metrics of a daemon on st that follows feeds; on a
+// reload, setFeeds gives it the new feeds.
+func newMetrics(st *store.Store, feeds []pipeline.Feed) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -65,11 +70,15 @@ func newMetrics(st *store.Store) *metrics {
 		n, _ := st.StoryCount(ctx)
 		return float64(n)
 	})
-	health := newFeedHealth(st)
-	m.reg.MustRegister(m.fetches, m.duration, m.items, m.dupes, m.renders, m.requests, stories, health,
+	m.health = newFeedHealth(st)
+	m.setFeeds(feeds)
+	m.reg.MustRegister(m.fetches, m.duration, m.items, m.dupes, m.renders, m.requests, stories, m.health,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// setFeeds makes feeds the ones the feed-health gauge counts.
+func (m *metrics) setFeeds(feeds []pipeline.Feed) { m.health.feeds.Store(&feeds) }
 
 // observe counts one feed's turn.
 func (m *metrics) observe(rep pipeline.Report) {
@@ -120,9 +129,11 @@ func (m *metrics) handler(next http.Handler) http.Handler {
 
 // pathLabel keeps the path label's values few: feeds and archives are grouped.
 func pathLabel(p string) string {
-	switch {
-	case p == "/" || p == "/index.html" || p == "/healthz" || p == "/readyz" || p == "/opml":
+	switch p {
+	case "/", "/index.html", "/healthz", "/readyz", "/opml", "/" + publish.OPMLPath, "/status", "/" + publish.StatusPath:
 		return p
+	}
+	switch {
 	case strings.HasPrefix(p, "/feeds/") && strings.Contains(p, "/archive/"):
 		return "/feeds/{name}/archive/{n}"
 	case strings.HasPrefix(p, "/feeds/"):
@@ -141,11 +152,13 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
-// feedHealth reports how many feeds are in each state, read from the store
-// when Prometheus scrapes.
+// feedHealth reports how many of the configured feeds are in each state,
+// read from the store when Prometheus scrapes. Feeds the config no longer
+// has are not counted, though the store keeps them.
 type feedHealth struct {
-	st   *store.Store
-	desc *prometheus.Desc
+	st    *store.Store
+	feeds atomic.Pointer[[]pipeline.Feed]
+	desc  *prometheus.Desc
 }
 
 func newFeedHealth(st *store.Store) *feedHealth {
@@ -159,14 +172,14 @@ func (f *feedHealth) Describe(ch chan<- *prometheus.Desc) { ch <- f.desc }
 func (f *feedHealth) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	feeds, err := f.st.Feeds(ctx)
+	feeds, err := pipeline.Health{Store: f.st, Feeds: *f.feeds.Load()}.FeedHealth(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(f.desc, err)
 		return
 	}
 	counts := map[string]int{"ok": 0, "failing": 0, "retired": 0, "new": 0}
-	for _, fs := range feeds {
-		counts[newFeedStatus(fs).Health]++
+	for _, fh := range feeds {
+		counts[fh.Health]++
 	}
 	for health, n := range counts {
 		ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, float64(n), health)

@@ -3,8 +3,11 @@ package main
 import (
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/prometheus/common/expfmt"
@@ -12,7 +15,8 @@ import (
 )
 
 // /metrics parses with the Prometheus text parser, follows its naming rules,
-// and counts what the daemon did.
+// and counts what the daemon did; after a reload that drops a feed, the feed
+// health counts the feeds of the new config only.
 func TestMetrics(t *testing.T) {
 	urls := kimURLs(t)
 	addr := freeAddr(t)
@@ -27,50 +31,62 @@ func TestMetrics(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
 	}
-	get("/feeds/all.atom")
+	served := []string{"/feeds/all.atom", "/status", "/status.html", "/opml", "/subscriptions.opml", "/", "/healthz"}
+	for _, p := range served {
+		if code, _ := get(p); code != http.StatusOK {
+			t.Errorf("GET %s: %d", p, code)
+		}
+	}
 	get("/nope")
-	code, text := get("/metrics")
-	if code != http.StatusOK {
-		t.Fatalf("/metrics: %d", code)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(text))
-	if err != nil {
-		t.Fatalf("/metrics does not parse: %v", err)
-	}
-	problems, err := promlint.New(strings.NewReader(text)).Lint()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		if strings.HasPrefix(p.Metric, "aggregator_") {
-			t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	// scrape reads /metrics and returns the value of a metric, the first
+	// whose labels include labels.
+	type valueFunc func(name string, labels map[string]string) float64
+	scrape := func() valueFunc {
+		t.Helper()
+		code, text := get("/metrics")
+		if code != http.StatusOK {
+			t.Fatalf("/metrics: %d", code)
 		}
-	}
-	value := func(name string, labels map[string]string) float64 {
-		f, ok := families[name]
-		if !ok {
-			t.Errorf("no metric %s", name)
-			return -1
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		families, err := parser.TextToMetricFamilies(strings.NewReader(text))
+		if err != nil {
+			t.Fatalf("/metrics does not parse: %v", err)
 		}
-	next:
-		for _, m := range f.Metric {
-			for _, l := range m.Label {
-				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
-					continue next
+		problems, err := promlint.New(strings.NewReader(text)).Lint()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range problems {
+			if strings.HasPrefix(p.Metric, "aggregator_") {
+				t.Errorf("lint: %s: %s", p.Metric, p.Text)
+			}
+		}
+		return func(name string, labels map[string]string) float64 {
+			f, ok := families[name]
+			if !ok {
+				t.Errorf("no metric %s", name)
+				return -1
+			}
+		next:
+			for _, m := range f.Metric {
+				for _, l := range m.Label {
+					if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
+						continue next
+					}
+				}
+				switch {
+				case m.Counter != nil:
+					return m.Counter.GetValue()
+				case m.Gauge != nil:
+					return m.Gauge.GetValue()
+				case m.Histogram != nil:
+					return float64(m.Histogram.GetSampleCount())
 				}
 			}
-			switch {
-			case m.Counter != nil:
-				return m.Counter.GetValue()
-			case m.Gauge != nil:
-				return m.Gauge.GetValue()
-			case m.Histogram != nil:
-				return float64(m.Histogram.GetSampleCount())
-			}
+			return 0
 		}
-		return 0
 	}
+	value := scrape()
 	if n := value("aggregator_fetches_total", map[string]string{"result": "ok"}); n != 5 {
 		t.Errorf("ok fetches = %v, want 5", n)
 	}
@@ -92,10 +108,46 @@ func TestMetrics(t *testing.T) {
 	if n := value("aggregator_http_requests_total", map[string]string{"path": "/feeds/{name}", "code": "200"}); n < 1 {
 		t.Errorf("feed requests counted = %v", n)
 	}
+	for _, p := range served[1:] {
+		if n := value("aggregator_http_requests_total", map[string]string{"path": p, "code": "200"}); n != 1 {
+			t.Errorf("requests for %s counted under its path = %v, want 1", p, n)
+		}
+	}
 	if n := value("aggregator_http_requests_total", map[string]string{"path": "other", "code": "404"}); n != 1 {
 		t.Errorf("404s counted = %v, want 1", n)
 	}
 	if n := value("aggregator_outputs_rendered_total", nil); n < 1 {
 		t.Errorf("renders = %v", n)
 	}
+
+	// A reload to a config without the last feed: four feeds, all ok.
+	if err := os.WriteFile(cfg, []byte(strings.Replace(mustRead(t, cfg), "  - url: "+urls[4]+"\n", "", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		value = scrape()
+		if value("aggregator_feeds", map[string]string{"health": "ok"}) == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a reload to 4 feeds, aggregator_feeds{health=\"ok\"} = %v, want 4",
+				value("aggregator_feeds", map[string]string{"health": "ok"}))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, h := range []string{"failing", "retired", "new"} {
+		if n := value("aggregator_feeds", map[string]string{"health": h}); n != 0 {
+			t.Errorf("after the reload, aggregator_feeds{health=%q} = %v, want 0", h, n)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,22 +34,61 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// SIGHUP reloads the config: a new output appears without a restart while a
-// client keeps downloading, and an invalid config leaves the running one.
+// countingServer serves the Kim fixture feeds and counts the requests for
+// each path.
+type countingServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	count map[string]int
+}
+
+func newCountingServer(t *testing.T) *countingServer {
+	t.Helper()
+	c := &countingServer{count: map[string]int{}}
+	files := http.FileServer(http.Dir("../../testdata/kim"))
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.count[r.URL.Path]++
+		c.mu.Unlock()
+		files.ServeHTTP(w, r)
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+// requests returns how many requests path had.
+func (c *countingServer) requests(path string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count[path]
+}
+
+// SIGHUP reloads the config: a dropped feed is no longer fetched, an added
+// one is, the status page lists the new feeds, and a new output appears,
+// all without a restart while a client keeps downloading; an invalid config
+// leaves the running one.
 func TestReload(t *testing.T) {
-	srv := kimServer(t)
+	srv := newCountingServer(t)
 	addr := freeAddr(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
-	write := func(extra string) {
+	const (
+		dropped = "/korea-desk.atom"
+		kept    = "/newsroom.json"
+		added   = "/daily-ledger.rss"
+	)
+	feed := func(path, name string) string {
+		return "  - url: " + srv.URL + path + "\n    name: " + name + "\n"
+	}
+	write := func(feeds, extra string) {
 		t.Helper()
-		body := "store: agg.db\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\nserver:\n  listen: " + addr + "\nfeeds:\n" +
-			"  - url: " + srv.URL + "/korea-desk.atom\n  - url: " + srv.URL + "/newsroom.json\n" + extra
+		body := "store: agg.db\nschedule: \"@every 1s\"\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\nserver:\n  listen: " + addr +
+			"\nfeeds:\n" + feeds + extra
 		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write("")
+	write(feed(dropped, "Dropped Desk")+feed(kept, "Kept Newsroom"), "")
 	// Listen as systemd would for the daemon's notifications.
 	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "notify"), Net: "unixgram"})
 	if err != nil {
@@ -73,7 +113,7 @@ func TestReload(t *testing.T) {
 	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, logs) }()
 	defer func() {
 		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		if err := <-done; err != nil {
 			t.Errorf("daemon: %v", err)
 		}
 	}()
@@ -118,11 +158,37 @@ func TestReload(t *testing.T) {
 	if status("/feeds/korea.atom") != http.StatusNotFound {
 		t.Fatal("korea.atom exists before the reload")
 	}
-	write("tags:\n  north-korea:\n    any: [North Korea, Pyongyang]\noutputs:\n  - name: all\n  - name: korea\n    filter: tag:north-korea\n")
+	waitFor("the feed to be dropped to be fetched on its schedule", func() bool { return srv.requests(dropped) >= 2 })
+	write(feed(kept, "Kept Newsroom")+feed(added, "Added Ledger"),
+		"tags:\n  north-korea:\n    any: [North Korea, Pyongyang]\noutputs:\n  - name: all\n  - name: korea\n    filter: tag:north-korea\n")
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
 	waitFor("the new output", func() bool { return status("/feeds/korea.atom") == http.StatusOK })
+	waitFor("the reload to finish", func() bool { return strings.Contains(logs.String(), "config reloaded") })
 
-	write("outputs:\n  - name: all\n    filter: tag:north-korea AND\n")
+	// The scheduler runs the new feeds only: the added one is fetched, the
+	// kept one goes on, the dropped one is left alone.
+	droppedBefore, keptBefore := srv.requests(dropped), srv.requests(kept)
+	waitFor("the added feed to be fetched", func() bool { return srv.requests(added) >= 1 })
+	waitFor("the kept feed to be fetched twice more", func() bool { return srv.requests(kept) >= keptBefore+2 })
+	if n := srv.requests(dropped); n != droppedBefore {
+		t.Errorf("the dropped feed was fetched %d times after the reload", n-droppedBefore)
+	}
+	resp, err := http.Get("http://" + addr + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"Kept Newsroom", "Added Ledger"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("/status after the reload does not list %s:\n%s", want, page)
+		}
+	}
+	if strings.Contains(string(page), "Dropped Desk") {
+		t.Errorf("/status after the reload still lists the dropped feed:\n%s", page)
+	}
+
+	write(feed(kept, "Kept Newsroom"), "outputs:\n  - name: all\n    filter: tag:north-korea AND\n")
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
 	waitFor("the failed reload to be logged", func() bool { return strings.Contains(logs.String(), "reload failed") })
 	if status("/feeds/korea.atom") != http.StatusOK {

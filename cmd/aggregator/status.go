@@ -91,7 +91,7 @@ func optTime(t time.Time) *time.Time {
 
 func printStatus(w io.Writer, lines []feedStatus, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FEED\tHEALTH\tLAST SUCCESS\tSTATUS\tFAILURES\tNEXT FETCH\tERROR")
+	fmt.Fprintln(tw, "FEED\tHEALTH\tLAST ATTEMPT\tLAST SUCCESS\tSTATUS\tFAILURES\tNEXT FETCH\tERROR")
 	for _, l := range lines {
 		name := l.Name
 		if l.CurrentURL != l.URL {
@@ -107,7 +107,8 @@ func printStatus(w io.Writer, lines []feedStatus, now time.Time) error {
 		} else if l.NextFetch != nil && l.NextFetch.After(now) {
 			next = "in " + l.NextFetch.Sub(now).Round(time.Minute).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", name, l.Health, ago(l.LastSuccess, now), status, l.Failures, next, truncate(l.Error, 80))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", name, l.Health, ago(l.LastAttempt, now), ago(l.LastSuccess, now),
+			status, l.Failures, next, truncate(l.Error, 80))
 	}
 	return tw.Flush()
 }
