@@ -200,9 +200,10 @@ func partOfName(w string, names []nameCand) bool {
 
 // caseStyle reports whether a block of text is in Title Case or ALL CAPS
 // (tc), where capitals say nothing about names, and whether it is in ALL
-// CAPS. Words with letters only, not joined by a hyphen and not stop words
-// count (content): tc if fewer than one in eight is lower case, allCaps if
-// all are in capitals.
+// CAPS. Words with letters only, not joined by a hyphen, not stop words
+// and not written with a capital inside only ("iPhone", "eBay": written so
+// in any case style) count (content): tc if fewer than one in eight is
+// lower case, allCaps if all are in capitals.
 func caseStyle(seg []token) (tc, allCaps bool) {
 	// The capitalised words first: their lexicon bits are at hand.
 	caps, capsUpper := 0, 0 // content words with a capital; those in capitals
@@ -230,7 +231,7 @@ func caseStyle(seg []token) (tc, allCaps bool) {
 	lower, lowerUpper := 0, 0 // content words without a capital; those in capitals
 	for i := 0; others && i < len(seg); i++ {
 		t := &seg[i]
-		if t.flags&(tLetters|tHyph|tCap) != tLetters || t.lexBits()&lexStop != 0 {
+		if t.flags&(tLetters|tHyph|tCap|tCamel) != tLetters || t.lexBits()&lexStop != 0 {
 			continue
 		}
 		lower++

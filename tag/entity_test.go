@@ -297,6 +297,9 @@ func TestEntities(t *testing.T) {
 		{name: "weak entry with support",
 			summary: "Protests in Tbilisi spread across Georgia overnight.",
 			want:    []string{"georgia"}},
+		{name: "camel-case brand keeps a headline in Title Case",
+			title: "Check Out the iPhone 15's New Camera in Action",
+			not:   []string{"new-camera", "check-out"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

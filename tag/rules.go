@@ -403,6 +403,7 @@ const (
 	tHyph                       // joined by a hyphen to the word before ("Jong-un")
 	tPoss                       // written with a possessive 's ("Putin's")
 	tPara                       // first word of a block (paragraph, title, category)
+	tCamel                      // a lower-case first letter and a capital later ("iPhone", "eBay")
 )
 
 // paraSep separates blocks (HTML block elements, categories) in plain text.
@@ -595,6 +596,8 @@ func (tz *tokenizer) appendASCIIWord(out *[]token, s string, i int, flags uint16
 	}
 	if asciiKind[s[i]] == kUpper {
 		flags |= tCap
+	} else if upper > 0 && kinds&kDigit == 0 {
+		flags |= tCamel
 	}
 	if kinds&kDigit == 0 {
 		flags |= tLetters // there is at least one letter
@@ -820,6 +823,9 @@ func (tz *tokenizer) appendWord(out *[]token, raw string, flags uint16) bool {
 	}
 	if !digits && letters > 0 {
 		flags |= tLetters
+		if flags&tCap == 0 && upper > 0 {
+			flags |= tCamel
+		}
 	}
 	if upper >= 2 && lower == 0 {
 		flags |= tUpper
@@ -923,6 +929,9 @@ func makeTokenSlow(raw string, flags uint16) (token, bool) {
 	}
 	if !digits && letters > 0 {
 		flags |= tLetters
+		if flags&tCap == 0 && upper > 0 {
+			flags |= tCamel
+		}
 	}
 	if upper >= 2 && lower == 0 {
 		flags |= tUpper

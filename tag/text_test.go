@@ -76,7 +76,7 @@ var wordPieces = func() []string {
 // word lists.
 func checkTokens(t *testing.T, s string) {
 	t.Helper()
-	const computed = tCap | tUpper | tLetters
+	const computed = tCap | tUpper | tLetters | tCamel
 	for i, tk := range tokenize(s, nil) {
 		if !strings.Contains(tk.raw, ".") { // not a dotted abbreviation
 			want, ok := makeTokenSlow(tk.raw, tk.flags&^computed)
@@ -133,7 +133,7 @@ func FuzzTokenize(f *testing.F) {
 func caseStyleByCount(seg []token) (tc, allCaps bool) {
 	content, caps, upper := 0, 0, 0
 	for _, t := range seg {
-		if t.flags&tLetters == 0 || t.flags&tHyph != 0 || stopWords[t.norm] {
+		if t.flags&tLetters == 0 || t.flags&tHyph != 0 || t.flags&tCamel != 0 || stopWords[t.norm] {
 			continue
 		}
 		content++
@@ -150,7 +150,7 @@ func caseStyleByCount(seg []token) (tc, allCaps bool) {
 
 func TestCaseStyle(t *testing.T) {
 	words := []string{"the", "The", "THE", "a", "A", "Putin", "PUTIN", "putin", "U.S.", "x", "X", "ǂAB", "ǂab", "1", "Jong-un",
-		"of", "Of", "OF", "Kim", "KIM", "b2", "ΑΒ", "ab", "AB", "Ab", "Mr", "mr", "MR", "in", "In", "IN"}
+		"of", "Of", "OF", "Kim", "KIM", "b2", "ΑΒ", "ab", "AB", "Ab", "Mr", "mr", "MR", "in", "In", "IN", "iPhone", "eBAY"}
 	rng := rand.New(rand.NewPCG(9, 9))
 	for range 100000 {
 		var sb strings.Builder
