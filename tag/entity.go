@@ -18,10 +18,10 @@ import (
 //     ("President Vladimir Putin", "Foreign Minister Sergei Lavrov"), as are
 //     countries and their adjectives at either end ("Russian President
 //     Vladimir Putin"). Words in the stop lists (days, months, function
-//     words, news boilerplate) end a run. A run at the start of a sentence
-//     loses a leading common word ("Meanwhile Vladimir Putin"); a run whose
-//     first word is written in lower case elsewhere in the item is dropped
-//     there, as its capital may be only grammatical.
+//     words, contractions, news boilerplate) end a run. A run at the start
+//     of a sentence loses a leading common word ("Meanwhile Vladimir
+//     Putin"); a run whose first word is written in lower case elsewhere in
+//     the item is dropped there, as its capital may be only grammatical.
 //   - Single words are never tagged unless they are gazetteer entries. Short
 //     references (a surname alone, "Mr Putin") therefore add nothing: they
 //     are covered by the full name when it appears in the item. A name that
@@ -532,7 +532,8 @@ var stopWords = setOf(`a about above across after again against ago all along al
 	themselves then there these they this those though through throughout till to too toward towards under unless
 	unlike until up upon us very via vs was we were what whatever when whenever where whether which while who whom
 	whose why with within without would yet you your yours yourself yourselves may might says said say tells told
-	it's i'm let`)
+	let lets im ive youre youve youll youd theyre theyve theyll weve hes shes thats whats whos heres theres wheres
+	dont doesnt didnt isnt arent wasnt werent cant couldnt wouldnt shouldnt wont hasnt havent hadnt aint`)
 
 // entityStop are capitalised words that are never part of a name: dates and
 // news boilerplate.
@@ -543,7 +544,8 @@ var entityStop = setOf(`january february march april may june july august septem
 	gallery explainer review editorial comment commentary podcast newsletter sponsored advertisement read more share
 	subscribe click sign related latest news today tonight yesterday tomorrow weekend morning afternoon evening night
 	week month year please note fact factcheck quiz listen follow copyright reporting editing additional report
-	reports story image images credit christmas easter`)
+	reports story image images credit christmas easter url urls roundup recap digest highlights livestream liveblog
+	transcript todays tonights`)
 
 // honorifics and titles are cut off the front of a name.
 var honorifics = setOf(`mr mrs ms mx miss dr prof professor sir dame lord lady president presidents vice prime minister
@@ -554,7 +556,11 @@ var honorifics = setOf(`mr mrs ms mx miss dr prof professor sir dame lord lady p
 	health education state deputy acting former ambassador envoy speaker chairman chairwoman chair ceo director
 	spokesman spokeswoman spokesperson leader supreme commissioner attorney treasury officer 
 	opposition dictator strongman tycoon billionaire star actor actress singer rapper coach striker midfielder
-	defender goalkeeper manager counsel lawmaker lawmakers candidate nominee hopeful`)
+	defender goalkeeper manager counsel lawmaker lawmakers candidate nominee hopeful pm boss founder cofounder owner
+	comedian comedienne artist author writer novelist poet journalist reporter columnist photographer filmmaker
+	producer developer designer musician influencer youtuber streamer activist campaigner pastor priest investor ag
+	economist analyst historian scientist researcher astronaut model chef presenter broadcaster pundit witness suspect
+	treasurer`)
 
 // commonStart are words that often begin a sentence with a capital that is
 // only grammatical; they are dropped from the front of a run there.
@@ -569,7 +575,11 @@ var commonStart = setOf(`meanwhile however but and or so yet then now still also
 	watch read live breaking update exclusive opinion analysis video photos inside behind beyond across against
 	among around amid under over without within with from into onto upon about above below between
 	thanks thank sadly luckily fortunately unfortunately clearly obviously interestingly notably separately
-	similarly likewise additionally moreover furthermore again yes hey dear welcome`)
+	similarly likewise additionally moreover furthermore again yes hey hi dear welcome oh hello goodbye sorry
+	recently currently suddenly reportedly allegedly apparently basically actually really simply literally certainly
+	probably possibly definitely absolutely specifically primarily originally previously initially eventually
+	ultimately officially publicly privately surprisingly ironically crucially importantly hopefully honestly
+	seriously`)
 
 // particles may stand in lower case inside a name ("Mohammed bin Salman",
 // "Ursula von der Leyen", "Charles de Gaulle").
