@@ -17,11 +17,17 @@ import (
 //     inside a run. Honorifics and titles before a name are cut off
 //     ("President Vladimir Putin", "Foreign Minister Sergei Lavrov"), as are
 //     countries and their adjectives at either end ("Russian President
-//     Vladimir Putin"). Words in the stop lists (days, months, function
-//     words, contractions, news boilerplate) end a run. A run at the start
-//     of a sentence loses a leading common word ("Meanwhile Vladimir
-//     Putin"); a run whose first word is written in lower case elsewhere in
-//     the item is dropped there, as its capital may be only grammatical.
+//     Vladimir Putin"). Roles at the end are cut off too ("Apple CEO"), and
+//     numbers and epithets at the start ("Two House Republicans", "New
+//     Camera"). Words in the stop lists (days, months, function words,
+//     contractions, news boilerplate) end a run; a word joined by a hyphen
+//     that makes an adjective ends it before the hyphen ("New York-based").
+//     A run at the start of a sentence or a block loses a leading
+//     connective ("Meanwhile Vladimir Putin"); one whose first word is a
+//     common English word ("Show HN:", "Comments URL:", "New AI offers") or
+//     is written in lower case elsewhere in the item is dropped there, as
+//     its capital may be only grammatical — unless a gazetteer name starts
+//     there ("New York City officials").
 //   - Single words are never tagged unless they are gazetteer entries. Short
 //     references (a surname alone, "Mr Putin") therefore add nothing: they
 //     are covered by the full name when it appears in the item. A name that
@@ -231,7 +237,7 @@ func caseStyle(seg []token) (tc, allCaps bool) {
 	lower, lowerUpper := 0, 0 // content words without a capital; those in capitals
 	for i := 0; others && i < len(seg); i++ {
 		t := &seg[i]
-		if t.flags&(tLetters|tHyph|tCap|tCamel) != tLetters || t.lexBits()&lexStop != 0 {
+		if t.flags&(tLetters|tHyph|tCap|tCamel) != tLetters || stopFilter.mayHave(t.hash) && t.lexBits()&lexStop != 0 {
 			continue
 		}
 		lower++
@@ -288,7 +294,8 @@ func (s *entityScratch) scanGazetteer(seg []token, covered []bool, allCaps bool)
 
 // prevBlocks reports whether the word before seg[i] is a capitalised word
 // joined to it, so seg[i] is likely part of a longer name ("Tom Holland",
-// "Dawn French").
+// "Dawn French"). A modifier does not ("Five Americans"), nor a common
+// word that starts a sentence ("Top Russian officials").
 func prevBlocks(seg []token, i int) bool {
 	if i == 0 || seg[i].flags&(tSep|tHyph) != 0 {
 		return false
@@ -297,10 +304,10 @@ func prevBlocks(seg []token, i int) bool {
 	if p.flags&tPoss != 0 || p.flags&tCap == 0 || p.flags&tLetters == 0 {
 		return false
 	}
-	if p.lexBits()&(lexStop|lexHonorific|lexEntityStop) != 0 {
+	if p.lexBits()&(lexStop|lexHonorific|lexEntityStop|lexModifier) != 0 {
 		return false
 	}
-	if p.flags&tStop != 0 && p.lexBits()&lexCommonStart != 0 {
+	if p.flags&tStop != 0 && p.lexBits()&(lexCommonStart|lexCommon) != 0 {
 		return false
 	}
 	return true
@@ -348,6 +355,12 @@ func (s *entityScratch) findNames(x *itemText, seg []token, covered []bool) {
 				break
 			}
 			if t.flags&tHyph != 0 && t.flags&tLetters != 0 {
+				if t.flags&tCap == 0 && compoundSuffix(t.norm) {
+					// "New York-based", "AI-powered", "World Cup-winning":
+					// the name, if any, ends before the hyphen.
+					j++
+					break
+				}
 				run = append(run, j) // "Jong-un", "al-Assad"
 				j++
 				continue
@@ -377,6 +390,28 @@ func (s *entityScratch) findNames(x *itemText, seg []token, covered []bool) {
 		s.takeRun(x, seg, covered, run)
 		i = j
 	}
+}
+
+// gerund reports whether a word looks like a verb's -ing form ("Comparing",
+// "Introducing"): at the start of a sentence it does not start a name.
+func gerund(w string) bool {
+	return len(w) >= 6 && strings.HasSuffix(w, "ing")
+}
+
+// compoundSuffix reports whether a word joined in lower case by a hyphen
+// to a name makes an adjective of it ("New York-based", "Democrat-led",
+// "AI-powered", "World Cup-winning", "Bond-style").
+func compoundSuffix(w string) bool {
+	if len(w) > 3 && (strings.HasSuffix(w, "ed") || strings.HasSuffix(w, "ing")) {
+		return true
+	}
+	switch w {
+	case "based", "led", "style", "like", "esque", "era", "born", "made", "free", "wide", "friendly", "themed", "linked",
+		"backed", "owned", "run", "class", "level", "sized", "size", "focused", "related", "specific", "only", "centric",
+		"inspired", "bound":
+		return true
+	}
+	return false
 }
 
 // takeRun trims a run of capitalised words and records it as a name if it
@@ -416,13 +451,30 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 			for len(run) > 0 && seg[run[0]].flags&tHyph != 0 {
 				run = run[1:]
 			}
-		case x.lowerSeen(first):
-			return
+		case first.lexBits()&lexCommon != 0 || gerund(first.norm) || x.lowerSeen(first):
+			if !gazStarts(seg, run) {
+				return
+			}
 		}
 	}
+	// Modifiers are cut off the front ("Two House Republicans"), roles off
+	// the end ("Apple CEO").
+	for len(run) > 0 && seg[run[0]].lexBits()&lexModifier != 0 && seg[run[0]].flags&tHyph == 0 && !gazStarts(seg, run) {
+		run = run[1:]
+		for len(run) > 0 && seg[run[0]].flags&tHyph != 0 {
+			run = run[1:]
+		}
+	}
+	for len(run) > 0 && seg[run[len(run)-1]].lexBits()&lexRole != 0 && seg[run[len(run)-1]].flags&tHyph == 0 {
+		run = run[:len(run)-1]
+	}
+	if len(run) == 0 {
+		return
+	}
 	// Titles only: "Deputy Prime Minister", "UN Secretary General".
+	// Letters only: "U K" (from "U.K" without its last stop).
 	allTitles, titles := true, 0
-	words := 0
+	words, letters := 0, 0
 	for k, i := range run {
 		t := seg[i]
 		if t.flags&tCap == 0 && t.lexBits()&lexParticle != 0 {
@@ -432,13 +484,16 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 			continue // "Jong-un" is one word, "al-Assad" one more
 		}
 		words++
+		if len(t.norm) == 1 {
+			letters++
+		}
 		if t.lexBits()&lexHonorific != 0 {
 			titles++
 		} else {
 			allTitles = false
 		}
 	}
-	if words < 2 || words > 4 || allTitles || titles >= 2 {
+	if words < 2 || words > 4 || allTitles || titles >= 2 || letters == words {
 		return
 	}
 	if last := seg[run[len(run)-1]]; last.flags&tCap == 0 && last.lexBits()&lexParticle != 0 {
@@ -471,6 +526,17 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 		label.WriteString(t.raw)
 	}
 	s.names = append(s.names, nameCand{norms: norms, key: key.String(), label: label.String()})
+}
+
+// gazStarts reports whether a gazetteer name starts a run and lies within
+// it ("New York", "New York Times").
+func gazStarts(seg []token, run []int) bool {
+	i := run[0]
+	if seg[i].lexBits()&lexGaz == 0 {
+		return false
+	}
+	_, j, ok := gazMatch(seg, i, false)
+	return ok && j <= run[len(run)-1]+1
 }
 
 // lowerSeen reports whether a word is written in lower case somewhere in the
@@ -519,7 +585,7 @@ func (x *itemText) lowerSeen(w token) bool {
 // capitalised first word of a sentence that may start a name.
 func askedLower(t *token) bool {
 	return t.flags&(tCap|tStop|tLetters) == tCap|tStop|tLetters && t.flags&tHyph == 0 &&
-		t.lexBits()&(lexStop|lexEntityStop|lexCommonStart) == 0
+		t.lexBits()&(lexStop|lexEntityStop|lexCommonStart|lexCommon) == 0
 }
 
 // stopWords end a run of capitalised words and are never part of a name.
@@ -561,6 +627,59 @@ var honorifics = setOf(`mr mrs ms mx miss dr prof professor sir dame lord lady p
 	producer developer designer musician influencer youtuber streamer activist campaigner pastor priest investor ag
 	economist analyst historian scientist researcher astronaut model chef presenter broadcaster pundit witness suspect
 	treasurer`)
+
+// roles are titles that do not end a name: cut off the end of a run
+// ("Apple CEO", "Texas Gov", "Exchange Commission Chair", "New Jersey
+// Republican").
+var roles = setOf(`ceo boss chief president governor gov minister secretary senator sen director officer commissioner
+	congressman congresswoman spokesman spokeswoman spokesperson chair chairman chairwoman mayor candidate nominee
+	professor ambassador envoy leader founder cofounder owner coach striker midfielder goalkeeper chancellor treasurer
+	rep lawmaker official executive analyst reporter correspondent editor columnist host presenter republican
+	democrat`)
+
+// modifiers are words that qualify what follows them and do not begin a
+// name: numbers and epithets ("Two House Republicans", "Top Democrat",
+// "New Camera", "disgraced FTX founder"). They are cut off the front of a
+// run anywhere; at the start of a sentence they end it as commonWords do.
+var modifiers = setOf(`new top ex two three four five six seven eight nine ten eleven twelve twenty
+	thirty forty fifty hundred hundreds thousand thousands million millions billion billions dozen dozens longtime
+	disgraced retired beloved furious fellow suspected alleged accused convicted embattled outgoing incoming
+	legendary iconic veteran famed renowned notorious jailed slain murdered missing injured senior`)
+
+// commonWords are common English words — in lower case in running text —
+// that often take a capital only because they start a sentence, a line, a
+// label or a headline ("Show HN:", "Comments URL:", "Big Change To ...").
+// At the start of a sentence or a block such a word (or a verb's -ing
+// form: gerund) does not start a name, unless a gazetteer name starts
+// there ("New York"). Words that commonly begin names are left out
+// ("Federal", "National", "World", "House", "Daily", "Fire", "Storm",
+// "Final", "Online", "Public", "Secret", "Planned", "Best"), as are words
+// that are also given names ("Will", "Mark", "Bill", "Grant", "Rose").
+var commonWords = setOf(`one old big small large huge massive giant tiny better good bad worse worst great greater
+	last next first second third early recent current future key main minor true false fake free open full empty
+	high higher low lower short hot cold warm cool fresh rare strange weird mysterious hidden private special simple
+	easy hard tough strong weak fast faster slow quick cheap expensive costly poor happy sad angry shocking stunning
+	amazing incredible beautiful excellent perfect important critical serious dangerous deadly fatal safe unsafe
+	popular famous controversial historic ancient classic typical common normal virtual smart sexual violent viral
+	leaked proposed revised upcoming ongoing annual weekly monthly various multiple single double triple whole
+	entire extra ultimate essential urgent unprecedented unexpected unusual surprising show ask tell get see check
+	meet make take find try learn help join buy sell save win lose play stop start keep go come give know think want
+	need use look work call move run turn put set bring hold pay plan add test build grab forget remember discover
+	explore enter install download shop order preorder upgrade compare choose vote protect prevent fix solve avoid
+	boost raise drop fall rise hit beat face fight warn reveal imagine using article articles comments points link
+	links source sources post posts thread reply question questions answer answers guide guides tips tip deal deals
+	sale sales preview result results study data survey poll interview moment moments everything something nothing
+	anything everyone someone somebody nobody people man men woman women boy boys girl girls kids children family
+	families parents son daughter wife husband users customers players workers staff students teachers nurses
+	patients citizens migrants refugees teens teenagers survivors victims lawyers prosecutors climate business money
+	life death war peace food water energy oil gas tech science research crime court sport music film movie movies
+	games app apps phone phones car cars school schools town country government market stocks rates inflation jobs
+	tax taxes budget law rules evidence weather rain snow heat flood floods drought crisis scandal attack attacks
+	strike strikes protest protests election elections campaign debate trial case investigation probe lawsuit talks
+	meeting plans policy reform ban warning threat risk danger fear fears concern concerns problem problems issue
+	issues change changes growth decline record records version release launch feature features design price prices
+	cost costs offer offers discount discounts gift gifts ideas ways reasons things secrets lessons mistakes signs
+	symptoms benefits steps`)
 
 // commonStart are words that often begin a sentence with a capital that is
 // only grammatical; they are dropped from the front of a run there.

@@ -91,7 +91,8 @@ func checkTokens(t *testing.T, s string) {
 		for _, l := range []struct {
 			set map[string]bool
 			bit uint16
-		}{{stopWords, lexStop}, {entityStop, lexEntityStop}, {honorifics, lexHonorific}, {commonStart, lexCommonStart}, {particles, lexParticle}} {
+		}{{stopWords, lexStop}, {entityStop, lexEntityStop}, {honorifics, lexHonorific}, {commonStart, lexCommonStart}, {particles, lexParticle},
+			{commonWords, lexCommon}, {modifiers, lexCommon | lexModifier}, {roles, lexRole}} {
 			if l.set[tk.norm] {
 				lex |= l.bit
 			}
