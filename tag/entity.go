@@ -2,6 +2,7 @@ package tag
 
 import (
 	"strings"
+	"unicode"
 )
 
 // Entity tags: names of people, places and organisations found in an item's
@@ -28,6 +29,12 @@ import (
 //     is written in lower case elsewhere in the item is dropped there, as
 //     its capital may be only grammatical — unless a gazetteer name starts
 //     there ("New York City officials").
+//   - A run that ends where the text was cut short, before an ellipsis or
+//     at the end of an HTML summary cut at a length ("at New Yor"), is not
+//     a name.
+//   - Where the summary or content repeats the title ("The post <title>
+//     appeared first on ..."), its names are not taken again; nor is the
+//     outlet's own name (Input.Source).
 //   - Single words are never tagged unless they are gazetteer entries. Short
 //     references (a surname alone, "Mr Putin") therefore add nothing: they
 //     are covered by the full name when it appears in the item. A name that
@@ -96,6 +103,13 @@ func entityTags(x *itemText, add func(Tag)) {
 	s := &x.ent
 	for _, f := range [...]int{fieldTitle, fieldSummary, fieldContent} {
 		toks := x.tokens(f)
+		raw := "" // the text that may be cut short (cutShort): not a title
+		switch f {
+		case fieldSummary:
+			raw = x.in.Item.Summary
+		case fieldContent:
+			raw = x.in.Item.Content
+		}
 		for a := 0; a < len(toks); {
 			b := a + 1
 			for b < len(toks) && toks[b].flags&tPara == 0 {
@@ -110,7 +124,11 @@ func entityTags(x *itemText, add func(Tag)) {
 			clear(covered)
 			s.scanGazetteer(seg, covered, allCaps)
 			if !tc {
-				s.findNames(x, seg, covered)
+				if f == fieldTitle {
+					s.findNames(x, seg, covered, "")
+				} else {
+					s.findNamesBesideTitle(x, seg, covered, raw)
+				}
 			}
 			a = b
 		}
@@ -145,6 +163,9 @@ func entityTags(x *itemText, add func(Tag)) {
 	for _, n := range out {
 		if tagged == maxEntityNames {
 			break
+		}
+		if len(n.label) == len(x.in.Source) && strings.EqualFold(n.label, x.in.Source) {
+			continue // the outlet's own name ("... appeared first on Security Affairs.")
 		}
 		slug := Slug(n.label)
 		if slug == "" || !hyphenated(slug, n.key) {
@@ -338,8 +359,60 @@ func named(t token) bool {
 	return t.flags&tCap != 0 && t.flags&tLetters != 0 && t.lexBits()&(lexStop|lexEntityStop) == 0
 }
 
-// findNames collects the runs of capitalised words of a block.
-func (s *entityScratch) findNames(x *itemText, seg []token, covered []bool) {
+// findNamesBesideTitle is findNames for a block of the summary or the
+// content, leaving out the item's title where the block repeats it ("The
+// post <title> appeared first on ..."): the title's names were taken from
+// the title, or deliberately not, if it is in Title Case.
+func (s *entityScratch) findNamesBesideTitle(x *itemText, seg []token, covered []bool, raw string) {
+	title := x.tokens(fieldTitle)
+	const minTitle = 4 // words: a shorter title may well be a phrase of the text
+	a := 0
+	if len(title) >= minTitle {
+		for i := 0; i+len(title) <= len(seg); i++ {
+			if seg[i].hash != title[0].hash || !sameNorms(seg[i:i+len(title)], title) {
+				continue
+			}
+			if a < i {
+				s.findNames(x, seg[a:i], covered[a:i], raw)
+			}
+			i += len(title)
+			a = i
+			i--
+		}
+	}
+	if a < len(seg) {
+		s.findNames(x, seg[a:], covered[a:], raw)
+	}
+}
+
+// cutShort reports whether a summary or content in HTML stops in the
+// middle of its text, as one cut at a length does ("... at New Yor"): it
+// has markup, and ends neither with a tag nor inside one (then the text
+// before the tag is whole). A plain-text summary that stops without a full
+// stop is common and not taken as cut.
+func cutShort(raw string) bool {
+	raw = strings.TrimRightFunc(raw, unicode.IsSpace)
+	if raw == "" || raw[len(raw)-1] == '>' {
+		return false
+	}
+	lt := strings.LastIndexByte(raw, '<')
+	return lt >= 0 && strings.LastIndexByte(raw, '>') > lt
+}
+
+// sameNorms reports whether a starts with the words of b.
+func sameNorms(a, b []token) bool {
+	for i := range b {
+		if a[i].norm != b[i].norm {
+			return false
+		}
+	}
+	return true
+}
+
+// findNames collects the runs of capitalised words of a block. raw is the
+// HTML of a summary or content, whose last word is only part of a word if
+// it was cut short (cutShort); "" for a title.
+func (s *entityScratch) findNames(x *itemText, seg []token, covered []bool, raw string) {
 	run := s.run
 	defer func() { s.run = run }()
 	for i := 0; i < len(seg); {
@@ -387,7 +460,7 @@ func (s *entityScratch) findNames(x *itemText, seg []token, covered []bool) {
 			}
 			break
 		}
-		s.takeRun(x, seg, covered, run)
+		s.takeRun(x, seg, covered, run, raw)
 		i = j
 	}
 }
@@ -416,8 +489,13 @@ func compoundSuffix(w string) bool {
 
 // takeRun trims a run of capitalised words and records it as a name if it
 // is one.
-func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []int) {
+func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []int, raw string) {
 	if len(s.names) >= maxNameCands {
+		return
+	}
+	// A run where the text was cut short may be part of a name ("at New
+	// Yor", "The Open Wallet Foundati…").
+	if last := seg[run[len(run)-1]].flags; last&tCut != 0 || last&tLast != 0 && cutShort(raw) {
 		return
 	}
 	sentStart := seg[run[0]].flags&tStop != 0

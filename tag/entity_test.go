@@ -222,8 +222,8 @@ func TestKimUnrelatedItems(t *testing.T) {
 func TestEntities(t *testing.T) {
 	tg := mustNew(t, Options{Entities: true})
 	cases := []struct {
-		name, title, summary string
-		want, not            []string
+		name, title, summary, source string
+		want, not                    []string
 	}{
 		{name: "honorific and surname unify",
 			summary: "President Vladimir Putin met envoys in Moscow. Mr Putin said talks went well, and Putin later left.",
@@ -319,6 +319,26 @@ func TestEntities(t *testing.T) {
 		{name: "camel-case brand keeps a headline in Title Case",
 			title: "Check Out the iPhone 15's New Camera in Action",
 			not:   []string{"new-camera", "check-out"}},
+		{name: "html summary cut short",
+			summary: `<p>The retrospective ended with a show at <a href="https://example.com">MoMA</a> in New Yor`,
+			not:     []string{"new-yor"}},
+		{name: "cut inside a tag keeps the last name",
+			summary: `<p>The players said they would continue their boycott after Luis Rubiales <a href="https:`,
+			want:    []string{"luis-rubiales"}},
+		{name: "plain summary without a full stop keeps the last name",
+			summary: "The president pledged to address hard issues at talks with Israel's prime minister in New York",
+			want:    []string{"new-york", "israel"}},
+		{name: "ellipsis",
+			summary: "The standard is overseen by a small group of hosts and The Open Wallet Foundati…",
+			not:     []string{"open-wallet-foundati", "open-wallet"}},
+		{name: "title repeated in the summary",
+			title:   "Thousands of Juniper Appliances Vulnerable to New Exploit",
+			summary: "<p>A new exploit targets a Junos OS flaw.</p><p>The post Thousands of Juniper Appliances Vulnerable to New Exploit appeared first on SecurityWeek.</p>",
+			not:     []string{"new-exploit", "juniper-appliances-vulnerable", "juniper-appliances"}},
+		{name: "the outlet's own name",
+			source:  "Security Affairs",
+			summary: "<p>Hackers stole data from a bank in Ohio.</p><p>The post Hackers hit Ohio bank appeared first on Security Affairs.</p>",
+			not:     []string{"security-affairs"}},
 		{name: "roles at the end",
 			summary: "The company said Tesla CEO had not commented, while Deutsche Bank CEO Christian Sewing did.",
 			want:    []string{"christian-sewing"}, not: []string{"tesla-ceo", "deutsche-bank-ceo"}},
@@ -335,7 +355,7 @@ func TestEntities(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tags := tg.Tags(Input{Item: aggregator.Item{Title: c.title, Summary: c.summary}})
+			tags := tg.Tags(Input{Item: aggregator.Item{Title: c.title, Summary: c.summary}, Source: c.source})
 			got := slugs(tags, Entity)
 			for _, w := range c.want {
 				if !slices.Contains(got, w) {
