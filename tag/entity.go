@@ -49,7 +49,9 @@ import (
 //     Holland") is not taken as the country.
 //   - The same words spelled differently in hyphens, case or accents give
 //     the same tag ("Kim Jong Un", "Kim Jong-un"); the label is the first
-//     spelling seen (title, then summary, then content).
+//     spelling seen (title, then summary, then content). Well-known
+//     transliterations of a name give the tag and label of its usual
+//     spelling ("Volodymyr Zelenskiy", variants.go).
 
 // maxEntityNames caps the name tags of one item (the first found, in the
 // order title, summary, content); maxNameCands caps the runs examined.
@@ -87,9 +89,10 @@ func (s *entityScratch) reset() {
 }
 
 type nameCand struct {
-	norms []string
-	key   string
-	label string
+	norms   []string
+	key     string
+	label   string
+	variant bool // the first word may start a variant spelling (nameAliases)
 }
 
 type countryHit struct {
@@ -166,6 +169,13 @@ func entityTags(x *itemText, add func(Tag)) {
 		}
 		if len(n.label) == len(x.in.Source) && strings.EqualFold(n.label, x.in.Source) {
 			continue // the outlet's own name ("... appeared first on Security Affairs.")
+		}
+		if n.variant {
+			if a, ok := nameAliases[n.key]; ok {
+				add(Tag{Slug: a.slug, Label: a.label, Kind: Entity})
+				tagged++
+				continue
+			}
 		}
 		slug := Slug(n.label)
 		if slug == "" || !hyphenated(slug, n.key) {
@@ -603,7 +613,8 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 		key.WriteString(t.norm)
 		label.WriteString(t.raw)
 	}
-	s.names = append(s.names, nameCand{norms: norms, key: key.String(), label: label.String()})
+	s.names = append(s.names, nameCand{norms: norms, key: key.String(), label: label.String(),
+		variant: seg[run[0]].lexBits()&lexVariant != 0})
 }
 
 // gazStarts reports whether a gazetteer name starts a run and lies within

@@ -15,6 +15,7 @@ const (
 	lexCommon                         // commonWords and modifiers
 	lexModifier                       // modifiers
 	lexRole                           // roles
+	lexVariant                        // the first word of a variant spelling of a name (a key of nameAliases)
 )
 
 // wordHash is the FNV-1a hash of a folded word. tokenize computes it for

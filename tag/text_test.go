@@ -72,6 +72,16 @@ var wordPieces = func() []string {
 		"\xff", "Ω", "ж", "中", "a", "e", "S", "s", "U.S.", "Mr.", " ", " ", ".", "-", "Putin", "the", "of", "bin", "President")
 }()
 
+// variantFirst holds the first words of the keys of nameAliases.
+var variantFirst = func() map[string]bool {
+	m := map[string]bool{}
+	for k := range nameAliases {
+		first, _, _ := strings.Cut(k, " ")
+		m[first] = true
+	}
+	return m
+}()
+
 // checkTokens checks the tokens of s against makeTokenSlow, wordHash and the
 // word lists.
 func checkTokens(t *testing.T, s string) {
@@ -99,6 +109,9 @@ func checkTokens(t *testing.T, s string) {
 		}
 		if _, ok := gazIndex[tk.norm]; ok {
 			lex |= lexGaz
+		}
+		if variantFirst[tk.norm] {
+			lex |= lexVariant
 		}
 		if tk.lexBits() != lex {
 			t.Fatalf("tokenize(%q) token %d = %+v: lexBits %b, want %b", s, i, tk, tk.lexBits(), lex)
