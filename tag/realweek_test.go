@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -114,4 +115,56 @@ func TestKimExpectedEntityTags(t *testing.T) {
 			t.Errorf("the kim-train story lacks entity tag %s: %v", want, union)
 		}
 	}
+}
+
+// BenchmarkTagging100k tags 100,000 distinct items per op with five rules
+// and entities on, as a large set of feeds' first cycle does: realweek's
+// titles, each paired with the summaries of several other items, or
+// generated items of the same size when the fixture is absent. One op takes
+// seconds: run it with -benchtime 1x.
+func BenchmarkTagging100k(b *testing.B) {
+	const n = 100_000
+	items := manyItems(n)
+	tg := mustNew(b, Options{Entities: true, Rules: articleRules})
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	for b.Loop() {
+		for i := range items {
+			tg.Tags(items[i])
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "items/s")
+	// CPU time per item (all threads, GC included) is steadier than wall
+	// time on a busy machine.
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(n*b.N), "cpu-ns/item")
+}
+
+// manyItems returns n distinct items: from realweek when it is there (item
+// i has the title of item i%len and the summary of the item 1+i/len after
+// it, so no pair repeats), else generated.
+func manyItems(n int) []Input {
+	base, err := readRealweek()
+	if err != nil || len(base) < 1000 || n/len(base)+1 >= len(base) {
+		rng := rand.New(rand.NewPCG(7, 100_000))
+		items := make([]Input, n)
+		for i := range items {
+			title := articleText(rng, 70)
+			title = strings.TrimSuffix(title[:strings.LastIndexByte(title[:min(len(title), 80)], ' ')], ",")
+			items[i] = Input{
+				Item:   aggregator.Item{Title: title, Summary: "<p>" + articleText(rng, 300) + "</p>", Link: fmt.Sprintf("https://site.example/%d", i)},
+				Source: "Site Example",
+			}
+		}
+		return items
+	}
+	items := make([]Input, n)
+	for i := range items {
+		t, q := base[i%len(base)], i/len(base)
+		s := base[(i%len(base)+1+q)%len(base)]
+		items[i] = Input{
+			Item:   aggregator.Item{Title: t.Item.Title, Summary: s.Item.Summary, Link: fmt.Sprintf("%s#%d", t.Item.Link, q)},
+			Source: s.Source,
+		}
+	}
+	return items
 }
