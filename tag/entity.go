@@ -2,6 +2,7 @@ package tag
 
 import (
 	"strings"
+	"unicode"
 )
 
 // Entity tags: names of people, places and organisations found in an item's
@@ -17,11 +18,23 @@ import (
 //     inside a run. Honorifics and titles before a name are cut off
 //     ("President Vladimir Putin", "Foreign Minister Sergei Lavrov"), as are
 //     countries and their adjectives at either end ("Russian President
-//     Vladimir Putin"). Words in the stop lists (days, months, function
-//     words, news boilerplate) end a run. A run at the start of a sentence
-//     loses a leading common word ("Meanwhile Vladimir Putin"); a run whose
-//     first word is written in lower case elsewhere in the item is dropped
-//     there, as its capital may be only grammatical.
+//     Vladimir Putin"). Roles at the end are cut off too ("Apple CEO"), and
+//     numbers and epithets at the start ("Two House Republicans", "New
+//     Camera"). Words in the stop lists (days, months, function words,
+//     contractions, news boilerplate) end a run; a word joined by a hyphen
+//     that makes an adjective ends it before the hyphen ("New York-based").
+//     A run at the start of a sentence or a block loses a leading
+//     connective ("Meanwhile Vladimir Putin"); one whose first word is a
+//     common English word ("Show HN:", "Comments URL:", "New AI offers") or
+//     is written in lower case elsewhere in the item is dropped there, as
+//     its capital may be only grammatical — unless a gazetteer name starts
+//     there ("New York City officials").
+//   - A run that ends where the text was cut short, before an ellipsis or
+//     at the end of an HTML summary cut at a length ("at New Yor"), is not
+//     a name.
+//   - Where the summary or content repeats the title ("The post <title>
+//     appeared first on ..."), its names are not taken again; nor is the
+//     outlet's own name (Input.Source).
 //   - Single words are never tagged unless they are gazetteer entries. Short
 //     references (a surname alone, "Mr Putin") therefore add nothing: they
 //     are covered by the full name when it appears in the item. A name that
@@ -36,7 +49,9 @@ import (
 //     Holland") is not taken as the country.
 //   - The same words spelled differently in hyphens, case or accents give
 //     the same tag ("Kim Jong Un", "Kim Jong-un"); the label is the first
-//     spelling seen (title, then summary, then content).
+//     spelling seen (title, then summary, then content). Well-known
+//     transliterations of a name give the tag and label of its usual
+//     spelling ("Volodymyr Zelenskiy", variants.go).
 
 // maxEntityNames caps the name tags of one item (the first found, in the
 // order title, summary, content); maxNameCands caps the runs examined.
@@ -74,9 +89,10 @@ func (s *entityScratch) reset() {
 }
 
 type nameCand struct {
-	norms []string
-	key   string
-	label string
+	norms   []string
+	key     string
+	label   string
+	variant bool // the first word may start a variant spelling (nameAliases)
 }
 
 type countryHit struct {
@@ -90,6 +106,13 @@ func entityTags(x *itemText, add func(Tag)) {
 	s := &x.ent
 	for _, f := range [...]int{fieldTitle, fieldSummary, fieldContent} {
 		toks := x.tokens(f)
+		raw := "" // the text that may be cut short (cutShort): not a title
+		switch f {
+		case fieldSummary:
+			raw = x.in.Item.Summary
+		case fieldContent:
+			raw = x.in.Item.Content
+		}
 		for a := 0; a < len(toks); {
 			b := a + 1
 			for b < len(toks) && toks[b].flags&tPara == 0 {
@@ -104,7 +127,11 @@ func entityTags(x *itemText, add func(Tag)) {
 			clear(covered)
 			s.scanGazetteer(seg, covered, allCaps)
 			if !tc {
-				s.findNames(x, seg, covered)
+				if f == fieldTitle {
+					s.findNames(x, seg, covered, "")
+				} else {
+					s.findNamesBesideTitle(x, seg, covered, raw)
+				}
 			}
 			a = b
 		}
@@ -139,6 +166,16 @@ func entityTags(x *itemText, add func(Tag)) {
 	for _, n := range out {
 		if tagged == maxEntityNames {
 			break
+		}
+		if len(n.label) == len(x.in.Source) && strings.EqualFold(n.label, x.in.Source) {
+			continue // the outlet's own name ("... appeared first on Security Affairs.")
+		}
+		if n.variant {
+			if a, ok := nameAliases[n.key]; ok {
+				add(Tag{Slug: a.slug, Label: a.label, Kind: Entity})
+				tagged++
+				continue
+			}
 		}
 		slug := Slug(n.label)
 		if slug == "" || !hyphenated(slug, n.key) {
@@ -200,9 +237,10 @@ func partOfName(w string, names []nameCand) bool {
 
 // caseStyle reports whether a block of text is in Title Case or ALL CAPS
 // (tc), where capitals say nothing about names, and whether it is in ALL
-// CAPS. Words with letters only, not joined by a hyphen and not stop words
-// count (content): tc if fewer than one in eight is lower case, allCaps if
-// all are in capitals.
+// CAPS. Words with letters only, not joined by a hyphen, not stop words
+// and not written with a capital inside only ("iPhone", "eBay": written so
+// in any case style) count (content): tc if fewer than one in eight is
+// lower case, allCaps if all are in capitals.
 func caseStyle(seg []token) (tc, allCaps bool) {
 	// The capitalised words first: their lexicon bits are at hand.
 	caps, capsUpper := 0, 0 // content words with a capital; those in capitals
@@ -230,7 +268,7 @@ func caseStyle(seg []token) (tc, allCaps bool) {
 	lower, lowerUpper := 0, 0 // content words without a capital; those in capitals
 	for i := 0; others && i < len(seg); i++ {
 		t := &seg[i]
-		if t.flags&(tLetters|tHyph|tCap) != tLetters || t.lexBits()&lexStop != 0 {
+		if t.flags&(tLetters|tHyph|tCap|tCamel) != tLetters || stopFilter.mayHave(t.hash) && t.lexBits()&lexStop != 0 {
 			continue
 		}
 		lower++
@@ -287,7 +325,8 @@ func (s *entityScratch) scanGazetteer(seg []token, covered []bool, allCaps bool)
 
 // prevBlocks reports whether the word before seg[i] is a capitalised word
 // joined to it, so seg[i] is likely part of a longer name ("Tom Holland",
-// "Dawn French").
+// "Dawn French"). A modifier does not ("Five Americans"), nor a common
+// word that starts a sentence ("Top Russian officials").
 func prevBlocks(seg []token, i int) bool {
 	if i == 0 || seg[i].flags&(tSep|tHyph) != 0 {
 		return false
@@ -296,10 +335,10 @@ func prevBlocks(seg []token, i int) bool {
 	if p.flags&tPoss != 0 || p.flags&tCap == 0 || p.flags&tLetters == 0 {
 		return false
 	}
-	if p.lexBits()&(lexStop|lexHonorific|lexEntityStop) != 0 {
+	if p.lexBits()&(lexStop|lexHonorific|lexEntityStop|lexModifier) != 0 {
 		return false
 	}
-	if p.flags&tStop != 0 && p.lexBits()&lexCommonStart != 0 {
+	if p.flags&tStop != 0 && p.lexBits()&(lexCommonStart|lexCommon) != 0 {
 		return false
 	}
 	return true
@@ -330,8 +369,60 @@ func named(t token) bool {
 	return t.flags&tCap != 0 && t.flags&tLetters != 0 && t.lexBits()&(lexStop|lexEntityStop) == 0
 }
 
-// findNames collects the runs of capitalised words of a block.
-func (s *entityScratch) findNames(x *itemText, seg []token, covered []bool) {
+// findNamesBesideTitle is findNames for a block of the summary or the
+// content, leaving out the item's title where the block repeats it ("The
+// post <title> appeared first on ..."): the title's names were taken from
+// the title, or deliberately not, if it is in Title Case.
+func (s *entityScratch) findNamesBesideTitle(x *itemText, seg []token, covered []bool, raw string) {
+	title := x.tokens(fieldTitle)
+	const minTitle = 4 // words: a shorter title may well be a phrase of the text
+	a := 0
+	if len(title) >= minTitle {
+		for i := 0; i+len(title) <= len(seg); i++ {
+			if seg[i].hash != title[0].hash || !sameNorms(seg[i:i+len(title)], title) {
+				continue
+			}
+			if a < i {
+				s.findNames(x, seg[a:i], covered[a:i], raw)
+			}
+			i += len(title)
+			a = i
+			i--
+		}
+	}
+	if a < len(seg) {
+		s.findNames(x, seg[a:], covered[a:], raw)
+	}
+}
+
+// cutShort reports whether a summary or content in HTML stops in the
+// middle of its text, as one cut at a length does ("... at New Yor"): it
+// has markup, and ends neither with a tag nor inside one (then the text
+// before the tag is whole). A plain-text summary that stops without a full
+// stop is common and not taken as cut.
+func cutShort(raw string) bool {
+	raw = strings.TrimRightFunc(raw, unicode.IsSpace)
+	if raw == "" || raw[len(raw)-1] == '>' {
+		return false
+	}
+	lt := strings.LastIndexByte(raw, '<')
+	return lt >= 0 && strings.LastIndexByte(raw, '>') > lt
+}
+
+// sameNorms reports whether a starts with the words of b.
+func sameNorms(a, b []token) bool {
+	for i := range b {
+		if a[i].norm != b[i].norm {
+			return false
+		}
+	}
+	return true
+}
+
+// findNames collects the runs of capitalised words of a block. raw is the
+// HTML of a summary or content, whose last word is only part of a word if
+// it was cut short (cutShort); "" for a title.
+func (s *entityScratch) findNames(x *itemText, seg []token, covered []bool, raw string) {
 	run := s.run
 	defer func() { s.run = run }()
 	for i := 0; i < len(seg); {
@@ -347,6 +438,12 @@ func (s *entityScratch) findNames(x *itemText, seg []token, covered []bool) {
 				break
 			}
 			if t.flags&tHyph != 0 && t.flags&tLetters != 0 {
+				if t.flags&tCap == 0 && compoundSuffix(t.norm) {
+					// "New York-based", "AI-powered", "World Cup-winning":
+					// the name, if any, ends before the hyphen.
+					j++
+					break
+				}
 				run = append(run, j) // "Jong-un", "al-Assad"
 				j++
 				continue
@@ -373,15 +470,42 @@ func (s *entityScratch) findNames(x *itemText, seg []token, covered []bool) {
 			}
 			break
 		}
-		s.takeRun(x, seg, covered, run)
+		s.takeRun(x, seg, covered, run, raw)
 		i = j
 	}
 }
 
+// gerund reports whether a word looks like a verb's -ing form ("Comparing",
+// "Introducing"): at the start of a sentence it does not start a name.
+func gerund(w string) bool {
+	return len(w) >= 6 && strings.HasSuffix(w, "ing")
+}
+
+// compoundSuffix reports whether a word joined in lower case by a hyphen
+// to a name makes an adjective of it ("New York-based", "Democrat-led",
+// "AI-powered", "World Cup-winning", "Bond-style").
+func compoundSuffix(w string) bool {
+	if len(w) > 3 && (strings.HasSuffix(w, "ed") || strings.HasSuffix(w, "ing")) {
+		return true
+	}
+	switch w {
+	case "based", "led", "style", "like", "esque", "era", "born", "made", "free", "wide", "friendly", "themed", "linked",
+		"backed", "owned", "run", "class", "level", "sized", "size", "focused", "related", "specific", "only", "centric",
+		"inspired", "bound":
+		return true
+	}
+	return false
+}
+
 // takeRun trims a run of capitalised words and records it as a name if it
 // is one.
-func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []int) {
+func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []int, raw string) {
 	if len(s.names) >= maxNameCands {
+		return
+	}
+	// A run where the text was cut short may be part of a name ("at New
+	// Yor", "The Open Wallet Foundati…").
+	if last := seg[run[len(run)-1]].flags; last&tCut != 0 || last&tLast != 0 && cutShort(raw) {
 		return
 	}
 	sentStart := seg[run[0]].flags&tStop != 0
@@ -415,13 +539,30 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 			for len(run) > 0 && seg[run[0]].flags&tHyph != 0 {
 				run = run[1:]
 			}
-		case x.lowerSeen(first):
-			return
+		case first.lexBits()&lexCommon != 0 || gerund(first.norm) || x.lowerSeen(first):
+			if !gazStarts(seg, run) {
+				return
+			}
 		}
 	}
+	// Modifiers are cut off the front ("Two House Republicans"), roles off
+	// the end ("Apple CEO").
+	for len(run) > 0 && seg[run[0]].lexBits()&lexModifier != 0 && seg[run[0]].flags&tHyph == 0 && !gazStarts(seg, run) {
+		run = run[1:]
+		for len(run) > 0 && seg[run[0]].flags&tHyph != 0 {
+			run = run[1:]
+		}
+	}
+	for len(run) > 0 && seg[run[len(run)-1]].lexBits()&lexRole != 0 && seg[run[len(run)-1]].flags&tHyph == 0 {
+		run = run[:len(run)-1]
+	}
+	if len(run) == 0 {
+		return
+	}
 	// Titles only: "Deputy Prime Minister", "UN Secretary General".
+	// Letters only: "U K" (from "U.K" without its last stop).
 	allTitles, titles := true, 0
-	words := 0
+	words, letters := 0, 0
 	for k, i := range run {
 		t := seg[i]
 		if t.flags&tCap == 0 && t.lexBits()&lexParticle != 0 {
@@ -431,13 +572,16 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 			continue // "Jong-un" is one word, "al-Assad" one more
 		}
 		words++
+		if len(t.norm) == 1 {
+			letters++
+		}
 		if t.lexBits()&lexHonorific != 0 {
 			titles++
 		} else {
 			allTitles = false
 		}
 	}
-	if words < 2 || words > 4 || allTitles || titles >= 2 {
+	if words < 2 || words > 4 || allTitles || titles >= 2 || letters == words {
 		return
 	}
 	if last := seg[run[len(run)-1]]; last.flags&tCap == 0 && last.lexBits()&lexParticle != 0 {
@@ -469,7 +613,19 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 		key.WriteString(t.norm)
 		label.WriteString(t.raw)
 	}
-	s.names = append(s.names, nameCand{norms: norms, key: key.String(), label: label.String()})
+	s.names = append(s.names, nameCand{norms: norms, key: key.String(), label: label.String(),
+		variant: seg[run[0]].lexBits()&lexVariant != 0})
+}
+
+// gazStarts reports whether a gazetteer name starts a run and lies within
+// it ("New York", "New York Times").
+func gazStarts(seg []token, run []int) bool {
+	i := run[0]
+	if seg[i].lexBits()&lexGaz == 0 {
+		return false
+	}
+	_, j, ok := gazMatch(seg, i, false)
+	return ok && j <= run[len(run)-1]+1
 }
 
 // lowerSeen reports whether a word is written in lower case somewhere in the
@@ -518,7 +674,7 @@ func (x *itemText) lowerSeen(w token) bool {
 // capitalised first word of a sentence that may start a name.
 func askedLower(t *token) bool {
 	return t.flags&(tCap|tStop|tLetters) == tCap|tStop|tLetters && t.flags&tHyph == 0 &&
-		t.lexBits()&(lexStop|lexEntityStop|lexCommonStart) == 0
+		t.lexBits()&(lexStop|lexEntityStop|lexCommonStart|lexCommon) == 0
 }
 
 // stopWords end a run of capitalised words and are never part of a name.
@@ -531,7 +687,8 @@ var stopWords = setOf(`a about above across after again against ago all along al
 	themselves then there these they this those though through throughout till to too toward towards under unless
 	unlike until up upon us very via vs was we were what whatever when whenever where whether which while who whom
 	whose why with within without would yet you your yours yourself yourselves may might says said say tells told
-	it's i'm let`)
+	let lets im ive youre youve youll youd theyre theyve theyll weve hes shes thats whats whos heres theres wheres
+	dont doesnt didnt isnt arent wasnt werent cant couldnt wouldnt shouldnt wont hasnt havent hadnt aint`)
 
 // entityStop are capitalised words that are never part of a name: dates and
 // news boilerplate.
@@ -542,7 +699,8 @@ var entityStop = setOf(`january february march april may june july august septem
 	gallery explainer review editorial comment commentary podcast newsletter sponsored advertisement read more share
 	subscribe click sign related latest news today tonight yesterday tomorrow weekend morning afternoon evening night
 	week month year please note fact factcheck quiz listen follow copyright reporting editing additional report
-	reports story image images credit christmas easter`)
+	reports story image images credit christmas easter url urls roundup recap digest highlights livestream liveblog
+	transcript todays tonights`)
 
 // honorifics and titles are cut off the front of a name.
 var honorifics = setOf(`mr mrs ms mx miss dr prof professor sir dame lord lady president presidents vice prime minister
@@ -553,7 +711,64 @@ var honorifics = setOf(`mr mrs ms mx miss dr prof professor sir dame lord lady p
 	health education state deputy acting former ambassador envoy speaker chairman chairwoman chair ceo director
 	spokesman spokeswoman spokesperson leader supreme commissioner attorney treasury officer 
 	opposition dictator strongman tycoon billionaire star actor actress singer rapper coach striker midfielder
-	defender goalkeeper manager counsel lawmaker lawmakers candidate nominee hopeful`)
+	defender goalkeeper manager counsel lawmaker lawmakers candidate nominee hopeful pm boss founder cofounder owner
+	comedian comedienne artist author writer novelist poet journalist reporter columnist photographer filmmaker
+	producer developer designer musician influencer youtuber streamer activist campaigner pastor priest investor ag
+	economist analyst historian scientist researcher astronaut model chef presenter broadcaster pundit witness suspect
+	treasurer`)
+
+// roles are titles that do not end a name: cut off the end of a run
+// ("Apple CEO", "Texas Gov", "Exchange Commission Chair", "New Jersey
+// Republican").
+var roles = setOf(`ceo boss chief president governor gov minister secretary senator sen director officer commissioner
+	congressman congresswoman spokesman spokeswoman spokesperson chair chairman chairwoman mayor candidate nominee
+	professor ambassador envoy leader founder cofounder owner coach striker midfielder goalkeeper chancellor treasurer
+	rep lawmaker official executive analyst reporter correspondent editor columnist host presenter republican
+	democrat`)
+
+// modifiers are words that qualify what follows them and do not begin a
+// name: numbers and epithets ("Two House Republicans", "Top Democrat",
+// "New Camera", "disgraced FTX founder"). They are cut off the front of a
+// run anywhere; at the start of a sentence they end it as commonWords do.
+var modifiers = setOf(`new top ex two three four five six seven eight nine ten eleven twelve twenty
+	thirty forty fifty hundred hundreds thousand thousands million millions billion billions dozen dozens longtime
+	disgraced retired beloved furious fellow suspected alleged accused convicted embattled outgoing incoming
+	legendary iconic veteran famed renowned notorious jailed slain murdered missing injured senior`)
+
+// commonWords are common English words — in lower case in running text —
+// that often take a capital only because they start a sentence, a line, a
+// label or a headline ("Show HN:", "Comments URL:", "Big Change To ...").
+// At the start of a sentence or a block such a word (or a verb's -ing
+// form: gerund) does not start a name, unless a gazetteer name starts
+// there ("New York"). Words that commonly begin names are left out
+// ("Federal", "National", "World", "House", "Daily", "Fire", "Storm",
+// "Final", "Online", "Public", "Secret", "Planned", "Best"), as are words
+// that are also given names ("Will", "Mark", "Bill", "Grant", "Rose").
+var commonWords = setOf(`one old big small large huge massive giant tiny better good bad worse worst great greater
+	last next first second third early recent current future key main minor true false fake free open full empty
+	high higher low lower short hot cold warm cool fresh rare strange weird mysterious hidden private special simple
+	easy hard tough strong weak fast faster slow quick cheap expensive costly poor happy sad angry shocking stunning
+	amazing incredible beautiful excellent perfect important critical serious dangerous deadly fatal safe unsafe
+	popular famous controversial historic ancient classic typical common normal virtual smart sexual violent viral
+	leaked proposed revised upcoming ongoing annual weekly monthly various multiple single double triple whole
+	entire extra ultimate essential urgent unprecedented unexpected unusual surprising show ask tell get see check
+	meet make take find try learn help join buy sell save win lose play stop start keep go come give know think want
+	need use look work call move run turn put set bring hold pay plan add test build grab forget remember discover
+	explore enter install download shop order preorder upgrade compare choose vote protect prevent fix solve avoid
+	boost raise drop fall rise hit beat face fight warn reveal imagine using article articles comments points link
+	links source sources post posts thread reply question questions answer answers guide guides tips tip deal deals
+	sale sales preview result results study data survey poll interview moment moments everything something nothing
+	anything everyone someone somebody nobody people man men woman women boy boys girl girls kids children family
+	families parents son daughter wife husband users customers players workers staff students teachers nurses
+	patients citizens migrants refugees teens teenagers survivors victims lawyers prosecutors climate business money
+	life death war peace food water energy oil gas tech science research crime court sport music film movie movies
+	games app apps phone phones car cars school schools town country government market stocks rates inflation jobs
+	tax taxes budget law rules evidence weather rain snow heat flood floods drought crisis scandal attack attacks
+	strike strikes protest protests election elections campaign debate trial case investigation probe lawsuit talks
+	meeting plans policy reform ban warning threat risk danger fear fears concern concerns problem problems issue
+	issues change changes growth decline record records version release launch feature features design price prices
+	cost costs offer offers discount discounts gift gifts ideas ways reasons things secrets lessons mistakes signs
+	symptoms benefits steps`)
 
 // commonStart are words that often begin a sentence with a capital that is
 // only grammatical; they are dropped from the front of a run there.
@@ -568,7 +783,11 @@ var commonStart = setOf(`meanwhile however but and or so yet then now still also
 	watch read live breaking update exclusive opinion analysis video photos inside behind beyond across against
 	among around amid under over without within with from into onto upon about above below between
 	thanks thank sadly luckily fortunately unfortunately clearly obviously interestingly notably separately
-	similarly likewise additionally moreover furthermore again yes hey dear welcome`)
+	similarly likewise additionally moreover furthermore again yes hey hi dear welcome oh hello goodbye sorry
+	recently currently suddenly reportedly allegedly apparently basically actually really simply literally certainly
+	probably possibly definitely absolutely specifically primarily originally previously initially eventually
+	ultimately officially publicly privately surprisingly ironically crucially importantly hopefully honestly
+	seriously`)
 
 // particles may stand in lower case inside a name ("Mohammed bin Salman",
 // "Ursula von der Leyen", "Charles de Gaulle").

@@ -229,6 +229,12 @@ kosovo|Kosovo|Kosovo|Kosovar,Kosovars,Kosovan|Pristina
 // something else; matching them first keeps their parts from matching.
 const gazetteerBlocks = `New Mexico,New South Wales,New England,New Guinea,Latin America,Latin American,Latin Americans,South America,South American,South Americans,North America,North American,North Americans,Central America,Central American,Native American,Native Americans,African American,African Americans,Asian American,Asian Americans,Indian Ocean,Irish Sea,Arabian Sea,Georgia Tech,Washington State,Washington Post,Jordan River,French Guiana,French Polynesia,Dutch Caribbean,Turkish Cypriot,Congo River,Mexican wave,Panama Canal,Panama Papers,Paris Agreement,Paris Saint-Germain`
 
+// gazetteerPlaces are other places whose names begin with a common word or
+// a modifier (commonWords, modifiers: "New", "Great", "Old"), which does
+// not start a name unless a name of the gazetteer starts there. Like the
+// blocks they give no country tag: they are tagged as names.
+const gazetteerPlaces = `New York,New York City,New Yorker,New Yorkers,New Jersey,New Hampshire,New Orleans,New Haven,New Brunswick,New Caledonia,New Bedford,New Rochelle,New Forest,New Territories,Great Lakes,Great Plains,Great Barrier Reef,Great Wall,Great Yarmouth,Big Sur,Big Bend,High Wycombe,Old Trafford,Old Bailey,Greater London,Greater Manchester`
+
 // gazEntry is one variant of the gazetteer.
 type gazEntry struct {
 	toks    []string // folded tokens
@@ -307,7 +313,7 @@ func init() {
 			}
 		}
 	}
-	for v := range strings.SplitSeq(gazetteerBlocks, ",") {
+	for v := range strings.SplitSeq(gazetteerBlocks+","+gazetteerPlaces, ",") {
 		add(v, -1, gazName)
 	}
 	for k, ids := range gazIndex {

@@ -12,6 +12,10 @@ const (
 	lexCommonStart                    // commonStart
 	lexParticle                       // particles
 	lexGaz                            // the first word of a gazetteer entry (a key of gazIndex)
+	lexCommon                         // commonWords and modifiers
+	lexModifier                       // modifiers
+	lexRole                           // roles
+	lexVariant                        // the first word of a variant spelling of a name (a key of nameAliases)
 )
 
 // wordHash is the FNV-1a hash of a folded word. tokenize computes it for
@@ -45,18 +49,30 @@ type wordTable struct {
 func slot(h uint32, shift uint8) uint32 { return (h * 0x9e3779b1) >> shift }
 
 // lexicon holds the words of stopWords, entityStop, honorifics,
-// commonStart and particles; the gazetteer adds its first words (lexGaz).
+// commonStart, particles, commonWords, modifiers and roles; the gazetteer
+// adds its first words (lexGaz).
 var lexicon = func() *wordTable {
 	t := &wordTable{}
 	for _, l := range []struct {
 		set map[string]bool
 		bit uint16
-	}{{stopWords, lexStop}, {entityStop, lexEntityStop}, {honorifics, lexHonorific}, {commonStart, lexCommonStart}, {particles, lexParticle}} {
+	}{{stopWords, lexStop}, {entityStop, lexEntityStop}, {honorifics, lexHonorific}, {commonStart, lexCommonStart}, {particles, lexParticle},
+		{commonWords, lexCommon}, {modifiers, lexCommon | lexModifier}, {roles, lexRole}} {
 		for w := range l.set {
 			t.add(w, wordHash(w), l.bit)
 		}
 	}
 	return t
+}()
+
+// stopFilter holds the stop words: most words in lower case are not, and
+// the filter says so without a look into the larger lexicon.
+var stopFilter = func() hashFilter {
+	f := newHashFilter(len(stopWords))
+	for w := range stopWords {
+		f.add(wordHash(w))
+	}
+	return f
 }()
 
 func (t *wordTable) grow() {

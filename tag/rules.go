@@ -403,6 +403,9 @@ const (
 	tHyph                       // joined by a hyphen to the word before ("Jong-un")
 	tPoss                       // written with a possessive 's ("Putin's")
 	tPara                       // first word of a block (paragraph, title, category)
+	tCamel                      // a lower-case first letter and a capital later ("iPhone", "eBay")
+	tCut                        // followed by an ellipsis ("Foundati…", "Chair...", "Jong […]"): perhaps cut short
+	tLast                       // the last word of the text, with no punctuation after it
 )
 
 // paraSep separates blocks (HTML block elements, categories) in plain text.
@@ -537,6 +540,9 @@ func (tz *tokenizer) tokenize(s string, out []token) []token {
 			}
 		case cSpace:
 		case cSentence:
+			if (r == '…' || r == '.' && strings.HasPrefix(s[i:], "...")) && len(out) > first && gapOnly(s[prevEnd:i]) {
+				out[len(out)-1].flags |= tCut
+			}
 			if sentenceEnd(s, i+w) {
 				flags |= tStop | tSep
 			} else {
@@ -549,6 +555,9 @@ func (tz *tokenizer) tokenize(s string, out []token) []token {
 			flags &^= tHyph
 		}
 		i += w
+	}
+	if len(out) > first && endOnly(s[prevEnd:]) {
+		out[len(out)-1].flags |= tLast
 	}
 	// Point the norms of the tokens that were folded into one string.
 	if len(tz.refs) > 0 {
@@ -564,6 +573,28 @@ func (tz *tokenizer) tokenize(s string, out []token) []token {
 		}
 	}
 	return out
+}
+
+// gapOnly reports whether s, between a word and an ellipsis, is only
+// spaces and opening brackets ("Jong […]").
+func gapOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != ' ' && c != '[' && c != '(' {
+			return false
+		}
+	}
+	return true
+}
+
+// endOnly reports whether s, after the last word of a text, is only white
+// space and block breaks: the text stops without punctuation.
+func endOnly(s string) bool {
+	for _, r := range s {
+		if r != '\u2029' && !unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // appendASCIIWord appends the token of the word at s[i:] if it is ASCII
@@ -595,6 +626,8 @@ func (tz *tokenizer) appendASCIIWord(out *[]token, s string, i int, flags uint16
 	}
 	if asciiKind[s[i]] == kUpper {
 		flags |= tCap
+	} else if upper > 0 && kinds&kDigit == 0 {
+		flags |= tCamel
 	}
 	if kinds&kDigit == 0 {
 		flags |= tLetters // there is at least one letter
@@ -820,6 +853,9 @@ func (tz *tokenizer) appendWord(out *[]token, raw string, flags uint16) bool {
 	}
 	if !digits && letters > 0 {
 		flags |= tLetters
+		if flags&tCap == 0 && upper > 0 {
+			flags |= tCamel
+		}
 	}
 	if upper >= 2 && lower == 0 {
 		flags |= tUpper
@@ -923,6 +959,9 @@ func makeTokenSlow(raw string, flags uint16) (token, bool) {
 	}
 	if !digits && letters > 0 {
 		flags |= tLetters
+		if flags&tCap == 0 && upper > 0 {
+			flags |= tCamel
+		}
 	}
 	if upper >= 2 && lower == 0 {
 		flags |= tUpper

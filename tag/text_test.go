@@ -72,11 +72,21 @@ var wordPieces = func() []string {
 		"\xff", "Ω", "ж", "中", "a", "e", "S", "s", "U.S.", "Mr.", " ", " ", ".", "-", "Putin", "the", "of", "bin", "President")
 }()
 
+// variantFirst holds the first words of the keys of nameAliases.
+var variantFirst = func() map[string]bool {
+	m := map[string]bool{}
+	for k := range nameAliases {
+		first, _, _ := strings.Cut(k, " ")
+		m[first] = true
+	}
+	return m
+}()
+
 // checkTokens checks the tokens of s against makeTokenSlow, wordHash and the
 // word lists.
 func checkTokens(t *testing.T, s string) {
 	t.Helper()
-	const computed = tCap | tUpper | tLetters
+	const computed = tCap | tUpper | tLetters | tCamel
 	for i, tk := range tokenize(s, nil) {
 		if !strings.Contains(tk.raw, ".") { // not a dotted abbreviation
 			want, ok := makeTokenSlow(tk.raw, tk.flags&^computed)
@@ -91,13 +101,17 @@ func checkTokens(t *testing.T, s string) {
 		for _, l := range []struct {
 			set map[string]bool
 			bit uint16
-		}{{stopWords, lexStop}, {entityStop, lexEntityStop}, {honorifics, lexHonorific}, {commonStart, lexCommonStart}, {particles, lexParticle}} {
+		}{{stopWords, lexStop}, {entityStop, lexEntityStop}, {honorifics, lexHonorific}, {commonStart, lexCommonStart}, {particles, lexParticle},
+			{commonWords, lexCommon}, {modifiers, lexCommon | lexModifier}, {roles, lexRole}} {
 			if l.set[tk.norm] {
 				lex |= l.bit
 			}
 		}
 		if _, ok := gazIndex[tk.norm]; ok {
 			lex |= lexGaz
+		}
+		if variantFirst[tk.norm] {
+			lex |= lexVariant
 		}
 		if tk.lexBits() != lex {
 			t.Fatalf("tokenize(%q) token %d = %+v: lexBits %b, want %b", s, i, tk, tk.lexBits(), lex)
@@ -133,7 +147,7 @@ func FuzzTokenize(f *testing.F) {
 func caseStyleByCount(seg []token) (tc, allCaps bool) {
 	content, caps, upper := 0, 0, 0
 	for _, t := range seg {
-		if t.flags&tLetters == 0 || t.flags&tHyph != 0 || stopWords[t.norm] {
+		if t.flags&tLetters == 0 || t.flags&tHyph != 0 || t.flags&tCamel != 0 || stopWords[t.norm] {
 			continue
 		}
 		content++
@@ -150,7 +164,7 @@ func caseStyleByCount(seg []token) (tc, allCaps bool) {
 
 func TestCaseStyle(t *testing.T) {
 	words := []string{"the", "The", "THE", "a", "A", "Putin", "PUTIN", "putin", "U.S.", "x", "X", "ǂAB", "ǂab", "1", "Jong-un",
-		"of", "Of", "OF", "Kim", "KIM", "b2", "ΑΒ", "ab", "AB", "Ab", "Mr", "mr", "MR", "in", "In", "IN"}
+		"of", "Of", "OF", "Kim", "KIM", "b2", "ΑΒ", "ab", "AB", "Ab", "Mr", "mr", "MR", "in", "In", "IN", "iPhone", "eBAY"}
 	rng := rand.New(rand.NewPCG(9, 9))
 	for range 100000 {
 		var sb strings.Builder
