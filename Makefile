@@ -29,6 +29,7 @@ FUZZTIME_TAGS ?= 100000x
 FUZZTIME_INGEST ?= 20000x
 FUZZTIME_CONFIG ?= 200000x
 FUZZTIME_TEXT ?= 200000x
+FUZZTIME_HTML ?= 100000x
 fuzz:
 	$(GO) test ./dedupe -run '^$$' -fuzz '^FuzzCanonicalURL$$' -fuzztime $(FUZZTIME_URL) -fuzzminimizetime 100x
 	$(GO) test ./tag -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME_FILTER) -fuzzminimizetime 100x
@@ -37,6 +38,8 @@ fuzz:
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME_CONFIG) -fuzzminimizetime 100x
 	$(GO) test ./tag -run '^$$' -fuzz '^FuzzStripHTML$$' -fuzztime $(FUZZTIME_TEXT) -fuzzminimizetime 100x
 	$(GO) test ./tag -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME_TEXT) -fuzzminimizetime 100x
+	$(GO) test ./fetch -run '^$$' -fuzz '^FuzzSanitizeSkipsResolving$$' -fuzztime $(FUZZTIME_HTML) -fuzzminimizetime 100x
+	$(GO) test ./fetch -run '^$$' -fuzz '^FuzzCheckDepth$$' -fuzztime $(FUZZTIME_HTML) -fuzzminimizetime 100x
 
 build:
 	$(GO) build -o bin/aggregator ./cmd/aggregator

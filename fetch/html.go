@@ -25,7 +25,7 @@ func sanitizeHTML(s string, base *url.URL) string {
 	if s == "" {
 		return ""
 	}
-	if base != nil && strings.IndexByte(s, '<') >= 0 {
+	if base != nil && strings.IndexByte(s, '<') >= 0 && mayResolve(s, base) {
 		s = absolutizeHTML(s, base)
 	}
 	return strings.TrimSpace(ugcPolicy().Sanitize(s))
@@ -39,6 +39,78 @@ func isURLAttr(key string) bool {
 		return true
 	}
 	return false
+}
+
+// mayResolve reports whether absolutizeHTML could change s: whether some
+// href, src, cite or poster value in it is not already what resolving it
+// against base gives. Most feeds link absolutely, and this byte scan costs
+// a fraction of tokenising. It errs towards true: at every "=" it reads the
+// attribute name back to the nearest delimiter (a superset of the
+// tokeniser's) and the value forward as the tokeniser does, and any value
+// holding an entity, a NUL or a carriage return, or left unterminated,
+// counts as one that may change. So do a value over 2 KB and a 257th URL
+// attribute, which keeps the scan linear in len(s).
+func mayResolve(s string, base *url.URL) bool {
+	const maxValue, maxAttrs = 2048, 256
+	attrs := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '=' {
+			continue
+		}
+		// The name before "=" (and any space).
+		j := i
+		for j > 0 && isHTMLSpace(s[j-1]) {
+			j--
+		}
+		k := j
+		for k > 0 && !isNameStop(s[k-1]) {
+			k--
+		}
+		if j-k > len("poster") || !isURLAttr(strings.ToLower(s[k:j])) {
+			continue
+		}
+		if attrs++; attrs > maxAttrs {
+			return true
+		}
+		// The value after it.
+		v := i + 1
+		for v < len(s) && isHTMLSpace(s[v]) {
+			v++
+		}
+		var val string
+		if v < len(s) && (s[v] == '"' || s[v] == '\'') {
+			end := strings.IndexByte(s[v+1:min(len(s), v+1+maxValue+1)], s[v])
+			if end < 0 {
+				return true // unterminated, or too long
+			}
+			val = s[v+1 : v+1+end]
+		} else {
+			end := v
+			for end < len(s) && !isHTMLSpace(s[end]) && s[end] != '>' {
+				if end++; end-v > maxValue {
+					return true
+				}
+			}
+			val = s[v:end]
+		}
+		if strings.ContainsAny(val, "&\x00\r") || resolveURL(base, val) != val {
+			return true
+		}
+	}
+	return false
+}
+
+func isHTMLSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+}
+
+// isNameStop: the bytes that end an attribute name read backwards.
+func isNameStop(c byte) bool {
+	switch c {
+	case '/', '"', '\'', '<', '>', '=':
+		return true
+	}
+	return isHTMLSpace(c)
 }
 
 // absolutizeHTML rewrites relative URLs in href, src, cite and poster
