@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -170,4 +171,55 @@ func checkStore(t *testing.T, ctx context.Context, path string, k int) int {
 		t.Fatalf("kill %d: count items: %v", k, err)
 	}
 	return items
+}
+
+// A run killed while it wrote the outputs leaves its temporary files; the
+// next --once run removes them, in the publish folder and in the archive
+// folders, and leaves every other file alone, names close to theirs
+// included.
+func TestOnceRemovesStaleTempFiles(t *testing.T) {
+	cfg := writeConfig(t, "outputs:\n  - name: all\n    limit: 2\n", kimURLs(t)...)
+	public := filepath.Join(filepath.Dir(cfg), "public")
+	once := func() {
+		t.Helper()
+		var stderr strings.Builder
+		if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, &stderr); err != nil {
+			t.Fatalf("--once: %v\n%s", err, stderr.String())
+		}
+	}
+	once()
+	archive := filepath.Join(public, "all", "archive")
+	if _, err := os.Stat(filepath.Join(archive, "1.atom")); err != nil {
+		t.Fatalf("no archive page to test with: %v", err)
+	}
+	stale := []string{
+		filepath.Join(public, ".all.atom.1234567.tmp"),
+		filepath.Join(public, ".index.html.42.tmp"),
+		filepath.Join(archive, ".1.atom.987654321.tmp"),
+	}
+	kept := []string{
+		filepath.Join(public, "notes.tmp"),
+		filepath.Join(public, ".all.atom.tmp"),     // no number
+		filepath.Join(public, ".all.atom.12a.tmp"), // not a number
+		filepath.Join(public, "all.atom.123.tmp"),  // not hidden
+		filepath.Join(public, ".all.atom.123.tmp~"),
+		filepath.Join(public, ".123.tmp"), // no file name
+		filepath.Join(archive, "keep.txt"),
+	}
+	for _, p := range append(slices.Clone(stale), kept...) {
+		if err := os.WriteFile(p, []byte("<feed><entry>half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	once() // the same feeds: no output changes
+	for _, p := range stale {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("stale temporary file %s still there (%v)", p, err)
+		}
+	}
+	for _, p := range kept {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s, not a temporary file of ours, was removed: %v", p, err)
+		}
+	}
 }
