@@ -7,11 +7,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -250,7 +253,16 @@ func withPending(ctx context.Context, src ArchiveSource, entries []aggregator.En
 // over it), so a reader sees the old version or the new one, never a part; a
 // file whose bytes did not change is left alone, keeping its modification
 // time.
+//
+// It first removes the temporary files that an earlier write, killed
+// before it renamed them, left in dir and in the folders of the site's
+// files (the archives'): only files named as writeFileAtomic names them.
+// WriteDir expects to be the only writer of dir, as a --once run holding
+// the store's lock is.
 func (s *Site) WriteDir(ctx context.Context, dir string) error {
+	if err := s.removeTemp(dir); err != nil {
+		return err
+	}
 	write := func(name string, f *File) error {
 		path := filepath.Join(dir, filepath.FromSlash(name))
 		if old, err := os.ReadFile(path); err == nil && string(old) == string(f.Body) {
@@ -280,12 +292,68 @@ func (s *Site) WriteDir(ctx context.Context, dir string) error {
 	return nil
 }
 
+// removeTemp removes the temporary files of writeFileAtomic left in dir and
+// in the folders of the site's files. A folder that does not exist has none.
+func (s *Site) removeTemp(dir string) error {
+	dirs := map[string]bool{dir: true}
+	for name := range s.Files {
+		dirs[filepath.Dir(filepath.Join(dir, filepath.FromSlash(name)))] = true
+	}
+	for name := range s.Lazy {
+		dirs[filepath.Dir(filepath.Join(dir, filepath.FromSlash(name)))] = true
+	}
+	for d := range dirs {
+		entries, err := os.ReadDir(d)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("remove temporary files: %w", err)
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() && isTempName(e.Name()) {
+				if err := os.Remove(filepath.Join(d, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("remove temporary files: %w", err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// tempPattern is the pattern of os.CreateTemp for the temporary file of
+// the file named base; os.CreateTemp puts a decimal number for the "*".
+func tempPattern(base string) string { return "." + base + ".*.tmp" }
+
+// isTempName reports whether name is that of a temporary file of
+// writeFileAtomic: "." + the file's name + "." + digits + ".tmp".
+func isTempName(name string) bool {
+	rest, ok := strings.CutPrefix(name, ".")
+	if !ok {
+		return false
+	}
+	rest, ok = strings.CutSuffix(rest, ".tmp")
+	if !ok {
+		return false
+	}
+	i := strings.LastIndexByte(rest, '.')
+	if i <= 0 || i == len(rest)-1 {
+		return false // no file name, or no number
+	}
+	for _, c := range rest[i+1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 func writeFileAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	tmp, err := os.CreateTemp(dir, tempPattern(filepath.Base(path)))
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

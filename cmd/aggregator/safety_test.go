@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/xml"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,7 +15,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -81,19 +87,10 @@ func TestServerCutsSlowClients(t *testing.T) {
 // A full disk makes --once fail with a clear error, and the files it wrote
 // before stay whole: every one is the old version, complete.
 func TestOnceFullDisk(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a small tmpfs needs root")
-	}
 	urls := kimURLs(t)
 	cfg := writeConfig(t, "", urls...)
 	public := filepath.Join(filepath.Dir(cfg), "public")
-	if err := os.MkdirAll(public, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", public).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
-	}
-	defer exec.Command("umount", public).Run()
+	mountSmallTmpfs(t, public, "1m")
 
 	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
@@ -103,17 +100,7 @@ func TestOnceFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Fill the disk, then give the run something new to write.
-	filler, err := os.Create(filepath.Join(public, "filler"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	buf := bytes.Repeat([]byte{'x'}, 4096)
-	for {
-		if _, err := filler.Write(buf); err != nil {
-			break
-		}
-	}
-	filler.Close()
+	fillDisk(t, public)
 	cfg2 := strings.Replace(string(must(os.ReadFile(cfg))), "base_url: http://feeds.example/", "base_url: http://news.example/", 1)
 	os.WriteFile(cfg, []byte(cfg2), 0o644)
 
@@ -135,6 +122,299 @@ func TestOnceFullDisk(t *testing.T) {
 	leftovers, _ := filepath.Glob(filepath.Join(public, ".*.tmp"))
 	if len(leftovers) > 0 {
 		t.Errorf("temporary files left behind: %v", leftovers)
+	}
+}
+
+// needTmpfsRoot skips a full-disk test unless it runs as root, which
+// mounting a tmpfs needs.
+func needTmpfsRoot(t *testing.T) {
+	t.Helper()
+	if uid := os.Geteuid(); uid != 0 {
+		t.Skipf("full-disk test skipped: mounting a small tmpfs to fill up needs root (running as uid %d)", uid)
+	}
+}
+
+// mountSmallTmpfs mounts a tmpfs of the given size (as mount's size=) on
+// dir, until the test ends; it skips the test where that cannot be done.
+func mountSmallTmpfs(t *testing.T, dir, size string) {
+	t.Helper()
+	needTmpfsRoot(t)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("full-disk test skipped: cannot mount a tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+}
+
+// fillDisk writes a file into dir until the file system is full, and
+// returns its path: removing it frees the space.
+func fillDisk(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := bytes.Repeat([]byte{'x'}, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("filling %s: %v", dir, err)
+			}
+			break
+		}
+	}
+	// The last bytes too, should a page be part free.
+	for {
+		if _, err := f.Write(buf[:1]); err != nil {
+			break
+		}
+	}
+	return path
+}
+
+// diskFull reports whether msg says that a disk is full, as the OS
+// (ENOSPC) or SQLite (SQLITE_FULL) says it.
+func diskFull(msg string) bool {
+	return strings.Contains(msg, "no space left on device") || strings.Contains(msg, "database or disk is full")
+}
+
+// The daemon's store is on a disk that fills up: the cycle that brings new
+// items fails to store them and logs an error, the daemon keeps running and
+// serving the outputs it had, byte for byte, and once there is space again
+// the next cycle stores the items.
+func TestDaemonStoreFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	storeDir := filepath.Join(dir, "store")
+	mountSmallTmpfs(t, storeDir, "2m")
+
+	const nFeeds = 3
+	var items atomic.Int64 // in each feed
+	items.Store(2)
+	urls := crashFeedServer(t, nFeeds, func(int) int { return int(items.Load()) })
+	addr := freeAddr(t)
+	var cb strings.Builder
+	fmt.Fprintf(&cb, "store: %s\nschedule: \"@every 1s\"\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\nserver:\n  listen: %s\npublish:\n  dir: public\n  base_url: http://feeds.example/\nfeeds:\n",
+		filepath.Join(storeDir, "agg.db"), addr)
+	for _, u := range urls {
+		fmt.Fprintf(&cb, "  - url: %s\n", u)
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(cb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &lockedBuffer{}
+	var runErr error
+	stopped := make(chan struct{})
+	go func() { runErr = run(ctx, []string{"--config", cfg}, io.Discard, logs); close(stopped) }()
+	// Stopped before the tmpfs is unmounted, should the test fail.
+	t.Cleanup(func() { cancel(); <-stopped })
+	running := func(when string) {
+		t.Helper()
+		select {
+		case <-stopped:
+			t.Fatalf("the daemon stopped (%v) %s; logs:\n%s", runErr, when, logs.String())
+		default:
+		}
+	}
+	feedURL := "http://" + addr + "/feeds/all.atom"
+	// get returns the body of all.atom and its number of entries; -1 when
+	// the daemon does not serve it.
+	get := func() ([]byte, int) {
+		resp, err := http.Get(feedURL)
+		if err != nil {
+			return nil, -1
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return nil, -1
+		}
+		return body, len(parseAtom(t, body).Entries)
+	}
+	// await waits until all.atom has n entries, and returns it.
+	await := func(n int, why string) []byte {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			running(why)
+			body, got := get()
+			if got == n {
+				return body
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("all.atom has %d entries, want %d %s; logs:\n%s", got, n, why, logs.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	before := await(nFeeds*2, "at start")
+
+	filler := fillDisk(t, storeDir)
+	items.Store(4) // new items, to store on the full disk
+	mark := len(logs.String())
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		failed := false
+		for line := range strings.Lines(logs.String()[mark:]) {
+			if strings.Contains(line, "level=ERROR") && strings.Contains(line, "store failed") && diskFull(line) {
+				failed = true
+			}
+		}
+		if failed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no error logged for the store on a full disk; logs since it filled:\n%s", logs.String()[mark:])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// One more cycle on the full disk, and the daemon still serves the
+	// outputs it had.
+	time.Sleep(1500 * time.Millisecond)
+	running("with its store on a full disk")
+	if body, n := get(); !bytes.Equal(body, before) {
+		t.Fatalf("all.atom changed on the full disk (%d entries, %d bytes; it had %d bytes)", n, len(body), len(before))
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	await(nFeeds*4, "once the disk has space again")
+	cancel()
+	select {
+	case <-stopped:
+		if runErr != nil {
+			t.Fatalf("daemon: %v", runErr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the daemon did not stop within 15s")
+	}
+	var st crashState
+	if err := inspectStore(context.Background(), filepath.Join(storeDir, "agg.db"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Integrity != "ok" || len(st.Keys) != nFeeds*4 {
+		t.Errorf("after the full disk: integrity_check %q, %d items, want ok and %d", st.Integrity, len(st.Keys), nFeeds*4)
+	}
+}
+
+// A --once run whose store is on a full disk exits non-zero saying what
+// failed, and the store stays whole with every item stored before and no
+// part of the run's; with space again, the next run stores the new items.
+// The store is either closed when the run starts (cron's --once alone),
+// or held open by another connection, as a daemon on the same store holds
+// it: then the store opens, and its writes fail.
+func TestOnceStoreFullDisk(t *testing.T) {
+	needTmpfsRoot(t)
+	for _, tc := range []struct {
+		name string
+		held bool
+		// says checks the message of the run on the full disk.
+		says func(msg, dbPath string) bool
+	}{
+		// The store does not open: SQLite cannot size its shared-memory
+		// file, and says "disk I/O error (4874)", not that the disk is
+		// full; the message names the store, at least.
+		{"closed", false, func(msg, dbPath string) bool { return strings.Contains(msg, "open store "+dbPath) }},
+		{"held open", true, func(msg, _ string) bool { return diskFull(msg) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			storeDir := filepath.Join(dir, "store")
+			mountSmallTmpfs(t, storeDir, "2m")
+			const nFeeds = 3
+			var items atomic.Int64 // in each feed
+			items.Store(2)
+			urls := crashFeedServer(t, nFeeds, func(int) int { return int(items.Load()) })
+			dbPath := filepath.Join(storeDir, "agg.db")
+			var cb strings.Builder
+			fmt.Fprintf(&cb, "store: %s\nfetch:\n  allow_private_addresses: true\npublish:\n  dir: public\n  base_url: http://feeds.example/\nfeeds:\n", dbPath)
+			for _, u := range urls {
+				fmt.Fprintf(&cb, "  - url: %s\n", u)
+			}
+			cfg := filepath.Join(dir, "config.yaml")
+			if err := os.WriteFile(cfg, []byte(cb.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			inspect := func(when string) []string {
+				t.Helper()
+				var st crashState
+				if err := inspectStore(ctx, dbPath, &st); err != nil {
+					t.Fatalf("%s: %v", when, err)
+				}
+				if st.Integrity != "ok" {
+					t.Fatalf("%s: integrity_check: %s", when, st.Integrity)
+				}
+				return st.Keys
+			}
+
+			var stderr bytes.Buffer
+			if err := run(ctx, []string{"--config", cfg, "--once"}, io.Discard, &stderr); err != nil {
+				t.Fatalf("--once: %v\n%s", err, stderr.String())
+			}
+			stored := inspect("after the first run")
+			if len(stored) != nFeeds*2 {
+				t.Fatalf("the first run stored %d items, want %d", len(stored), nFeeds*2)
+			}
+			var holder *sql.DB
+			if tc.held {
+				var err error
+				if holder, err = sql.Open("sqlite", dbPath); err != nil {
+					t.Fatal(err)
+				}
+				defer holder.Close()
+				if err := holder.Ping(); err != nil {
+					t.Fatal(err)
+				}
+				var n int
+				if err := holder.QueryRow("SELECT count(*) FROM items").Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			filler := fillDisk(t, storeDir)
+			items.Store(4) // new items, to store on the full disk
+			stderr.Reset()
+			err := run(ctx, []string{"--config", cfg, "--once"}, io.Discard, &stderr)
+			code := exitCode(err)
+			msg := stderr.String()
+			if ee := (*exitError)(nil); err != nil && (!errors.As(err, &ee) || ee.err != nil) {
+				msg += "aggregator: " + err.Error() + "\n" // as main prints it
+			}
+			t.Logf("--once on the full disk: exit %d:\n%s", code, msg)
+			if code == exitOK {
+				t.Fatal("--once with its store on a full disk exited 0")
+			}
+			if !tc.says(msg, dbPath) {
+				t.Errorf("--once on the full disk did not say what failed:\n%s", msg)
+			}
+
+			if err := os.Remove(filler); err != nil {
+				t.Fatal(err)
+			}
+			if holder != nil {
+				holder.Close()
+			}
+			if got := inspect("after the run on the full disk"); !slices.Equal(got, stored) {
+				t.Errorf("after the run on the full disk the store holds %d items, want the %d stored before and no other", len(got), len(stored))
+			}
+			stderr.Reset()
+			if err := run(ctx, []string{"--config", cfg, "--once"}, io.Discard, &stderr); err != nil {
+				t.Fatalf("--once with space again: %v\n%s", err, stderr.String())
+			}
+			if n := len(inspect("with space again")); n != nFeeds*4 {
+				t.Errorf("with space again --once stored %d items, want %d", n, nFeeds*4)
+			}
+		})
 	}
 }
 
