@@ -6,11 +6,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -53,9 +55,27 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{db: db, now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
+		if diskFull(path) {
+			// SQLite says "disk I/O error" when it cannot create the
+			// shared-memory file of a WAL store on a full disk.
+			err = fmt.Errorf("%w: %w", ErrDiskFull, err)
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// ErrDiskFull: the disk holding the store has no space left.
+var ErrDiskFull = errors.New("the disk holding it is full")
+
+// diskFull reports whether the file system holding path has no space left
+// for its user.
+func diskFull(path string) bool {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(filepath.Dir(path), &st); err != nil {
+		return false
+	}
+	return st.Bavail == 0
 }
 
 // maxConns bounds the database connections a Store keeps open.

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"aggregator/store"
 )
 
 // A slowloris client, sending its headers a byte at a time, is cut off by the
@@ -321,9 +323,11 @@ func TestOnceStoreFullDisk(t *testing.T) {
 		says func(msg, dbPath string) bool
 	}{
 		// The store does not open: SQLite cannot size its shared-memory
-		// file, and says "disk I/O error (4874)", not that the disk is
-		// full; the message names the store, at least.
-		{"closed", false, func(msg, dbPath string) bool { return strings.Contains(msg, "open store "+dbPath) }},
+		// file and says "disk I/O error (4874)"; the message names the
+		// store and says its disk is full.
+		{"closed", false, func(msg, dbPath string) bool {
+			return strings.Contains(msg, "open store "+dbPath) && strings.Contains(msg, store.ErrDiskFull.Error())
+		}},
 		{"held open", true, func(msg, _ string) bool { return diskFull(msg) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
