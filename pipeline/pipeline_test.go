@@ -655,3 +655,66 @@ func TestRunAllSlowFeedClustersInOrder(t *testing.T) {
 		t.Errorf("the story's id is %s with the first feed slow, %s without", ids[true], ids[false])
 	}
 }
+
+// overlapFetcher takes a while (in the bubble's time) and records how many
+// fetches of one feed ran at once.
+type overlapFetcher struct {
+	took    time.Duration
+	mu      sync.Mutex
+	running int
+	most    int
+	starts  []time.Time
+}
+
+func (f *overlapFetcher) Fetch(ctx context.Context, req fetch.Request) (*fetch.Result, error) {
+	f.mu.Lock()
+	f.running++
+	f.most = max(f.most, f.running)
+	f.starts = append(f.starts, time.Now())
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.running--
+		f.mu.Unlock()
+	}()
+	select {
+	case <-time.After(f.took):
+		return &fetch.Result{StatusCode: 200}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// A fetch that outlasts its feed's interval is not joined by a second one:
+// the tick that comes while it runs is skipped, and the next one fetches.
+func TestSchedulerNeverOverlapsAFeed(t *testing.T) {
+	feed := kimFeeds(t)[0]
+	feed.Schedule = "@every 1m"
+	st := openStore(t)
+	synctest.Test(t, func(t *testing.T) {
+		f := &overlapFetcher{took: 70 * time.Second}
+		s := &Scheduler{Runner: &Runner{Store: st, Fetcher: f, Log: quiet()}, Feeds: []Feed{feed}}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() { done <- s.Run(ctx) }()
+		// Fetches at 0s (start-up) until 70s, skipping the tick at 60s;
+		// at 120s until 190s, skipping 180s; at 240s.
+		time.Sleep(4*time.Minute + 30*time.Second)
+		cancel()
+		<-done
+
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.most != 1 {
+			t.Errorf("%d fetches of the feed ran at once, want 1", f.most)
+		}
+		var at []time.Duration
+		for _, s := range f.starts {
+			at = append(at, s.Sub(start))
+		}
+		if want := []time.Duration{0, 2 * time.Minute, 4 * time.Minute}; !reflect.DeepEqual(at, want) {
+			t.Errorf("fetches started at %v, want %v", at, want)
+		}
+	})
+}
