@@ -12,8 +12,10 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"aggregator"
 	"aggregator/dedupe"
@@ -462,11 +464,15 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 		log.Warn("feed moved permanently; fetching it from its new URL from now on", "new_url", next.URL)
 	}
 	if !res.NotModified && !res.Unchanged {
-		p.in.Meta = &store.Meta{Title: res.Title, SiteURL: res.SiteURL, AtomID: res.AtomID, Language: res.Language}
+		p.in.Meta = &store.Meta{Title: xmlText(res.Title), SiteURL: res.SiteURL, AtomID: res.AtomID, Language: res.Language}
 		rules := r.rules()
 		source := aggregator.Feed{Name: t.feed.Name, Title: res.Title, URL: t.feed.URL}.DisplayName()
 		tags := func(it *aggregator.Item) { it.Tags = r.tags(*it, source, t.feed.Tags) }
-		finish := func(it *aggregator.Item) { res.Sanitize(it); tags(it) }
+		sanitize := func(it *aggregator.Item) {
+			res.Sanitize(it)
+			it.Summary, it.Content = xmlText(it.Summary), xmlText(it.Content)
+		}
+		finish := func(it *aggregator.Item) { sanitize(it); tags(it) }
 		p.in.Items = make([]store.Keyed, 0, len(res.Items))
 		for _, it := range res.Items {
 			it.Link = rules.StripTracking(it.Link)
@@ -475,7 +481,7 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 			k := store.Keyed{Hash: rawHash + dedupe.ContentHash(it), Item: it, Prepare: finish}
 			if it.Link == "" && it.GUID == "" {
 				// Keyed by its content, which must be what is stored.
-				res.Sanitize(&k.Item)
+				sanitize(&k.Item)
 				k.Prepare = tags
 			}
 			k.Key = rules.Key(t.feed.URL, k.Item)
@@ -495,6 +501,25 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 		p.in.Assign = r.collect(&p.articles, t.feed.URL, t.order)
 	}
 	return p
+}
+
+// xmlText replaces the characters that XML cannot carry (the C0 controls
+// but tab, newline and carriage return; U+FFFE and U+FFFF) with U+FFFD, as
+// an XML encoder escaping text does: RSS carries an entry's HTML as CDATA,
+// which escapes nothing, and a JSON Feed may hold any character.
+func xmlText(s string) string {
+	notXML := func(r rune) bool {
+		return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF
+	}
+	if strings.IndexFunc(s, notXML) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if notXML(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
 }
 
 // rawHash is the scheme of the content hashes of items as feeds give them
