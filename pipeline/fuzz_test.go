@@ -1,27 +1,32 @@
 package pipeline
 
 import (
-	"bytes"
-	"encoding/xml"
-	"errors"
-	"io"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"aggregator"
-	"aggregator/dedupe"
-	"aggregator/fetch"
 	"aggregator/publish"
+	"aggregator/store"
+	"aggregator/story"
 )
 
-// FuzzIngest feeds arbitrary bytes through the ingest path that matters for
-// publishing: fetch.Parse, dedup keys, entries, publish.Atom. Whatever a feed
-// holds, the Atom output must be well-formed XML and valid UTF-8.
+// FuzzIngest serves arbitrary bytes as a feed and takes them down the path
+// that publishes them: a Runner fetches the feed over HTTP, keys its items,
+// sanitises and stores them in a real SQLite store and places them in
+// stories; the stored stories are rendered as Atom, RSS and JSON Feed.
+// Whatever a feed holds, every output must be valid UTF-8, the Atom and RSS
+// well-formed XML, the JSON Feed valid JSON, and none may carry active
+// content (see activeIn).
 //
-//	go test -run '^$' -fuzz FuzzIngest -fuzztime 30s -fuzzminimizetime 2s ./pipeline
+//	go test -run '^$' -fuzz FuzzIngest -fuzztime 2000x -fuzzminimizetime 100x ./pipeline
 func FuzzIngest(f *testing.F) {
 	var seeds []string
 	for _, pat := range []string{"../testdata/kim/*.rss", "../testdata/kim/*.atom", "../testdata/kim/*.json"} {
@@ -37,7 +42,8 @@ func FuzzIngest(f *testing.F) {
 		"feeds-washingtonpost-com-rss-business-technology.xml",
 		"codeproject-com-webservices-newsrss-aspx.xml",
 	} {
-		seeds = append(seeds, filepath.Join("/work/shared/fixtures/realweek/feeds/2023-09-18", name))
+		// The shared fixtures lie beside the repository.
+		seeds = append(seeds, filepath.Join("../../shared/fixtures/realweek/feeds/2023-09-18", name))
 	}
 	for _, p := range seeds {
 		data, err := os.ReadFile(p)
@@ -49,52 +55,82 @@ func FuzzIngest(f *testing.F) {
 	f.Add([]byte(`<rss version="2.0"><channel><title>t</title><item><title>a &amp; b</title><link>/x</link></item></channel></rss>`))
 	f.Add([]byte(`<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="html">&lt;b&gt;x&lt;/b&gt;</title></entry></feed>`))
 	f.Add([]byte(`{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1","content_html":"<p>\u0001</p>"}]}`))
+	f.Add([]byte(`<rss version="2.0"><channel><title>x</title><link>javascript:alert(1)</link><item><title>&amp;lt;script&amp;gt;</title>` +
+		`<link>javascript:alert(1)</link><description>&lt;img src=x onerror=alert(1)&gt;&lt;a href="jav&amp;#x09;ascript:alert(1)"&gt;a&lt;/a&gt;</description></item></channel></rss>`))
 
-	const feedURL = "http://fuzz.example/feed.xml"
-	feed := aggregator.Feed{ID: 1, URL: feedURL, Title: "Fuzz feed"}
-	now := time.Date(2023, 9, 18, 12, 0, 0, 0, time.UTC)
+	// One store, server and client per fuzzing process: opening a store
+	// costs more than the rest of an execution. Each execution fetches a
+	// feed URL of its own and empties the store after it, so that none
+	// sees another's feed state or items.
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	var (
+		mu   sync.Mutex
+		body []byte
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		b := body
+		mu.Unlock()
+		w.Write(b)
+	}))
+	f.Cleanup(srv.Close)
+	client := testClient()
+	runs := 0
 	out := publish.Output{Name: "all", Title: "All"}
+	const home = "https://feeds.example/"
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		res, err := fetch.Parse(bytes.NewReader(data), feedURL)
+		mu.Lock()
+		body = data
+		mu.Unlock()
+		runs++
+		feed := Feed{URL: fmt.Sprintf("%s/feed/%d", srv.URL, runs)}
+		r := &Runner{Store: st, Fetcher: client, Log: quiet(), Stories: story.New(story.DefaultConfig())}
+		rep := r.RunAll(ctx, []Feed{feed}, false)[0]
+		if rep.Added > 0 {
+			defer func() {
+				// Forget every story: all were stored before now.
+				if _, _, err := st.Prune(ctx, time.Now().Add(time.Hour), 0, 0); err != nil {
+					t.Fatalf("emptying the store: %v", err)
+				}
+			}()
+		}
+		if rep.Err != nil {
+			if rep.Result != nil {
+				t.Fatalf("parsed, not stored: %v", rep.Err)
+			}
+			return // not a feed
+		}
+		entries, err := StoryEntries{Store: st}.Entries(ctx, publish.DefaultLimit, nil)
 		if err != nil {
-			return
+			t.Fatal(err)
 		}
-		feed := feed
-		feed.Title, feed.SiteURL, feed.AtomID, feed.Language = res.Title, res.SiteURL, res.AtomID, res.Language
-		entries := make([]aggregator.Entry, 0, len(res.Items))
-		for _, it := range res.Items {
-			published := it.Published
-			if published.IsZero() || published.After(now) {
-				published = now
-			}
-			updated := it.Updated
-			if updated.Before(published) {
-				updated = published
-			}
-			entries = append(entries, aggregator.Entry{
-				ID:        aggregator.EntryID(dedupe.Key(feedURL, it)),
-				Item:      it,
-				Published: published,
-				Updated:   updated,
-				Sources:   []aggregator.Source{{Feed: feed, Link: it.Link}},
-			})
-		}
-		doc, err := publish.Atom(out, entries, "http://feeds.example/feeds/all.atom", "http://feeds.example/")
-		if err != nil {
-			t.Fatalf("publish.Atom: %v", err)
-		}
-		if !utf8.Valid(doc) {
-			t.Fatalf("Atom output is not valid UTF-8:\n%q", doc)
-		}
-		dec := xml.NewDecoder(bytes.NewReader(doc))
-		for {
-			_, err := dec.Token()
-			if errors.Is(err, io.EOF) {
-				break
-			}
+		for _, render := range []struct {
+			name string
+			fn   func(publish.Output, []aggregator.Entry, string, string) ([]byte, error)
+		}{
+			{"all.atom", publish.Atom},
+			{"all.rss", publish.RSS},
+			{"all.json", publish.JSONFeed},
+		} {
+			doc, err := render.fn(out, entries, home+render.name, home)
 			if err != nil {
-				t.Fatalf("Atom output is not well-formed XML: %v\n%s", err, doc)
+				t.Fatalf("%s: %v", render.name, err)
+			}
+			if !utf8.Valid(doc) {
+				t.Fatalf("%s is not valid UTF-8:\n%q", render.name, doc)
+			}
+			found, err := activeIn(render.name, doc)
+			if err != nil {
+				t.Fatalf("%s is not well-formed: %v\n%s", render.name, err, doc)
+			}
+			if len(found) > 0 {
+				t.Fatalf("%s carries active content %q:\n%s", render.name, found, doc)
 			}
 		}
 	})

@@ -16,7 +16,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"aggregator"
 	"aggregator/fetch"
+	"aggregator/publish"
 	"aggregator/store"
 )
 
@@ -490,5 +492,45 @@ func TestHostileFeeds(t *testing.T) {
 				tc.check(t, items)
 			}
 		})
+	}
+}
+
+// Characters XML cannot carry (a JSON Feed may hold them) never reach the
+// outputs: RSS carries an entry's HTML as CDATA, which escapes nothing.
+func TestControlCharactersPublishable(t *testing.T) {
+	ctx := context.Background()
+	const feed = `{"version":"https://jsonfeed.org/version/1.1","title":"Feed \u0001 title","items":[` +
+		`{"id":"1","url":"https://c.example/1","title":"One \u0002","content_html":"<p>\u0001 bell \u0007 \ufffe \uffff</p>","summary":"S \u0003"},` +
+		`{"id":"2","content_html":"<p>\u0008 keyed by GUID</p>"},{"content_html":"<p>\u0008 keyed by content</p>"}]}`
+	srv := httptest.NewServer(serveString("application/feed+json", feed))
+	defer srv.Close()
+	st := openStore(t)
+	r := &Runner{Store: st, Fetcher: testClient(), Log: quiet()}
+	// Twice, as two sources of every article: the entries list the
+	// outlets by name in their HTML.
+	if err := Failed(r.RunAll(ctx, []Feed{{URL: srv.URL + "/a"}, {URL: srv.URL + "/b"}}, false)); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := StoryEntries{Store: st}.Entries(ctx, 10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The linked article has both feeds as sources, and the one keyed by
+	// its content too; the one with a GUID only is each feed's own.
+	if len(entries) != 4 {
+		t.Fatalf("%d entries, want 4", len(entries))
+	}
+	out := publish.Output{Name: "all", Title: "All"}
+	for _, render := range []struct {
+		name string
+		fn   func(publish.Output, []aggregator.Entry, string, string) ([]byte, error)
+	}{{"all.atom", publish.Atom}, {"all.rss", publish.RSS}, {"all.json", publish.JSONFeed}} {
+		doc, err := render.fn(out, entries, "https://feeds.example/"+render.name, "https://feeds.example/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := activeIn(render.name, doc); err != nil {
+			t.Errorf("%s: %v\n%s", render.name, err, doc)
+		}
 	}
 }

@@ -4,6 +4,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,8 +12,10 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"aggregator"
 	"aggregator/dedupe"
@@ -56,7 +59,8 @@ type Runner struct {
 	Log    *slog.Logger
 	Now    func() time.Time // nil: time.Now
 	// OnReport, if set, is called with each feed's report as the feed's turn
-	// ends (by RunAll in the order of the feeds).
+	// ends (by RunAll as each is stored: in the order of the feeds, but for
+	// those it stores ahead of a slow one).
 	OnReport func(Report)
 
 	mu      sync.Mutex // guards Stories, pending and restore
@@ -121,17 +125,18 @@ func (r *Runner) Retag(ctx context.Context, feeds []Feed, fingerprint string) (b
 type fresh struct {
 	entryID string
 	doc     story.Doc
+	order   int // its feed's place in RunAll (turn.order)
 }
 
 // collect returns a store.Fetched.Assign that leaves every new article a
 // story of its own for now and notes it in *out; once the fetch is stored,
 // queue hands them to Settle.
-func (r *Runner) collect(out *[]fresh, source string) func(string, aggregator.Item) (string, float64) {
+func (r *Runner) collect(out *[]fresh, source string, order int) func(string, aggregator.Item) (string, float64) {
 	if r.Stories == nil {
 		return nil
 	}
 	return func(entryID string, it aggregator.Item) (string, float64) {
-		*out = append(*out, fresh{entryID, storyDoc(entryID, it, source)})
+		*out = append(*out, fresh{entryID, storyDoc(entryID, it, source), order})
 		return "", 0
 	}
 }
@@ -145,7 +150,9 @@ func (r *Runner) queue(articles []fresh) {
 
 // Settle places the new articles stored since the last call in stories, in
 // published order (the order in which feeds happened to be fetched says
-// nothing about the news), and moves those that joined a story into it.
+// nothing about the news), articles published at the same time in the order
+// of their feeds in RunAll (which may store a slow feed after later ones),
+// and moves those that joined a story into it.
 // RunAll settles before it returns; the Scheduler after each burst of fetches.
 func (r *Runner) Settle(ctx context.Context) error {
 	if r.Stories == nil {
@@ -162,7 +169,12 @@ func (r *Runner) Settle(ctx context.Context) error {
 			return err
 		}
 	}
-	slices.SortStableFunc(articles, func(a, b fresh) int { return a.doc.Published.Compare(b.doc.Published) })
+	slices.SortStableFunc(articles, func(a, b fresh) int {
+		if c := a.doc.Published.Compare(b.doc.Published); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.order, b.order)
+	})
 	var moves []store.Move
 	for _, a := range articles {
 		id, _, score := r.Stories.Add(a.doc)
@@ -350,6 +362,7 @@ type turn struct {
 	id    int64
 	state aggregator.FeedState
 	rep   Report
+	order int // the feed's place among those of RunAll; 0 for RunFeed
 }
 
 // prepare loads the feed's state and decides whether it may be fetched now:
@@ -451,11 +464,15 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 		log.Warn("feed moved permanently; fetching it from its new URL from now on", "new_url", next.URL)
 	}
 	if !res.NotModified && !res.Unchanged {
-		p.in.Meta = &store.Meta{Title: res.Title, SiteURL: res.SiteURL, AtomID: res.AtomID, Language: res.Language}
+		p.in.Meta = &store.Meta{Title: xmlText(res.Title), SiteURL: res.SiteURL, AtomID: res.AtomID, Language: res.Language}
 		rules := r.rules()
 		source := aggregator.Feed{Name: t.feed.Name, Title: res.Title, URL: t.feed.URL}.DisplayName()
 		tags := func(it *aggregator.Item) { it.Tags = r.tags(*it, source, t.feed.Tags) }
-		finish := func(it *aggregator.Item) { res.Sanitize(it); tags(it) }
+		sanitize := func(it *aggregator.Item) {
+			res.Sanitize(it)
+			it.Summary, it.Content = xmlText(it.Summary), xmlText(it.Content)
+		}
+		finish := func(it *aggregator.Item) { sanitize(it); tags(it) }
 		p.in.Items = make([]store.Keyed, 0, len(res.Items))
 		for _, it := range res.Items {
 			it.Link = rules.StripTracking(it.Link)
@@ -464,7 +481,7 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 			k := store.Keyed{Hash: rawHash + dedupe.ContentHash(it), Item: it, Prepare: finish}
 			if it.Link == "" && it.GUID == "" {
 				// Keyed by its content, which must be what is stored.
-				res.Sanitize(&k.Item)
+				sanitize(&k.Item)
 				k.Prepare = tags
 			}
 			k.Key = rules.Key(t.feed.URL, k.Item)
@@ -481,9 +498,28 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 				}
 			}
 		}
-		p.in.Assign = r.collect(&p.articles, t.feed.URL)
+		p.in.Assign = r.collect(&p.articles, t.feed.URL, t.order)
 	}
 	return p
+}
+
+// xmlText replaces the characters that XML cannot carry (the C0 controls
+// but tab, newline and carriage return; U+FFFE and U+FFFF) with U+FFFD, as
+// an XML encoder escaping text does: RSS carries an entry's HTML as CDATA,
+// which escapes nothing, and a JSON Feed may hold any character.
+func xmlText(s string) string {
+	notXML := func(r rune) bool {
+		return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF
+	}
+	if strings.IndexFunc(s, notXML) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if notXML(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
 }
 
 // rawHash is the scheme of the content hashes of items as feeds give them
@@ -530,10 +566,13 @@ func (r *Runner) runFeed(ctx context.Context, f Feed, force bool, minGap time.Du
 }
 
 // RunAll gives every feed its turn: the fetches run at once (the Fetcher
-// limits them), and the results are stored in the order of feeds, so the same
-// feeds always give the same store. Outcomes that are ready together are
-// stored together, up to saveBatch feeds in one transaction. One feed's
-// failure does not stop the others; its report carries the error.
+// limits them, and at most fetchAhead are fetching or fetched and not yet
+// stored), and the results are stored in the order of feeds, so that the same
+// feeds give the same store, unless a feed is slow: the results ready after
+// it wait for it at most holdBack, and only while fewer than holdBackMax of
+// them do. So one feed that hangs delays no other. Outcomes that are ready
+// together are stored together, up to saveBatch feeds in one transaction. One
+// feed's failure does not stop the others; its report carries the error.
 func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report {
 	reports := make([]Report, len(feeds))
 	refs := make([]store.FeedRef, len(feeds))
@@ -551,88 +590,149 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 		return reports
 	}
 	turns := make([]*turn, len(feeds))
-	done := make([]chan *saving, len(feeds))
 	for i, f := range feeds {
 		turns[i] = r.decide(f, stored[i], force, 0)
-		done[i] = make(chan *saving, 1)
+		turns[i].order = i
 	}
-	// Fetches start in the order of feeds, at most fetchAhead ahead of the
-	// last one stored: what was fetched waits in memory for its turn to be
-	// stored, and should not pile up.
-	ahead := make(chan struct{}, fetchAhead)
-	go func() {
-		for i, t := range turns {
+
+	var (
+		// Fetches started and not yet stored: at most fetchAhead, so
+		// that their outcomes never wait to be sent.
+		out     int
+		results = make(chan *saving, fetchAhead)
+		next    int                             // the next feed to start
+		head    int                             // the first feed not yet stored
+		ready   = make([]*saving, len(feeds))   // outcomes not yet stored
+		readyAt = make([]time.Time, len(feeds)) // when each was ready
+		done    = make([]bool, len(feeds))      // stored (or reported, when skipped)
+	)
+	put := func(p *saving) {
+		ready[p.t.order] = p
+		readyAt[p.t.order] = time.Now()
+	}
+	save := func(idx []int) {
+		for len(idx) > 0 {
+			batch := make([]*saving, 0, min(len(idx), saveBatch))
+			for _, i := range idx[:cap(batch)] {
+				batch = append(batch, ready[i])
+				ready[i], done[i] = nil, true
+				if turns[i].rep.Skipped == "" {
+					out--
+				}
+			}
+			idx = idx[len(batch):]
+			r.storeBatch(ctx, batch, reports)
+		}
+	}
+	hold := time.NewTimer(holdBack)
+	defer hold.Stop()
+	for head < len(feeds) {
+		for ; next < len(feeds); next++ {
+			t := turns[next]
 			if t.rep.Skipped != "" {
+				put(&saving{t: t, rep: t.rep, done: true})
 				continue
 			}
-			ahead <- struct{}{}
+			if out == fetchAhead {
+				break
+			}
+			out++
 			go func() {
 				res, err := r.fetch(ctx, t)
-				done[i] <- r.build(ctx, t, res, err)
+				results <- r.build(ctx, t, res, err)
 			}()
 		}
-	}()
-
-	var batch []*saving
-	first := 0 // index of the feed that batch starts at
-	flush := func() {
-		saves := make([]store.Save, 0, len(batch))
-		for _, p := range batch {
-			if !p.done {
-				saves = append(saves, store.Save{FeedID: p.t.id, Fetched: p.in})
-			}
-		}
-		var results []store.Saved
-		var err error
-		if len(saves) > 0 {
-			// A transaction that started finishes even if ctx is
-			// cancelled meanwhile (a SIGTERM during a save): what was
-			// fetched is kept whole.
-			results, err = r.Store.SaveFetches(context.WithoutCancel(ctx), saves)
-		}
-		for i, p := range batch {
-			switch {
-			case p.done:
-				reports[first+i] = p.rep
-			case err != nil:
-				reports[first+i] = r.saved(p, store.Saved{Err: err})
-			default:
-				reports[first+i] = r.saved(p, results[0])
-				results = results[1:]
-			}
-			if r.OnReport != nil {
-				r.OnReport(reports[first+i])
-			}
-			if p.t.rep.Skipped == "" {
-				<-ahead
-			}
-		}
-		first += len(batch)
-		batch = batch[:0]
-	}
-	for i, t := range turns {
-		if t.rep.Skipped != "" {
-			batch = append(batch, &saving{t: t, rep: t.rep, done: true})
-		} else {
-			var p *saving
+	collect:
+		for {
 			select {
-			case p = <-done[i]:
+			case p := <-results:
+				put(p)
 			default:
-				// Not ready: store what is, then wait.
-				flush()
-				p = <-done[i]
+				break collect
 			}
-			batch = append(batch, p)
 		}
-		if len(batch) == saveBatch {
-			flush()
+		// Store, in the order of feeds, those ready from head on.
+		var run []int
+		for ; head < len(feeds) && (done[head] || ready[head] != nil); head++ {
+			if !done[head] {
+				run = append(run, head)
+			}
 		}
+		save(run)
+		if head == len(feeds) {
+			break
+		}
+		// The head feed is still being fetched. Those ready after it wait
+		// for it, unless they have waited holdBack, or too many fetched
+		// feeds wait: they would keep others from being fetched.
+		var waiting []int
+		var oldest time.Time
+		fetched := 0
+		for i := head + 1; i < next; i++ {
+			if ready[i] != nil {
+				waiting = append(waiting, i)
+				if oldest.IsZero() || readyAt[i].Before(oldest) {
+					oldest = readyAt[i]
+				}
+				if turns[i].rep.Skipped == "" {
+					fetched++
+				}
+			}
+		}
+		wait := holdBack - time.Since(oldest)
+		if len(waiting) > 0 && (wait <= 0 || fetched >= holdBackMax) {
+			save(waiting)
+			continue
+		}
+		var expired <-chan time.Time
+		if len(waiting) > 0 {
+			hold.Reset(wait)
+			expired = hold.C
+		}
+		select {
+		case p := <-results:
+			put(p)
+		case <-expired:
+		}
+		hold.Stop()
 	}
-	flush()
 	if err := r.Settle(ctx); err != nil {
 		r.Log.Error("placing new articles in stories failed; they are published on their own", "err", err)
 	}
 	return reports
+}
+
+// storeBatch stores outcomes in one transaction and reports each.
+func (r *Runner) storeBatch(ctx context.Context, batch []*saving, reports []Report) {
+	saves := make([]store.Save, 0, len(batch))
+	for _, p := range batch {
+		if !p.done {
+			saves = append(saves, store.Save{FeedID: p.t.id, Fetched: p.in})
+		}
+	}
+	var results []store.Saved
+	var err error
+	if len(saves) > 0 {
+		// A transaction that started finishes even if ctx is cancelled
+		// meanwhile (a SIGTERM during a save): what was fetched is kept
+		// whole.
+		results, err = r.Store.SaveFetches(context.WithoutCancel(ctx), saves)
+	}
+	for _, p := range batch {
+		rep := &reports[p.t.order]
+		switch {
+		case p.done:
+			*rep = p.rep
+		case err != nil:
+			*rep = r.saved(p, store.Saved{Err: err})
+		default:
+			*rep = r.saved(p, results[0])
+			results = results[1:]
+		}
+		if r.OnReport != nil {
+			r.OnReport(*rep)
+		}
+	}
 }
 
 // saveBatch is the most feeds RunAll stores in one transaction: enough to
@@ -640,8 +740,20 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 // waits long for a writer.
 const saveBatch = 64
 
-// fetchAhead is how many feeds RunAll fetches ahead of storing them.
+// fetchAhead is the most feeds RunAll has fetching or fetched and not yet
+// stored.
 const fetchAhead = 64
+
+// holdBack is the longest RunAll keeps a fetched feed from being stored
+// while an earlier feed is still being fetched: long enough that feeds that
+// answer promptly are stored in their order, short enough that a feed
+// waiting for its timeout holds no other back.
+const holdBack = time.Second
+
+// holdBackMax is how many fetched feeds may wait to be stored behind an
+// earlier one: half the feeds fetchAhead lets out, so that the other half
+// keep being fetched.
+const holdBackMax = fetchAhead / 2
 
 // Failed returns the errors of the reports, as one error, or nil.
 func Failed(reports []Report) error {

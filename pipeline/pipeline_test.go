@@ -458,8 +458,8 @@ func TestSchedulerGrace(t *testing.T) {
 	}
 }
 
-// TestRunAllFetchesAhead: RunAll stores every feed, in order, and never
-// fetches more than fetchAhead feeds ahead of the last one stored.
+// TestRunAllFetchesAhead: RunAll stores and reports every feed once, and
+// never has more than fetchAhead feeds fetched and not yet stored.
 func TestRunAllFetchesAhead(t *testing.T) {
 	const n = 3 * fetchAhead
 	var mu sync.Mutex
@@ -476,20 +476,21 @@ func TestRunAllFetchesAhead(t *testing.T) {
 	for i := range n {
 		feeds = append(feeds, Feed{URL: fmt.Sprintf("%s/%d", srv.URL, i)})
 	}
-	var order []string
+	seen := map[string]int{}
 	r := &Runner{Store: openStore(t), Fetcher: testClient(), Log: quiet(), OnReport: func(rep Report) {
 		mu.Lock()
 		reported++
 		mu.Unlock()
-		order = append(order, rep.Feed.URL)
+		seen[rep.Feed.URL]++
 	}}
 	reps := r.RunAll(context.Background(), feeds, false)
 	if err := Failed(reps); err != nil {
 		t.Fatal(err)
 	}
 	for i, f := range feeds {
-		if order[i] != f.URL || reps[i].Added != 1 {
-			t.Fatalf("report %d: %s added %d, want %s added 1", i, order[i], reps[i].Added, f.URL)
+		if reps[i].Feed.URL != f.URL || reps[i].Added != 1 || seen[f.URL] != 1 {
+			t.Fatalf("report %d: %s added %d, reported %d times; want %s added 1, reported once",
+				i, reps[i].Feed.URL, reps[i].Added, seen[f.URL], f.URL)
 		}
 	}
 	if worst > fetchAhead {
@@ -525,4 +526,195 @@ func TestRestoreLaterEmpty(t *testing.T) {
 	if len(got[0]) != 8 || len(got[1]) != len(got[0]) {
 		t.Errorf("%d entries restored later, %d restored at once; want the 8 stories both ways", len(got[1]), len(got[0]))
 	}
+}
+
+// TestRunAllSlowFeedDelaysNoOther: a feed that hangs holds back no other
+// feed, however many come after it: every other one is fetched and stored
+// while it hangs, and what waits to be stored stays within fetchAhead.
+func TestRunAllSlowFeedDelaysNoOther(t *testing.T) {
+	const fast = 2 * fetchAhead
+	release := make(chan struct{})
+	var mu sync.Mutex
+	requests, reported, worst := 0, 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		mu.Lock()
+		requests++
+		worst = max(worst, requests-reported)
+		mu.Unlock()
+		fmt.Fprintf(w, `<rss version="2.0"><channel><title>F</title><item><title>Item %s</title><link>https://x.example%s</link></item></channel></rss>`, r.URL.Path, r.URL.Path)
+	}))
+	defer srv.Close()
+	// The timeout only ends the test should the slow feed hold the others
+	// back; it is never reached otherwise.
+	feeds := []Feed{{URL: srv.URL + "/slow", Timeout: 20 * time.Second}}
+	for i := range fast {
+		feeds = append(feeds, Feed{URL: fmt.Sprintf("%s/%d", srv.URL, i)})
+	}
+	c := testClient()
+	c.PerHost = c.Concurrency
+	othersStored := make(chan struct{})
+	slowStored := make(chan Report, 1)
+	st := openStore(t)
+	r := &Runner{Store: st, Fetcher: c, Log: quiet(), OnReport: func(rep Report) {
+		if rep.Feed.URL == feeds[0].URL {
+			slowStored <- rep
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		reported++
+		if reported == fast {
+			close(othersStored)
+		}
+	}}
+	done := make(chan []Report, 1)
+	go func() { done <- r.RunAll(context.Background(), feeds, false) }()
+
+	select {
+	case <-othersStored:
+	case rep := <-slowStored:
+		t.Fatalf("the slow feed ended (err %v) before the %d others were stored", rep.Err, fast)
+	}
+	if _, items, err := st.Counts(context.Background()); err != nil || items != fast {
+		t.Errorf("%d items stored while the slow feed hangs (err %v), want %d", items, err, fast)
+	}
+	mu.Lock()
+	if requests != fast {
+		t.Errorf("%d feeds requested while the slow feed hangs, want %d", requests, fast)
+	}
+	mu.Unlock()
+	close(release)
+	reps := <-done
+	if err := Failed(reps); err != nil {
+		t.Fatal(err)
+	}
+	for i, rep := range reps {
+		if rep.Feed.URL != feeds[i].URL || rep.Added != 1 {
+			t.Errorf("report %d: %s added %d, want %s added 1", i, rep.Feed.URL, rep.Added, feeds[i].URL)
+		}
+	}
+	if worst > fetchAhead {
+		t.Errorf("%d feeds fetched and not yet stored, want at most %d", worst, fetchAhead)
+	}
+}
+
+// TestRunAllSlowFeedClustersInOrder: articles published at the same time go
+// to the clusterer in the order of their feeds, even when a slow feed is
+// stored after a later one: the story keeps the same id either way.
+func TestRunAllSlowFeedClustersInOrder(t *testing.T) {
+	const item = `<rss version="2.0"><channel><title>%[1]s</title><item><title>Kim Jong Un arrives in Russia by armoured train for talks with Putin</title>` +
+		`<link>https://%[1]s.example/kim-train</link><pubDate>Tue, 12 Sep 2023 06:00:00 GMT</pubDate>` +
+		`<description>The North Korean leader crossed the border by train ahead of a summit with Vladimir Putin.</description></item></channel></rss>`
+	ids := map[bool]string{}
+	for _, slow := range []bool{false, true} {
+		release := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/first" && slow {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					return
+				}
+			}
+			fmt.Fprintf(w, item, r.URL.Path[1:])
+		}))
+		feeds := []Feed{{URL: srv.URL + "/first"}, {URL: srv.URL + "/second"}}
+		var order []string
+		st := openStore(t)
+		r := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig()),
+			OnReport: func(rep Report) {
+				order = append(order, rep.Feed.URL)
+				if rep.Feed.URL == feeds[1].URL && slow {
+					close(release) // the second feed is stored: let the first answer
+				}
+			}}
+		if err := Failed(r.RunAll(context.Background(), feeds, false)); err != nil {
+			t.Fatal(err)
+		}
+		srv.Close()
+		if want := feeds[0].URL; slow == (order[0] == want) {
+			t.Fatalf("slow %v: stored %v", slow, order)
+		}
+		entries, err := StoryEntries{Store: st}.Entries(context.Background(), 10, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || len(entries[0].Sources) != 2 {
+			t.Fatalf("slow %v: %d entries, want the one story of both feeds", slow, len(entries))
+		}
+		ids[slow] = entries[0].ID
+	}
+	if ids[false] != ids[true] {
+		t.Errorf("the story's id is %s with the first feed slow, %s without", ids[true], ids[false])
+	}
+}
+
+// overlapFetcher takes a while (in the bubble's time) and records how many
+// fetches of one feed ran at once.
+type overlapFetcher struct {
+	took    time.Duration
+	mu      sync.Mutex
+	running int
+	most    int
+	starts  []time.Time
+}
+
+func (f *overlapFetcher) Fetch(ctx context.Context, req fetch.Request) (*fetch.Result, error) {
+	f.mu.Lock()
+	f.running++
+	f.most = max(f.most, f.running)
+	f.starts = append(f.starts, time.Now())
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.running--
+		f.mu.Unlock()
+	}()
+	select {
+	case <-time.After(f.took):
+		return &fetch.Result{StatusCode: 200}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// A fetch that outlasts its feed's interval is not joined by a second one:
+// the tick that comes while it runs is skipped, and the next one fetches.
+func TestSchedulerNeverOverlapsAFeed(t *testing.T) {
+	feed := kimFeeds(t)[0]
+	feed.Schedule = "@every 1m"
+	st := openStore(t)
+	synctest.Test(t, func(t *testing.T) {
+		f := &overlapFetcher{took: 70 * time.Second}
+		s := &Scheduler{Runner: &Runner{Store: st, Fetcher: f, Log: quiet()}, Feeds: []Feed{feed}}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() { done <- s.Run(ctx) }()
+		// Fetches at 0s (start-up) until 70s, skipping the tick at 60s;
+		// at 120s until 190s, skipping 180s; at 240s.
+		time.Sleep(4*time.Minute + 30*time.Second)
+		cancel()
+		<-done
+
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.most != 1 {
+			t.Errorf("%d fetches of the feed ran at once, want 1", f.most)
+		}
+		var at []time.Duration
+		for _, s := range f.starts {
+			at = append(at, s.Sub(start))
+		}
+		if want := []time.Duration{0, 2 * time.Minute, 4 * time.Minute}; !reflect.DeepEqual(at, want) {
+			t.Errorf("fetches started at %v, want %v", at, want)
+		}
+	})
 }

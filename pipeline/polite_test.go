@@ -2,9 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -180,5 +183,85 @@ func TestOffset(t *testing.T) {
 	}
 	if offset("x", 0) != 0 {
 		t.Error("offset with no jitter is not 0")
+	}
+}
+
+// A permanent redirect is followed and logged once: the next run fetches
+// the new URL directly and has nothing to say about it.
+func TestRunAllLogsPermanentRedirectOnce(t *testing.T) {
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusPermanentRedirect} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			var h hits
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				h.add(r.URL.Path)
+				switch r.URL.Path {
+				case "/old":
+					http.Redirect(w, r, "/new", code)
+				case "/new":
+					fmt.Fprint(w, rssDoc)
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			defer srv.Close()
+			clk := &clock{t: time.Date(2023, 9, 12, 10, 0, 0, 0, time.UTC)}
+			client := testClient()
+			client.Now = clk.Now
+			var logs syncBuffer
+			r := &Runner{Store: openStore(t), Fetcher: client, Now: clk.Now,
+				Log:    slog.New(slog.NewTextHandler(&logs, nil)),
+				Policy: fetch.Policy{Rand: func() float64 { return 0 }}}
+			feeds := []Feed{{URL: srv.URL + "/old"}}
+			for range 2 {
+				if err := Failed(r.RunAll(context.Background(), feeds, false)); err != nil {
+					t.Fatal(err)
+				}
+				clk.advance(time.Hour)
+			}
+			if n := strings.Count(logs.String(), "feed moved permanently"); n != 1 {
+				t.Errorf("the move was logged %d times in two runs, want once:\n%s", n, logs.String())
+			}
+			if h.get("/old") != 1 || h.get("/new") != 2 {
+				t.Errorf("/old requested %d times, /new %d; want 1 and 2", h.get("/old"), h.get("/new"))
+			}
+		})
+	}
+}
+
+// After a plain 500 (no Retry-After) the feed backs off: a --once run
+// within the backoff skips it, and a forced one fetches it.
+func TestRunAllBacksOffAfterServerError(t *testing.T) {
+	var h hits
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.add(r.URL.Path)
+		http.Error(w, "broken", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	clk := &clock{t: time.Date(2023, 9, 12, 10, 0, 0, 0, time.UTC)}
+	client := testClient()
+	client.Now = clk.Now
+	r := &Runner{Store: openStore(t), Fetcher: client, Log: quiet(), Now: clk.Now,
+		Policy: fetch.Policy{BackoffBase: 15 * time.Minute, Rand: func() float64 { return 0 }}}
+	feeds := []Feed{{URL: srv.URL + "/feed"}}
+
+	rep := r.RunAll(context.Background(), feeds, false)[0]
+	var he *fetch.HTTPError
+	if !errors.As(rep.Err, &he) || he.StatusCode != http.StatusInternalServerError || he.RetryAfter != 0 {
+		t.Fatalf("first run: err %v, want a 500 without Retry-After", rep.Err)
+	}
+	// Five minutes on, as a cron job every five minutes would.
+	clk.advance(5 * time.Minute)
+	rep = r.RunAll(context.Background(), feeds, false)[0]
+	if rep.Skipped == "" || rep.Err != nil || h.get("/feed") != 1 {
+		t.Errorf("within the backoff: skipped %q, err %v, %d requests; want skipped, 1 request", rep.Skipped, rep.Err, h.get("/feed"))
+	}
+	rep = r.RunAll(context.Background(), feeds, true)[0]
+	if rep.Skipped != "" || h.get("/feed") != 2 {
+		t.Errorf("forced: skipped %q, %d requests; want fetched, 2 requests", rep.Skipped, h.get("/feed"))
+	}
+	// The backoff is over: fetched again without force.
+	clk.advance(time.Hour)
+	if rep = r.RunAll(context.Background(), feeds, false)[0]; rep.Skipped != "" || h.get("/feed") != 3 {
+		t.Errorf("after the backoff: skipped %q, %d requests; want fetched, 3 requests", rep.Skipped, h.get("/feed"))
 	}
 }

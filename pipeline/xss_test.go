@@ -1,0 +1,164 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"aggregator/publish"
+	"aggregator/story"
+	"aggregator/tag"
+)
+
+// xssVectors are the classic cross-site scripting filter evasions (after
+// OWASP's cheat sheet), as fetch/xss_test.go has them.
+var xssVectors = []string{
+	`<script>alert(1)</script>`,
+	`<SCRIPT SRC=https://evil.example/xss.js></SCRIPT>`,
+	`<img src=x onerror=alert(1)>`,
+	`<img src="javascript:alert(1)">`,
+	`<IMG SRC=JaVaScRiPt:alert('XSS')>`,
+	`<img src=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)>`,
+	`<a href="javascript:alert(1)">x</a>`,
+	`<a href=" &#14;  javascript:alert(1)">x</a>`,
+	`<a href="jav&#x09;ascript:alert(1)">x</a>`,
+	`<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>`,
+	`<svg onload=alert(1)><circle r=10></circle></svg>`,
+	`<svg><script>alert(1)</script></svg>`,
+	`<math><mi xlink:href="javascript:alert(1)">x</mi></math>`,
+	`<body onload=alert(1)>`,
+	`<iframe src="https://evil.example/"></iframe>`,
+	`<object data="https://evil.example/x.swf"></object>`,
+	`<embed src="https://evil.example/x.swf">`,
+	`<div style="width: expression(alert(1))">x</div>`,
+	`<div style="background:url(javascript:alert(1))">x</div>`,
+	`<style>@import 'https://evil.example/x.css';</style>`,
+	`<link rel=stylesheet href="https://evil.example/x.css">`,
+	`<meta http-equiv="refresh" content="0;url=javascript:alert(1)">`,
+	`<base href="https://evil.example/">`,
+	`<form action="javascript:alert(1)"><input type=submit></form>`,
+	`<p onmouseover="alert(1)">hover</p>`,
+	`<details open ontoggle=alert(1)>`,
+	`<video><source onerror="alert(1)"></video>`,
+	`"><script>alert(1)</script>`,
+	`<scr<script>ipt>alert(1)</scr</script>ipt>`,
+}
+
+// xssLinks are links that run script when followed.
+var xssLinks = []string{
+	`javascript:alert(1)`,
+	`JaVaScRiPt:alert(1)`,
+	` javascript:alert(1)`,
+	"jav\tascript:alert(1)",
+	`vbscript:msgbox(1)`,
+	`data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==`,
+}
+
+// xssFeed is an RSS feed carrying every vector in every field of an item,
+// and the links as items' and the channel's links.
+func xssFeed() string {
+	esc := html.EscapeString
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` +
+		`<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>` +
+		`<title>` + esc(`Hostile <script>alert(1)</script> feed`) + `</title><link>javascript:alert(document.domain)</link>`)
+	date := time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
+	for i, v := range xssVectors {
+		fmt.Fprintf(&b, `<item><title>%s</title><link>%s</link><guid isPermaLink="false">xss-%d</guid>`+
+			`<pubDate>%s</pubDate><dc:creator>%s</dc:creator><category>%s</category>`+
+			`<description>%s</description><content:encoded><![CDATA[<p>Story %d</p>%s]]></content:encoded></item>`,
+			esc(v+" story "+fmt.Sprint(i)), esc(v), i, date.Add(time.Duration(i)*time.Minute).Format(time.RFC1123Z),
+			esc(v), esc(v), esc(v+" summary "+fmt.Sprint(i)), i, v)
+	}
+	for i, l := range xssLinks {
+		fmt.Fprintf(&b, `<item><title>Link %d</title><link>%s</link><guid isPermaLink="false">xss-link-%d</guid>`+
+			`<description>%s</description></item>`, i, esc(l), i, esc(`<a href="`+l+`">follow</a>`))
+	}
+	b.WriteString(`</channel></rss>`)
+	return b.String()
+}
+
+// The classic XSS vectors, served in every field of a feed, leave no active
+// content in any output: they go through RunAll into the store, and every
+// file the publisher renders from it is checked.
+func TestXSSEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(serveString("application/rss+xml", xssFeed()))
+	defer srv.Close()
+	st := openStore(t)
+	tagger, err := tag.New(tag.Options{Entities: true, Rules: []tag.RuleSpec{{Name: "alerts", Any: []string{"alert"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig()), Tagger: tagger}
+	feeds := []Feed{
+		{URL: srv.URL + "/feed", Tags: []string{`<script>alert(1)</script>`}},
+		// The same feed again under a hostile name: every article has two
+		// sources, and the entries list their outlets.
+		{URL: srv.URL + "/feed?again", Name: `<img src=x onerror=alert(1)>`},
+	}
+	reps := r.RunAll(ctx, feeds, false)
+	if err := Failed(reps); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(xssVectors) + len(xssLinks); reps[0].Items != want || reps[0].Added != want {
+		t.Errorf("%d items parsed, %d stored; want %d", reps[0].Items, reps[0].Added, want)
+	}
+
+	base, _ := url.Parse("https://feeds.example/")
+	pub := &publish.Publisher{
+		Outputs: []publish.Output{{Name: "all", Title: "All"}, {Name: "small", Title: "Small", Limit: 5}},
+		BaseURL: base, FeedDir: "feeds/",
+		Health: Health{Store: st, Feeds: feeds},
+	}
+	for _, f := range feeds {
+		pub.Subscriptions = append(pub.Subscriptions, publish.Subscription{Title: f.Name, XMLURL: f.URL, Tags: f.Tags})
+	}
+	site, err := pub.Build(ctx, StoryEntries{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for name, f := range site.Files {
+		files[name] = f.Body
+	}
+	for name, render := range site.Lazy {
+		f, err := render(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		files[name] = f.Body
+	}
+	names := slices.Sorted(func(yield func(string) bool) {
+		for name := range files {
+			if !yield(name) {
+				return
+			}
+		}
+	})
+	for _, want := range []string{"feeds/all.atom", "feeds/all.rss", "feeds/all.json", "index.html", publish.StatusPath} {
+		if files[want] == nil {
+			t.Errorf("no %s among the outputs %v", want, names)
+		}
+	}
+	// Some articles read alike once their markup is gone, and share a story.
+	if n := strings.Count(string(files["feeds/all.atom"]), "<entry>"); n < len(xssVectors)/2 {
+		t.Errorf("all.atom has %d entries, want about one per article", n)
+	}
+	for _, name := range names {
+		found, err := activeIn(name, files[name])
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		for _, a := range found {
+			t.Errorf("%s: active content %s", name, a)
+		}
+	}
+	t.Logf("checked %d outputs: %v", len(names), names)
+}
