@@ -51,7 +51,7 @@ func (h Health) FeedHealth(ctx context.Context) ([]publish.FeedHealth, error) {
 		fh := publish.FeedHealth{
 			Name: s.Feed.DisplayName(), URL: f.URL, Health: HealthOf(st), LastAttempt: st.LastAttempt,
 			LastSuccess: st.LastSuccess, NextFetch: st.NextFetch, LastStatus: st.LastStatus,
-			Failures: st.Failures, Error: st.Error,
+			Failures: st.Failures, Error: st.Error, SiteURL: s.Feed.SiteURL,
 			FailingSince: st.FailingSince, OutageFrom: st.OutageFrom, RecoveredAt: st.RecoveredAt,
 		}
 		if st.URL != f.URL {
