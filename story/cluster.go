@@ -102,7 +102,6 @@ type storyState struct {
 	normSq   float64  // |centroid|^2
 	size     int32
 	features int32 // total distinct features of the members
-	alive    bool
 	gen      uint32
 }
 
@@ -119,19 +118,19 @@ type sourceStats struct {
 // few bytes a term where a map takes tens. Most of a source's terms occur
 // in one of its items only, and take four.
 type termCounts struct {
-	once []uint32  // terms seen in one item, sorted
-	many []counted // terms seen in more, with their counts, sorted by term
+	once []uint32 // terms seen in one item, sorted
+	many []uint64 // terms seen in more: term<<32 | count, sorted
 }
 
-type counted struct{ id, k uint32 }
-
-func (c counted) key() uint32 { return c.id }
-
-func byTerm(c counted, id uint32) int { return cmp.Compare(c.id, id) }
+// findMany returns the position of term id in many, and whether it is there.
+func (t *termCounts) findMany(id uint32) (int, bool) {
+	i, _ := slices.BinarySearch(t.many, uint64(id)<<32)
+	return i, i < len(t.many) && uint32(t.many[i]>>32) == id
+}
 
 func (t *termCounts) get(id uint32) uint32 {
-	if i, ok := slices.BinarySearchFunc(t.many, id, byTerm); ok {
-		return t.many[i].k
+	if i, ok := t.findMany(id); ok {
+		return uint32(t.many[i])
 	}
 	if _, ok := slices.BinarySearch(t.once, id); ok {
 		return 1
@@ -142,18 +141,18 @@ func (t *termCounts) get(id uint32) uint32 {
 // countScratch holds addItem's buffers between calls.
 type countScratch struct {
 	seen, fresh []uint32
-	again       []counted
+	again       []uint64
 }
 
 // addItem counts one item's distinct terms, sorted.
 func (t *termCounts) addItem(ids []uint32, sc *countScratch) {
 	sc.seen, sc.fresh, sc.again = sc.seen[:0], sc.fresh[:0], sc.again[:0]
 	for _, id := range ids {
-		if i, ok := slices.BinarySearchFunc(t.many, id, byTerm); ok {
-			t.many[i].k++
+		if i, ok := t.findMany(id); ok {
+			t.many[i]++
 		} else if _, ok := slices.BinarySearch(t.once, id); ok {
 			sc.seen = append(sc.seen, id)
-			sc.again = append(sc.again, counted{id, 2})
+			sc.again = append(sc.again, uint64(id)<<32|2)
 		} else {
 			sc.fresh = append(sc.fresh, id)
 		}
@@ -169,16 +168,16 @@ func (t *termCounts) addItem(ids []uint32, sc *countScratch) {
 			w++
 		}
 		t.once = t.once[:w]
-		t.many = mergeSorted(t.many, sc.again, counted.key)
+		t.many = mergeSorted(t.many, sc.again)
 	}
 	if len(sc.fresh) > 0 {
-		t.once = mergeSorted(t.once, sc.fresh, func(id uint32) uint32 { return id })
+		t.once = mergeSorted(t.once, sc.fresh)
 	}
 }
 
-// mergeSorted merges add into s, both sorted by key and disjoint, in place
-// from the back; when s must grow, it grows by an eighth.
-func mergeSorted[T any](s, add []T, key func(T) uint32) []T {
+// mergeSorted merges add into s, both sorted and disjoint, in place from
+// the back; when s must grow, it grows by an eighth.
+func mergeSorted[T uint32 | uint64](s, add []T) []T {
 	n := len(s) + len(add)
 	if n > cap(s) {
 		grown := make([]T, len(s), n+n/8)
@@ -188,7 +187,7 @@ func mergeSorted[T any](s, add []T, key func(T) uint32) []T {
 	i, j := len(s)-1, len(add)-1
 	s = s[:n]
 	for k := n - 1; j >= 0; k-- {
-		if i >= 0 && key(s[i]) > key(add[j]) {
+		if i >= 0 && s[i] > add[j] {
 			s[k] = s[i]
 			i--
 		} else {
@@ -234,6 +233,7 @@ type Clusterer struct {
 	sources map[string]*sourceStats
 
 	stories []storyState
+	open    []bool           // by slot: whether the story is open (closed ones wait for a sweep)
 	byID    map[string]int32 // open stories by id
 	free    []int32
 	post    map[uint32][]int32 // term -> stories (some closed: see sweep)
@@ -251,6 +251,8 @@ type Clusterer struct {
 	ids     []uint32
 	dfs     []uint32
 	counts  countScratch
+	qids    []uint32
+	posted  []uint32
 	acc     []float32
 	touched []int32
 	cands   []int32
@@ -452,11 +454,12 @@ func (c *Clusterer) expire() {
 		e := c.queue[c.qhead]
 		c.qhead++
 		s := &c.stories[e.slot]
-		if !s.alive || s.gen != e.gen || s.last != e.t {
+		if !c.open[e.slot] || s.gen != e.gen || s.last != e.t {
 			continue // the story was updated later (another entry exists)
 		}
 		delete(c.byID, s.id)
 		*s = storyState{gen: s.gen + 1}
+		c.open[e.slot] = false
 		c.dead = append(c.dead, e.slot)
 	}
 	if c.qhead > 1024 && c.qhead*2 > len(c.queue) {
@@ -485,7 +488,14 @@ func (c *Clusterer) sweep() {
 
 // live drops the closed stories from a posting list, in place.
 func (c *Clusterer) live(l []int32) []int32 {
-	return slices.DeleteFunc(l, func(s int32) bool { return !c.stories[s].alive })
+	w := 0
+	for _, s := range l {
+		if c.open[s] {
+			l[w] = s
+			w++
+		}
+	}
+	return l[:w]
 }
 
 // Add clusters one item. Items should arrive in published order. It returns
@@ -506,7 +516,7 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 	c.touched = c.touched[:0]
 	for _, e := range q {
 		l := c.post[e.id]
-		if n := len(l); n > 0 {
+		if n := len(l); n > 0 && len(c.dead) > 0 {
 			if l = c.live(l); len(l) == 0 {
 				delete(c.post, e.id)
 			} else if len(l) < n {
@@ -613,7 +623,16 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published int64, dot float6
 	for _, e := range vec {
 		ss += float64(e.w) * float64(e.w)
 	}
-	st.centroid = st.centroid.add(vec)
+	c.qids = c.qids[:0]
+	for _, e := range q {
+		c.qids = append(c.qids, e.id)
+	}
+	slices.Sort(c.qids)
+	c.posted = c.posted[:0]
+	st.centroid, c.posted = st.centroid.add(vec, c.qids, c.posted)
+	for _, id := range c.posted {
+		c.post[id] = append(c.post[id], slot)
+	}
 	st.normSq += 2*dot + ss
 	if st.size == 0 {
 		st.first, st.last = published, published
@@ -622,12 +641,6 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published int64, dot float6
 	st.features += int32(len(vec))
 	st.last = max(st.last, published)
 	st.first = min(st.first, published)
-	for _, e := range q {
-		if i, _ := st.centroid.find(e.id, 0); st.centroid[i].w > 0 {
-			st.centroid[i].w = -st.centroid[i].w
-			c.post[e.id] = append(c.post[e.id], slot)
-		}
-	}
 	c.queue = append(c.queue, expiry{slot, st.gen, st.last})
 }
 
@@ -678,8 +691,9 @@ func (c centroid) dot(vec []entry) (dot float64, shared int) {
 }
 
 // add returns c plus vec (sorted by term id), in a new slice of just the
-// right size.
-func (c centroid) add(vec []entry) centroid {
+// right size, with the terms q (sorted, all in vec) marked as posted; it
+// appends to newly those of them not marked before.
+func (c centroid) add(vec []entry, q, newly []uint32) (centroid, []uint32) {
 	n, i, j := 0, 0, 0
 	for i < len(c) && j < len(vec) {
 		switch {
@@ -695,6 +709,18 @@ func (c centroid) add(vec []entry) centroid {
 	}
 	n += len(c) - i + len(vec) - j
 	out := make(centroid, 0, n)
+	k := 0 // the next term of q
+	// mark marks e posted when it is the next term of q.
+	mark := func(e entry) entry {
+		if k < len(q) && q[k] == e.id {
+			k++
+			if e.w > 0 {
+				e.w = -e.w
+				newly = append(newly, e.id)
+			}
+		}
+		return e
+	}
 	i, j = 0, 0
 	for i < len(c) && j < len(vec) {
 		switch {
@@ -702,22 +728,25 @@ func (c centroid) add(vec []entry) centroid {
 			out = append(out, c[i])
 			i++
 		case vec[j].id < c[i].id:
-			out = append(out, vec[j])
+			out = append(out, mark(vec[j]))
 			j++
 		default:
-			w := c[i].w
-			if w < 0 { // posted
-				w -= vec[j].w
+			e := c[i]
+			if e.w < 0 { // posted
+				e.w -= vec[j].w
 			} else {
-				w += vec[j].w
+				e.w += vec[j].w
 			}
-			out = append(out, entry{c[i].id, w})
+			out = append(out, mark(e))
 			i++
 			j++
 		}
 	}
 	out = append(out, c[i:]...)
-	return append(out, vec[j:]...)
+	for _, e := range vec[j:] {
+		out = append(out, mark(e))
+	}
+	return out, newly
 }
 
 // queryTerms returns the n highest-weighted terms of an item.
@@ -746,10 +775,11 @@ func (c *Clusterer) newStory(key string) int32 {
 	} else {
 		slot = int32(len(c.stories))
 		c.stories = append(c.stories, storyState{})
+		c.open = append(c.open, false)
 	}
 	st := &c.stories[slot]
 	st.id = StoryID(key)
-	st.alive = true
+	c.open[slot] = true
 	c.byID[st.id] = slot
 	return slot
 }

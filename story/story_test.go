@@ -400,7 +400,7 @@ func TestIndexBounded(t *testing.T) {
 	posted := map[[2]int32]bool{}
 	for term, l := range c.post {
 		for _, s := range l {
-			if !c.stories[s].alive {
+			if !c.open[s] {
 				t.Fatalf("closed story %d still posted under term %d after a sweep", s, term)
 			}
 			k := [2]int32{s, int32(term)}
