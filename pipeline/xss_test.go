@@ -11,44 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"aggregator/internal/xsstest"
 	"aggregator/publish"
 	"aggregator/story"
 	"aggregator/tag"
 )
-
-// xssVectors are the classic cross-site scripting filter evasions (after
-// OWASP's cheat sheet), as fetch/xss_test.go has them.
-var xssVectors = []string{
-	`<script>alert(1)</script>`,
-	`<SCRIPT SRC=https://evil.example/xss.js></SCRIPT>`,
-	`<img src=x onerror=alert(1)>`,
-	`<img src="javascript:alert(1)">`,
-	`<IMG SRC=JaVaScRiPt:alert('XSS')>`,
-	`<img src=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)>`,
-	`<a href="javascript:alert(1)">x</a>`,
-	`<a href=" &#14;  javascript:alert(1)">x</a>`,
-	`<a href="jav&#x09;ascript:alert(1)">x</a>`,
-	`<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>`,
-	`<svg onload=alert(1)><circle r=10></circle></svg>`,
-	`<svg><script>alert(1)</script></svg>`,
-	`<math><mi xlink:href="javascript:alert(1)">x</mi></math>`,
-	`<body onload=alert(1)>`,
-	`<iframe src="https://evil.example/"></iframe>`,
-	`<object data="https://evil.example/x.swf"></object>`,
-	`<embed src="https://evil.example/x.swf">`,
-	`<div style="width: expression(alert(1))">x</div>`,
-	`<div style="background:url(javascript:alert(1))">x</div>`,
-	`<style>@import 'https://evil.example/x.css';</style>`,
-	`<link rel=stylesheet href="https://evil.example/x.css">`,
-	`<meta http-equiv="refresh" content="0;url=javascript:alert(1)">`,
-	`<base href="https://evil.example/">`,
-	`<form action="javascript:alert(1)"><input type=submit></form>`,
-	`<p onmouseover="alert(1)">hover</p>`,
-	`<details open ontoggle=alert(1)>`,
-	`<video><source onerror="alert(1)"></video>`,
-	`"><script>alert(1)</script>`,
-	`<scr<script>ipt>alert(1)</scr</script>ipt>`,
-}
 
 // xssLinks are links that run script when followed.
 var xssLinks = []string{
@@ -69,7 +36,7 @@ func xssFeed() string {
 		`<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>` +
 		`<title>` + esc(`Hostile <script>alert(1)</script> feed`) + `</title><link>javascript:alert(document.domain)</link>`)
 	date := time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
-	for i, v := range xssVectors {
+	for i, v := range xsstest.Vectors {
 		fmt.Fprintf(&b, `<item><title>%s</title><link>%s</link><guid isPermaLink="false">xss-%d</guid>`+
 			`<pubDate>%s</pubDate><dc:creator>%s</dc:creator><category>%s</category>`+
 			`<description>%s</description><content:encoded><![CDATA[<p>Story %d</p>%s]]></content:encoded></item>`,
@@ -107,7 +74,7 @@ func TestXSSEndToEnd(t *testing.T) {
 	if err := Failed(reps); err != nil {
 		t.Fatal(err)
 	}
-	if want := len(xssVectors) + len(xssLinks); reps[0].Items != want || reps[0].Added != want {
+	if want := len(xsstest.Vectors) + len(xssLinks); reps[0].Items != want || reps[0].Added != want {
 		t.Errorf("%d items parsed, %d stored; want %d", reps[0].Items, reps[0].Added, want)
 	}
 
@@ -148,7 +115,7 @@ func TestXSSEndToEnd(t *testing.T) {
 		}
 	}
 	// Some articles read alike once their markup is gone, and share a story.
-	if n := strings.Count(string(files["feeds/all.atom"]), "<entry>"); n < len(xssVectors)/2 {
+	if n := strings.Count(string(files["feeds/all.atom"]), "<entry>"); n < len(xsstest.Vectors)/2 {
 		t.Errorf("all.atom has %d entries, want about one per article", n)
 	}
 	for _, name := range names {
