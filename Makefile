@@ -41,5 +41,6 @@ fuzz:
 	$(GO) test ./fetch -run '^$$' -fuzz '^FuzzSanitizeSkipsResolving$$' -fuzztime $(FUZZTIME_HTML) -fuzzminimizetime 100x
 	$(GO) test ./fetch -run '^$$' -fuzz '^FuzzCheckDepth$$' -fuzztime $(FUZZTIME_HTML) -fuzzminimizetime 100x
 
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 build:
-	$(GO) build -o bin/aggregator ./cmd/aggregator
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/aggregator ./cmd/aggregator
