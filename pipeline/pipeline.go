@@ -671,21 +671,23 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 		for i := head + 1; i < next; i++ {
 			if ready[i] != nil {
 				waiting = append(waiting, i)
-				if oldest.IsZero() || readyAt[i].Before(oldest) {
-					oldest = readyAt[i]
-				}
+				// A skipped feed stores nothing: only fetched ones
+				// wait their holdBack.
 				if turns[i].rep.Skipped == "" {
 					fetched++
+					if oldest.IsZero() || readyAt[i].Before(oldest) {
+						oldest = readyAt[i]
+					}
 				}
 			}
 		}
 		wait := holdBack - time.Since(oldest)
-		if len(waiting) > 0 && (wait <= 0 || fetched >= holdBackMax) {
+		if fetched > 0 && (wait <= 0 || fetched >= holdBackMax) {
 			save(waiting)
 			continue
 		}
 		var expired <-chan time.Time
-		if len(waiting) > 0 {
+		if fetched > 0 {
 			hold.Reset(wait)
 			expired = hold.C
 		}

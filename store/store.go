@@ -66,7 +66,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // ErrDiskFull: the disk holding the store has no space left.
-var ErrDiskFull = errors.New("the disk holding it is full")
+var ErrDiskFull = errors.New("the disk holding it is full; free some space and run again")
 
 // diskFull reports whether the file system holding path has no space left
 // for its user.

@@ -514,18 +514,21 @@ func runOnce(ctx context.Context, su *setup, force bool, stderr io.Writer) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Prune first, so that the outputs show what the store keeps.
-	if _, err := prune(ctx, su.runner.Store, su.cfg.Retention, su.runner.Log, time.Now()); err != nil {
-		return err
-	}
+	// Prune first, so that the outputs show what the store keeps. A prune
+	// that fails keeps nothing from being published: the error is
+	// returned after the outputs are written.
+	_, pruneErr := prune(ctx, su.runner.Store, su.cfg.Retention, su.runner.Log, time.Now())
 	site, err := su.pub.Build(ctx, su.entries)
 	if err != nil {
-		return err
+		return errors.Join(err, pruneErr)
 	}
 	if err := site.WriteDir(ctx, su.cfg.Publish.Dir); err != nil {
-		return err
+		return errors.Join(err, pruneErr)
 	}
 	progress.finish(ctx, su.runner.Store.StoryCount)
+	if pruneErr != nil {
+		return pruneErr
+	}
 	if pipeline.Failed(reports) != nil {
 		return &exitError{code: exitFeeds}
 	}
