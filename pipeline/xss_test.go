@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"maps"
 	"net/http/httptest"
 	"net/url"
 	"slices"
@@ -102,13 +103,7 @@ func TestXSSEndToEnd(t *testing.T) {
 		}
 		files[name] = f.Body
 	}
-	names := slices.Sorted(func(yield func(string) bool) {
-		for name := range files {
-			if !yield(name) {
-				return
-			}
-		}
-	})
+	names := slices.Sorted(maps.Keys(files))
 	for _, want := range []string{"feeds/all.atom", "feeds/all.rss", "feeds/all.json", "index.html", publish.StatusPath} {
 		if files[want] == nil {
 			t.Errorf("no %s among the outputs %v", want, names)
