@@ -88,8 +88,8 @@ func toUTF8(doc []byte, contentType string) []byte {
 // mark, from contentType and its XML declaration (see toUTF8); nil for
 // UTF-8.
 func asciiCompatibleEncoding(doc []byte, contentType string) encoding.Encoding {
-	declared, declName := lookupCharset(declaredEncoding(doc))
-	header, headerName := lookupCharset(xmlCharset(contentType))
+	declared, declName := asciiCompatible(lookupCharset(declaredEncoding(doc)))
+	header, headerName := asciiCompatible(lookupCharset(xmlCharset(contentType)))
 	switch {
 	case header == nil:
 		// No usable charset in the header: the declaration, else UTF-8.
@@ -108,6 +108,17 @@ func asciiCompatibleEncoding(doc []byte, contentType string) encoding.Encoding {
 		return nil
 	}
 	return declared
+}
+
+// asciiCompatible drops a UTF-16 label: a document without a byte-order
+// mark whose first bytes read "<?xml" in one byte each is not UTF-16,
+// whatever the header or the declaration say (WHATWG reads such a label
+// as UTF-8, too).
+func asciiCompatible(enc encoding.Encoding, name string) (encoding.Encoding, string) {
+	if strings.HasPrefix(name, "utf-16") {
+		return nil, ""
+	}
+	return enc, name
 }
 
 // lookupCharset is the encoding a charset label names, and its canonical

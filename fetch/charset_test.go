@@ -166,6 +166,9 @@ func TestToUTF8(t *testing.T) {
 		{"\xFF\xFE<\x00r\x00>\x00", "", "<r>"},
 		{"\xFE\xFF\x00<\x00r\x00>", "", "<r>"},
 		{"\xFF\xFE<\x00r\x00>", "", "<r\uFFFD"}, // odd length
+		// A UTF-16 label over a document that is plainly not UTF-16.
+		{"<rss>é</rss>", "application/rss+xml; charset=utf-16", "<rss>é</rss>"},
+		{"<?xml version=\"1.0\" encoding=\"UTF-16\"?><rss>é</rss>", "", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss>é</rss>"},
 	}
 	for _, tt := range tests {
 		if got := string(toUTF8([]byte(tt.in), tt.contentType)); got != tt.want {

@@ -25,9 +25,10 @@ var ErrTooDeep = errors.New("feed document nests elements too deeply")
 // DOCTYPE and quoted attribute values, and it closes elements as
 // encoding/xml does when not strict, as gofeed uses it: an end tag closes
 // the innermost open element of its name and every element left unclosed
-// inside it (an unescaped HTML <br>, say); an end tag that matches no open
-// element closes none. A malformed document is left for the parser to
-// refuse.
+// inside it (an unescaped HTML <br>, say). At an end tag that matches no
+// open element encoding/xml closes them all and stops with an error, so
+// the scan stops there too, and a malformed document is left for the
+// parser to refuse.
 func checkDepth(doc []byte, limit int) error {
 	if isJSON(doc) {
 		return nil
@@ -43,12 +44,14 @@ func checkDepth(doc []byte, limit int) error {
 		switch c := doc[i]; {
 		case c == '/':
 			name, end := tagName(doc, i+1)
-			for k := len(open) - 1; k >= 0; k-- {
-				if bytes.Equal(open[k], name) {
-					open = open[:k]
-					break
-				}
+			k := len(open) - 1
+			for k >= 0 && !bytes.Equal(open[k], name) {
+				k--
 			}
+			if k < 0 {
+				return nil // the parser stops here
+			}
+			open = open[:k]
 			i = skipPastByte(doc, end, '>')
 		case c == '?':
 			i = skipPast(doc, i+1, "?>")
