@@ -2,7 +2,8 @@
 //
 // Clustering is online and incremental, after Miranda et al., "Multilingual
 // Clustering of Streaming News" (EMNLP 2018): every item becomes a sparse,
-// L2-normalised TF-IDF vector (IDF learned online from the items seen so far);
+// L2-normalised TF-IDF vector (IDF learned online from the items of the last
+// one to two windows);
 // each story keeps the centroid of its members' vectors; an arriving item is
 // compared with the centroids of the candidate stories that share one of its
 // most informative terms (an inverted index over the stories active in the
@@ -26,8 +27,8 @@ type Config struct {
 	// Threshold is the minimum (time-decayed) cosine similarity between an
 	// item and a story centroid for the item to join the story.
 	Threshold float64
-	// Window: a story whose last item is older than Window is closed; it
-	// leaves the index and no item can join it.
+	// Window: a story whose last item is older than Window is closed: no
+	// item can join it, and it leaves the index at the next sweep.
 	Window time.Duration
 	// HalfLife of the time decay applied to the similarity, measured from
 	// the story's last item (0 = no decay).
@@ -423,13 +424,14 @@ func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 
 // rotate starts a new generation of the counts at t: the current one
 // becomes the previous one, the previous one is forgotten, and so are the
-// terms and sources that occurred in neither. A forgotten term's id is not
-// given to another: open stories may still hold it.
+// sources that had no item in either. A term is forgotten a generation
+// later than its counts, so that a story still open keeps matching it when
+// it comes back; a forgotten term's id is never given to another.
 func (c *Clusterer) rotate(t int64) {
 	c.genStart = t
 	c.prevDocs, c.nDocs = c.nDocs, 0
 	for s, v := range c.vocab {
-		if v.df == 0 {
+		if v.df == 0 && v.prevDF == 0 {
 			delete(c.vocab, s)
 			continue
 		}

@@ -485,7 +485,9 @@ func gerund(w string) bool {
 // to a name makes an adjective of it ("New York-based", "Democrat-led",
 // "AI-powered", "World Cup-winning", "Bond-style").
 func compoundSuffix(w string) bool {
-	if len(w) > 3 && (strings.HasSuffix(w, "ed") || strings.HasSuffix(w, "ing")) {
+	// Six letters at least for -ing, five for -ed: the syllables of
+	// romanised names ("Chun-ying", "Xiao-ping") are shorter.
+	if len(w) >= 6 && strings.HasSuffix(w, "ing") || len(w) >= 5 && strings.HasSuffix(w, "ed") {
 		return true
 	}
 	switch w {
