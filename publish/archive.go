@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"time"
 
 	"aggregator"
 )
@@ -259,11 +258,5 @@ func (p *Publisher) renderArchivePage(o Output, entries []aggregator.Entry, k in
 	if err != nil {
 		return nil, fmt.Errorf("archive %s page %d: %w", o.Name, k, err)
 	}
-	var mod time.Time
-	for _, e := range entries {
-		if e.Updated.After(mod) {
-			mod = e.Updated
-		}
-	}
-	return newFile(body, "application/atom+xml; charset=utf-8", mod), nil
+	return newFile(body, "application/atom+xml; charset=utf-8", newestUpdate(entries)), nil
 }

@@ -80,12 +80,7 @@ func atomDocument(o Output, entries []aggregator.Entry, self, home string, page 
 	if page.current != "" {
 		id = page.current // archives are documents of the same feed
 	}
-	var updated time.Time
-	for _, e := range entries {
-		if e.Updated.After(updated) {
-			updated = e.Updated
-		}
-	}
+	updated := newestUpdate(entries)
 	if updated.IsZero() {
 		updated = time.Unix(0, 0)
 	}

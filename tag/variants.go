@@ -52,13 +52,6 @@ type nameAlias struct{ slug, label string }
 // space-separated, as takeRun builds it) to the tag of the usual spelling.
 var nameAliases = func() map[string]nameAlias {
 	m := map[string]nameAlias{}
-	key := func(name string) string {
-		var words []string
-		for _, t := range tokenize(name, nil) {
-			words = append(words, t.norm)
-		}
-		return strings.Join(words, " ")
-	}
 	for line := range strings.Lines(nameVariantData) {
 		line = strings.TrimSpace(line)
 		if line == "" {
@@ -70,7 +63,7 @@ var nameAliases = func() map[string]nameAlias {
 		}
 		a := nameAlias{slug: Slug(label), label: label}
 		for v := range strings.SplitSeq(variants, ",") {
-			k := key(v)
+			k := strings.Join(phraseTokens(v), " ")
 			m[k] = a
 			first, _, _ := strings.Cut(k, " ")
 			lexicon.add(first, wordHash(first), lexVariant)
