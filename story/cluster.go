@@ -518,6 +518,9 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 	c.touched = c.touched[:0]
 	for _, e := range q {
 		l := c.post[e.id]
+		if len(l)-len(c.dead) > c.cfg.MaxPostings {
+			continue // too common, even if every closed story were in it
+		}
 		if n := len(l); n > 0 && len(c.dead) > 0 {
 			if l = c.live(l); len(l) == 0 {
 				delete(c.post, e.id)
