@@ -116,13 +116,13 @@ func crashWords(i, k int) [6]string {
 	return w
 }
 
-// writeCrashConfig writes a config for urls, with extra at the top level,
-// into dir and returns its path.
-func writeCrashConfig(t *testing.T, dir, extra string, urls []string) string {
+// writeCrashConfig writes a config for urls, with its store at store and
+// extra at the top level, into dir and returns its path.
+func writeCrashConfig(t *testing.T, dir, store, extra string, urls []string) string {
 	t.Helper()
 	var cb strings.Builder
 	// The test server is on loopback, which the fetcher refuses by default.
-	fmt.Fprintf(&cb, "store: agg.db\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\npublish:\n  dir: public\n  base_url: http://feeds.example/\n%sfeeds:\n", extra)
+	fmt.Fprintf(&cb, "store: %s\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\npublish:\n  dir: public\n  base_url: http://feeds.example/\n%sfeeds:\n", store, extra)
 	for _, u := range urls {
 		fmt.Fprintf(&cb, "  - url: %s\n", u)
 	}
@@ -153,7 +153,7 @@ func TestCrashKill9(t *testing.T) {
 		return min(1+int(time.Since(start)/(100*time.Millisecond)), 200)
 	})
 	dir := t.TempDir()
-	cfg := writeCrashConfig(t, dir, "schedule: \"@every 1s\"\nserver:\n  listen: "+freeAddr(t)+"\n", urls)
+	cfg := writeCrashConfig(t, dir, "agg.db", "schedule: \"@every 1s\"\nserver:\n  listen: "+freeAddr(t)+"\n", urls)
 	dbPath, public := filepath.Join(dir, "agg.db"), filepath.Join(dir, "public")
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
@@ -222,7 +222,7 @@ func TestCrashKill9Once(t *testing.T) {
 	dir := t.TempDir()
 	// Two outputs whose archive pages fill up quickly: a run writes a few
 	// dozen files.
-	cfg := writeCrashConfig(t, dir, "outputs:\n  - name: all\n    limit: 20\n  - name: latest\n    limit: 5\n", urls)
+	cfg := writeCrashConfig(t, dir, "agg.db", "outputs:\n  - name: all\n    limit: 20\n  - name: latest\n    limit: 5\n", urls)
 	dbPath, public := filepath.Join(dir, "agg.db"), filepath.Join(dir, "public")
 	_, procErr := os.Stat("/proc/self/fd") // to see the files a run has open
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))

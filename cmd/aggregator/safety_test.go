@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -202,16 +201,7 @@ func TestDaemonStoreFullDisk(t *testing.T) {
 	items.Store(2)
 	urls := crashFeedServer(t, nFeeds, func(int) int { return int(items.Load()) })
 	addr := freeAddr(t)
-	var cb strings.Builder
-	fmt.Fprintf(&cb, "store: %s\nschedule: \"@every 1s\"\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\nserver:\n  listen: %s\npublish:\n  dir: public\n  base_url: http://feeds.example/\nfeeds:\n",
-		filepath.Join(storeDir, "agg.db"), addr)
-	for _, u := range urls {
-		fmt.Fprintf(&cb, "  - url: %s\n", u)
-	}
-	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte(cb.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cfg := writeCrashConfig(t, dir, filepath.Join(storeDir, "agg.db"), "schedule: \"@every 1s\"\nserver:\n  listen: "+addr+"\n", urls)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &lockedBuffer{}
@@ -339,15 +329,7 @@ func TestOnceStoreFullDisk(t *testing.T) {
 			items.Store(2)
 			urls := crashFeedServer(t, nFeeds, func(int) int { return int(items.Load()) })
 			dbPath := filepath.Join(storeDir, "agg.db")
-			var cb strings.Builder
-			fmt.Fprintf(&cb, "store: %s\nfetch:\n  allow_private_addresses: true\npublish:\n  dir: public\n  base_url: http://feeds.example/\nfeeds:\n", dbPath)
-			for _, u := range urls {
-				fmt.Fprintf(&cb, "  - url: %s\n", u)
-			}
-			cfg := filepath.Join(dir, "config.yaml")
-			if err := os.WriteFile(cfg, []byte(cb.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			cfg := writeCrashConfig(t, dir, dbPath, "", urls)
 			ctx := context.Background()
 			inspect := func(when string) []string {
 				t.Helper()
