@@ -203,6 +203,9 @@ func FuzzCheckDepth(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		doc = toUTF8(doc, "")
+		if isJSON(doc) {
+			return // gofeed parses it as JSON, whatever XML follows
+		}
 		want := xmlDepth(doc)
 		if want == 0 {
 			return
