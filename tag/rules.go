@@ -851,15 +851,7 @@ func (tz *tokenizer) appendWord(out *[]token, raw string, flags uint16) bool {
 	if letters == 0 && !digits {
 		return false // only apostrophes: fold gives ""
 	}
-	if !digits && letters > 0 {
-		flags |= tLetters
-		if flags&tCap == 0 && upper > 0 {
-			flags |= tCamel
-		}
-	}
-	if upper >= 2 && lower == 0 {
-		flags |= tUpper
-	}
+	flags |= caseFlags(flags, letters, upper, lower, digits)
 	if same {
 		pushToken(out, raw, raw, flags, h)
 		return true
@@ -957,15 +949,7 @@ func makeTokenSlow(raw string, flags uint16) (token, bool) {
 			first = false
 		}
 	}
-	if !digits && letters > 0 {
-		flags |= tLetters
-		if flags&tCap == 0 && upper > 0 {
-			flags |= tCamel
-		}
-	}
-	if upper >= 2 && lower == 0 {
-		flags |= tUpper
-	}
+	flags |= caseFlags(flags, letters, upper, lower, digits)
 	return token{norm: n, raw: raw, flags: flags, hash: wordHash(n)}, true
 }
 
@@ -1023,4 +1007,20 @@ func setOf(words string) map[string]bool {
 		m[w] = true
 	}
 	return m
+}
+
+// caseFlags are the flags a word's letter counts give it: letters only
+// (tLetters, and tCamel when a capital stands inside a word that does not
+// start with one), and all capitals (tUpper).
+func caseFlags(flags uint16, letters, upper, lower int, digits bool) uint16 {
+	if !digits && letters > 0 {
+		flags |= tLetters
+		if flags&tCap == 0 && upper > 0 {
+			flags |= tCamel
+		}
+	}
+	if upper >= 2 && lower == 0 {
+		flags |= tUpper
+	}
+	return flags
 }
