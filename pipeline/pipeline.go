@@ -177,9 +177,9 @@ func (r *Runner) Settle(ctx context.Context) error {
 	})
 	var moves []store.Move
 	for _, a := range articles {
-		id, _, score := r.Stories.Add(a.doc)
-		if id != a.entryID {
-			moves = append(moves, store.Move{EntryID: a.entryID, StoryID: id, Score: score})
+		pl := r.Stories.Add(a.doc)
+		if pl.Story != a.entryID {
+			moves = append(moves, store.Move{EntryID: a.entryID, StoryID: pl.Story, Score: pl.Score})
 		}
 	}
 	r.mu.Unlock()

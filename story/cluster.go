@@ -500,10 +500,18 @@ func (c *Clusterer) live(l []int32) []int32 {
 	return l[:w]
 }
 
-// Add clusters one item. Items should arrive in published order. It returns
-// the id of the item's story, whether it joined an existing story, and the
-// best similarity found (the joined story's, or the best rejected one's).
-func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
+// Placement is what Add decided for one item.
+type Placement struct {
+	Story  string  // the id of the item's story
+	Joined bool    // whether it joined a story that was open
+	Score  float64 // the best similarity found: the joined story's, or the best rejected one's
+	// Follows is, when the item started a story, the open story it is a
+	// later development of (close to it, not close enough to join), else "".
+	Follows string
+}
+
+// Add clusters one item. Items should arrive in published order.
+func (c *Clusterer) Add(d Doc) Placement {
 	published := nanos(d.Published)
 	vec := c.vectorize(d, published)
 	c.now = max(c.now, published)
@@ -563,7 +571,7 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 
 	// Score candidates against their centroids.
 	best, bestDot, bestThr := int32(-1), 0.0, 1.0
-	score = 0
+	score := 0.0
 	for _, s := range cands {
 		st := &c.stories[s]
 		// The time gap to the story is 0 inside its span of publication,
@@ -593,15 +601,15 @@ func (c *Clusterer) Add(d Doc) (storyID string, joined bool, score float64) {
 	}
 
 	var slot int32
-	if best >= 0 && score >= bestThr {
+	joined := best >= 0 && score >= bestThr
+	if joined {
 		slot = best
-		joined = true
 	} else {
 		slot = c.newStory(d.Key)
 		bestDot = 0
 	}
 	c.join(slot, vec, q, published, bestDot)
-	return c.stories[slot].id, joined, score
+	return Placement{Story: c.stories[slot].id, Joined: joined, Score: score}
 }
 
 // threshold is the similarity an item with k distinct features needs to

@@ -92,12 +92,12 @@ func Evaluate(r io.Reader, cfg Config) (Scores, []Assignment, error) {
 		if key == "" {
 			key = it.Link
 		}
-		id, joined, score := c.Add(Doc{Key: key, Title: it.Title, Summary: it.Summary, Published: it.Published, Source: it.Source})
+		pl := c.Add(Doc{Key: key, Title: it.Title, Summary: it.Summary, Published: it.Published, Source: it.Source})
 		gold := it.Story
 		if gold == "" {
 			gold = "\x00" + key
 		}
-		as[i] = Assignment{ID: it.ID, Story: id, Gold: gold, Joined: joined, Score: score}
+		as[i] = Assignment{ID: it.ID, Story: pl.Story, Gold: gold, Joined: pl.Joined, Score: pl.Score}
 	}
 	return Score(as), as, nil
 }

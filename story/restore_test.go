@@ -32,7 +32,7 @@ func TestRestoreContinuesAsBefore(t *testing.T) {
 	}
 	var history []placed
 	for _, it := range items[:half] {
-		id, _, _ := orig.Add(doc(it))
+		id := orig.Add(doc(it)).Story
 		history = append(history, placed{doc(it), id})
 	}
 	// Replay only what the window still holds, as the daemon does.
@@ -45,8 +45,8 @@ func TestRestoreContinuesAsBefore(t *testing.T) {
 	}
 	differ := 0
 	for _, it := range items[half:] {
-		a, _, _ := orig.Add(doc(it))
-		b, _, _ := restored.Add(doc(it))
+		a := orig.Add(doc(it)).Story
+		b := restored.Add(doc(it)).Story
 		if a != b {
 			differ++
 		}

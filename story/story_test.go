@@ -186,19 +186,19 @@ func TestScore(t *testing.T) {
 func TestWindowExpiry(t *testing.T) {
 	c := New(DefaultConfig())
 	t0 := time.Date(2023, 9, 12, 0, 0, 0, 0, time.UTC)
-	id1, _, _ := c.Add(Doc{Key: "a", Title: "Volcano erupts on Iceland peninsula near Grindavik", Published: t0})
-	id2, joined, _ := c.Add(Doc{Key: "b", Title: "Iceland volcano erupts near Grindavik", Published: t0.Add(time.Hour)})
-	if !joined || id2 != id1 {
-		t.Fatalf("near-duplicate did not join: %v %s %s", joined, id1, id2)
+	id1 := c.Add(Doc{Key: "a", Title: "Volcano erupts on Iceland peninsula near Grindavik", Published: t0}).Story
+	p := c.Add(Doc{Key: "b", Title: "Iceland volcano erupts near Grindavik", Published: t0.Add(time.Hour)})
+	if !p.Joined || p.Story != id1 {
+		t.Fatalf("near-duplicate did not join: %v %s %s", p.Joined, id1, p.Story)
 	}
 	// Far later: the story is closed and gone from the index.
-	_, _, _ = c.Add(Doc{Key: "c", Title: "Unrelated cycle lanes approved", Published: t0.Add(100 * time.Hour)})
+	c.Add(Doc{Key: "c", Title: "Unrelated cycle lanes approved", Published: t0.Add(100 * time.Hour)})
 	if c.Active() != 1 {
 		t.Errorf("active stories = %d, want 1", c.Active())
 	}
-	id4, joined, _ := c.Add(Doc{Key: "d", Title: "Iceland volcano erupts near Grindavik", Published: t0.Add(101 * time.Hour)})
-	if joined || id4 != StoryID("d") {
-		t.Errorf("joined an expired story: %v %s", joined, id4)
+	p = c.Add(Doc{Key: "d", Title: "Iceland volcano erupts near Grindavik", Published: t0.Add(101 * time.Hour)})
+	if p.Joined || p.Story != StoryID("d") {
+		t.Errorf("joined an expired story: %v %s", p.Joined, p.Story)
 	}
 }
 
@@ -300,7 +300,7 @@ func TestKimAnyFeedOrder(t *testing.T) {
 			batch := slices.Clone(bySource[src])
 			slices.SortStableFunc(batch, func(a, b Item) int { return a.Published.Compare(b.Published) })
 			for _, it := range batch {
-				id, _, _ := c.Add(Doc{Key: it.ID, Title: it.Title, Summary: it.Summary, Published: it.Published, Source: it.Source})
+				id := c.Add(Doc{Key: it.ID, Title: it.Title, Summary: it.Summary, Published: it.Published, Source: it.Source}).Story
 				as = append(as, Assignment{ID: it.ID, Story: id, Gold: it.Story})
 			}
 		}
