@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"time"
 )
@@ -18,6 +19,20 @@ type Item struct {
 	Link      string    `json:"link"`
 	Published time.Time `json:"published"`
 	Story     string    `json:"story"` // gold label; empty = singleton
+	// Feed is the feed document the item came from, when known (realweek's
+	// "feeds/<day>/<slug>.xml"); the daemon tells sources apart by feed.
+	Feed string `json:"feed,omitempty"`
+	// Day is the capture the item arrived in, when known: one --once run.
+	Day string `json:"day,omitempty"`
+}
+
+// FeedSource is the source the daemon would give the item: its feed (the
+// document's name, the same every day) when known, else its outlet.
+func (it Item) FeedSource() string {
+	if it.Feed != "" {
+		return path.Base(it.Feed)
+	}
+	return it.Source
 }
 
 // Assignment is the clustering decision for one evaluation item.
@@ -92,7 +107,7 @@ func Evaluate(r io.Reader, cfg Config) (Scores, []Assignment, error) {
 		if key == "" {
 			key = it.Link
 		}
-		pl := c.Add(Doc{Key: key, Title: it.Title, Summary: it.Summary, Published: it.Published, Source: it.Source})
+		pl := c.Add(Doc{Key: key, Title: it.Title, Summary: Lead(it.Summary), Published: it.Published, Source: it.FeedSource()})
 		gold := it.Story
 		if gold == "" {
 			gold = "\x00" + key
