@@ -96,6 +96,17 @@ type Entry struct {
 	Updated   time.Time // changes only when the entry's content changes
 	Sources   []Source  // the first is the origin; never empty
 	Tags      []Tag     // the union of its articles' tags, by slug
+	// Earlier are the earlier developments of the entry's storyline, the
+	// latest first: the story it follows, the one that one follows, ...
+	Earlier []Development
+}
+
+// Development is an earlier entry of a storyline, as a later entry links it.
+type Development struct {
+	ID        string    // the earlier entry's id
+	Title     string    // its headline
+	Link      string    // its representative article
+	Published time.Time // when it was first published
 }
 
 // EntryID derives the published id of an entry from the dedup key of its first
@@ -121,6 +132,9 @@ type Story struct {
 	ID      string   // the EntryID of its first article; never changes
 	Seq     int64    // the order in which stories were created; never changes
 	Members []Member // in the order they joined; never empty
+	// Follows is the id of the story this one is a later development of
+	// (the same storyline: "Kim arrives" follows "Kim leaves"), "" if none.
+	Follows string
 }
 
 // EntryRule says how a story becomes a published entry.
