@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -63,15 +62,10 @@ type Runner struct {
 	// those it stores ahead of a slow one).
 	OnReport func(Report)
 
-	mu      sync.Mutex // guards Stories, pending and restore
+	mu      sync.Mutex // guards Stories, pending and restoring
 	pending []fresh    // stored, not yet placed in a story
-	restore *restore   // set by RestoreLater until Settle restores
-}
-
-// restore is a Restore to do when first needed.
-type restore struct {
-	since time.Time
-	last  int64 // the newest article stored before
+	// restoring is set by RestoreLater until Settle restores.
+	restoring bool
 }
 
 func (r *Runner) rules() *dedupe.Rules {
@@ -152,7 +146,8 @@ func (r *Runner) queue(articles []fresh) {
 // published order (the order in which feeds happened to be fetched says
 // nothing about the news), articles published at the same time in the order
 // of their feeds in RunAll (which may store a slow feed after later ones),
-// and moves those that joined a story into it.
+// and records the placements: articles that joined a story move into it,
+// and the store keeps the order, for Restore.
 // RunAll settles before it returns; the Scheduler after each burst of fetches.
 func (r *Runner) Settle(ctx context.Context) error {
 	if r.Stories == nil {
@@ -161,10 +156,9 @@ func (r *Runner) Settle(ctx context.Context) error {
 	r.mu.Lock()
 	articles := r.pending
 	r.pending = nil
-	if r.restore != nil && len(articles) > 0 {
-		rs := r.restore
-		r.restore = nil
-		if err := r.replay(ctx, rs.since, rs.last); err != nil {
+	if r.restoring && len(articles) > 0 {
+		r.restoring = false
+		if err := r.replay(ctx); err != nil {
 			r.mu.Unlock()
 			return err
 		}
@@ -175,15 +169,13 @@ func (r *Runner) Settle(ctx context.Context) error {
 		}
 		return cmp.Compare(a.order, b.order)
 	})
-	var moves []store.Move
-	for _, a := range articles {
+	placed := make([]store.Placed, len(articles))
+	for i, a := range articles {
 		pl := r.Stories.Add(a.doc)
-		if pl.Story != a.entryID {
-			moves = append(moves, store.Move{EntryID: a.entryID, StoryID: pl.Story, Score: pl.Score})
-		}
+		placed[i] = store.Placed{EntryID: a.entryID, StoryID: pl.Story, Score: pl.Score, Follows: pl.Follows}
 	}
 	r.mu.Unlock()
-	return r.Store.Regroup(context.WithoutCancel(ctx), moves)
+	return r.Store.Place(context.WithoutCancel(ctx), placed)
 }
 
 // storyDoc is what the clusterer sees of an article.
@@ -195,43 +187,43 @@ func storyDoc(entryID string, it aggregator.Item, source string) story.Doc {
 	return story.Doc{Key: entryID, Title: it.Title, Summary: story.Lead(text), Published: it.Published, Source: source}
 }
 
-// Restore brings Stories back to where it was: it replays the articles of
-// the clustering window from the store, in the order they were stored, into
-// the stories they were assigned then.
-func (r *Runner) Restore(ctx context.Context, window time.Duration) error {
+// Restore brings Stories back to where it was: it replays the articles
+// placed within the clusterer's Horizon of the newest one, in the order
+// they were placed, into the stories they were placed in. The horizon is
+// measured from the articles' own times, not the clock, so that a replay of
+// past days gives the stories a clusterer running through them gave.
+func (r *Runner) Restore(ctx context.Context) error {
 	if r.Stories == nil {
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.replay(ctx, r.now().Add(-window), math.MaxInt64)
+	return r.replay(ctx)
 }
 
-// replay puts the articles published since and stored up to last back in
-// the stories they were assigned. r.mu must be held.
-func (r *Runner) replay(ctx context.Context, since time.Time, last int64) error {
-	return r.Store.ReplayUpTo(ctx, since, last, func(st store.Stored) error {
+// replay is Restore with r.mu held.
+func (r *Runner) replay(ctx context.Context) error {
+	last, err := r.Store.LastPlaced(ctx)
+	if err != nil || last.IsZero() {
+		return err
+	}
+	return r.Store.ReplayPlaced(ctx, last.Add(-r.Stories.Horizon()), func(st store.Stored) error {
 		r.Stories.Restore(storyDoc(st.EntryID, st.Item, st.Source), st.StoryID)
 		return nil
 	})
 }
 
 // RestoreLater is Restore, put off until the first Settle that has
-// articles to place, and then of the articles stored before this call only:
-// the same state, and a run that finds nothing new never pays for it.
-// Stories must not be handed to another Runner before then.
-func (r *Runner) RestoreLater(ctx context.Context, window time.Duration) error {
+// articles to place: the same state (articles stored meanwhile are not
+// placed yet, so not replayed), and a run that finds nothing new never
+// pays for it. Stories must not be handed to another Runner before then.
+func (r *Runner) RestoreLater() {
 	if r.Stories == nil {
-		return nil
-	}
-	last, err := r.Store.LastItem(ctx)
-	if err != nil {
-		return err
+		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.restore = &restore{since: r.now().Add(-window), last: last}
-	return nil
+	r.restoring = true
 }
 
 // StoryEntries publishes the stored stories as entries, by Rule.

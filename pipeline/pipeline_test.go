@@ -146,11 +146,9 @@ func TestRestore(t *testing.T) {
 			}
 			second := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig()),
 				Now: first.Now}
-			restore := second.Restore
 			if lazy {
-				restore = second.RestoreLater
-			}
-			if err := restore(ctx, 72*time.Hour); err != nil {
+				second.RestoreLater()
+			} else if err := second.Restore(ctx); err != nil {
 				t.Fatal(err)
 			}
 			if lazy {
@@ -158,7 +156,7 @@ func TestRestore(t *testing.T) {
 				if err := Failed(second.RunAll(ctx, feeds[:1], true)); err != nil {
 					t.Fatal(err)
 				}
-				if second.restore == nil || second.Stories.Active() != 0 {
+				if !second.restoring || second.Stories.Active() != 0 {
 					t.Errorf("restored (%d stories open) for a run that found nothing new", second.Stories.Active())
 				}
 			}
@@ -507,11 +505,9 @@ func TestRestoreLaterEmpty(t *testing.T) {
 		st := openStore(t)
 		r := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig()),
 			Now: func() time.Time { return time.Date(2023, 9, 13, 12, 0, 0, 0, time.UTC) }}
-		restore := r.Restore
 		if lazy {
-			restore = r.RestoreLater
-		}
-		if err := restore(ctx, 72*time.Hour); err != nil {
+			r.RestoreLater()
+		} else if err := r.Restore(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if err := Failed(r.RunAll(ctx, kimFeeds(t), false)); err != nil {

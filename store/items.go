@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -424,7 +423,7 @@ func (s *Store) Stories(ctx context.Context, limit int) ([]aggregator.Story, err
 
 // StoriesPage is Stories after skipping the newest offset stories.
 func (s *Store) StoriesPage(ctx context.Context, offset, limit int) ([]aggregator.Story, error) {
-	stories, err := s.stories(ctx, `SELECT id, seq FROM stories ORDER BY published DESC, id LIMIT ? OFFSET ?`, limit, offset)
+	stories, err := s.stories(ctx, `SELECT id, seq, follows FROM stories ORDER BY published DESC, id LIMIT ? OFFSET ?`, limit, offset)
 	if err != nil {
 		return nil, err
 	}
@@ -451,7 +450,7 @@ func (s *Store) StoriesPage(ctx context.Context, offset, limit int) ([]aggregato
 // sequence number seq, oldest first: a story's Seq never changes, and new
 // stories always get larger ones.
 func (s *Store) StoriesAfter(ctx context.Context, seq int64, limit int) ([]aggregator.Story, error) {
-	stories, err := s.stories(ctx, `SELECT id, seq FROM stories WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
+	stories, err := s.stories(ctx, `SELECT id, seq, follows FROM stories WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -485,7 +484,7 @@ func (s *Store) StorySeqsAfter(ctx context.Context, seq int64, limit int) ([]int
 // stories loads the stories whose ids a query selects, newest first.
 func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]aggregator.Story, error) {
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT st.seq, i.id, i.story_id, i.entry_id, i.guid, i.link, i.title, i.summary, i.content, i.author, i.categories,
+		SELECT st.seq, st.follows, i.id, i.story_id, i.entry_id, i.guid, i.link, i.title, i.summary, i.content, i.author, i.categories,
 			i.tags, i.published, i.updated, i.first_seen
 		FROM (`+idQuery+`) st
 		JOIN items i ON i.story_id = st.id
@@ -504,12 +503,12 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 	for rows.Next() {
 		var (
 			seq, id             int64
-			storyID             string
+			storyID, follows    string
 			m                   aggregator.Member
 			cats, tags          string
 			pub, upd, firstSeen int64
 		)
-		if err := rows.Scan(&seq, &id, &storyID, &m.EntryID, &m.Item.GUID, &m.Item.Link, &m.Item.Title, &m.Item.Summary,
+		if err := rows.Scan(&seq, &follows, &id, &storyID, &m.EntryID, &m.Item.GUID, &m.Item.Link, &m.Item.Title, &m.Item.Summary,
 			&m.Item.Content, &m.Item.Author, &cats, &tags, &pub, &upd, &firstSeen); err != nil {
 			return nil, fmt.Errorf("list stories: %w", err)
 		}
@@ -526,7 +525,7 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 		if !ok {
 			si = len(stories)
 			byStory[storyID] = si
-			stories = append(stories, aggregator.Story{ID: storyID, Seq: seq})
+			stories = append(stories, aggregator.Story{ID: storyID, Seq: seq, Follows: follows})
 		}
 		byItem[id] = place{si, len(stories[si].Members)}
 		stories[si].Members = append(stories[si].Members, m)
@@ -588,16 +587,6 @@ func (s *Store) storySources(ctx context.Context, ids []int64, fn func(itemID in
 	return nil
 }
 
-// LastItem returns a mark of the newest stored article, for ReplayUpTo;
-// 0 when there is none.
-func (s *Store) LastItem(ctx context.Context) (int64, error) {
-	var id int64
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM items`).Scan(&id); err != nil {
-		return 0, fmt.Errorf("last item: %w", err)
-	}
-	return id, nil
-}
-
 // Stored is an article as it was stored, for replaying into a clusterer.
 type Stored struct {
 	EntryID string
@@ -607,17 +596,23 @@ type Stored struct {
 }
 
 // Replay calls fn for every article published at or after since, in the order
-// they were stored, so that a clusterer can be brought back to where it was.
+// they were stored.
 func (s *Store) Replay(ctx context.Context, since time.Time, fn func(Stored) error) error {
-	return s.ReplayUpTo(ctx, since, math.MaxInt64, fn)
+	return s.replay(ctx, `i.published >= ? ORDER BY i.id`, since, fn)
 }
 
-// ReplayUpTo is Replay of the articles stored up to the one LastItem
-// returned (none, when it returned 0).
-func (s *Store) ReplayUpTo(ctx context.Context, since time.Time, last int64, fn func(Stored) error) error {
+// ReplayPlaced calls fn for every article published at or after since that
+// was placed in a story (see Place), in the order they were placed: the
+// order a clusterer saw them in, so that it can be brought back to where it
+// was.
+func (s *Store) ReplayPlaced(ctx context.Context, since time.Time, fn func(Stored) error) error {
+	return s.replay(ctx, `i.published >= ? AND i.placed > 0 ORDER BY i.placed`, since, fn)
+}
+
+func (s *Store) replay(ctx context.Context, where string, since time.Time, fn func(Stored) error) error {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT i.entry_id, i.story_id, f.url, i.title, i.summary, i.content, i.link, i.published, i.updated
-		FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.published >= ? AND i.id <= ? ORDER BY i.id`, since.Unix(), last)
+		FROM items i JOIN feeds f ON f.id = i.feed_id WHERE `+where, since.Unix())
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
@@ -640,6 +635,21 @@ func (s *Store) ReplayUpTo(ctx context.Context, since time.Time, last int64, fn 
 		return fmt.Errorf("replay: %w", err)
 	}
 	return nil
+}
+
+// LastPlaced returns the publication time of the newest article placed in a
+// story: the clusterer's present, as far as the store knows it. It is zero
+// when no article was placed.
+func (s *Store) LastPlaced(ctx context.Context) (time.Time, error) {
+	var pub int64
+	err := s.db.QueryRowContext(ctx, `SELECT published FROM items WHERE placed > 0 ORDER BY published DESC LIMIT 1`).Scan(&pub)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("last placed: %w", err)
+	}
+	return fromUnix(pub), nil
 }
 
 // StoryCount reports how many stories are stored.
@@ -685,7 +695,7 @@ func (s *Store) StoryOf(ctx context.Context, key, link string) (Placement, error
 	if err != nil {
 		return Placement{}, fmt.Errorf("story of %s: %w", link, err)
 	}
-	stories, err := s.stories(ctx, `SELECT id, seq FROM stories WHERE id = ?`, storyID)
+	stories, err := s.stories(ctx, `SELECT id, seq, follows FROM stories WHERE id = ?`, storyID)
 	if err != nil || len(stories) == 0 {
 		return Placement{}, fmt.Errorf("story of %s: %w", link, errors.Join(err, ErrNotFound))
 	}
@@ -711,58 +721,75 @@ func (s *Store) StoryOf(ctx context.Context, key, link string) (Placement, error
 	return p, rows.Err()
 }
 
-// Move puts an article into another story.
-type Move struct {
+// Placed is where the clusterer placed an article.
+type Placed struct {
 	EntryID string  // the article
-	StoryID string  // the story it joins
-	Score   float64 // how close it was to the story
+	StoryID string  // its story: its own entry id when it started one
+	Score   float64 // how close it was to the story (when it joined one)
+	// Follows is, for an article that started a story, the story that
+	// one develops ("" for none).
+	Follows string
 }
 
-// Regroup moves articles that were stored as stories of their own into the
-// stories they belong to, in one transaction.
-func (s *Store) Regroup(ctx context.Context, moves []Move) error {
-	if len(moves) == 0 {
+// Place records, in one transaction, where articles were placed, in the
+// order given, which is the order the clusterer saw them in (ReplayPlaced
+// replays them in it). An article stored as a story of its own that joined
+// another moves into it.
+func (s *Store) Place(ctx context.Context, placed []Placed) error {
+	if len(placed) == 0 {
 		return nil
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("regroup: %w", err)
+		return fmt.Errorf("place: %w", err)
 	}
 	defer tx.Rollback()
 	stmts := &prepared{tx: tx}
 	defer stmts.close()
-	for _, m := range moves {
+	var seq int64
+	if err := stmts.queryRow(ctx, `SELECT coalesce(max(placed), 0) FROM items`, nil, &seq); err != nil {
+		return fmt.Errorf("place: %w", err)
+	}
+	for _, p := range placed {
 		var (
 			old           string
 			id, published int64
 		)
-		err := stmts.queryRow(ctx, `SELECT id, story_id, published FROM items WHERE entry_id = ?`, []any{m.EntryID},
+		err := stmts.queryRow(ctx, `SELECT id, story_id, published FROM items WHERE entry_id = ?`, []any{p.EntryID},
 			&id, &old, &published)
 		found, err := scanned(err)
 		if err != nil {
-			return fmt.Errorf("regroup %s: %w", m.EntryID, err)
+			return fmt.Errorf("place %s: %w", p.EntryID, err)
 		}
-		if !found || old == m.StoryID {
-			continue
+		if !found {
+			continue // pruned meanwhile
 		}
-		for _, q := range []struct {
+		seq++
+		type query struct {
 			sql  string
 			args []any
-		}{
-			{`UPDATE items SET story_id = ?, story_score = ? WHERE entry_id = ?`, []any{m.StoryID, m.Score, m.EntryID}},
-			{`UPDATE stories SET members = members - 1 WHERE id = ?`, []any{old}},
-			{`DELETE FROM stories WHERE id = ? AND members <= 0`, []any{old}},
-			{`INSERT INTO stories (id, published, members, seq) VALUES (?, ?, 1, ?)
-			  ON CONFLICT (id) DO UPDATE SET published = min(published, excluded.published), members = members + 1`,
-				[]any{m.StoryID, published, id}},
-		} {
+		}
+		queries := []query{{`UPDATE items SET placed = ? WHERE id = ?`, []any{seq, id}}}
+		if old != p.StoryID {
+			queries = append(queries,
+				query{`UPDATE items SET story_id = ?, story_score = ? WHERE id = ?`, []any{p.StoryID, p.Score, id}},
+				query{`UPDATE stories SET members = members - 1 WHERE id = ?`, []any{old}},
+				query{`DELETE FROM stories WHERE id = ? AND members <= 0`, []any{old}},
+				query{`INSERT INTO stories (id, published, members, seq) VALUES (?, ?, 1, ?)
+				  ON CONFLICT (id) DO UPDATE SET published = min(published, excluded.published), members = members + 1`,
+					[]any{p.StoryID, published, id}})
+		}
+		if p.Follows != "" {
+			queries = append(queries, query{`UPDATE stories SET follows = ? WHERE id = ?`, []any{p.Follows, p.StoryID}})
+		}
+		for _, q := range queries {
 			if _, err := stmts.exec(ctx, q.sql, q.args...); err != nil {
-				return fmt.Errorf("regroup %s: %w", m.EntryID, err)
+				return fmt.Errorf("place %s: %w", p.EntryID, err)
 			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("regroup: %w", err)
+		return fmt.Errorf("place: %w", err)
 	}
 	return nil
 }

@@ -186,6 +186,12 @@ var migrations = []string{
 		PRIMARY KEY (key, feed_id)
 	) WITHOUT ROWID;
 	CREATE INDEX tombstones_guid ON tombstones(feed_id, guid) WHERE guid != '';`,
+
+	// The order in which articles were placed in stories (0: not yet), for
+	// a replay that rebuilds the clusterer as it was; and storylines.
+	`ALTER TABLE items ADD COLUMN placed INTEGER NOT NULL DEFAULT 0;
+	UPDATE items SET placed = id;
+	ALTER TABLE stories ADD COLUMN follows TEXT NOT NULL DEFAULT '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -1016,9 +1016,11 @@ func TestStories(t *testing.T) {
 	}
 }
 
-// Regroup moves articles stored on their own into the story they belong to;
-// an article the store does not have is skipped.
-func TestRegroup(t *testing.T) {
+// Place moves articles stored on their own into the story they belong to,
+// notes the story a new one follows, and ReplayPlaced gives them back in the
+// order they were placed, not stored; an article the store does not have is
+// skipped, and one not placed is not replayed.
+func TestPlace(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	a, _, _ := s.Feed(ctx, feedA, "A")
@@ -1030,13 +1032,38 @@ func TestRegroup(t *testing.T) {
 	if _, _, err := s.SaveFetch(ctx, a.ID, Fetched{Items: items}); err != nil {
 		t.Fatal(err)
 	}
-	k1, k2 := aggregator.EntryID("k1"), aggregator.EntryID("k2")
-	err := s.Regroup(ctx, []Move{
+	k1, k2, k3 := aggregator.EntryID("k1"), aggregator.EntryID("k2"), aggregator.EntryID("k3")
+	err := s.Place(ctx, []Placed{
+		{EntryID: k1, StoryID: k1},
 		{EntryID: k2, StoryID: k1, Score: 0.3},
 		{EntryID: aggregator.EntryID("gone"), StoryID: k1, Score: 0.3},
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var replayed []string
+	replay := func() {
+		replayed = nil
+		if err := s.ReplayPlaced(ctx, time.Time{}, func(st Stored) error {
+			replayed = append(replayed, st.EntryID+">"+st.StoryID)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replay()
+	if want := []string{k1 + ">" + k1, k2 + ">" + k1}; !slices.Equal(replayed, want) {
+		t.Errorf("replayed %q, want the placed articles in placement order %q", replayed, want)
+	}
+	if last, err := s.LastPlaced(ctx); err != nil || !last.Equal(t0.Add(-2*time.Hour)) {
+		t.Errorf("LastPlaced = %v, %v; want k1's publication time %v", last, err, t0.Add(-2*time.Hour))
+	}
+	if err := s.Place(ctx, []Placed{{EntryID: k3, StoryID: k3, Follows: k1}}); err != nil {
+		t.Fatal(err)
+	}
+	replay()
+	if len(replayed) != 3 || replayed[2] != k3+">"+k3 {
+		t.Errorf("replayed %q, want k3 last", replayed)
 	}
 	stories, err := s.Stories(ctx, 10)
 	if err != nil {
@@ -1048,6 +1075,9 @@ func TestRegroup(t *testing.T) {
 	// k1's story now starts 3h ago, with k2: older than k3's.
 	if stories[1].ID != k1 || len(stories[1].Members) != 2 || stories[1].Members[1].EntryID != k2 {
 		t.Errorf("stories = %+v", stories)
+	}
+	if stories[0].ID != k3 || stories[0].Follows != k1 || stories[1].Follows != "" {
+		t.Errorf("follows: %s follows %q, %s follows %q; want k3 to follow k1", stories[0].ID, stories[0].Follows, stories[1].ID, stories[1].Follows)
 	}
 	var n int
 	if err := s.db.QueryRow(`SELECT count(*) FROM stories`).Scan(&n); err != nil || n != 2 {

@@ -321,11 +321,9 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		runner.Stories = stories
 		if runner.Stories == nil {
 			runner.Stories = story.New(storyConfig(cfg))
-			restore := runner.Restore
 			if once {
-				restore = runner.RestoreLater
-			}
-			if err := restore(ctx, cfg.Stories.Window.Std()); err != nil {
+				runner.RestoreLater()
+			} else if err := runner.Restore(ctx); err != nil {
 				return nil, err
 			}
 		}
