@@ -146,7 +146,7 @@ func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup ch
 		case "status":
 			return runStatus(ctx, args[1:], stdout, stderr)
 		case "eval-clusters":
-			return runEvalClusters(args[1:], stdout, stderr)
+			return runEvalClusters(ctx, args[1:], stdout, stderr)
 		case "explain":
 			return runExplain(ctx, args[1:], stdout, stderr)
 		case "import-opml":

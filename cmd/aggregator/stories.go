@@ -17,6 +17,7 @@ import (
 	"aggregator"
 	"aggregator/config"
 	"aggregator/dedupe"
+	"aggregator/pipeline"
 	"aggregator/store"
 	"aggregator/story"
 )
@@ -36,15 +37,17 @@ func storyConfig(cfg *config.Config) story.Config {
 	return sc
 }
 
-func runEvalClusters(args []string, stdout, stderr io.Writer) error {
+func runEvalClusters(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("aggregator eval-clusters", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: aggregator eval-clusters [--config FILE] [--out PRED.jsonl] FILE.jsonl
 
-Clusters the items of FILE.jsonl (one JSON object a line: id, source, title,
-summary, link, published, story) in published order, exactly as the daemon
-would, and prints pairwise and B-cubed precision, recall and F1 against the
+Places the items of FILE.jsonl (one JSON object a line: id, source, title,
+summary, link, published, story, and optionally feed and day) in stories with
+the daemon's own code, on a temporary store: the items of each day are one
+--once run, in which each feed (else each source) gives its items as one
+document. Prints pairwise and B-cubed precision, recall and F1 against the
 "story" labels. --config takes the stories settings (threshold, window) from a
 config file.
 
@@ -74,12 +77,16 @@ Flags:
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
-	defer f.Close()
-	scores, assignments, err := story.Evaluate(f, sc)
+	items, err := story.ReadItems(f)
+	f.Close()
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", files[0], err)}
 	}
-	fmt.Fprint(stdout, scores)
+	assignments, err := pipeline.Evaluate(ctx, items, sc)
+	if err != nil {
+		return fmt.Errorf("%s: %w", files[0], err)
+	}
+	fmt.Fprint(stdout, story.Score(assignments))
 	if *out == "" {
 		return nil
 	}
