@@ -100,7 +100,7 @@ type Entry struct {
 	Published time.Time // when the entry was first published (never zero, never in the future of FirstSeen)
 	Updated   time.Time // changes only when the entry's content changes
 	Sources   []Source  // the first is the origin; never empty
-	Tags      []Tag     // the union of its articles' tags, by slug
+	Tags      []Tag     // the tags its coverage supports, best supported first (see Story.Tags)
 	// Earlier are the earlier developments of the entry's storyline, the
 	// latest first: the story it follows, the one that one follows, ...
 	Earlier []Development
@@ -205,7 +205,7 @@ func (s Story) Entry(r EntryRule) Entry {
 	if e.Updated.Before(e.Published) {
 		e.Updated = e.Published
 	}
-	e.Tags = s.Tags()
+	e.Tags = s.tags(rep)
 	return e
 }
 
@@ -456,22 +456,89 @@ var kindSections = map[string]bool{
 	"quiz": true, "quizzes": true, "gallery": true, "in-pictures": true,
 }
 
-// Tags is the union of the story's articles' tags, sorted by slug; where
-// articles disagree on a tag's label or kind, the first article to have it
-// decides.
+// Tags are the tags the story's coverage supports, with the representative
+// article of the default rule (see Entry): a tag of the representative, or
+// one that at least a third of the story's articles carry, and at least two.
+// An article can name a country in passing; what the headline article or a
+// good part of the coverage says is what the story is about. Rule, feed,
+// category and entity tags all follow this rule. They are ranked by support:
+// the representative's first, then by how many articles carry them, then
+// rule and feed tags before entity tags, then by slug; at most MaxEntryTags.
+// Where articles disagree on a tag's label or kind, the representative
+// decides, else the first article to have it.
 func (s Story) Tags() []Tag {
-	var tags []Tag
-	seen := map[string]bool{}
+	rep, _ := s.representative(nil)
+	return s.tags(rep)
+}
+
+// MaxEntryTags is how many tags an entry carries at most: enough for the
+// places, people and topics of one news event.
+const MaxEntryTags = 8
+
+// tags are the story's tags (see Tags) when member rep heads it.
+func (s Story) tags(rep int) []Tag {
+	type support struct {
+		tag   Tag
+		n     int // how many members carry it
+		inRep bool
+	}
+	var order []string
+	by := map[string]*support{}
+	count := func(t Tag, inRep bool) {
+		sp := by[t.Slug]
+		if sp == nil {
+			sp = &support{tag: t}
+			by[t.Slug] = sp
+			order = append(order, t.Slug)
+		}
+		if inRep && !sp.inRep {
+			sp.tag, sp.inRep = t, true
+		}
+	}
+	for _, t := range s.Members[rep].Item.Tags {
+		count(t, true)
+	}
 	for _, m := range s.Members {
+		seen := map[string]bool{}
 		for _, t := range m.Item.Tags {
 			if !seen[t.Slug] {
 				seen[t.Slug] = true
-				tags = append(tags, t)
+				count(t, false)
+				by[t.Slug].n++
 			}
 		}
 	}
-	slices.SortFunc(tags, func(a, b Tag) int { return strings.Compare(a.Slug, b.Slug) })
+	need := max(2, (len(s.Members)+2)/3)
+	var kept []*support
+	for _, slug := range order {
+		if sp := by[slug]; sp.inRep || sp.n >= need {
+			kept = append(kept, sp)
+		}
+	}
+	slices.SortFunc(kept, func(a, b *support) int {
+		switch {
+		case a.inRep != b.inRep:
+			return boolFirst(a.inRep)
+		case a.n != b.n:
+			return b.n - a.n
+		case a.tag.Entity != b.tag.Entity:
+			return boolFirst(b.tag.Entity)
+		}
+		return strings.Compare(a.tag.Slug, b.tag.Slug)
+	})
+	var tags []Tag
+	for _, sp := range kept[:min(len(kept), MaxEntryTags)] {
+		tags = append(tags, sp.tag)
+	}
 	return tags
+}
+
+// boolFirst orders a before b when first is true: -1, else 1.
+func boolFirst(first bool) int {
+	if first {
+		return -1
+	}
+	return 1
 }
 
 // rank is the position in priority of the best-ranked feed that carried m,

@@ -239,6 +239,80 @@ func TestEntryHeadlineSettles(t *testing.T) {
 	}
 }
 
+func TestStoryTags(t *testing.T) {
+	tag := func(slug string) Tag { return Tag{Slug: slug, Label: slug} }
+	entity := func(slug string) Tag { return Tag{Slug: slug, Label: slug, Entity: true} }
+	t0 := time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
+	member := func(title string, tags ...Tag) Member {
+		return Member{Item: Item{Title: title, Published: t0, Tags: tags}, FirstSeen: t0,
+			Sources: []Source{{Feed: Feed{Name: title}}}}
+	}
+	slugs := func(tags []Tag) string {
+		var s []string
+		for _, t := range tags {
+			s = append(s, t.Slug)
+		}
+		return strings.Join(s, " ")
+	}
+	tests := []struct {
+		name    string
+		members []Member
+		want    string
+	}{
+		{"one article: its own tags, rule tags first", []Member{
+			member("Kim Jong Un goes to Russia", entity("kim-jong-un"), tag("north-korea"), entity("russia")),
+		}, "north-korea kim-jong-un russia"},
+		{"the headline's tags, and those a third of the articles carry", []Member{
+			member("Kim Jong Un goes to Russia by train", tag("north-korea"), entity("kim-jong-un"), entity("russia")),
+			member("Kim Jong Un goes to Russia by train", tag("north-korea"), entity("russia"), tag("arms")),
+			member("Kim Jong Un goes to Russia by train", tag("north-korea"), tag("arms")),
+			member("Kim Jong Un in Russia: what about Ukraine", tag("north-korea"), entity("ukraine")),
+			member("Kim Jong Un goes to Russia by train", tag("north-korea"), entity("japan")),
+			member("Kim Jong Un goes to Russia by train", tag("north-korea"), entity("china")),
+		}, "north-korea russia kim-jong-un arms"},
+		{"two articles: both must carry it", []Member{
+			member("Kim Jong Un goes to Russia", tag("north-korea")),
+			member("Kim Jong Un goes to Russia", tag("north-korea"), tag("sport"), tag("sport")),
+		}, "north-korea"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := Story{ID: "urn:uuid:story", Members: tt.members}
+			if got := slugs(s.Entry(EntryRule{}).Tags); got != tt.want {
+				t.Errorf("tags = %s, want %s", got, tt.want)
+			}
+			if got := slugs(s.Tags()); got != tt.want {
+				t.Errorf("Tags() = %s, want %s", got, tt.want)
+			}
+		})
+	}
+
+	t.Run("at most eight, the best supported", func(t *testing.T) {
+		var many []Tag
+		for _, c := range "abcdefghijkl" {
+			many = append(many, entity("place-"+string(c)))
+		}
+		s := Story{ID: "urn:uuid:story", Members: []Member{
+			member("A report", many...),
+			member("A report", entity("place-l"), entity("place-k")),
+		}}
+		got := s.Entry(EntryRule{}).Tags
+		if want := "place-k place-l place-a place-b place-c place-d place-e place-f"; slugs(got) != want {
+			t.Errorf("tags = %s, want %s", slugs(got), want)
+		}
+	})
+
+	t.Run("the headline's label wins", func(t *testing.T) {
+		s := Story{ID: "urn:uuid:story", Members: []Member{
+			member("Opinion: Kim", Tag{Slug: "kim-jong-un", Label: "Kim Jong-un", Entity: true}),
+			member("Kim Jong Un goes to Russia", Tag{Slug: "kim-jong-un", Label: "Kim Jong Un", Entity: true}),
+		}}
+		if got := s.Entry(EntryRule{}).Tags; len(got) != 1 || got[0].Label != "Kim Jong Un" {
+			t.Errorf("tags = %+v, want the report's label", got)
+		}
+	})
+}
+
 // Articles first seen together joined together: a story that arrives whole
 // was never seen with another headline, and keeps its representative's time.
 func TestEntryArrivingTogether(t *testing.T) {
