@@ -25,7 +25,7 @@ func (s indexSection) Base() string { return strings.TrimSuffix(s.Href, ".atom")
 
 type indexEntry struct {
 	Title, Link string
-	Sources     []aggregator.Source
+	Outlets     []outlet
 	Published   time.Time
 	Tags        []aggregator.Tag
 }
@@ -37,7 +37,7 @@ func newIndexSection(o Output, href string, entries []aggregator.Entry) indexSec
 			break
 		}
 		s.Entries = append(s.Entries, indexEntry{
-			Title: entryTitle(e.Item), Link: e.Item.Link, Sources: e.Sources, Published: e.Published, Tags: e.Tags,
+			Title: entryTitle(e.Item), Link: e.Item.Link, Outlets: outletsOf(e.Sources), Published: e.Published, Tags: e.Tags,
 		})
 	}
 	return s
@@ -82,7 +82,7 @@ li a.title:hover { text-decoration: underline; }
 <p class="subscribe">Subscribe: <a href="{{.Href}}" type="application/atom+xml">Atom</a> · <a href="{{.Base}}.rss" type="application/rss+xml">RSS</a> · <a href="{{.Base}}.json" type="application/feed+json">JSON Feed</a></p>
 {{if .Entries}}<ol>
 {{range .Entries}}<li>{{if .Link}}<a class="title" href="{{.Link}}">{{.Title}}</a>{{else}}<span class="title">{{.Title}}</span>{{end}}
-<div class="meta"><time datetime="{{rfc3339 .Published}}">{{date .Published}}</time> · {{range $i, $s := .Sources}}{{if $i}}, {{end}}{{if $s.Link}}<a href="{{$s.Link}}">{{$s.Feed.DisplayName}}</a>{{else}}{{$s.Feed.DisplayName}}{{end}}{{end}}</div>
+<div class="meta"><time datetime="{{rfc3339 .Published}}">{{date .Published}}</time> · {{range $i, $o := .Outlets}}{{if $i}}, {{end}}{{if $o.Link}}<a href="{{$o.Link}}">{{$o.Name}}</a>{{else}}{{$o.Name}}{{end}}{{if gt $o.Articles 1}} ({{$o.Articles}}){{end}}{{end}}</div>
 {{- if .Tags}}<div class="tags">{{range .Tags}}<span{{if .Entity}} class="entity"{{end}} title="{{.Slug}}">{{.Label}}</span>{{end}}</div>{{end}}</li>
 {{end}}</ol>
 {{else}}<p class="meta">Nothing yet.</p>

@@ -725,6 +725,81 @@ func TestAtomCreditsOutlets(t *testing.T) {
 	}
 }
 
+// Each outlet is credited once, with its number of articles, in every format
+// and on the index page; the links stay one per article.
+func TestCreditsGroupOutlets(t *testing.T) {
+	feed := func(name string) aggregator.Feed {
+		return aggregator.Feed{URL: "https://" + strings.ToLower(name) + ".example/feed", Name: name}
+	}
+	desk, wire, bbc := feed("Korea Desk"), feed("World Wire"), feed("BBC")
+	bbcAsia := aggregator.Feed{URL: "https://bbc.example/asia", Title: "BBC"} // another feed, the same outlet
+	at := time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
+	e := aggregator.Entry{
+		ID: "urn:uuid:00000000-0000-5000-8000-000000000001", Published: at, Updated: at,
+		Item: aggregator.Item{Title: "Kim heads to Russia", Link: "https://desk.example/kim", Summary: "By train."},
+		Sources: []aggregator.Source{
+			{Feed: desk, Link: "https://desk.example/kim"},
+			{Feed: wire, Link: "https://wire.example/kim"},
+			{Feed: bbc, Link: "https://bbc.example/kim-1"},
+			{Feed: wire, Link: "https://wire.example/kim-2"},
+			{Feed: bbcAsia, Link: "https://bbc.example/kim-1"}, // the same article in both BBC feeds
+			{Feed: bbc, Link: "https://bbc.example/kim-2"},
+			{Feed: bbc, Link: "https://bbc.example/kim-3"},
+		},
+	}
+	const credits = `<p class="outlets">Reported by <a href="https://desk.example/kim">Korea Desk</a>, ` +
+		`<a href="https://wire.example/kim">World Wire</a> (2) and <a href="https://bbc.example/kim-1">BBC</a> (3).</p>`
+	if got := outletList(e.Sources); got != credits {
+		t.Errorf("credits:\n got %s\nwant %s", got, credits)
+	}
+
+	o := Output{Name: "all", Title: "All"}
+	for _, format := range []struct {
+		name   string
+		render func(Output, []aggregator.Entry, string, string) ([]byte, error)
+		escape func(string) string
+	}{
+		{"atom", Atom, xmlEscape},
+		{"rss", RSS, func(s string) string { return s }}, // in CDATA
+		{"json", JSONFeed, func(s string) string { return strings.ReplaceAll(s, `"`, `\"`) }},
+	} {
+		out, err := format.render(o, []aggregator.Entry{e}, "http://x.example/all."+format.name, "http://x.example/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := format.escape(credits); !strings.Contains(string(out), want) {
+			t.Errorf("%s lacks the credits %s\n%s", format.name, want, out)
+		}
+	}
+
+	atom, err := Atom(o, []aggregator.Entry{e}, "http://x.example/all.atom", "http://x.example/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(atom), `rel="related"`); n != 6 {
+		t.Errorf("%d related links, want one for each other source (6)", n)
+	}
+
+	page, err := renderIndex(indexPage{Title: "t", Outputs: []indexSection{newIndexSection(o, "all.atom", []aggregator.Entry{e})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const meta = `<a href="https://desk.example/kim">Korea Desk</a>, <a href="https://wire.example/kim">World Wire</a> (2), ` +
+		`<a href="https://bbc.example/kim-1">BBC</a> (3)</div>`
+	if !strings.Contains(string(page), meta) {
+		t.Errorf("index page lacks %s\n%s", meta, page)
+	}
+}
+
+// xmlEscape is s as encoding/xml writes it in character data.
+func xmlEscape(s string) string {
+	var b bytes.Buffer
+	if err := xml.EscapeText(&b, []byte(s)); err != nil {
+		panic(err)
+	}
+	return b.String()
+}
+
 // An output with a filter carries only what it keeps; tags become categories,
 // entity tags with their own scheme.
 func TestBuildFilteredOutput(t *testing.T) {
