@@ -2,6 +2,7 @@ package publish
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/url"
 	"strings"
@@ -158,18 +159,26 @@ func atomEntryOf(e aggregator.Entry) *atomEntry {
 		}
 		x.Links = append(x.Links, atomLink{Rel: rel, Href: s.Link, Title: s.Feed.DisplayName()})
 	}
+	// The earlier developments of its storyline are related too.
+	for _, d := range e.Earlier {
+		if d.Link != "" {
+			x.Links = append(x.Links, atomLink{Rel: "related", Href: d.Link, Title: "Earlier: " + d.Title})
+		}
+	}
 	if it.Summary != "" {
 		x.Summary = &feeds.AtomSummary{Type: "html", Content: it.Summary}
 	}
 	content := it.Content
-	if content == "" && (it.Link == "" || len(e.Sources) > 1) {
-		// RFC 4287 needs a link or content; and the list of outlets needs
-		// a place. With no content of its own, the summary is the content.
+	if content == "" && (it.Link == "" || len(e.Sources) > 1 || len(e.Earlier) > 0) {
+		// RFC 4287 needs a link or content; and the list of outlets and
+		// the storyline need a place. With no content of its own, the
+		// summary is the content.
 		content = it.Summary
 	}
 	if len(e.Sources) > 1 {
 		content += outletList(e.Sources)
 	}
+	content += earlierList(e.Earlier)
 	if content != "" || it.Link == "" {
 		x.Content = &feeds.AtomContent{Type: "html", Content: content}
 	}
@@ -269,6 +278,29 @@ func outletList(sources []aggregator.Source) string {
 		}
 	}
 	b.WriteString(".</p>")
+	return b.String()
+}
+
+// earlierList is an HTML paragraph linking the earlier developments of an
+// entry's storyline, the latest first; "" when it has none.
+func earlierList(earlier []aggregator.Development) string {
+	if len(earlier) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(`<p class="earlier">Earlier in this story: `)
+	for i, d := range earlier {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		title := html.EscapeString(cmp.Or(d.Title, d.Link, "Untitled"))
+		if d.Link == "" {
+			b.WriteString(title)
+			continue
+		}
+		fmt.Fprintf(&b, `<a href="%s">%s</a>`, html.EscapeString(d.Link), title)
+	}
+	b.WriteString("</p>")
 	return b.String()
 }
 
