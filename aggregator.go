@@ -4,9 +4,14 @@
 package aggregator
 
 import (
+	"html"
+	"math"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -95,7 +100,7 @@ type Entry struct {
 	Published time.Time // when the entry was first published (never zero, never in the future of FirstSeen)
 	Updated   time.Time // changes only when the entry's content changes
 	Sources   []Source  // the first is the origin; never empty
-	Tags      []Tag     // the union of its articles' tags, by slug
+	Tags      []Tag     // the tags its coverage supports, best supported first (see Story.Tags)
 	// Earlier are the earlier developments of the entry's storyline, the
 	// latest first: the story it follows, the one that one follows, ...
 	Earlier []Development
@@ -148,19 +153,42 @@ type EntryRule struct {
 	UpdateOnJoin bool
 }
 
-// Entry makes the published entry of a story. Its representative article is
-// the one from the most preferred source (SourcePriority), then the earliest
-// published, then the one with the most text, then the first to join. The
-// entry credits the representative's feeds first, then every other outlet.
+// A story is young, and its headline may change, until it is established:
+// until an article joins it at least HeadlineSettleAge after its first
+// article was seen, when at least HeadlineSettleOutlets outlets carry it
+// already. Articles that join an established story are credited but never
+// head it. Both are needed: a story reported by a dozen outlets within
+// minutes still gets the reports that follow the first flash, and a story
+// one outlet has carried for a day can still be headed by the report of a
+// second and a third.
+const (
+	HeadlineSettleOutlets = 3
+	HeadlineSettleAge     = 2 * time.Hour
+)
+
+// Entry makes the published entry of a story. Its id is the story's, whatever
+// heads it. Its representative article, whose title and text it shows, is
+// chosen among the articles that joined while the story was young (see
+// HeadlineSettleAge), by, in turn:
+//
+//  1. the most preferred source (SourcePriority);
+//  2. a report rather than opinion, analysis, an explainer, a live blog, a
+//     quiz, a video or podcast page or a newsletter (see IsReport);
+//  3. the most central: the one whose words the other articles share most;
+//  4. the earliest published, then the most text, then the first to join.
+//
+// The same members always give the same entry. The entry credits the
+// representative's feeds first, then every other outlet. Its updated time is
+// the representative's, or, when another article headed the story before,
+// the time the representative took over if that is later: a change of
+// headline is a change of content, and updated never goes back.
 func (s Story) Entry(r EntryRule) Entry {
-	rep := 0
-	for i := 1; i < len(s.Members); i++ {
-		if s.better(i, rep, r.SourcePriority) {
-			rep = i
-		}
-	}
+	rep, since := s.representative(r.SourcePriority)
 	m := s.Members[rep]
 	e := Entry{ID: s.ID, Item: m.Item, Published: m.Item.Published, Updated: m.Item.Updated}
+	if since.After(e.Updated) {
+		e.Updated = since
+	}
 	e.Sources = append(e.Sources, m.Sources...)
 	for i, o := range s.Members {
 		if o.Item.Published.Before(e.Published) {
@@ -177,38 +205,340 @@ func (s Story) Entry(r EntryRule) Entry {
 	if e.Updated.Before(e.Published) {
 		e.Updated = e.Published
 	}
-	e.Tags = s.Tags()
+	e.Tags = s.tags(rep)
 	return e
 }
 
-// Tags is the union of the story's articles' tags, sorted by slug; where
-// articles disagree on a tag's label or kind, the first article to have it
-// decides.
-func (s Story) Tags() []Tag {
-	var tags []Tag
-	seen := map[string]bool{}
-	for _, m := range s.Members {
-		for _, t := range m.Item.Tags {
-			if !seen[t.Slug] {
-				seen[t.Slug] = true
-				tags = append(tags, t)
-			}
+// representative is the index of the member that heads the story, and the
+// time it began to: the FirstSeen of the member whose joining made it the
+// representative, or zero when it has headed the story since readers could
+// first see it. Members first seen at the same time joined together: the
+// story was never published without some of them.
+func (s Story) representative(priority []string) (int, time.Time) {
+	n := s.young()
+	if n == 1 {
+		return 0, time.Time{}
+	}
+	c := newRanking(s.Members[:n], priority)
+	rep := c.best(n)
+	// Walk back through the story as it was before each later member
+	// joined, to find when rep took over.
+	for k := n; ; {
+		p := k - 1
+		for p > 0 && !s.Members[p].FirstSeen.After(s.Members[p-1].FirstSeen) {
+			p--
+		}
+		if p == 0 {
+			return rep, time.Time{}
+		}
+		if p <= rep || c.best(p) != rep {
+			return rep, s.Members[p].FirstSeen
+		}
+		k = p
+	}
+}
+
+// young is how many of the members, in join order, joined the story while it
+// was young (see HeadlineSettleAge).
+func (s Story) young() int {
+	start := s.Members[0].FirstSeen
+	outlets := map[string]bool{}
+	for i, m := range s.Members {
+		if len(outlets) >= HeadlineSettleOutlets && m.FirstSeen.Sub(start) >= HeadlineSettleAge {
+			return i
+		}
+		for _, src := range m.Sources {
+			outlets[src.Feed.DisplayName()] = true
 		}
 	}
-	slices.SortFunc(tags, func(a, b Tag) int { return strings.Compare(a.Slug, b.Slug) })
-	return tags
+	return len(s.Members)
+}
+
+// ranking ranks the first members of a story as its representative.
+type ranking struct {
+	members  []Member
+	priority []int  // rank of each member's best source in SourcePriority
+	report   []bool // IsReport of each member
+	words    [][]string
+}
+
+func newRanking(members []Member, priority []string) *ranking {
+	c := &ranking{members: members}
+	for _, m := range members {
+		c.priority = append(c.priority, rank(m, priority))
+		c.report = append(c.report, IsReport(m.Item))
+		c.words = append(c.words, contentWords(m.Item.Title+" "+m.Item.Summary))
+	}
+	return c
+}
+
+// best is the representative of the story made of the first n members.
+func (c *ranking) best(n int) int {
+	central := centrality(c.words[:n])
+	best := 0
+	for i := 1; i < n; i++ {
+		if c.better(i, best, central) {
+			best = i
+		}
+	}
+	return best
 }
 
 // better reports whether member i represents the story better than member j.
-func (s Story) better(i, j int, priority []string) bool {
-	a, b := s.Members[i], s.Members[j]
-	if pa, pb := rank(a, priority), rank(b, priority); pa != pb {
-		return pa < pb
+func (c *ranking) better(i, j int, central []float64) bool {
+	if c.priority[i] != c.priority[j] {
+		return c.priority[i] < c.priority[j]
 	}
-	if !a.Item.Published.Equal(b.Item.Published) {
-		return a.Item.Published.Before(b.Item.Published)
+	if c.report[i] != c.report[j] {
+		return c.report[i]
 	}
-	return len(a.Item.Content)+len(a.Item.Summary) > len(b.Item.Content)+len(b.Item.Summary)
+	if central[i] != central[j] {
+		return central[i] > central[j]
+	}
+	a, b := c.members[i].Item, c.members[j].Item
+	if !a.Published.Equal(b.Published) {
+		return a.Published.Before(b.Published)
+	}
+	return len(a.Content)+len(a.Summary) > len(b.Content)+len(b.Summary)
+}
+
+// centrality scores how well each text stands for the others: the cosine
+// between its set of words and the average of the others' (how many of the
+// others use each word). A text whose words the others share is central; an
+// aside, a feature or a text about something else shares few.
+func centrality(texts [][]string) []float64 {
+	df := map[string]int{}
+	for _, ws := range texts {
+		for _, w := range ws {
+			df[w]++
+		}
+	}
+	var squares int // the squared norm of the sum of all the texts
+	for _, n := range df {
+		squares += n * n
+	}
+	out := make([]float64, len(texts))
+	for i, ws := range texts {
+		shared, others := 0, squares
+		for _, w := range ws {
+			shared += df[w] - 1
+			others -= 2*df[w] - 1 // (df-1)² = df² - (2df-1)
+		}
+		if shared > 0 {
+			out[i] = float64(shared) / math.Sqrt(float64(len(ws))*float64(others))
+		}
+	}
+	return out
+}
+
+// contentWords are the distinct words of a text that say what it is about:
+// lower-cased, markup and stop words dropped, a plural "s" folded.
+func contentWords(text string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(plain(text)), notWordRune) {
+		w = strings.TrimSuffix(w, "'s")
+		w = strings.TrimSuffix(w, "\u2019s")
+		w = strings.Trim(w, "'\u2019")
+		if len(w) > 4 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
+			w = w[:len(w)-1]
+		}
+		if utf8.RuneCountInString(w) < 3 || stopWords[w] || seen[w] {
+			continue
+		}
+		seen[w] = true
+		out = append(out, w)
+	}
+	return out
+}
+
+func notWordRune(r rune) bool {
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' && r != '\u2019'
+}
+
+// plain is the text of an HTML fragment: its markup dropped, its entities
+// decoded.
+func plain(fragment string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range fragment {
+		switch {
+		case r == '<':
+			in = true
+			b.WriteByte(' ')
+		case r == '>' && in:
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return html.UnescapeString(b.String())
+}
+
+// stopWords carry no news: function words, and the words of the trade.
+var stopWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`about above after again against all also and any are because been before
+	being below between both but can could did does doing down during each few for from further had has have
+	having her here hers him his how into its itself just more most nor not now off once only other our ours out
+	over own same she should some such than that the their theirs them then there these they this those through
+	too under until very was were what when where which while who whom why will with would you your yours
+	may might must shall say said says new via amid per cannot won't don't isn't aren't doesn't didn't get got
+	one two first last year week day today yesterday news report latest update read more full story amp nbsp
+	quot apos`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// IsReport reports whether an item reads as a news report rather than as
+// another kind of piece, which a story's entry is better not headed by:
+// opinion, analysis, an explainer, a live blog, a quiz, a video or podcast
+// page, a newsletter, or a guide such as "what we know" or "how to watch".
+// It goes by cues that outlets share: a label at the start of the title
+// ("Opinion:", "Analysis |", "LIVE –"), a live blog's "– live" at its end,
+// and a section of the link's path (/opinion/, /live/, /video/ ...).
+func IsReport(it Item) bool {
+	title := strings.ToLower(strings.TrimSpace(it.Title))
+	for _, p := range kindLabels {
+		rest, ok := strings.CutPrefix(title, p)
+		if !ok {
+			continue
+		}
+		rest = strings.TrimLeft(rest, " ")
+		if rest == "" || strings.ContainsRune(":|-–—", []rune(rest)[0]) {
+			return false
+		}
+	}
+	for _, p := range kindPhrases {
+		if strings.HasPrefix(title, p) {
+			return false
+		}
+	}
+	for _, sfx := range liveSuffixes {
+		if strings.HasSuffix(title, sfx) {
+			return false
+		}
+	}
+	if u, err := url.Parse(it.Link); err == nil {
+		for _, seg := range strings.Split(strings.ToLower(u.Path), "/") {
+			if kindSections[seg] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// kindLabels start the titles of pieces other than reports, followed by a
+// colon, a bar or a dash: "Opinion: ...", "Analysis | ...", "LIVE - ...".
+var kindLabels = []string{
+	"opinion", "analysis", "comment", "editorial", "explainer", "explained", "fact check",
+	"live", "live updates", "watch", "video", "listen", "podcast", "quiz", "newsletter",
+	"review", "letters", "in pictures", "photos",
+}
+
+// kindPhrases start the titles of guides and explainers.
+var kindPhrases = []string{
+	"what we know", "what to know", "how to watch", "how to stream", "everything you need to know",
+}
+
+// liveSuffixes end the titles of live blogs.
+var liveSuffixes = []string{"- live", "– live", "— live", "as it happened", "live updates", "live blog"}
+
+// kindSections are sections of a link's path that hold pieces other than
+// reports.
+var kindSections = map[string]bool{
+	"opinion": true, "opinions": true, "commentisfree": true, "comment": true, "editorial": true,
+	"editorials": true, "analysis": true, "explainer": true, "explainers": true, "live": true,
+	"live-news": true, "live-updates": true, "live-blog": true, "liveblog": true, "video": true,
+	"videos": true, "podcast": true, "podcasts": true, "newsletter": true, "newsletters": true,
+	"quiz": true, "quizzes": true, "gallery": true, "in-pictures": true,
+}
+
+// Tags are the tags the story's coverage supports, with the representative
+// article of the default rule (see Entry): a tag of the representative, or
+// one that at least a third of the story's articles carry, and at least two.
+// An article can name a country in passing; what the headline article or a
+// good part of the coverage says is what the story is about. Rule, feed,
+// category and entity tags all follow this rule. They are ranked by support:
+// the representative's first, then by how many articles carry them, then
+// rule and feed tags before entity tags, then by slug; at most MaxEntryTags.
+// Where articles disagree on a tag's label or kind, the representative
+// decides, else the first article to have it.
+func (s Story) Tags() []Tag {
+	rep, _ := s.representative(nil)
+	return s.tags(rep)
+}
+
+// MaxEntryTags is how many tags an entry carries at most: enough for the
+// places, people and topics of one news event.
+const MaxEntryTags = 8
+
+// tags are the story's tags (see Tags) when member rep heads it.
+func (s Story) tags(rep int) []Tag {
+	type support struct {
+		tag   Tag
+		n     int // how many members carry it
+		inRep bool
+	}
+	var order []string
+	by := map[string]*support{}
+	count := func(t Tag, inRep bool) {
+		sp := by[t.Slug]
+		if sp == nil {
+			sp = &support{tag: t}
+			by[t.Slug] = sp
+			order = append(order, t.Slug)
+		}
+		if inRep && !sp.inRep {
+			sp.tag, sp.inRep = t, true
+		}
+	}
+	for _, t := range s.Members[rep].Item.Tags {
+		count(t, true)
+	}
+	for _, m := range s.Members {
+		seen := map[string]bool{}
+		for _, t := range m.Item.Tags {
+			if !seen[t.Slug] {
+				seen[t.Slug] = true
+				count(t, false)
+				by[t.Slug].n++
+			}
+		}
+	}
+	need := max(2, (len(s.Members)+2)/3)
+	var kept []*support
+	for _, slug := range order {
+		if sp := by[slug]; sp.inRep || sp.n >= need {
+			kept = append(kept, sp)
+		}
+	}
+	slices.SortFunc(kept, func(a, b *support) int {
+		switch {
+		case a.inRep != b.inRep:
+			return boolFirst(a.inRep)
+		case a.n != b.n:
+			return b.n - a.n
+		case a.tag.Entity != b.tag.Entity:
+			return boolFirst(b.tag.Entity)
+		}
+		return strings.Compare(a.tag.Slug, b.tag.Slug)
+	})
+	var tags []Tag
+	for _, sp := range kept[:min(len(kept), MaxEntryTags)] {
+		tags = append(tags, sp.tag)
+	}
+	return tags
+}
+
+// boolFirst orders a before b when first is true: -1, else 1.
+func boolFirst(first bool) int {
+	if first {
+		return -1
+	}
+	return 1
 }
 
 // rank is the position in priority of the best-ranked feed that carried m,

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/url"
 	"strings"
@@ -158,18 +159,26 @@ func atomEntryOf(e aggregator.Entry) *atomEntry {
 		}
 		x.Links = append(x.Links, atomLink{Rel: rel, Href: s.Link, Title: s.Feed.DisplayName()})
 	}
+	// The earlier developments of its storyline are related too.
+	for _, d := range e.Earlier {
+		if d.Link != "" {
+			x.Links = append(x.Links, atomLink{Rel: "related", Href: d.Link, Title: "Earlier: " + d.Title})
+		}
+	}
 	if it.Summary != "" {
 		x.Summary = &feeds.AtomSummary{Type: "html", Content: it.Summary}
 	}
 	content := it.Content
-	if content == "" && (it.Link == "" || len(e.Sources) > 1) {
-		// RFC 4287 needs a link or content; and the list of outlets needs
-		// a place. With no content of its own, the summary is the content.
+	if content == "" && (it.Link == "" || len(e.Sources) > 1 || len(e.Earlier) > 0) {
+		// RFC 4287 needs a link or content; and the list of outlets and
+		// the storyline need a place. With no content of its own, the
+		// summary is the content.
 		content = it.Summary
 	}
 	if len(e.Sources) > 1 {
 		content += outletList(e.Sources)
 	}
+	content += earlierList(e.Earlier)
 	if content != "" || it.Link == "" {
 		x.Content = &feeds.AtomContent{Type: "html", Content: content}
 	}
@@ -207,27 +216,91 @@ func categories(e aggregator.Entry) []atomCategory {
 	return out
 }
 
-// outletList is an HTML paragraph naming every feed that carried the story,
-// each linked to its own article.
+// outlet is one outlet that carried an entry, and how many of its articles
+// did.
+type outlet struct {
+	Name     string // its feed's display name
+	Link     string // its first article's link; "" when none has one
+	Articles int
+}
+
+// outletsOf groups an entry's sources by outlet (the feed's display name), in
+// the order they first appear: an outlet can carry a story in several
+// articles, or one article in several feeds of the same name, and is
+// credited once. An article is counted once however many such feeds ran it.
+func outletsOf(sources []aggregator.Source) []outlet {
+	var out []outlet
+	index := map[string]int{}
+	articles := map[[2]string]bool{}
+	for _, s := range sources {
+		name := s.Feed.DisplayName()
+		i, ok := index[name]
+		if !ok {
+			i = len(out)
+			index[name] = i
+			out = append(out, outlet{Name: name})
+		}
+		o := &out[i]
+		if o.Link == "" {
+			o.Link = s.Link
+		}
+		if s.Link == "" || !articles[[2]string{name, s.Link}] {
+			articles[[2]string{name, s.Link}] = true
+			o.Articles++
+		}
+	}
+	return out
+}
+
+// outletList is an HTML paragraph crediting every outlet that carried the
+// story once, linked to its first article, with the number of its articles
+// when it had several: "Reported by Korea Desk, World Wire (2) and BBC (3)".
 func outletList(sources []aggregator.Source) string {
+	outlets := outletsOf(sources)
 	var b strings.Builder
 	b.WriteString(`<p class="outlets">Reported by `)
-	for i, s := range sources {
+	for i, o := range outlets {
 		switch {
 		case i == 0:
-		case i == len(sources)-1:
+		case i == len(outlets)-1:
 			b.WriteString(" and ")
 		default:
 			b.WriteString(", ")
 		}
-		name := html.EscapeString(s.Feed.DisplayName())
-		if s.Link == "" {
+		name := html.EscapeString(o.Name)
+		if o.Link == "" {
 			b.WriteString(name)
-			continue
+		} else {
+			fmt.Fprintf(&b, `<a href="%s">%s</a>`, html.EscapeString(o.Link), name)
 		}
-		fmt.Fprintf(&b, `<a href="%s">%s</a>`, html.EscapeString(s.Link), name)
+		if o.Articles > 1 {
+			fmt.Fprintf(&b, " (%d)", o.Articles)
+		}
 	}
 	b.WriteString(".</p>")
+	return b.String()
+}
+
+// earlierList is an HTML paragraph linking the earlier developments of an
+// entry's storyline, the latest first; "" when it has none.
+func earlierList(earlier []aggregator.Development) string {
+	if len(earlier) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(`<p class="earlier">Earlier in this story: `)
+	for i, d := range earlier {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		title := html.EscapeString(cmp.Or(d.Title, d.Link, "Untitled"))
+		if d.Link == "" {
+			b.WriteString(title)
+			continue
+		}
+		fmt.Fprintf(&b, `<a href="%s">%s</a>`, html.EscapeString(d.Link), title)
+	}
+	b.WriteString("</p>")
 	return b.String()
 }
 

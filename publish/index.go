@@ -25,9 +25,10 @@ func (s indexSection) Base() string { return strings.TrimSuffix(s.Href, ".atom")
 
 type indexEntry struct {
 	Title, Link string
-	Sources     []aggregator.Source
+	Outlets     []outlet
 	Published   time.Time
 	Tags        []aggregator.Tag
+	Earlier     []aggregator.Development
 }
 
 func newIndexSection(o Output, href string, entries []aggregator.Entry) indexSection {
@@ -37,7 +38,8 @@ func newIndexSection(o Output, href string, entries []aggregator.Entry) indexSec
 			break
 		}
 		s.Entries = append(s.Entries, indexEntry{
-			Title: entryTitle(e.Item), Link: e.Item.Link, Sources: e.Sources, Published: e.Published, Tags: e.Tags,
+			Title: entryTitle(e.Item), Link: e.Item.Link, Outlets: outletsOf(e.Sources), Published: e.Published,
+			Tags: e.Tags, Earlier: e.Earlier,
 		})
 	}
 	return s
@@ -70,6 +72,7 @@ li a.title { font-weight: 600; text-decoration: none; }
 li a.title:hover { text-decoration: underline; }
 .meta { font-size: .85rem; color: var(--muted); }
 .tags { margin-top: .2rem; }
+.earlier { font-size: .85rem; margin-top: .2rem; }
 .tags span { display: inline-block; font-size: .75rem; padding: 0 .45rem; margin: .1rem .2rem 0 0; border: 1px solid var(--rule); border-radius: 1rem; color: var(--muted); }
 .tags span.entity { font-style: italic; }
 </style>
@@ -82,7 +85,8 @@ li a.title:hover { text-decoration: underline; }
 <p class="subscribe">Subscribe: <a href="{{.Href}}" type="application/atom+xml">Atom</a> · <a href="{{.Base}}.rss" type="application/rss+xml">RSS</a> · <a href="{{.Base}}.json" type="application/feed+json">JSON Feed</a></p>
 {{if .Entries}}<ol>
 {{range .Entries}}<li>{{if .Link}}<a class="title" href="{{.Link}}">{{.Title}}</a>{{else}}<span class="title">{{.Title}}</span>{{end}}
-<div class="meta"><time datetime="{{rfc3339 .Published}}">{{date .Published}}</time> · {{range $i, $s := .Sources}}{{if $i}}, {{end}}{{if $s.Link}}<a href="{{$s.Link}}">{{$s.Feed.DisplayName}}</a>{{else}}{{$s.Feed.DisplayName}}{{end}}{{end}}</div>
+<div class="meta"><time datetime="{{rfc3339 .Published}}">{{date .Published}}</time> · {{range $i, $o := .Outlets}}{{if $i}}, {{end}}{{if $o.Link}}<a href="{{$o.Link}}">{{$o.Name}}</a>{{else}}{{$o.Name}}{{end}}{{if gt $o.Articles 1}} ({{$o.Articles}}){{end}}{{end}}</div>
+{{- if .Earlier}}<div class="earlier">Earlier: {{range $i, $d := .Earlier}}{{if $i}} · {{end}}{{if $d.Link}}<a href="{{$d.Link}}">{{$d.Title}}</a>{{else}}{{$d.Title}}{{end}}{{end}}</div>{{end}}
 {{- if .Tags}}<div class="tags">{{range .Tags}}<span{{if .Entity}} class="entity"{{end}} title="{{.Slug}}">{{.Label}}</span>{{end}}</div>{{end}}</li>
 {{end}}</ol>
 {{else}}<p class="meta">Nothing yet.</p>

@@ -725,6 +725,154 @@ func TestAtomCreditsOutlets(t *testing.T) {
 	}
 }
 
+// Each outlet is credited once, with its number of articles, in every format
+// and on the index page; the links stay one per article.
+func TestCreditsGroupOutlets(t *testing.T) {
+	feed := func(name string) aggregator.Feed {
+		return aggregator.Feed{URL: "https://" + strings.ToLower(name) + ".example/feed", Name: name}
+	}
+	desk, wire, bbc := feed("Korea Desk"), feed("World Wire"), feed("BBC")
+	bbcAsia := aggregator.Feed{URL: "https://bbc.example/asia", Title: "BBC"} // another feed, the same outlet
+	at := time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
+	e := aggregator.Entry{
+		ID: "urn:uuid:00000000-0000-5000-8000-000000000001", Published: at, Updated: at,
+		Item: aggregator.Item{Title: "Kim heads to Russia", Link: "https://desk.example/kim", Summary: "By train."},
+		Sources: []aggregator.Source{
+			{Feed: desk, Link: "https://desk.example/kim"},
+			{Feed: wire, Link: "https://wire.example/kim"},
+			{Feed: bbc, Link: "https://bbc.example/kim-1"},
+			{Feed: wire, Link: "https://wire.example/kim-2"},
+			{Feed: bbcAsia, Link: "https://bbc.example/kim-1"}, // the same article in both BBC feeds
+			{Feed: bbc, Link: "https://bbc.example/kim-2"},
+			{Feed: bbc, Link: "https://bbc.example/kim-3"},
+		},
+	}
+	const credits = `<p class="outlets">Reported by <a href="https://desk.example/kim">Korea Desk</a>, ` +
+		`<a href="https://wire.example/kim">World Wire</a> (2) and <a href="https://bbc.example/kim-1">BBC</a> (3).</p>`
+	if got := outletList(e.Sources); got != credits {
+		t.Errorf("credits:\n got %s\nwant %s", got, credits)
+	}
+
+	o := Output{Name: "all", Title: "All"}
+	for _, format := range []struct {
+		name   string
+		render func(Output, []aggregator.Entry, string, string) ([]byte, error)
+		escape func(string) string
+	}{
+		{"atom", Atom, xmlEscape},
+		{"rss", RSS, func(s string) string { return s }}, // in CDATA
+		{"json", JSONFeed, func(s string) string { return strings.ReplaceAll(s, `"`, `\"`) }},
+	} {
+		out, err := format.render(o, []aggregator.Entry{e}, "http://x.example/all."+format.name, "http://x.example/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := format.escape(credits); !strings.Contains(string(out), want) {
+			t.Errorf("%s lacks the credits %s\n%s", format.name, want, out)
+		}
+	}
+
+	atom, err := Atom(o, []aggregator.Entry{e}, "http://x.example/all.atom", "http://x.example/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(atom), `rel="related"`); n != 6 {
+		t.Errorf("%d related links, want one for each other source (6)", n)
+	}
+
+	page, err := renderIndex(indexPage{Title: "t", Outputs: []indexSection{newIndexSection(o, "all.atom", []aggregator.Entry{e})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const meta = `<a href="https://desk.example/kim">Korea Desk</a>, <a href="https://wire.example/kim">World Wire</a> (2), ` +
+		`<a href="https://bbc.example/kim-1">BBC</a> (3)</div>`
+	if !strings.Contains(string(page), meta) {
+		t.Errorf("index page lacks %s\n%s", meta, page)
+	}
+}
+
+// An entry that follows earlier ones links them: in Atom as related links,
+// in the content of every format after the credits, and on the index page.
+func TestStoryline(t *testing.T) {
+	e := testEntries()[0]
+	e.ID = aggregator.EntryID("url:korea-desk.example/2023/09/13/kim-arrives")
+	e.Item.Title, e.Item.Link = "Kim arrives in Vladivostok", "https://korea-desk.example/2023/09/13/kim-arrives"
+	e.Sources[0].Link = e.Item.Link
+	e.Earlier = []aggregator.Development{
+		{ID: aggregator.EntryID("url:korea-desk.example/2023/09/12/kim-train"), Title: "Kim leaves for Russia by armoured train",
+			Link: "https://korea-desk.example/2023/09/12/kim-train", Published: date("2023-09-12T06:00:00Z")},
+		{ID: aggregator.EntryID("url:notes"), Title: "Putin invites Kim <again> & again", Published: date("2023-09-10T06:00:00Z")}, // no link
+	}
+	atom, err := Atom(allOutput, []aggregator.Entry{e}, testSelf, testHome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "storyline.atom", atom)
+
+	var f xFeed
+	if err := xml.Unmarshal(atom, &f); err != nil {
+		t.Fatal(err)
+	}
+	x := f.Entries[0]
+	wantLinks := []xLink{
+		{Rel: "alternate", Type: "text/html", Href: e.Item.Link},
+		{Rel: "related", Href: "https://world-wire.example/kim?id=7", Title: "World Wire"},
+		{Rel: "related", Href: "https://korea-desk.example/2023/09/12/kim-train", Title: "Earlier: Kim leaves for Russia by armoured train"},
+	}
+	if !slices.Equal(x.Links, wantLinks) {
+		t.Errorf("links = %+v\nwant    %+v", x.Links, wantLinks)
+	}
+	const earlier = `<p class="earlier">Earlier in this story: ` +
+		`<a href="https://korea-desk.example/2023/09/12/kim-train">Kim leaves for Russia by armoured train</a>; ` +
+		`Putin invites Kim &lt;again&gt; &amp; again</p>`
+	if x.Content == nil || !strings.HasSuffix(x.Content.Text, `</p>`+earlier) ||
+		strings.Index(x.Content.Text, `class="outlets"`) > strings.Index(x.Content.Text, `class="earlier"`) {
+		t.Errorf("content = %+v\nwant it to end with the credits, then %s", x.Content, earlier)
+	}
+
+	rss, err := RSS(allOutput, []aggregator.Entry{e}, "https://agg.example/feeds/all.rss", testHome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(rss), earlier+"]]></content:encoded>") {
+		t.Errorf("RSS lacks %s\n%s", earlier, rss)
+	}
+	jf, err := JSONFeed(allOutput, []aggregator.Entry{e}, "https://agg.example/feeds/all.json", testHome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.ReplaceAll(earlier, `"`, `\"`); !strings.Contains(string(jf), want) {
+		t.Errorf("JSON Feed lacks %s\n%s", want, jf)
+	}
+
+	// An entry with earlier developments and no content of its own still
+	// has a place for them.
+	bare := e
+	bare.Item.Content, bare.Sources = "", bare.Sources[:1]
+	if c := atomEntryOf(bare).Content; c == nil || c.Content != bare.Item.Summary+earlier {
+		t.Errorf("content without content of its own = %+v, want the summary and the storyline", c)
+	}
+
+	page, err := renderIndex(indexPage{Title: "t", Outputs: []indexSection{newIndexSection(allOutput, "all.atom", []aggregator.Entry{e})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const line = `<div class="earlier">Earlier: <a href="https://korea-desk.example/2023/09/12/kim-train">Kim leaves for Russia by armoured train</a> · ` +
+		`Putin invites Kim &lt;again&gt; &amp; again</div>`
+	if !strings.Contains(string(page), line) {
+		t.Errorf("index page lacks %s\n%s", line, page)
+	}
+}
+
+// xmlEscape is s as encoding/xml writes it in character data.
+func xmlEscape(s string) string {
+	var b bytes.Buffer
+	if err := xml.EscapeText(&b, []byte(s)); err != nil {
+		panic(err)
+	}
+	return b.String()
+}
+
 // An output with a filter carries only what it keeps; tags become categories,
 // entity tags with their own scheme.
 func TestBuildFilteredOutput(t *testing.T) {
