@@ -7,8 +7,9 @@
 // each story keeps the centroid of its members' vectors; an arriving item is
 // compared with the centroids of the candidate stories that share one of its
 // most informative terms (an inverted index over the stories active in the
-// time window) and joins the most similar one when the time-decayed cosine is
-// at least Config.Threshold, or else starts a new story.
+// time window) and joins the most probable one when a small learned model
+// (see joinModel) gives it at least Config.Threshold, or else starts a new
+// story.
 //
 // The state is a pure function of the sequence of Docs passed to Add, so it can
 // be rebuilt by replaying stored items in published order.
@@ -24,14 +25,20 @@ import (
 
 // Config holds the clustering parameters. Use DefaultConfig and adjust.
 type Config struct {
-	// Threshold is the minimum (time-decayed) cosine similarity between an
-	// item and a story centroid for the item to join the story.
+	// Threshold is the minimum probability, by the join model, that an
+	// item belongs to its best candidate story for it to join the story.
 	Threshold float64
+	// FollowThreshold: an item that starts a story follows its best
+	// candidate (Placement.Follows) when that one's probability is at
+	// least this: an earlier development of the same storyline.
+	FollowThreshold float64
 	// Window: a story whose last item is older than Window is closed: no
 	// item can join it, and it leaves the index at the next sweep.
 	Window time.Duration
-	// HalfLife of the time decay applied to the similarity, measured from
-	// the story's last item (0 = no decay).
+	// HalfLife of a member's weight in the story's decayed centroid,
+	// measured from the story's latest member: the join model compares an
+	// item with the recent coverage as well as the whole story (0 = no
+	// decay).
 	HalfLife time.Duration
 
 	TitleWeight   float64 // weight of a title occurrence of a term
@@ -55,17 +62,13 @@ type Config struct {
 	// source's items (and in at least 3 of them) is ignored for that
 	// source's items (0 disables).
 	SourceBoilerplate float64
-	// FullTextTerms: an item and a story whose members average fewer
-	// distinct features than this (bare headlines) need proportionally
-	// less similarity: the threshold is scaled by the larger of the two
-	// counts over FullTextTerms (0 disables the scaling).
-	FullTextTerms int
 }
 
 // DefaultConfig returns the configuration chosen on the development data.
 func DefaultConfig() Config {
 	return Config{
-		Threshold:         0.2,
+		Threshold:         0.3,
+		FollowThreshold:   0.2,
 		Window:            72 * time.Hour,
 		TitleWeight:       2,
 		SummaryWeight:     1,
@@ -77,7 +80,6 @@ func DefaultConfig() Config {
 		MinShared:         1,
 		HalfLife:          6 * time.Hour,
 		SourceBoilerplate: 0.4,
-		FullTextTerms:     26,
 	}
 }
 
@@ -90,19 +92,27 @@ type Doc struct {
 	Source    string
 }
 
+// entry is one term of an item's vector.
 type entry struct {
-	id uint32
-	w  float32
+	id   uint32
+	w    float32
+	kind uint8 // inTitle, inPhrase
 }
+
+// Where an item's term occurred, for the join model's per-field features.
+const (
+	inTitle uint8 = 1 << iota
+	inPhrase
+)
 
 type storyState struct {
 	id       string
 	first    int64    // the earliest published member, Unix nanoseconds
 	last     int64    // the latest published member, Unix nanoseconds
-	centroid centroid // sum of member vectors
-	normSq   float64  // |centroid|^2
+	centroid centroid // sum of member vectors, and their decayed sum
+	normSq   float64  // |centroid|^2 of the summed weights
+	recentSq float64  // and of the decayed weights
 	size     int32
-	features int32 // total distinct features of the members
 	gen      uint32
 }
 
@@ -247,6 +257,7 @@ type Clusterer struct {
 	termIdx map[string]int
 	terms   []string
 	raw     []float64
+	kinds   []uint8
 	wbuf    []word
 	kbuf    []byte
 	ids     []uint32
@@ -257,6 +268,10 @@ type Clusterer struct {
 	acc     []float32
 	touched []int32
 	cands   []int32
+
+	// trace, when set, sees the join model's features of every candidate
+	// scored (the offline trainer's view: see TestTrain).
+	trace func(story string, x *features)
 }
 
 // New returns an empty Clusterer. Zero fields of cfg take their defaults.
@@ -328,30 +343,33 @@ const phrasePrefix = "\x00"
 func (c *Clusterer) features(d Doc) {
 	c.terms = c.terms[:0]
 	c.raw = c.raw[:0]
+	c.kinds = c.kinds[:0]
 	clear(c.termIdx)
-	add := func(t string, w float64) {
+	add := func(t string, w float64, k uint8) {
 		if i, ok := c.termIdx[t]; ok {
 			c.raw[i] += w
+			c.kinds[i] |= k
 			return
 		}
 		c.termIdx[t] = len(c.terms)
 		c.terms = append(c.terms, t)
 		c.raw = append(c.raw, w)
+		c.kinds = append(c.kinds, k)
 	}
-	field := func(text string, max int, w float64) {
+	field := func(text string, max int, w float64, k uint8) {
 		if text == "" {
 			return
 		}
 		c.wbuf = c.norm.words(c.norm.clean(StripHTML(text)), max, c.wbuf[:0])
 		for _, x := range c.wbuf {
 			if keepUnigram(x) {
-				add(x.norm, w)
+				add(x.norm, w, k)
 			}
 		}
-		namedRuns(c.wbuf, c.knownPhrase, func(p string) { add(phrasePrefix+p, w*c.cfg.PhraseWeight) })
+		namedRuns(c.wbuf, c.knownPhrase, func(p string) { add(phrasePrefix+p, w*c.cfg.PhraseWeight, k|inPhrase) })
 	}
-	field(d.Title, 0, c.cfg.TitleWeight)
-	field(d.Summary, c.cfg.MaxSummaryWords, c.cfg.SummaryWeight)
+	field(d.Title, 0, c.cfg.TitleWeight, inTitle)
+	field(d.Summary, c.cfg.MaxSummaryWords, c.cfg.SummaryWeight, 0)
 }
 
 // knownPhrase reports whether p was seen as a named phrase before.
@@ -409,7 +427,7 @@ func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 		}
 		idf := math.Log((1+n)/(1+float64(c.dfs[i]))) + 1
 		w := math.Sqrt(c.raw[i]) * idf
-		vec = append(vec, entry{id, float32(w)})
+		vec = append(vec, entry{id, float32(w), c.kinds[i]})
 		ss += w * w
 	}
 	if ss > 0 {
@@ -504,7 +522,7 @@ func (c *Clusterer) live(l []int32) []int32 {
 type Placement struct {
 	Story  string  // the id of the item's story
 	Joined bool    // whether it joined a story that was open
-	Score  float64 // the best similarity found: the joined story's, or the best rejected one's
+	Score  float64 // the join model's best probability: the joined story's, or the best rejected one's
 	// Follows is, when the item started a story, the open story it is a
 	// later development of (close to it, not close enough to join), else "".
 	Follows string
@@ -569,9 +587,15 @@ func (c *Clusterer) Add(d Doc) Placement {
 		c.acc[s] = 0
 	}
 
-	// Score candidates against their centroids.
-	best, bestDot, bestThr := int32(-1), 0.0, 1.0
-	score := 0.0
+	// Score candidates: the join model's probability that the item belongs
+	// to the story.
+	var titleSq float64
+	for _, e := range vec {
+		if e.kind&inTitle != 0 {
+			titleSq += float64(e.w) * float64(e.w)
+		}
+	}
+	best, score := int32(-1), 0.0
 	for _, s := range cands {
 		st := &c.stories[s]
 		// The time gap to the story is 0 inside its span of publication,
@@ -586,55 +610,47 @@ func (c *Clusterer) Add(d Doc) Placement {
 		if dt > int64(c.cfg.Window) {
 			continue
 		}
-		dot, shared := st.centroid.dot(vec)
-		if shared < c.cfg.MinShared {
+		o := st.centroid.match(vec)
+		if o.shared < c.cfg.MinShared {
 			continue
 		}
-		sim := dot / math.Sqrt(st.normSq)
-		if c.cfg.HalfLife > 0 {
-			sim *= math.Exp2(-float64(dt) / float64(c.cfg.HalfLife))
+		x := joinFeatures(o, st, len(vec), titleSq, dt, published)
+		if c.trace != nil {
+			c.trace(st.id, &x)
 		}
-		thr := c.threshold(len(vec), st)
-		if best < 0 || sim/thr > score/bestThr {
-			score, best, bestDot, bestThr = sim, s, dot, thr
+		if p := joinModel.prob(&x); best < 0 || p > score {
+			best, score = s, p
 		}
 	}
 
 	var slot int32
-	joined := best >= 0 && score >= bestThr
+	joined := best >= 0 && score >= c.cfg.Threshold
+	follows := ""
 	if joined {
 		slot = best
 	} else {
+		if best >= 0 && score >= c.cfg.FollowThreshold {
+			follows = c.stories[best].id
+		}
 		slot = c.newStory(d.Key)
-		bestDot = 0
 	}
-	c.join(slot, vec, q, published, bestDot)
-	return Placement{Story: c.stories[slot].id, Joined: joined, Score: score}
+	c.join(slot, vec, q, published)
+	return Placement{Story: c.stories[slot].id, Joined: joined, Score: score, Follows: follows}
 }
 
-// threshold is the similarity an item with k distinct features needs to
-// join story st. Cosine similarity grows with the text both sides offer: a
-// bare headline shares a handful of words with its story where an article
-// with a lead paragraph shares dozens. When neither the item nor the
-// story's average member has FullTextTerms features, the bar is lowered in
-// proportion to the larger of the two, so headline-only feeds cluster as
-// well as full ones while a long text is always held to the full threshold.
-func (c *Clusterer) threshold(k int, st *storyState) float64 {
-	n := c.cfg.FullTextTerms
-	if n <= 0 {
-		return c.cfg.Threshold
-	}
-	have := max(float64(k), float64(st.features)/float64(max(st.size, 1)))
-	return c.cfg.Threshold * min(1, have/float64(n))
-}
-
-// join adds an item's vector to a story; dot is the item's dot product with
-// the story's centroid before the item joins.
-func (c *Clusterer) join(slot int32, vec, q []entry, published int64, dot float64) {
+// join adds an item's vector to a story.
+func (c *Clusterer) join(slot int32, vec, q []entry, published int64) {
 	st := &c.stories[slot]
-	var ss float64
-	for _, e := range vec {
-		ss += float64(e.w) * float64(e.w)
+	// The decayed weights are kept relative to the latest member: the
+	// older side of the two is scaled down, so nothing underflows however
+	// long a story runs.
+	old, cur := float32(1), float32(1)
+	if st.size > 0 && c.cfg.HalfLife > 0 {
+		if published > st.last {
+			old = float32(math.Exp2(-float64(published-st.last) / float64(c.cfg.HalfLife)))
+		} else {
+			cur = float32(math.Exp2(-float64(st.last-published) / float64(c.cfg.HalfLife)))
+		}
 	}
 	c.qids = c.qids[:0]
 	for _, e := range q {
@@ -642,16 +658,14 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published int64, dot float6
 	}
 	slices.Sort(c.qids)
 	c.posted = c.posted[:0]
-	st.centroid, c.posted = st.centroid.add(vec, c.qids, c.posted)
+	st.centroid, c.posted, st.normSq, st.recentSq = st.centroid.add(vec, c.qids, c.posted, old, cur)
 	for _, id := range c.posted {
 		c.post[id] = append(c.post[id], slot)
 	}
-	st.normSq += 2*dot + ss
 	if st.size == 0 {
 		st.first, st.last = published, published
 	}
 	st.size++
-	st.features += int32(len(vec))
 	st.last = max(st.last, published)
 	st.first = min(st.first, published)
 	c.queue = append(c.queue, expiry{slot, st.gen, st.last})
@@ -670,8 +684,7 @@ func (c *Clusterer) Restore(d Doc, storyID string) {
 	if !ok {
 		slot = c.newStory(storyID)
 	}
-	dot, _ := c.stories[slot].centroid.dot(vec)
-	c.join(slot, vec, queryTerms(vec, c.cfg.QueryTerms), published, dot)
+	c.join(slot, vec, queryTerms(vec, c.cfg.QueryTerms), published)
 }
 
 // centroid is the sum of a story's member vectors, sorted by term id: a
@@ -679,34 +692,59 @@ func (c *Clusterer) Restore(d Doc, storyID string) {
 // read far more often than added to. The weight of a term under which the
 // story is posted in the index is kept negated: weights are otherwise
 // positive, and the sign spares each story a list of its posted terms.
-type centroid []entry
+type centroid []cterm
+
+// cterm is one term of a centroid: w sums the members' weights, r sums
+// them decayed by their age relative to the story's latest member (see
+// Config.HalfLife).
+type cterm struct {
+	id   uint32
+	w, r float32
+}
 
 // find returns the position of term id in c[from:] (or where it would be)
 // plus from, and whether it is there.
 func (c centroid) find(id uint32, from int) (int, bool) {
-	i, ok := slices.BinarySearchFunc(c[from:], id, func(x entry, id uint32) int { return cmp.Compare(x.id, id) })
+	i, ok := slices.BinarySearchFunc(c[from:], id, func(x cterm, id uint32) int { return cmp.Compare(x.id, id) })
 	return from + i, ok
 }
 
-// dot returns the dot product of vec (sorted by term id) with c, and how
-// many of vec's terms c has.
-func (c centroid) dot(vec []entry) (dot float64, shared int) {
+// overlap is what an item's vector shares with a centroid.
+type overlap struct {
+	dot     float64 // with the summed weights
+	recent  float64 // with the decayed weights
+	title   float64 // dot over the item's title terms
+	covered float64 // the item's squared weight on terms the story has
+	shared  int     // the item's terms the story has
+}
+
+// match returns the overlap of vec (sorted by term id) with c.
+func (c centroid) match(vec []entry) (o overlap) {
 	i := 0
 	for _, e := range vec {
 		var found bool
 		if i, found = c.find(e.id, i); found {
-			dot += float64(e.w) * math.Abs(float64(c[i].w))
-			shared++
+			w := float64(e.w)
+			d := w * math.Abs(float64(c[i].w))
+			o.dot += d
+			o.recent += w * float64(c[i].r)
+			if e.kind&inTitle != 0 {
+				o.title += d
+			}
+			o.covered += w * w
+			o.shared++
 			i++
 		}
 	}
-	return dot, shared
+	return o
 }
 
 // add returns c plus vec (sorted by term id), in a new slice of just the
 // right size, with the terms q (sorted, all in vec) marked as posted; it
-// appends to newly those of them not marked before.
-func (c centroid) add(vec []entry, q, newly []uint32) (centroid, []uint32) {
+// appends to newly those of them not marked before. The decayed weights
+// of c are scaled by old and those of vec by cur. It also returns the
+// squared norms of the new summed and decayed weights.
+func (c centroid) add(vec []entry, q, newly []uint32, old, cur float32) (out centroid, _ []uint32, normSq, recentSq float64) {
 	n, i, j := 0, 0, 0
 	for i < len(c) && j < len(vec) {
 		switch {
@@ -721,45 +759,52 @@ func (c centroid) add(vec []entry, q, newly []uint32) (centroid, []uint32) {
 		n++
 	}
 	n += len(c) - i + len(vec) - j
-	out := make(centroid, 0, n)
+	out = make(centroid, 0, n)
 	k := 0 // the next term of q
-	// mark marks e posted when it is the next term of q.
-	mark := func(e entry) entry {
-		if k < len(q) && q[k] == e.id {
+	// put appends t, marked posted when it is the next term of q.
+	put := func(t cterm) {
+		if k < len(q) && q[k] == t.id {
 			k++
-			if e.w > 0 {
-				e.w = -e.w
-				newly = append(newly, e.id)
+			if t.w > 0 {
+				t.w = -t.w
+				newly = append(newly, t.id)
 			}
 		}
-		return e
+		normSq += float64(t.w) * float64(t.w)
+		recentSq += float64(t.r) * float64(t.r)
+		out = append(out, t)
 	}
+	fromOld := func(t cterm) cterm { t.r *= old; return t }
+	fromVec := func(e entry) cterm { return cterm{e.id, e.w, e.w * cur} }
 	i, j = 0, 0
 	for i < len(c) && j < len(vec) {
 		switch {
 		case c[i].id < vec[j].id:
-			out = append(out, c[i])
+			put(fromOld(c[i]))
 			i++
 		case vec[j].id < c[i].id:
-			out = append(out, mark(vec[j]))
+			put(fromVec(vec[j]))
 			j++
 		default:
-			e := c[i]
-			if e.w < 0 { // posted
-				e.w -= vec[j].w
+			t := fromOld(c[i])
+			if t.w < 0 { // posted
+				t.w -= vec[j].w
 			} else {
-				e.w += vec[j].w
+				t.w += vec[j].w
 			}
-			out = append(out, mark(e))
+			t.r += vec[j].w * cur
+			put(t)
 			i++
 			j++
 		}
 	}
-	out = append(out, c[i:]...)
-	for _, e := range vec[j:] {
-		out = append(out, mark(e))
+	for _, t := range c[i:] {
+		put(fromOld(t))
 	}
-	return out, newly
+	for _, e := range vec[j:] {
+		put(fromVec(e))
+	}
+	return out, newly, normSq, recentSq
 }
 
 // queryTerms returns the n highest-weighted terms of an item.

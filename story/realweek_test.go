@@ -150,13 +150,10 @@ func TestExperiment(t *testing.T) {
 	if v, ok := env("MS"); ok {
 		cfg.MinShared = int(v)
 	}
-	if v, ok := env("FT"); ok {
-		cfg.FullTextTerms = int(v)
-	}
 	if v, ok := env("HL"); ok {
 		cfg.HalfLife = hours(v)
 	}
-	ths := []float64{0.08, 0.1, 0.12, 0.15, 0.18, 0.2, 0.25}
+	ths := []float64{0.2, 0.25, 0.3, 0.35, 0.4, 0.5}
 	if v := os.Getenv("THS"); v != "" {
 		ths = nil
 		for _, f := range strings.Split(v, ",") {

@@ -2,7 +2,6 @@ package story
 
 import (
 	"fmt"
-	"math"
 	"math/rand"
 	"os"
 	"slices"
@@ -115,33 +114,6 @@ func TestUCIDev(t *testing.T) {
 	}
 	if s.BCubed.F1 < 0.80 {
 		t.Errorf("B-cubed F1 %.3f < 0.80", s.BCubed.F1)
-	}
-}
-
-func TestThresholdScalesWithText(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.Threshold, cfg.FullTextTerms = 0.2, 20
-	c := New(cfg)
-	story := func(size, features int) *storyState { return &storyState{size: int32(size), features: int32(features)} }
-	for _, tc := range []struct {
-		item  int
-		story *storyState
-		want  float64
-	}{
-		{8, story(10, 80), 0.08},   // a headline and a story of headlines
-		{8, story(2, 30), 0.15},    // a headline and a story with summaries: the story's mean counts
-		{30, story(10, 80), 0.2},   // a long item is held to the full threshold
-		{40, story(1, 60), 0.2},    // capped at the threshold
-		{20, story(4, 40), 0.2},    // exactly full text
-		{1, story(1, 1), 0.2 / 20}, // never zero
-	} {
-		if got := c.threshold(tc.item, tc.story); math.Abs(got-tc.want) > 1e-9 {
-			t.Errorf("threshold(%d, mean %d/%d) = %.4f, want %.4f", tc.item, tc.story.features, tc.story.size, got, tc.want)
-		}
-	}
-	cfg.FullTextTerms = 0
-	if got := New(cfg).threshold(3, story(1, 3)); got != 0.2 {
-		t.Errorf("FullTextTerms 0: threshold %.3f, want the plain 0.2", got)
 	}
 }
 

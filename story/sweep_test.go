@@ -44,7 +44,7 @@ func TestSweep(t *testing.T) {
 	if v := os.Getenv("STORY_SM"); v != "" {
 		cfg.MaxSummaryWords, _ = strconv.Atoi(v)
 	}
-	for _, th := range []float64{0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.35} {
+	for _, th := range []float64{0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6} {
 		f, err := os.Open(path)
 		if err != nil {
 			t.Fatal(err)

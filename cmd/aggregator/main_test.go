@@ -915,8 +915,8 @@ func startDaemon(t *testing.T, cfg, addr string) {
 }
 
 // TestEvalClustersConfig: the stories settings of --config reach the
-// clusterer: holding headlines to the full threshold (full_text_words: 1)
-// joins fewer of the uci-dev headlines.
+// clusterer: a stricter join probability (threshold: 0.6) joins fewer of
+// the uci-dev headlines.
 func TestEvalClustersConfig(t *testing.T) {
 	const uci = "../../../shared/fixtures/stories/uci-dev.jsonl"
 	if _, err := os.Stat(uci); err != nil {
@@ -934,11 +934,11 @@ func TestEvalClustersConfig(t *testing.T) {
 		first, _, _ := strings.Cut(stdout.String(), "\n")
 		return first
 	}
-	def, off := stories(""), stories("stories:\n  full_text_words: 1\n")
+	def, off := stories(""), stories("stories:\n  threshold: 0.6\n")
 	var nDef, nOff int
 	fmt.Sscanf(def[strings.Index(def, "stories="):], "stories=%d", &nDef)
 	fmt.Sscanf(off[strings.Index(off, "stories="):], "stories=%d", &nOff)
 	if nDef == 0 || nOff <= nDef {
-		t.Errorf("full_text_words: 1 gave %q, the default %q; want more, smaller stories", off, def)
+		t.Errorf("threshold: 0.6 gave %q, the default %q; want more, smaller stories", off, def)
 	}
 }

@@ -28,9 +28,6 @@ func storyConfig(cfg *config.Config) story.Config {
 	if cfg.Stories.Threshold > 0 {
 		sc.Threshold = cfg.Stories.Threshold
 	}
-	if n := cfg.Stories.FullTextWords; n > 0 {
-		sc.FullTextTerms = n
-	}
 	if w := cfg.Stories.Window.Std(); w > 0 {
 		sc.Window = w
 	}
@@ -153,11 +150,8 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func printExplanation(w io.Writer, p store.Placement, sc story.Config) {
 	s := p.Story
 	first := s.Members[0].Item.Published
-	fmt.Fprintf(w, "story %s: %d articles; an article joins when its similarity to the story is at least %.3f\n",
+	fmt.Fprintf(w, "story %s: %d articles; an article joins when the join model gives it a probability of at least %.3f\n",
 		s.ID, len(s.Members), sc.Threshold)
-	if sc.FullTextTerms > 1 {
-		fmt.Fprintf(w, "(less when the article and the story's articles average under %d distinct words, as bare headlines do),\n", sc.FullTextTerms)
-	}
 	fmt.Fprintf(w, "and it comes within %s of the story's latest article.\n\n", sc.Window)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tSIMILARITY\tAFTER FIRST\tOUTLETS\tTITLE\tSHARED WORDS")
