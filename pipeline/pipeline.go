@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -239,7 +240,10 @@ const storyPage = 200
 // Entries returns the entries of the newest limit stories that keep accepts
 // (all when keep is nil), newest first.
 func (s StoryEntries) Entries(ctx context.Context, limit int, keep func(aggregator.Entry) bool) ([]aggregator.Entry, error) {
-	var entries []aggregator.Entry
+	var (
+		entries []aggregator.Entry
+		follows []string
+	)
 	for offset := 0; len(entries) < limit; offset += storyPage {
 		page := storyPage
 		if keep == nil {
@@ -253,6 +257,7 @@ func (s StoryEntries) Entries(ctx context.Context, limit int, keep func(aggregat
 			e := st.Entry(s.Rule)
 			if keep == nil || keep(e) {
 				entries = append(entries, e)
+				follows = append(follows, st.Follows)
 				if len(entries) == limit {
 					break
 				}
@@ -262,7 +267,59 @@ func (s StoryEntries) Entries(ctx context.Context, limit int, keep func(aggregat
 			break
 		}
 	}
-	return entries, nil
+	return entries, s.storylines(ctx, entries, follows)
+}
+
+// maxEarlier is how many earlier developments of its storyline an entry
+// links: enough to follow a story back over a few days, few enough that a
+// long saga does not bury the news under its history.
+const maxEarlier = 3
+
+// storylines fills each entry's Earlier: the story its story follows, the
+// one that one follows, and so on, up to maxEarlier, with each headed as
+// it is published. A story deleted by retention ends the line.
+// follows[i] is the story entries[i]'s story follows.
+func (s StoryEntries) storylines(ctx context.Context, entries []aggregator.Entry, follows []string) error {
+	want := map[string]bool{}
+	for _, f := range follows {
+		if f != "" {
+			want[f] = true
+		}
+	}
+	known := map[string]aggregator.Story{}
+	for range maxEarlier {
+		if len(want) == 0 {
+			break
+		}
+		stories, err := s.Store.StoriesByID(ctx, slices.Sorted(maps.Keys(want)))
+		if err != nil {
+			return err
+		}
+		clear(want)
+		for _, st := range stories {
+			known[st.ID] = st
+			if _, ok := known[st.Follows]; st.Follows != "" && !ok {
+				want[st.Follows] = true
+			}
+		}
+	}
+	heads := map[string]aggregator.Development{}
+	for id, st := range known {
+		e := st.Entry(s.Rule)
+		heads[id] = aggregator.Development{ID: e.ID, Title: e.Item.Title, Link: e.Item.Link, Published: e.Published}
+	}
+	for i := range entries {
+		seen := map[string]bool{entries[i].ID: true}
+		for id := follows[i]; id != "" && !seen[id] && len(entries[i].Earlier) < maxEarlier; id = known[id].Follows {
+			d, ok := heads[id]
+			if !ok {
+				break
+			}
+			seen[id] = true
+			entries[i].Earlier = append(entries[i].Earlier, d)
+		}
+	}
+	return nil
 }
 
 // EntriesAfter returns the entries of up to limit stories created after the
@@ -272,9 +329,17 @@ func (s StoryEntries) EntriesAfter(ctx context.Context, seq int64, limit int) ([
 	if err != nil {
 		return nil, err
 	}
+	entries := make([]aggregator.Entry, len(stories))
+	follows := make([]string, len(stories))
+	for i, st := range stories {
+		entries[i], follows[i] = st.Entry(s.Rule), st.Follows
+	}
+	if err := s.storylines(ctx, entries, follows); err != nil {
+		return nil, err
+	}
 	out := make([]publish.Archived, len(stories))
 	for i, st := range stories {
-		out[i] = publish.Archived{Seq: st.Seq, Entry: st.Entry(s.Rule)}
+		out[i] = publish.Archived{Seq: st.Seq, Entry: entries[i]}
 	}
 	return out, nil
 }

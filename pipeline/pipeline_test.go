@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -713,4 +714,64 @@ func TestSchedulerNeverOverlapsAFeed(t *testing.T) {
 			t.Errorf("fetches started at %v, want %v", at, want)
 		}
 	})
+}
+
+// An entry links the earlier developments of its storyline, latest first,
+// at most maxEarlier of them, each headed as it is published; archives do
+// the same.
+func TestStorylines(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	f, _, err := st.Feed(ctx, "https://news.example/feed", "News")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
+	var items []store.Keyed
+	var placed []store.Placed
+	titles := []string{"Kim leaves for Russia", "Kim arrives in Vladivostok", "Kim and Putin meet", "Putin accepts invitation", "Kim returns home"}
+	for i, title := range titles {
+		link := fmt.Sprintf("https://news.example/%d", i)
+		items = append(items, store.Keyed{Key: link, Hash: title, Item: aggregator.Item{
+			Link: link, Title: title, Published: t0.Add(time.Duration(i) * 24 * time.Hour)}})
+		p := store.Placed{EntryID: aggregator.EntryID(link), StoryID: aggregator.EntryID(link)}
+		if i > 0 {
+			p.Follows = placed[i-1].StoryID
+		}
+		placed = append(placed, p)
+	}
+	if _, _, err := st.SaveFetch(ctx, f.ID, store.Fetched{Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Place(ctx, placed); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := StoryEntries{Store: st}.Entries(ctx, 10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archived, err := StoryEntries{Store: st}.EntriesAfter(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 5 || len(archived) != 5 {
+		t.Fatalf("%d entries, %d archived, want 5", len(entries), len(archived))
+	}
+	latest := entries[0] // newest first
+	var got []string
+	for _, d := range latest.Earlier {
+		got = append(got, d.Title)
+	}
+	if want := []string{"Putin accepts invitation", "Kim and Putin meet", "Kim arrives in Vladivostok"}; !slices.Equal(got, want) {
+		t.Errorf("the latest development links %q, want %q", got, want)
+	}
+	if d := latest.Earlier[0]; d.ID != placed[3].StoryID || d.Link != "https://news.example/3" || !d.Published.Equal(t0.Add(72*time.Hour)) {
+		t.Errorf("earlier development = %+v", d)
+	}
+	if first := entries[4]; len(first.Earlier) != 0 {
+		t.Errorf("the first development links %d earlier ones, want none", len(first.Earlier))
+	}
+	if !reflect.DeepEqual(archived[4].Entry.Earlier, latest.Earlier) {
+		t.Errorf("archived entry links %+v, the feed %+v", archived[4].Entry.Earlier, latest.Earlier)
+	}
 }

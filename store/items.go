@@ -458,6 +458,24 @@ func (s *Store) StoriesAfter(ctx context.Context, seq int64, limit int) ([]aggre
 	return stories, nil
 }
 
+// StoriesByID returns the stored stories among ids, in no particular order;
+// ids the store does not have are left out.
+func (s *Store) StoriesByID(ctx context.Context, ids []string) ([]aggregator.Story, error) {
+	var out []aggregator.Story
+	for chunk := range slices.Chunk(ids, sourcesChunk) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		stories, err := s.stories(ctx, `SELECT id, seq, follows FROM stories WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, stories...)
+	}
+	return out, nil
+}
+
 // StorySeqsAfter returns the sequence numbers of up to limit stories created
 // after the story with sequence number seq, in creation order: StoriesAfter
 // without the stories.
