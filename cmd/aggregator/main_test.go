@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"aggregator/dedupe"
+	"aggregator/internal/shared"
 	"aggregator/pipeline"
 	"aggregator/store"
 )
@@ -918,10 +919,7 @@ func startDaemon(t *testing.T, cfg, addr string) {
 // clusterer: a stricter join probability (threshold: 0.6) joins fewer of
 // the uci-dev headlines.
 func TestEvalClustersConfig(t *testing.T) {
-	const uci = "../../../shared/fixtures/stories/uci-dev.jsonl"
-	if _, err := os.Stat(uci); err != nil {
-		t.Skip("uci-dev fixture absent:", err)
-	}
+	uci := shared.Path(t, "fixtures", "stories", "uci-dev.jsonl")
 	stories := func(extra string) string {
 		var stdout, stderr bytes.Buffer
 		args := []string{"eval-clusters", uci}

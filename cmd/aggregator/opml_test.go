@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"aggregator/config"
+	"aggregator/internal/shared"
 	"aggregator/publish"
 )
 
@@ -176,10 +177,7 @@ func TestImportOPMLErrors(t *testing.T) {
 }
 
 func TestImportOPMLRealweek(t *testing.T) {
-	const path = "/work/shared/fixtures/realweek/feeds.opml"
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("no %s: %v", path, err)
-	}
+	path := shared.Path(t, "fixtures", "realweek", "feeds.opml")
 	out, _ := importOPML(t, path)
 	var got struct {
 		Feeds []importedFeed `yaml:"feeds"`

@@ -40,8 +40,8 @@ var realweekTags = []string{"ukraine", "india", "azerbaijan"}
 // places every item where the four --once runs did.
 // bench/realweek.sh prints the figures.
 func TestRealweekReplay(t *testing.T) {
-	if testing.Short() {
-		t.Skip("replays four days of 83 feeds")
+	if testing.Short() || raceEnabled {
+		t.Skip("replays four days of 83 feeds: run bench/realweek.sh")
 	}
 	rw := shared.Path(t, "fixtures", "realweek")
 	if _, err := exec.LookPath("python3"); err != nil {
