@@ -270,6 +270,13 @@ func (s StoryEntries) Entries(ctx context.Context, limit int, keep func(aggregat
 	return entries, s.storylines(ctx, entries, follows)
 }
 
+// Entry is the entry of one story, with its storyline.
+func (s StoryEntries) Entry(ctx context.Context, st aggregator.Story) (aggregator.Entry, error) {
+	entries := []aggregator.Entry{st.Entry(s.Rule)}
+	err := s.storylines(ctx, entries, []string{st.Follows})
+	return entries[0], err
+}
+
 // maxEarlier is how many earlier developments of its storyline an entry
 // links: enough to follow a story back over a few days, few enough that a
 // long saga does not bury the news under its history.

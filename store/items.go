@@ -476,6 +476,17 @@ func (s *Store) StoriesByID(ctx context.Context, ids []string) ([]aggregator.Sto
 	return out, nil
 }
 
+// StoriesFollowing returns the stories that follow the story id: its later
+// developments, in the order they were created.
+func (s *Store) StoriesFollowing(ctx context.Context, id string) ([]aggregator.Story, error) {
+	stories, err := s.stories(ctx, `SELECT id, seq, follows FROM stories WHERE follows = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(stories, func(a, b aggregator.Story) int { return cmp.Compare(a.Seq, b.Seq) })
+	return stories, nil
+}
+
 // StorySeqsAfter returns the sequence numbers of up to limit stories created
 // after the story with sequence number seq, in creation order: StoriesAfter
 // without the stories.

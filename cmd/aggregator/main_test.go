@@ -19,10 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"aggregator"
 	"aggregator/dedupe"
 	"aggregator/internal/shared"
 	"aggregator/pipeline"
 	"aggregator/store"
+	"aggregator/story"
 )
 
 var kimFeeds = []string{"korea-desk.atom", "world-wire.rss", "daily-ledger.rss", "newsroom.json", "pacific-observer.rss"}
@@ -501,7 +503,8 @@ func TestExplain(t *testing.T) {
 	if err := run(context.Background(), []string{"explain", "--config", cfg, link}, &stdout, io.Discard); err != nil {
 		t.Fatalf("explain: %v", err)
 	}
-	for _, want := range []string{"4 articles", "started it", "Pacific Observer", "Newsroom Global", "→", "putin"} {
+	for _, want := range []string{"4 articles", "started it", "Pacific Observer", "Newsroom Global", "→", "putin",
+		"headline: ", "tags: ", "north-korea", "Each article's own tags", "kim-jong-il"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("explanation lacks %q:\n%s", want, stdout.String())
 		}
@@ -938,5 +941,29 @@ func TestEvalClustersConfig(t *testing.T) {
 	fmt.Sscanf(off[strings.Index(off, "stories="):], "stories=%d", &nOff)
 	if nDef == 0 || nOff <= nDef {
 		t.Errorf("threshold: 0.6 gave %q, the default %q; want more, smaller stories", off, def)
+	}
+}
+
+// explain shows a story's storyline: the developments it follows, and
+// those that follow it.
+func TestExplainStoryline(t *testing.T) {
+	t0 := time.Date(2023, 9, 13, 8, 40, 0, 0, time.UTC)
+	src := aggregator.Source{Feed: aggregator.Feed{Name: "Korea Desk"}, Link: "https://korea-desk.example/talks"}
+	m := aggregator.Member{EntryID: "urn:uuid:talks", Item: aggregator.Item{Title: "Kim and Putin hold talks", Link: src.Link, Published: t0},
+		Sources: []aggregator.Source{src}}
+	s := aggregator.Story{ID: "urn:uuid:talks", Members: []aggregator.Member{m}, Follows: "urn:uuid:train"}
+	e := s.Entry(aggregator.EntryRule{})
+	e.Earlier = []aggregator.Development{{ID: "urn:uuid:train", Title: "Kim heads to Russia by train", Published: t0.Add(-27 * time.Hour)}}
+	later := []aggregator.Entry{{ID: "urn:uuid:invite", Item: aggregator.Item{Title: "Putin accepts invitation to Pyongyang"}, Published: t0.Add(5 * time.Hour)}}
+	var out strings.Builder
+	printExplanation(&out, store.Placement{Story: s, Scores: []float64{1}}, e, later, story.DefaultConfig())
+	for _, want := range []string{
+		"follows: 2023-09-12 05:40  urn:uuid:train  Kim heads to Russia by train",
+		"followed by: 2023-09-13 13:40  urn:uuid:invite  Putin accepts invitation to Pyongyang",
+		"headline: Kim and Putin hold talks (Korea Desk)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("explanation lacks %q:\n%s", want, out.String())
+		}
 	}
 }

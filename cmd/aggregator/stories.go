@@ -140,38 +140,97 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	printExplanation(stdout, p, storyConfig(cfg))
+	entries := pipeline.StoryEntries{Store: st, Rule: aggregator.EntryRule{
+		SourcePriority: cfg.Stories.SourcePriority, UpdateOnJoin: cfg.Stories.UpdateOnJoin,
+	}}
+	e, err := entries.Entry(ctx, p.Story)
+	if err != nil {
+		return err
+	}
+	later, err := st.StoriesFollowing(ctx, p.Story.ID)
+	if err != nil {
+		return err
+	}
+	var next []aggregator.Entry
+	for _, s := range later {
+		next = append(next, s.Entry(entries.Rule))
+	}
+	printExplanation(stdout, p, e, next, storyConfig(cfg))
 	return nil
 }
 
-// printExplanation shows a story, its articles, and for each the similarity
-// it had with the story when it joined and the distinctive words it shares
-// with the rest of the story.
-func printExplanation(w io.Writer, p store.Placement, sc story.Config) {
+// printExplanation shows a story: its entry (headline, tags, storyline),
+// its articles, and for each the probability it had of belonging to the
+// story when it joined, the distinctive words it shares with the rest of the
+// story, and its own tags.
+func printExplanation(w io.Writer, p store.Placement, e aggregator.Entry, later []aggregator.Entry, sc story.Config) {
 	s := p.Story
 	first := s.Members[0].Item.Published
-	fmt.Fprintf(w, "story %s: %d articles; an article joins when the join model gives it a probability of at least %.3f\n",
-		s.ID, len(s.Members), sc.Threshold)
+	outlets := map[string]bool{}
+	rep := 0
+	for i, m := range s.Members {
+		if m.Item.Published.Before(first) {
+			first = m.Item.Published
+		}
+		for _, src := range m.Sources {
+			outlets[src.Feed.DisplayName()] = true
+		}
+		if m.Item.Link == e.Item.Link && m.Item.Title == e.Item.Title {
+			rep = i
+		}
+	}
+	fmt.Fprintf(w, "story %s: %d articles from %d outlets\n", s.ID, len(s.Members), len(outlets))
+	kind := "a report"
+	if !aggregator.IsReport(e.Item) {
+		kind = "no report among the first articles (opinion, analysis, live page, video...)"
+	}
+	fmt.Fprintf(w, "headline: %s (%s): %s, the most central to the story's coverage;\n", e.Item.Title, e.Sources[0].Feed.DisplayName(), kind)
+	fmt.Fprintf(w, "  it may change until the story has %d outlets and is %s old, its id never does\n",
+		aggregator.HeadlineSettleOutlets, aggregator.HeadlineSettleAge)
+	var tags []string
+	for _, t := range e.Tags {
+		tags = append(tags, t.Slug)
+	}
+	fmt.Fprintf(w, "tags: %s\n  (the headline article's, and those a third of the articles carry; at most %d, ranked)\n",
+		strings.Join(tags, ", "), aggregator.MaxEntryTags)
+	for _, d := range e.Earlier {
+		fmt.Fprintf(w, "follows: %s  %s  %s\n", d.Published.UTC().Format("2006-01-02 15:04"), d.ID, d.Title)
+	}
+	for _, l := range later {
+		fmt.Fprintf(w, "followed by: %s  %s  %s\n", l.Published.UTC().Format("2006-01-02 15:04"), l.ID, l.Item.Title)
+	}
+	fmt.Fprintf(w, "\nAn article joins when the join model gives it a probability of at least %.3f of belonging to the story,\n", sc.Threshold)
 	fmt.Fprintf(w, "and it comes within %s of the story's latest article.\n\n", sc.Window)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\tSIMILARITY\tAFTER FIRST\tOUTLETS\tTITLE\tSHARED WORDS")
+	fmt.Fprintln(tw, "\tJOINED\tAFTER FIRST\tOUTLETS\tTITLE\tSHARED WORDS")
 	for i, m := range s.Members {
 		mark := ""
-		if i == p.Index {
+		switch {
+		case i == p.Index:
 			mark = "→"
+		case i == rep:
+			mark = "*"
 		}
-		score := "started it"
-		if i > 0 {
-			score = fmt.Sprintf("%.3f", p.Scores[i])
+		score := fmt.Sprintf("%.3f", p.Scores[i])
+		if m.EntryID == s.ID {
+			score = "started it"
 		}
-		var outlets []string
+		var names []string
 		for _, src := range m.Sources {
-			outlets = append(outlets, src.Feed.DisplayName())
+			names = append(names, src.Feed.DisplayName())
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", mark, score, m.Item.Published.Sub(first).Round(time.Minute),
-			strings.Join(outlets, ", "), truncate(m.Item.Title, 70), strings.Join(sharedWords(s, i), " "))
+			strings.Join(names, ", "), truncate(m.Item.Title, 70), strings.Join(sharedWords(s, i), " "))
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "\n* the headline article; → the article asked about. Each article's own tags:")
+	for _, m := range s.Members {
+		var own []string
+		for _, t := range m.Item.Tags {
+			own = append(own, t.Slug)
+		}
+		fmt.Fprintf(w, "  %s: %s\n", truncate(m.Item.Title, 50), strings.Join(own, ", "))
+	}
 }
 
 // sharedWords lists the words of member i's title and summary that other
