@@ -28,19 +28,59 @@ type indexEntry struct {
 	Outlets     []outlet
 	Published   time.Time
 	Tags        []aggregator.Tag
-	Earlier     []aggregator.Development
+	// Storyline are the earlier developments of the entry's storyline
+	// that the page lists too: they are shown under it, latest first,
+	// rather than on their own.
+	Storyline []indexEntry
+	// Earlier are those the page does not list, linked in one line.
+	Earlier []aggregator.Development
 }
 
+// newIndexSection lists an output's newest entries (newest first), the
+// developments of one storyline together: an entry that a later one on the
+// page follows is shown under that one.
 func newIndexSection(o Output, href string, entries []aggregator.Entry) indexSection {
 	s := indexSection{Name: o.Name, Title: o.Title, Href: href}
+	entries = entries[:min(len(entries), indexEntries)]
+	at := map[string]int{}
 	for i, e := range entries {
-		if i == indexEntries {
-			break
+		at[e.ID] = i
+	}
+	under := make([]int, len(entries)) // the entry an entry is shown under, -1 for none
+	for i := range under {
+		under[i] = -1
+	}
+	for i, e := range entries {
+		if under[i] >= 0 {
+			continue // itself shown under a later development
 		}
-		s.Entries = append(s.Entries, indexEntry{
-			Title: entryTitle(e.Item), Link: e.Item.Link, Outlets: outletsOf(e.Sources), Published: e.Published,
-			Tags: e.Tags, Earlier: e.Earlier,
-		})
+		for _, d := range e.Earlier {
+			if j, ok := at[d.ID]; ok && j > i && under[j] < 0 {
+				under[j] = i
+			}
+		}
+	}
+	items := make([]indexEntry, len(entries))
+	for i, e := range entries {
+		items[i] = indexEntry{
+			Title: entryTitle(e.Item), Link: e.Item.Link, Outlets: outletsOf(e.Sources), Published: e.Published, Tags: e.Tags,
+		}
+		for _, d := range e.Earlier {
+			if j, ok := at[d.ID]; !ok || under[j] != i {
+				items[i].Earlier = append(items[i].Earlier, d)
+			}
+		}
+	}
+	for i := len(entries) - 1; i >= 0; i-- { // the oldest first: nested lines are complete when moved
+		if j := under[i]; j >= 0 {
+			items[i].Earlier = nil // the group shows the storyline
+			items[j].Storyline = append([]indexEntry{items[i]}, items[j].Storyline...)
+		}
+	}
+	for i := range entries {
+		if under[i] < 0 {
+			s.Entries = append(s.Entries, items[i])
+		}
 	}
 	return s
 }
@@ -73,6 +113,8 @@ li a.title:hover { text-decoration: underline; }
 .meta { font-size: .85rem; color: var(--muted); }
 .tags { margin-top: .2rem; }
 .earlier { font-size: .85rem; margin-top: .2rem; }
+ol.storyline { margin: .4rem 0 0 1rem; padding-left: .75rem; border-left: 2px solid var(--rule); font-size: .9rem; }
+ol.storyline li { padding: .3rem 0; border-top: none; }
 .tags span { display: inline-block; font-size: .75rem; padding: 0 .45rem; margin: .1rem .2rem 0 0; border: 1px solid var(--rule); border-radius: 1rem; color: var(--muted); }
 .tags span.entity { font-style: italic; }
 </style>
@@ -84,17 +126,19 @@ li a.title:hover { text-decoration: underline; }
 <h2>{{.Title}}</h2>
 <p class="subscribe">Subscribe: <a href="{{.Href}}" type="application/atom+xml">Atom</a> · <a href="{{.Base}}.rss" type="application/rss+xml">RSS</a> · <a href="{{.Base}}.json" type="application/feed+json">JSON Feed</a></p>
 {{if .Entries}}<ol>
-{{range .Entries}}<li>{{if .Link}}<a class="title" href="{{.Link}}">{{.Title}}</a>{{else}}<span class="title">{{.Title}}</span>{{end}}
-<div class="meta"><time datetime="{{rfc3339 .Published}}">{{date .Published}}</time> · {{range $i, $o := .Outlets}}{{if $i}}, {{end}}{{if $o.Link}}<a href="{{$o.Link}}">{{$o.Name}}</a>{{else}}{{$o.Name}}{{end}}{{if gt $o.Articles 1}} ({{$o.Articles}}){{end}}{{end}}</div>
-{{- if .Earlier}}<div class="earlier">Earlier: {{range $i, $d := .Earlier}}{{if $i}} · {{end}}{{if $d.Link}}<a href="{{$d.Link}}">{{$d.Title}}</a>{{else}}{{$d.Title}}{{end}}{{end}}</div>{{end}}
-{{- if .Tags}}<div class="tags">{{range .Tags}}<span{{if .Entity}} class="entity"{{end}} title="{{.Slug}}">{{.Label}}</span>{{end}}</div>{{end}}</li>
+{{range .Entries}}<li>{{template "entry" .}}
+{{- if .Storyline}}<ol class="storyline">{{range .Storyline}}<li>{{template "entry" .}}</li>{{end}}</ol>{{end}}</li>
 {{end}}</ol>
 {{else}}<p class="meta">Nothing yet.</p>
 {{end}}</section>
 {{end}}
 </body>
 </html>
-`))
+{{define "entry"}}{{if .Link}}<a class="title" href="{{.Link}}">{{.Title}}</a>{{else}}<span class="title">{{.Title}}</span>{{end}}
+<div class="meta"><time datetime="{{rfc3339 .Published}}">{{date .Published}}</time> · {{range $i, $o := .Outlets}}{{if $i}}, {{end}}{{if $o.Link}}<a href="{{$o.Link}}">{{$o.Name}}</a>{{else}}{{$o.Name}}{{end}}{{if gt $o.Articles 1}} ({{$o.Articles}}){{end}}{{end}}</div>
+{{- if .Earlier}}<div class="earlier">Earlier: {{range $i, $d := .Earlier}}{{if $i}} · {{end}}{{if $d.Link}}<a href="{{$d.Link}}">{{$d.Title}}</a>{{else}}{{$d.Title}}{{end}}{{end}}</div>{{end}}
+{{- if .Tags}}<div class="tags">{{range .Tags}}<span{{if .Entity}} class="entity"{{end}} title="{{.Slug}}">{{.Label}}</span>{{end}}</div>{{end}}
+{{- end}}`))
 
 func renderIndex(p indexPage) ([]byte, error) {
 	var b bytes.Buffer

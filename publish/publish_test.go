@@ -915,3 +915,50 @@ func TestBuildFilteredOutput(t *testing.T) {
 		}
 	}
 }
+
+// The index page shows the developments of a storyline together: an entry
+// that a later one on the page follows is listed under it, not on its own.
+func TestIndexGroupsStoryline(t *testing.T) {
+	dev := func(title string, earlier ...aggregator.Entry) aggregator.Entry {
+		e := testEntries()[0]
+		e.ID = aggregator.EntryID(title)
+		e.Item.Title, e.Item.Link = title, "https://news.example/"+strings.ReplaceAll(title, " ", "-")
+		e.Earlier = nil
+		for _, x := range earlier {
+			e.Earlier = append(e.Earlier, aggregator.Development{ID: x.ID, Title: x.Item.Title, Link: x.Item.Link})
+		}
+		return e
+	}
+	older := aggregator.Development{ID: aggregator.EntryID("gone"), Title: "Kim plans a trip", Link: "https://news.example/plans"}
+	leaves := dev("Kim leaves")
+	leaves.Earlier = []aggregator.Development{older}
+	arrives := dev("Kim arrives", leaves)
+	arrives.Earlier = append(arrives.Earlier, older)
+	meet := dev("Kim and Putin meet", arrives, leaves)
+	other := dev("Floods in Libya")
+	s := newIndexSection(allOutput, "all.atom", []aggregator.Entry{meet, other, arrives, leaves})
+	var top []string
+	for _, e := range s.Entries {
+		top = append(top, e.Title)
+	}
+	if want := []string{"Kim and Putin meet", "Floods in Libya"}; !slices.Equal(top, want) {
+		t.Fatalf("top-level entries %q, want %q", top, want)
+	}
+	var line []string
+	for _, e := range s.Entries[0].Storyline {
+		line = append(line, e.Title)
+	}
+	if want := []string{"Kim arrives", "Kim leaves"}; !slices.Equal(line, want) {
+		t.Errorf("storyline under the latest development %q, want %q", line, want)
+	}
+	page, err := renderIndex(indexPage{Title: "t", Outputs: []indexSection{s}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), `<ol class="storyline"><li><a class="title" href="https://news.example/Kim-arrives">Kim arrives</a>`) {
+		t.Errorf("index page does not group the storyline:\n%s", page)
+	}
+	if strings.Count(string(page), "Kim plans a trip") != 0 {
+		t.Errorf("a development the group shows links its storyline again:\n%s", page)
+	}
+}
