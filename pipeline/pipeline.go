@@ -173,7 +173,8 @@ func (r *Runner) Settle(ctx context.Context) error {
 	placed := make([]store.Placed, len(articles))
 	for i, a := range articles {
 		pl := r.Stories.Add(a.doc)
-		placed[i] = store.Placed{EntryID: a.entryID, StoryID: pl.Story, Score: pl.Score, Follows: pl.Follows}
+		placed[i] = store.Placed{EntryID: a.entryID, StoryID: pl.Story, Cluster: pl.Cluster, Score: pl.Score,
+			Follows: pl.Follows, Merges: pl.Merges}
 	}
 	r.mu.Unlock()
 	return r.Store.Place(context.WithoutCancel(ctx), placed)
@@ -209,7 +210,7 @@ func (r *Runner) replay(ctx context.Context) error {
 		return err
 	}
 	return r.Store.ReplayPlaced(ctx, last.Add(-r.Stories.Horizon()), func(st store.Stored) error {
-		r.Stories.Restore(storyDoc(st.EntryID, st.Item, st.Source), st.StoryID)
+		r.Stories.Restore(storyDoc(st.EntryID, st.Item, st.Source), st.Cluster, st.StoryID)
 		return nil
 	})
 }

@@ -620,6 +620,7 @@ func (s *Store) storySources(ctx context.Context, ids []int64, fn func(itemID in
 type Stored struct {
 	EntryID string
 	StoryID string
+	Cluster string          // the clusterer's own story of it (see Placed)
 	Source  string          // URL of the article's origin feed
 	Item    aggregator.Item // Published and Updated are its entry times
 }
@@ -640,7 +641,7 @@ func (s *Store) ReplayPlaced(ctx context.Context, since time.Time, fn func(Store
 
 func (s *Store) replay(ctx context.Context, where string, since time.Time, fn func(Stored) error) error {
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT i.entry_id, i.story_id, f.url, i.title, i.summary, i.content, i.link, i.published, i.updated
+		SELECT i.entry_id, i.story_id, i.cluster_id, f.url, i.title, i.summary, i.content, i.link, i.published, i.updated
 		FROM items i JOIN feeds f ON f.id = i.feed_id WHERE `+where, since.Unix())
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
@@ -651,7 +652,7 @@ func (s *Store) replay(ctx context.Context, where string, since time.Time, fn fu
 			st       Stored
 			pub, upd int64
 		)
-		if err := rows.Scan(&st.EntryID, &st.StoryID, &st.Source, &st.Item.Title, &st.Item.Summary, &st.Item.Content, &st.Item.Link,
+		if err := rows.Scan(&st.EntryID, &st.StoryID, &st.Cluster, &st.Source, &st.Item.Title, &st.Item.Summary, &st.Item.Content, &st.Item.Link,
 			&pub, &upd); err != nil {
 			return fmt.Errorf("replay: %w", err)
 		}
@@ -752,18 +753,24 @@ func (s *Store) StoryOf(ctx context.Context, key, link string) (Placement, error
 
 // Placed is where the clusterer placed an article.
 type Placed struct {
-	EntryID string  // the article
-	StoryID string  // its story: its own entry id when it started one
+	EntryID string // the article
+	StoryID string // its story as published: its own entry id when it started one
+	// Cluster is the clusterer's own story of the article, which differs
+	// from StoryID once stories were merged; "" for StoryID.
+	Cluster string
 	Score   float64 // how close it was to the story (when it joined one)
 	// Follows is, for an article that started a story, the story that
 	// one develops ("" for none).
 	Follows string
+	// Merges are stories found to be the same event as StoryID: their
+	// articles move into it, and the stories that followed them follow it.
+	Merges []string
 }
 
 // Place records, in one transaction, where articles were placed, in the
 // order given, which is the order the clusterer saw them in (ReplayPlaced
 // replays them in it). An article stored as a story of its own that joined
-// another moves into it.
+// another moves into it, and so do the articles of stories merged into it.
 func (s *Store) Place(ctx context.Context, placed []Placed) error {
 	if len(placed) == 0 {
 		return nil
@@ -798,7 +805,7 @@ func (s *Store) Place(ctx context.Context, placed []Placed) error {
 			sql  string
 			args []any
 		}
-		queries := []query{{`UPDATE items SET placed = ? WHERE id = ?`, []any{seq, id}}}
+		queries := []query{{`UPDATE items SET placed = ?, cluster_id = ? WHERE id = ?`, []any{seq, cmp.Or(p.Cluster, p.StoryID), id}}}
 		if old != p.StoryID {
 			queries = append(queries,
 				query{`UPDATE items SET story_id = ?, story_score = ? WHERE id = ?`, []any{p.StoryID, p.Score, id}},
@@ -810,6 +817,19 @@ func (s *Store) Place(ctx context.Context, placed []Placed) error {
 		}
 		if p.Follows != "" {
 			queries = append(queries, query{`UPDATE stories SET follows = ? WHERE id = ?`, []any{p.Follows, p.StoryID}})
+		}
+		for _, m := range p.Merges {
+			if m == p.StoryID {
+				continue
+			}
+			queries = append(queries,
+				query{`UPDATE stories SET published = min(published, (SELECT published FROM stories WHERE id = ?)),
+					members = members + (SELECT members FROM stories WHERE id = ?) WHERE id = ? AND EXISTS (SELECT 1 FROM stories WHERE id = ?)`,
+					[]any{m, m, p.StoryID, m}},
+				query{`UPDATE items SET story_id = ? WHERE story_id = ?`, []any{p.StoryID, m}},
+				query{`DELETE FROM stories WHERE id = ?`, []any{m}},
+				query{`UPDATE stories SET follows = ? WHERE follows = ? AND id != ?`, []any{p.StoryID, m, p.StoryID}},
+				query{`UPDATE stories SET follows = '' WHERE id = ? AND follows = ?`, []any{p.StoryID, m}})
 		}
 		for _, q := range queries {
 			if _, err := stmts.exec(ctx, q.sql, q.args...); err != nil {

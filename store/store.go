@@ -187,10 +187,13 @@ var migrations = []string{
 	) WITHOUT ROWID;
 	CREATE INDEX tombstones_guid ON tombstones(feed_id, guid) WHERE guid != '';`,
 
-	// The order in which articles were placed in stories (0: not yet), for
-	// a replay that rebuilds the clusterer as it was; and storylines.
+	// The order in which articles were placed in stories (0: not yet) and
+	// the clusterer's own story of each (its cluster, which a merge of
+	// stories leaves as it was), for a replay that rebuilds the clusterer
+	// as it was; and storylines.
 	`ALTER TABLE items ADD COLUMN placed INTEGER NOT NULL DEFAULT 0;
-	UPDATE items SET placed = id;
+	ALTER TABLE items ADD COLUMN cluster_id TEXT NOT NULL DEFAULT '';
+	UPDATE items SET placed = id, cluster_id = story_id;
 	ALTER TABLE stories ADD COLUMN follows TEXT NOT NULL DEFAULT '';`,
 }
 

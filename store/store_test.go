@@ -1263,3 +1263,59 @@ func TestStorySourcesChunked(t *testing.T) {
 		}
 	}
 }
+
+// A merge moves a story's articles into another and redirects the stories
+// that followed it; each article keeps its cluster for the replay.
+func TestPlaceMerges(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	a, _, _ := s.Feed(ctx, feedA, "A")
+	var items []Keyed
+	for i := range 4 {
+		items = append(items, keyed(fmt.Sprint("k", i), "h").with(func(it *aggregator.Item) {
+			it.Published = t0.Add(time.Duration(i-5) * time.Hour)
+		}))
+	}
+	if _, _, err := s.SaveFetch(ctx, a.ID, Fetched{Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	k := func(i int) string { return aggregator.EntryID(fmt.Sprint("k", i)) }
+	err := s.Place(ctx, []Placed{
+		{EntryID: k(0), StoryID: k(0)},
+		{EntryID: k(1), StoryID: k(1)},
+		{EntryID: k(2), StoryID: k(2), Follows: k(1)},
+		{EntryID: k(3), StoryID: k(0), Merges: []string{k(1)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stories, err := s.Stories(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	follows := map[string]string{}
+	for _, st := range stories {
+		for _, m := range st.Members {
+			got[st.ID] = append(got[st.ID], m.EntryID)
+		}
+		follows[st.ID] = st.Follows
+	}
+	if len(got) != 2 || !slices.Equal(got[k(0)], []string{k(0), k(1), k(3)}) || follows[k(2)] != k(0) {
+		t.Errorf("stories %v, follows %v; want k1 merged into k0's story, which k2 now follows", got, follows)
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT members FROM stories WHERE id = ?`, k(0)).Scan(&n); err != nil || n != 3 {
+		t.Errorf("merged story counts %d members (%v), want 3", n, err)
+	}
+	var clusters []string
+	if err := s.ReplayPlaced(ctx, time.Time{}, func(st Stored) error {
+		clusters = append(clusters, st.Cluster+">"+st.StoryID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{k(0) + ">" + k(0), k(1) + ">" + k(0), k(2) + ">" + k(2), k(0) + ">" + k(0)}; !slices.Equal(clusters, want) {
+		t.Errorf("replayed clusters %q, want %q", clusters, want)
+	}
+}

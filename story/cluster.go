@@ -520,12 +520,21 @@ func (c *Clusterer) live(l []int32) []int32 {
 
 // Placement is what Add decided for one item.
 type Placement struct {
-	Story  string  // the id of the item's story
-	Joined bool    // whether it joined a story that was open
-	Score  float64 // the join model's best probability: the joined story's, or the best rejected one's
+	// Story is the id of the item's story as published: its cluster's, or
+	// that of the story its cluster was merged into (see Merges).
+	Story string
+	// Cluster is the id of the item's cluster, the clusterer's own story,
+	// which Restore needs back.
+	Cluster string
+	Joined  bool    // whether it joined a story that was open
+	Score   float64 // the join model's best probability: the joined story's, or the best rejected one's
 	// Follows is, when the item started a story, the open story it is a
 	// later development of (close to it, not close enough to join), else "".
 	Follows string
+	// Merges are stories, as published, that the item showed to be the
+	// same event as Story: from now on they are published as Story, their
+	// articles with its own.
+	Merges []string
 }
 
 // Add clusters one item. Items should arrive in published order.
@@ -635,7 +644,7 @@ func (c *Clusterer) Add(d Doc) Placement {
 		slot = c.newStory(d.Key)
 	}
 	c.join(slot, vec, q, published)
-	return Placement{Story: c.stories[slot].id, Joined: joined, Score: score, Follows: follows}
+	return Placement{Story: c.stories[slot].id, Cluster: c.stories[slot].id, Joined: joined, Score: score, Follows: follows}
 }
 
 // join adds an item's vector to a story.
@@ -671,11 +680,13 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published int64) {
 	c.queue = append(c.queue, expiry{slot, st.gen, st.last})
 }
 
-// Restore adds an item to the story it was assigned before (opening that
-// story if it is not open), without deciding anything: replaying the stored
-// items of the window in their original order brings a new Clusterer back to
-// the state of the one that assigned them.
-func (c *Clusterer) Restore(d Doc, storyID string) {
+// Restore adds an item to the cluster it was placed in before, published as
+// story (see Placement), opening the cluster if it is not open, without
+// deciding anything: replaying the stored items of the window in the order
+// they were placed brings a new Clusterer back to the state of the one that
+// placed them.
+func (c *Clusterer) Restore(d Doc, cluster, story string) {
+	storyID := cluster
 	published := nanos(d.Published)
 	vec := c.vectorize(d, published)
 	c.now = max(c.now, published)

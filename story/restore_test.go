@@ -40,7 +40,7 @@ func TestRestoreContinuesAsBefore(t *testing.T) {
 	restored := New(cfg)
 	for _, p := range history {
 		if !p.doc.Published.Before(since) {
-			restored.Restore(p.doc, p.story)
+			restored.Restore(p.doc, p.story, p.story)
 		}
 	}
 	differ := 0
