@@ -134,8 +134,8 @@ type Dedupe struct {
 // Stories tunes same-story clustering across outlets.
 type Stories struct {
 	Enabled        *bool    `yaml:"enabled"`         // default true; false publishes every article as its own entry. After Load never nil.
-	Threshold      float64  `yaml:"threshold"`       // similarity in (0,1] an article needs to join a story; 0 for the clusterer's default (left 0 by Load)
-	FullTextWords  int      `yaml:"full_text_words"` // an article and a story with fewer distinct words than this need proportionally less similarity; 0 for the clusterer's default, 1 turns the scaling off
+	Threshold      float64  `yaml:"threshold"`       // probability in (0,1] that an article belongs to a story for it to join; 0 for the clusterer's default (left 0 by Load)
+	FullTextWords  int      `yaml:"full_text_words"` // no longer used (the join model weighs how much text an article has); accepted so that old configs load
 	Window         Duration `yaml:"window"`          // how long a story stays open to new articles; after Load never 0 (default DefaultStoryWindow)
 	SourcePriority []string `yaml:"source_priority"` // feed names or urls whose article represents a story they carried, most preferred first; after Load each is a feed's Name, or a feed's URL as resolved
 	UpdateOnJoin   bool     `yaml:"update_on_join"`  // false: an entry's <updated> changes only when its representative article changes; true: also when another outlet joins

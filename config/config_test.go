@@ -471,9 +471,9 @@ func TestLoadErrors(t *testing.T) {
 			"    - ./feeds/local.xml\n" +
 			"    - \"  \"\n",
 			[]string{
-				":6: stories.threshold: 1.5 is not between 0 and 1; write a similarity such as 0.6, or 0 for the default",
+				":6: stories.threshold: 1.5 is not between 0 and 1; write a probability such as 0.5, or 0 for the default",
 				`:7: stories.window: -1h is negative; write e.g. "48h", or 0 for the default (72h)`,
-				":8: stories.full_text_words: -3 is negative; write a number of words such as 26, 0 for the default, or 1 to hold headlines to the full threshold",
+				":8: stories.full_text_words: -3 is negative; the setting is no longer used: remove it",
 				":11: stories.source_priority[1]: empty; write the name or url of a feed under feeds, or remove the item",
 				":12: stories.source_priority[2]: empty; write the name or url of a feed under feeds, or remove the item",
 				`:13: stories.source_priority[3]: "Reuters": no feed has this name or url; write the name or url of a feed under feeds`,
@@ -483,10 +483,10 @@ func TestLoadErrors(t *testing.T) {
 				":18: stories.source_priority[8]: empty; write the name or url of a feed under feeds, or remove the item",
 			}},
 		{"negative threshold", "stories:\n  threshold: -0.1\nfeeds:\n  - url: https://example.com/\n", []string{
-			":2: stories.threshold: -0.1 is not between 0 and 1; write a similarity such as 0.6, or 0 for the default",
+			":2: stories.threshold: -0.1 is not between 0 and 1; write a probability such as 0.5, or 0 for the default",
 		}},
 		{"NaN threshold", "stories:\n  threshold: .nan\nfeeds:\n  - url: https://example.com/\n", []string{
-			":2: stories.threshold: NaN is not between 0 and 1; write a similarity such as 0.6, or 0 for the default",
+			":2: stories.threshold: NaN is not between 0 and 1; write a probability such as 0.5, or 0 for the default",
 		}},
 		{"bad story types", "" +
 			"stories:\n" +
@@ -675,7 +675,7 @@ func TestValidate(t *testing.T) {
 			return c
 		}(), "" +
 			`<config>: dedupe.tracking_params[0]: "a b" contains a space, which a query parameter's name cannot; write a query parameter's name as it appears before "=" in links, e.g. "ref", or a prefix ending in "*", e.g. "pk_*"` + "\n" +
-			"<config>: stories.threshold: 2 is not between 0 and 1; write a similarity such as 0.6, or 0 for the default\n" +
+			"<config>: stories.threshold: 2 is not between 0 and 1; write a probability such as 0.5, or 0 for the default\n" +
 			`<config>: stories.window: -1h is negative; write e.g. "48h", or 0 for the default (72h)` + "\n" +
 			`<config>: stories.source_priority[0]: "Reuters": no feed has this name or url; write the name or url of a feed under feeds`},
 		{"retention zero is valid", func() Config {

@@ -199,10 +199,10 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 	}
 
 	if t := c.Stories.Threshold; !(t >= 0 && t <= 1) { // NaN too
-		addf("stories.threshold", "%g is not between 0 and 1; write a similarity such as 0.6, or 0 for the default", t)
+		addf("stories.threshold", "%g is not between 0 and 1; write a probability such as 0.5, or 0 for the default", t)
 	}
 	if n := c.Stories.FullTextWords; n < 0 {
-		addf("stories.full_text_words", "%d is negative; write a number of words such as 26, 0 for the default, or 1 to hold headlines to the full threshold", n)
+		addf("stories.full_text_words", "%d is negative; the setting is no longer used: remove it", n)
 	}
 	if c.Stories.Window < 0 {
 		addf("stories.window", "%s is negative; write e.g. \"48h\", or 0 for the default (%s)",
