@@ -62,6 +62,20 @@ type Config struct {
 	// source's items (and in at least 3 of them) is ignored for that
 	// source's items (0 disables).
 	SourceBoilerplate float64
+
+	// A big event often splits early into several clusters, before its
+	// coverage settles. When an item joins a cluster, every other candidate
+	// it gives at least MergeThreshold, and no less than MergeMargin below
+	// the joined one, is the same event: if both stories, as published,
+	// began less than MergeAge before the item, they are merged for
+	// publication (see Placement.Merges). The margin keeps an item that
+	// plainly belongs to one story from chaining it to a looser, bigger
+	// one (the market reports of uci-dev). The clusters themselves stay
+	// apart: folding their centroids together made later decisions worse.
+	// MergeAge 0 disables merging.
+	MergeThreshold float64
+	MergeMargin    float64
+	MergeAge       time.Duration
 }
 
 // DefaultConfig returns the configuration chosen on the development data.
@@ -80,6 +94,9 @@ func DefaultConfig() Config {
 		MinShared:         1,
 		HalfLife:          6 * time.Hour,
 		SourceBoilerplate: 0.4,
+		MergeThreshold:    0.6,
+		MergeMargin:       0.1,
+		MergeAge:          24 * time.Hour,
 	}
 }
 
@@ -107,6 +124,7 @@ const (
 
 type storyState struct {
 	id       string
+	story    string   // the published story: id, unless grouped
 	first    int64    // the earliest published member, Unix nanoseconds
 	last     int64    // the latest published member, Unix nanoseconds
 	centroid centroid // sum of member vectors, and their decayed sum
@@ -114,6 +132,7 @@ type storyState struct {
 	recentSq float64  // and of the decayed weights
 	size     int32
 	gen      uint32
+	grouped  bool // whether the cluster is in groups[story]
 }
 
 // sourceStats counts, for one source, its items and the items each term
@@ -252,6 +271,9 @@ type Clusterer struct {
 	queue   []expiry
 	qhead   int
 	now     int64 // the latest published time seen, Unix nanoseconds
+	// groups holds the published stories made of several clusters (see
+	// Config.MergeAge), by published id, while one of them is open.
+	groups map[string]*group
 
 	// scratch
 	termIdx map[string]int
@@ -268,6 +290,7 @@ type Clusterer struct {
 	acc     []float32
 	touched []int32
 	cands   []int32
+	merging []scored
 
 	// trace, when set, sees the join model's features of every candidate
 	// scored (the offline trainer's view: see TestTrain).
@@ -308,6 +331,7 @@ func New(cfg Config) *Clusterer {
 		post:    map[uint32][]int32{},
 		termIdx: map[string]int{},
 		byID:    map[string]int32{},
+		groups:  map[string]*group{},
 		sources: map[string]*sourceStats{},
 		now:     minNanos,
 	}
@@ -478,6 +502,7 @@ func (c *Clusterer) expire() {
 			continue // the story was updated later (another entry exists)
 		}
 		delete(c.byID, s.id)
+		c.ungroup(e.slot)
 		*s = storyState{gen: s.gen + 1}
 		c.open[e.slot] = false
 		c.dead = append(c.dead, e.slot)
@@ -605,6 +630,7 @@ func (c *Clusterer) Add(d Doc) Placement {
 		}
 	}
 	best, score := int32(-1), 0.0
+	c.merging = c.merging[:0]
 	for _, s := range cands {
 		st := &c.stories[s]
 		// The time gap to the story is 0 inside its span of publication,
@@ -627,8 +653,12 @@ func (c *Clusterer) Add(d Doc) Placement {
 		if c.trace != nil {
 			c.trace(st.id, &x)
 		}
-		if p := joinModel.prob(&x); best < 0 || p > score {
+		p := joinModel.prob(&x)
+		if best < 0 || p > score {
 			best, score = s, p
+		}
+		if p >= c.cfg.MergeThreshold && c.cfg.MergeAge > 0 {
+			c.merging = append(c.merging, scored{s, p})
 		}
 	}
 
@@ -639,12 +669,139 @@ func (c *Clusterer) Add(d Doc) Placement {
 		slot = best
 	} else {
 		if best >= 0 && score >= c.cfg.FollowThreshold {
-			follows = c.stories[best].id
+			follows = c.stories[best].story
 		}
 		slot = c.newStory(d.Key)
 	}
 	c.join(slot, vec, q, published)
-	return Placement{Story: c.stories[slot].id, Cluster: c.stories[slot].id, Joined: joined, Score: score, Follows: follows}
+	var merges []string
+	if joined {
+		merges = c.mergeStories(slot, score, published)
+	}
+	st := &c.stories[slot]
+	return Placement{Story: st.story, Cluster: st.id, Joined: joined, Score: score, Follows: follows, Merges: merges}
+}
+
+// mergeStories merges for publication the stories of the candidates in
+// c.merging within MergeMargin of best, the probability of the cluster an
+// item published at t joined, with that cluster's story, when both began
+// less than MergeAge before the item, and returns the published ids
+// absorbed. The story that began first survives, so that a story keeps
+// the id it was first published under.
+func (c *Clusterer) mergeStories(slot int32, best float64, t int64) []string {
+	var merges []string
+	for _, m := range c.merging {
+		s := m.slot
+		a, b := c.stories[slot].story, c.stories[s].story
+		if a == b || m.p < best-c.cfg.MergeMargin {
+			continue
+		}
+		ba, bb := c.began(slot), c.began(s)
+		if t-ba >= int64(c.cfg.MergeAge) || t-bb >= int64(c.cfg.MergeAge) {
+			continue
+		}
+		if bb < ba {
+			merges = append(merges, a)
+			c.merge(s, slot)
+		} else {
+			merges = append(merges, b)
+			c.merge(slot, s)
+		}
+	}
+	return merges
+}
+
+// scored is a candidate cluster and the join model's probability for it.
+type scored struct {
+	slot int32
+	p    float64
+}
+
+// group is a published story made of several clusters.
+type group struct {
+	first int64   // when it began: its clusters' earliest member, closed ones' too
+	slots []int32 // its open clusters
+}
+
+// began returns when the published story of a cluster began.
+func (c *Clusterer) began(slot int32) int64 {
+	if st := &c.stories[slot]; st.grouped {
+		return c.groups[st.story].first
+	}
+	return c.stories[slot].first
+}
+
+// groupOf returns the group of a cluster's published story, making one
+// for a cluster published alone.
+func (c *Clusterer) groupOf(slot int32) *group {
+	st := &c.stories[slot]
+	if st.grouped {
+		return c.groups[st.story]
+	}
+	g := &group{first: st.first, slots: []int32{slot}}
+	c.groups[st.story] = g
+	st.grouped = true
+	return g
+}
+
+// merge publishes every cluster of from's published story as into's.
+func (c *Clusterer) merge(into, from int32) {
+	g := c.groupOf(into)
+	story := c.stories[into].story
+	f := &c.stories[from]
+	if !f.grouped {
+		f.story, f.grouped = story, true
+		g.slots = append(g.slots, from)
+		g.first = min(g.first, f.first)
+		return
+	}
+	old := f.story
+	h := c.groups[old]
+	for _, s := range h.slots {
+		c.stories[s].story = story
+	}
+	g.slots = append(g.slots, h.slots...)
+	g.first = min(g.first, h.first)
+	delete(c.groups, old)
+}
+
+// publish makes story the published story of a cluster (see Restore).
+func (c *Clusterer) publish(slot int32, story string) {
+	st := &c.stories[slot]
+	if story == "" || story == st.story {
+		return
+	}
+	c.ungroup(slot)
+	st.story = story
+	g := c.groups[story]
+	if g == nil {
+		if s, ok := c.byID[story]; ok && c.stories[s].story == story {
+			g = c.groupOf(s)
+		} else {
+			g = &group{first: st.first}
+			c.groups[story] = g
+		}
+	}
+	g.slots = append(g.slots, slot)
+	g.first = min(g.first, st.first)
+	st.grouped = true
+}
+
+// ungroup takes a cluster out of its group, which goes when it has no
+// open cluster left, and publishes it as itself.
+func (c *Clusterer) ungroup(slot int32) {
+	st := &c.stories[slot]
+	if !st.grouped {
+		return
+	}
+	g := c.groups[st.story]
+	if i := slices.Index(g.slots, slot); i >= 0 {
+		g.slots = slices.Delete(g.slots, i, i+1)
+	}
+	if len(g.slots) == 0 {
+		delete(c.groups, st.story)
+	}
+	st.story, st.grouped = st.id, false
 }
 
 // join adds an item's vector to a story.
@@ -677,6 +834,10 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published int64) {
 	st.size++
 	st.last = max(st.last, published)
 	st.first = min(st.first, published)
+	if st.grouped {
+		g := c.groups[st.story]
+		g.first = min(g.first, published)
+	}
 	c.queue = append(c.queue, expiry{slot, st.gen, st.last})
 }
 
@@ -686,16 +847,19 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published int64) {
 // they were placed brings a new Clusterer back to the state of the one that
 // placed them.
 func (c *Clusterer) Restore(d Doc, cluster, story string) {
-	storyID := cluster
+	if cluster == "" {
+		cluster = story
+	}
 	published := nanos(d.Published)
 	vec := c.vectorize(d, published)
 	c.now = max(c.now, published)
 	c.expire()
-	slot, ok := c.byID[storyID]
+	slot, ok := c.byID[cluster]
 	if !ok {
-		slot = c.newStory(storyID)
+		slot = c.newStory(cluster)
 	}
 	c.join(slot, vec, queryTerms(vec, c.cfg.QueryTerms), published)
+	c.publish(slot, story)
 }
 
 // centroid is the sum of a story's member vectors, sorted by term id: a
@@ -848,7 +1012,13 @@ func (c *Clusterer) newStory(key string) int32 {
 	}
 	st := &c.stories[slot]
 	st.id = StoryID(key)
+	st.story = st.id
 	c.open[slot] = true
 	c.byID[st.id] = slot
+	if g := c.groups[st.id]; g != nil {
+		// Its key is that of a closed cluster whose story lives on.
+		g.slots = append(g.slots, slot)
+		st.grouped = true
+	}
 	return slot
 }

@@ -93,15 +93,22 @@ func ReadItems(r io.Reader) ([]Item, error) {
 // "published","story"}, sorts them by published (stable), clusters them with
 // cfg and scores the result against "story" (pairwise and B-cubed, over all
 // items; an item without a label is its own gold story). Assignments are in
-// clustering order.
+// clustering order, each with the story the item is finally published in.
 func Evaluate(r io.Reader, cfg Config) (Scores, []Assignment, error) {
 	items, err := ReadItems(r)
 	if err != nil {
 		return Scores{}, nil, err
 	}
+	as := cluster(items, cfg)
+	return Score(as), as, nil
+}
+
+// cluster sorts items by published (stable) and clusters them with cfg.
+func cluster(items []Item, cfg Config) []Assignment {
 	slices.SortStableFunc(items, func(a, b Item) int { return a.Published.Compare(b.Published) })
 	c := New(cfg)
 	as := make([]Assignment, len(items))
+	into := map[string]string{} // merged stories: absorbed -> survivor
 	for i, it := range items {
 		key := it.ID
 		if key == "" {
@@ -113,8 +120,29 @@ func Evaluate(r io.Reader, cfg Config) (Scores, []Assignment, error) {
 			gold = "\x00" + key
 		}
 		as[i] = Assignment{ID: it.ID, Story: pl.Story, Gold: gold, Joined: pl.Joined, Score: pl.Score}
+		for _, m := range pl.Merges {
+			into[m] = pl.Story
+		}
 	}
-	return Score(as), as, nil
+	relabel(as, into)
+	return as
+}
+
+// relabel gives each assignment the story it is finally published in,
+// following into (absorbed story -> the one it was merged into, as
+// Placement.Merges tells): a merge moves the earlier items too.
+func relabel(as []Assignment, into map[string]string) {
+	for i := range as {
+		s := as[i].Story
+		for {
+			t, ok := into[s]
+			if !ok {
+				break
+			}
+			s = t
+		}
+		as[i].Story = s
+	}
 }
 
 // Score computes pairwise and B-cubed precision/recall/F1 of assignments.
