@@ -190,8 +190,8 @@ func storyDoc(entryID string, it aggregator.Item, source string) story.Doc {
 }
 
 // Restore brings Stories back to where it was: it replays the articles
-// placed within the clusterer's Horizon of the newest one, in the order
-// they were placed, into the stories they were placed in. The horizon is
+// placed within the clusterer's Horizon (its window) of the newest one, in
+// the order they were placed, into the stories they were placed in. The horizon is
 // measured from the articles' own times, not the clock, so that a replay of
 // past days gives the stories a clusterer running through them gave.
 func (r *Runner) Restore(ctx context.Context) error {

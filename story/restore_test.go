@@ -51,8 +51,8 @@ func TestRestoreContinuesAsBefore(t *testing.T) {
 	}
 	relabel(as, into)
 	// Replay only what the window still holds, as the daemon does.
-	since := items[half-1].Published.Add(-cfg.Window)
 	restored := New(cfg)
+	since := items[half-1].Published.Add(-restored.Horizon())
 	for i, p := range history {
 		if !p.doc.Published.Before(since) {
 			restored.Restore(p.doc, p.cluster, as[i].Story)
