@@ -16,7 +16,6 @@
 package story
 
 import (
-	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -878,10 +877,20 @@ type cterm struct {
 }
 
 // find returns the position of term id in c[from:] (or where it would be)
-// plus from, and whether it is there.
+// plus from, and whether it is there. It is the clusterer's innermost
+// loop, written out: slices.BinarySearchFunc calls its comparison for
+// every probe.
 func (c centroid) find(id uint32, from int) (int, bool) {
-	i, ok := slices.BinarySearchFunc(c[from:], id, func(x cterm, id uint32) int { return cmp.Compare(x.id, id) })
-	return from + i, ok
+	lo, hi := from, len(c)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if c[m].id < id {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(c) && c[lo].id == id
 }
 
 // overlap is what an item's vector shares with a centroid.
