@@ -155,15 +155,15 @@ func (r *Runner) Settle(ctx context.Context) error {
 		return nil
 	}
 	r.mu.Lock()
-	articles := r.pending
-	r.pending = nil
-	if r.restoring && len(articles) > 0 {
+	if r.restoring && len(r.pending) > 0 {
 		r.restoring = false
 		if err := r.replay(ctx); err != nil {
 			r.mu.Unlock()
 			return err
 		}
 	}
+	articles := r.pending
+	r.pending = nil
 	slices.SortStableFunc(articles, func(a, b fresh) int {
 		if c := a.doc.Published.Compare(b.doc.Published); c != 0 {
 			return c
@@ -203,14 +203,31 @@ func (r *Runner) Restore(ctx context.Context) error {
 	return r.replay(ctx)
 }
 
-// replay is Restore with r.mu held.
+// replay is Restore with r.mu held. The articles of the horizon that were
+// stored but never placed (a run stopped in between) wait with the new
+// ones for Settle.
 func (r *Runner) replay(ctx context.Context) error {
 	last, err := r.Store.LastPlaced(ctx)
 	if err != nil || last.IsZero() {
 		return err
 	}
-	return r.Store.ReplayPlaced(ctx, last.Add(-r.Stories.Horizon()), func(st store.Stored) error {
+	since := last.Add(-r.Stories.Horizon())
+	err = r.Store.ReplayPlaced(ctx, since, func(st store.Stored) error {
 		r.Stories.Restore(storyDoc(st.EntryID, st.Item, st.Source), st.Cluster, st.StoryID)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	waiting := map[string]bool{}
+	for _, a := range r.pending {
+		waiting[a.entryID] = true
+	}
+	return r.Store.Unplaced(ctx, since, func(st store.Stored) error {
+		if !waiting[st.EntryID] {
+			// Stored before this run's articles: first among equals.
+			r.pending = append(r.pending, fresh{st.EntryID, storyDoc(st.EntryID, st.Item, st.Source), -1})
+		}
 		return nil
 	})
 }

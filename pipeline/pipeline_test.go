@@ -775,3 +775,46 @@ func TestStorylines(t *testing.T) {
 		t.Errorf("archived entry links %+v, the feed %+v", archived[4].Entry.Earlier, latest.Earlier)
 	}
 }
+
+// Articles stored but never placed in a story (a run stopped between the
+// two) are placed by the next runner that restores: they do not stay
+// stories of their own.
+func TestRestorePlacesWhatWasLeft(t *testing.T) {
+	ctx := context.Background()
+	feeds := kimFeeds(t)
+	st := openStore(t)
+	first := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig())}
+	if err := Failed(first.RunAll(ctx, feeds[:1], false)); err != nil {
+		t.Fatal(err)
+	}
+	// The other feeds are stored, and the run stops before placing them.
+	stopped := &Runner{Store: st, Fetcher: testClient(), Log: quiet()}
+	if err := Failed(stopped.RunAll(ctx, feeds[1:], false)); err != nil {
+		t.Fatal(err)
+	}
+	if entries, err := (StoryEntries{Store: st}).Entries(ctx, 100, nil); err != nil || len(entries) != 13 {
+		t.Fatalf("%d entries (%v) before the restore, want the 13 articles on their own", len(entries), err)
+	}
+	next := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig())}
+	if err := next.Restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := next.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := StoryEntries{Store: st}.Entries(ctx, 100, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 8 {
+		t.Errorf("%d entries after the restore, want the 8 stories", len(entries))
+	}
+	// Placed once: a later restore finds nothing left.
+	again := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig())}
+	if err := again.Restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(again.pending) != 0 {
+		t.Errorf("%d articles left to place after they were placed", len(again.pending))
+	}
+}

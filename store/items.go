@@ -639,6 +639,13 @@ func (s *Store) ReplayPlaced(ctx context.Context, since time.Time, fn func(Store
 	return s.replay(ctx, `i.published >= ? AND i.placed > 0 ORDER BY i.placed`, since, fn)
 }
 
+// Unplaced calls fn for every article published at or after since that
+// was stored but not placed in a story (a run stopped between storing and
+// placing it, or stories were off), in the order they were stored.
+func (s *Store) Unplaced(ctx context.Context, since time.Time, fn func(Stored) error) error {
+	return s.replay(ctx, `i.published >= ? AND i.placed = 0 ORDER BY i.id`, since, fn)
+}
+
 func (s *Store) replay(ctx context.Context, where string, since time.Time, fn func(Stored) error) error {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT i.entry_id, i.story_id, i.cluster_id, f.url, i.title, i.summary, i.content, i.link, i.published, i.updated

@@ -194,7 +194,8 @@ var migrations = []string{
 	`ALTER TABLE items ADD COLUMN placed INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE items ADD COLUMN cluster_id TEXT NOT NULL DEFAULT '';
 	UPDATE items SET placed = id, cluster_id = story_id;
-	ALTER TABLE stories ADD COLUMN follows TEXT NOT NULL DEFAULT '';`,
+	ALTER TABLE stories ADD COLUMN follows TEXT NOT NULL DEFAULT '';
+	CREATE INDEX items_unplaced ON items(published) WHERE placed = 0;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
