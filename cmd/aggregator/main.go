@@ -344,10 +344,13 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	if pub.BaseURL, err = url.Parse(cfg.Publish.BaseURL); err != nil {
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("publish.base_url: %w", err)}
 	}
-	entries := pipeline.StoryEntries{Store: st, Rule: aggregator.EntryRule{
-		SourcePriority: cfg.Stories.SourcePriority, UpdateOnJoin: cfg.Stories.UpdateOnJoin,
-	}}
+	entries := pipeline.StoryEntries{Store: st, Rule: entryRule(cfg)}
 	return &setup{cfg: cfg, runner: runner, feeds: feeds, pub: pub, entries: entries}, nil
+}
+
+// entryRule is how the config makes a story an entry.
+func entryRule(cfg *config.Config) aggregator.EntryRule {
+	return aggregator.EntryRule{SourcePriority: cfg.Stories.SourcePriority, UpdateOnJoin: cfg.Stories.UpdateOnJoin}
 }
 
 // parseFlags parses args into fs and refuses stray arguments.

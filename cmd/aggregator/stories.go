@@ -140,9 +140,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	entries := pipeline.StoryEntries{Store: st, Rule: aggregator.EntryRule{
-		SourcePriority: cfg.Stories.SourcePriority, UpdateOnJoin: cfg.Stories.UpdateOnJoin,
-	}}
+	entries := pipeline.StoryEntries{Store: st, Rule: entryRule(cfg)}
 	e, err := entries.Entry(ctx, p.Story)
 	if err != nil {
 		return err
