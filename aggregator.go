@@ -100,7 +100,7 @@ type Entry struct {
 	Published time.Time // when the entry was first published (never zero, never in the future of FirstSeen)
 	Updated   time.Time // changes only when the entry's content changes
 	Sources   []Source  // the first is the origin; never empty
-	Tags      []Tag     // the tags its coverage supports, best supported first (see Story.Tags)
+	Tags      []Tag     // the tags its coverage supports, best supported first (see Story.Entry)
 	// Earlier are the earlier developments of the entry's storyline, the
 	// latest first: the story it follows, the one that one follows, ...
 	Earlier []Development
@@ -456,26 +456,19 @@ var kindSections = map[string]bool{
 	"quiz": true, "quizzes": true, "gallery": true, "in-pictures": true,
 }
 
-// Tags are the tags the story's coverage supports, with the representative
-// article of the default rule (see Entry): a tag of the representative, or
-// one that at least a third of the story's articles carry, and at least two.
-// An article can name a country in passing; what the headline article or a
-// good part of the coverage says is what the story is about. Rule, feed,
-// category and entity tags all follow this rule. They are ranked by support:
-// the representative's first, then by how many articles carry them, then
-// rule and feed tags before entity tags, then by slug; at most MaxEntryTags.
-// Where articles disagree on a tag's label or kind, the representative
-// decides, else the first article to have it.
-func (s Story) Tags() []Tag {
-	rep, _ := s.representative(nil)
-	return s.tags(rep)
-}
-
 // MaxEntryTags is how many tags an entry carries at most: enough for the
 // places, people and topics of one news event.
 const MaxEntryTags = 8
 
-// tags are the story's tags (see Tags) when member rep heads it.
+// tags are the tags the story's coverage supports when member rep heads
+// it: a tag of rep, or one that at least a third of the story's articles
+// carry, and at least two. An article can name a country in passing; what
+// the headline article or a good part of the coverage says is what the
+// story is about. Rule, feed, category and entity tags all follow this
+// rule. They are ranked by support: rep's first, then by how many articles
+// carry them, then rule and feed tags before entity tags, then by slug; at
+// most MaxEntryTags. Where articles disagree on a tag's label or kind, rep
+// decides, else the first article to have it.
 func (s Story) tags(rep int) []Tag {
 	type support struct {
 		tag   Tag

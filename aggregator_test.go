@@ -281,9 +281,6 @@ func TestStoryTags(t *testing.T) {
 			if got := slugs(s.Entry(EntryRule{}).Tags); got != tt.want {
 				t.Errorf("tags = %s, want %s", got, tt.want)
 			}
-			if got := slugs(s.Tags()); got != tt.want {
-				t.Errorf("Tags() = %s, want %s", got, tt.want)
-			}
 		})
 	}
 
