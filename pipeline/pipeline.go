@@ -303,15 +303,28 @@ const maxEarlier = 3
 // storylines fills each entry's Earlier: the story its story follows, the
 // one that one follows, and so on, up to maxEarlier, with each headed as
 // it is published. A story deleted by retention ends the line.
-// follows[i] is the story entries[i]'s story follows.
+// follows[i] is the story entries[i]'s story follows. Developments among
+// the entries are taken from them; only the others are read.
 func (s StoryEntries) storylines(ctx context.Context, entries []aggregator.Entry, follows []string) error {
-	want := map[string]bool{}
-	for _, f := range follows {
-		if f != "" {
+	heads := map[string]aggregator.Development{} // by story id
+	next := map[string]string{}                  // the story each follows
+	want := map[string]bool{}                    // the stories to read
+	note := func(e aggregator.Entry, follows string) {
+		heads[e.ID] = aggregator.Development{ID: e.ID, Title: e.Item.Title, Link: e.Item.Link, Published: e.Published}
+		next[e.ID] = follows
+		delete(want, e.ID)
+	}
+	wanted := func(f string) {
+		if _, ok := heads[f]; f != "" && !ok {
 			want[f] = true
 		}
 	}
-	known := map[string]aggregator.Story{}
+	for i, e := range entries {
+		note(e, follows[i])
+	}
+	for _, f := range follows {
+		wanted(f)
+	}
 	for range maxEarlier {
 		if len(want) == 0 {
 			break
@@ -322,20 +335,15 @@ func (s StoryEntries) storylines(ctx context.Context, entries []aggregator.Entry
 		}
 		clear(want)
 		for _, st := range stories {
-			known[st.ID] = st
-			if _, ok := known[st.Follows]; st.Follows != "" && !ok {
-				want[st.Follows] = true
-			}
+			note(st.Entry(s.Rule), st.Follows)
 		}
-	}
-	heads := map[string]aggregator.Development{}
-	for id, st := range known {
-		e := st.Entry(s.Rule)
-		heads[id] = aggregator.Development{ID: e.ID, Title: e.Item.Title, Link: e.Item.Link, Published: e.Published}
+		for _, st := range stories {
+			wanted(st.Follows)
+		}
 	}
 	for i := range entries {
 		seen := map[string]bool{entries[i].ID: true}
-		for id := follows[i]; id != "" && !seen[id] && len(entries[i].Earlier) < maxEarlier; id = known[id].Follows {
+		for id := follows[i]; id != "" && !seen[id] && len(entries[i].Earlier) < maxEarlier; id = next[id] {
 			d, ok := heads[id]
 			if !ok {
 				break

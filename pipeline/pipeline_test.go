@@ -774,6 +774,14 @@ func TestStorylines(t *testing.T) {
 	if !reflect.DeepEqual(archived[4].Entry.Earlier, latest.Earlier) {
 		t.Errorf("archived entry links %+v, the feed %+v", archived[4].Entry.Earlier, latest.Earlier)
 	}
+	// Developments that are not among the entries are read from the store.
+	alone, err := StoryEntries{Store: st}.Entries(ctx, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alone) != 1 || !reflect.DeepEqual(alone[0].Earlier, latest.Earlier) {
+		t.Errorf("the latest entry alone links %+v, want %+v", alone[0].Earlier, latest.Earlier)
+	}
 }
 
 // Articles stored but never placed in a story (a run stopped between the
