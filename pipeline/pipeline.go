@@ -67,6 +67,8 @@ type Runner struct {
 	pending []fresh    // stored, not yet placed in a story
 	// restoring is set by RestoreLater until Settle restores.
 	restoring bool
+	// ahead is RunAll's fetchAhead; 0: fetchAhead.
+	ahead int
 }
 
 func (r *Runner) rules() *dedupe.Rules {
@@ -659,8 +661,9 @@ func (r *Runner) runFeed(ctx context.Context, f Feed, force bool, minGap time.Du
 // limits them, and at most fetchAhead are fetching or fetched and not yet
 // stored), and the results are stored in the order of feeds, so that the same
 // feeds give the same store, unless a feed is slow: the results ready after
-// it wait for it at most holdBack, and only while fewer than holdBackMax of
-// them do. So one feed that hangs delays no other. Outcomes that are ready
+// it wait for it at most holdBack, and only while fewer than half of the
+// fetchAhead do, so that the other half keep being fetched. So one feed that
+// hangs delays no other. Outcomes that are ready
 // together are stored together, up to saveBatch feeds in one transaction. One
 // feed's failure does not stop the others; its report carries the error.
 func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report {
@@ -685,11 +688,12 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 		turns[i].order = i
 	}
 
+	ahead := cmp.Or(r.ahead, fetchAhead)
 	var (
-		// Fetches started and not yet stored: at most fetchAhead, so
-		// that their outcomes never wait to be sent.
+		// Fetches started and not yet stored: at most ahead, so that
+		// their outcomes never wait to be sent.
 		out     int
-		results = make(chan *saving, fetchAhead)
+		results = make(chan *saving, ahead)
 		next    int                             // the next feed to start
 		head    int                             // the first feed not yet stored
 		ready   = make([]*saving, len(feeds))   // outcomes not yet stored
@@ -723,7 +727,7 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 				put(&saving{t: t, rep: t.rep, done: true})
 				continue
 			}
-			if out == fetchAhead {
+			if out == ahead {
 				break
 			}
 			out++
@@ -752,6 +756,11 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 		if head == len(feeds) {
 			break
 		}
+		if head == next {
+			// Every feed started is stored, and none is in flight to
+			// wait for: start the next ones.
+			continue
+		}
 		// The head feed is still being fetched. Those ready after it wait
 		// for it, unless they have waited holdBack, or too many fetched
 		// feeds wait: they would keep others from being fetched.
@@ -772,7 +781,7 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 			}
 		}
 		wait := holdBack - time.Since(oldest)
-		if fetched > 0 && (wait <= 0 || fetched >= holdBackMax) {
+		if fetched > 0 && (wait <= 0 || fetched >= ahead/2) {
 			save(waiting)
 			continue
 		}
@@ -841,11 +850,6 @@ const fetchAhead = 64
 // answer promptly are stored in their order, short enough that a feed
 // waiting for its timeout holds no other back.
 const holdBack = time.Second
-
-// holdBackMax is how many fetched feeds may wait to be stored behind an
-// earlier one: half the feeds fetchAhead lets out, so that the other half
-// keep being fetched.
-const holdBackMax = fetchAhead / 2
 
 // Failed returns the errors of the reports, as one error, or nil.
 func Failed(reports []Report) error {

@@ -497,6 +497,36 @@ func TestRunAllFetchesAhead(t *testing.T) {
 	}
 }
 
+// TestRunAllStartsAfterAWholeWindow: when every feed started is stored
+// before the next are started (a window whose fetches all ended at once),
+// RunAll starts the next feeds instead of waiting for an outcome that no
+// fetch will send. A window of one feed ends that way after each feed.
+func TestRunAllStartsAfterAWholeWindow(t *testing.T) {
+	docs := documents{}
+	var feeds []Feed
+	for i := range 5 {
+		u := fmt.Sprintf("http://feeds.invalid/%d", i)
+		docs[u] = fmt.Appendf(nil, `<rss version="2.0"><channel><title>F</title><item><title>Item %d</title><link>https://x.example/%d</link></item></channel></rss>`, i, i)
+		feeds = append(feeds, Feed{URL: u})
+	}
+	r := &Runner{Store: openStore(t), Fetcher: docs, Log: quiet(), ahead: 1}
+	done := make(chan []Report)
+	go func() { done <- r.RunAll(context.Background(), feeds, false) }()
+	select {
+	case reps := <-done:
+		if err := Failed(reps); err != nil {
+			t.Fatal(err)
+		}
+		for i, rep := range reps {
+			if rep.Added != 1 {
+				t.Errorf("feed %d: added %d, want 1", i, rep.Added)
+			}
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("RunAll still waits a minute later, with no fetch in flight")
+	}
+}
+
 // TestRestoreLaterEmpty: a --once run on a new store places its articles
 // as a runner restored at once would: nothing is replayed twice.
 func TestRestoreLaterEmpty(t *testing.T) {
