@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"aggregator/internal/shared"
 )
 
 var resolveBase, _ = url.Parse("https://news.example/world/story.html")
@@ -81,7 +84,7 @@ func FuzzSanitizeSkipsResolving(f *testing.F) {
 // (real feeds, most linking absolutely), with and without skipping the
 // resolving pass where it changes nothing.
 func BenchmarkSanitize(b *testing.B) {
-	f, err := os.Open("../../shared/fixtures/realweek/items.jsonl")
+	f, err := os.Open(filepath.Join(shared.Dir(), "fixtures", "realweek", "items.jsonl"))
 	if err != nil {
 		b.Skip("realweek fixture absent:", err)
 	}

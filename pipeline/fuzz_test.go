@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"aggregator"
+	"aggregator/internal/shared"
 	"aggregator/publish"
 	"aggregator/store"
 	"aggregator/story"
@@ -43,8 +44,7 @@ func FuzzIngest(f *testing.F) {
 		"feeds-washingtonpost-com-rss-business-technology.xml",
 		"codeproject-com-webservices-newsrss-aspx.xml",
 	} {
-		// The shared fixtures lie beside the repository.
-		seeds = append(seeds, filepath.Join("../../shared/fixtures/realweek/feeds/2023-09-18", name))
+		seeds = append(seeds, filepath.Join(shared.Dir(), "fixtures", "realweek", "feeds", "2023-09-18", name))
 	}
 	for _, p := range seeds {
 		data, err := os.ReadFile(p)

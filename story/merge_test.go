@@ -17,12 +17,12 @@ func TestMergeSweep(t *testing.T) {
 	if os.Getenv("STORY_MERGE") == "" {
 		t.Skip("STORY_MERGE not set")
 	}
-	adj, err := readAdjacent(realweekAdjacent)
+	adj, err := readAdjacent(realweekAdjacent(t))
 	if err != nil {
 		t.Skip("adjacent.txt absent:", err)
 	}
-	week := readFixture(t, realweekPath)
-	uci := readFixture(t, uciPath)
+	week := readFixture(t, realweekPath(t))
+	uci := readFixture(t, uciPath(t))
 	var early, late []Item
 	for _, it := range week {
 		if it.Day <= "2023-09-19" {

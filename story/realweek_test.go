@@ -9,12 +9,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"aggregator/internal/shared"
 )
 
-const (
-	realweekPath     = "../../shared/fixtures/realweek/items.jsonl"
-	realweekAdjacent = "../../shared/fixtures/realweek/adjacent.txt"
-)
+func realweekPath(t testing.TB) string {
+	return shared.Path(t, "fixtures", "realweek", "items.jsonl")
+}
+
+func realweekAdjacent(t testing.TB) string {
+	return shared.Path(t, "fixtures", "realweek", "adjacent.txt")
+}
 
 // readAdjacent reads pairs of labels that are related (neither a gold link
 // nor a false merge), as listed in the fixture's adjacent.txt.
@@ -97,14 +102,11 @@ func evalFile(t testing.TB, path string, cfg Config) (Scores, []Assignment) {
 // report no labelled event) the default configuration must not build topic
 // clusters.
 func TestRealweek(t *testing.T) {
-	if _, err := os.Stat(realweekPath); err != nil {
-		t.Skip("realweek fixture absent:", err)
-	}
-	adj, err := readAdjacent(realweekAdjacent)
+	adj, err := readAdjacent(realweekAdjacent(t))
 	if err != nil {
-		t.Skip("adjacent.txt absent:", err)
+		t.Fatal(err)
 	}
-	_, as := evalFile(t, realweekPath, DefaultConfig())
+	_, as := evalFile(t, realweekPath(t), DefaultConfig())
 	b := realweekBCubed(as, adj)
 	sizes := map[string]int{}
 	for _, a := range as {
@@ -128,7 +130,7 @@ func TestExperiment(t *testing.T) {
 	if os.Getenv("STORY_EXP") == "" {
 		t.Skip("STORY_EXP not set")
 	}
-	adj, _ := readAdjacent(realweekAdjacent)
+	adj, _ := readAdjacent(realweekAdjacent(t))
 	cfg := DefaultConfig()
 	env := func(k string) (float64, bool) {
 		v, ok := os.LookupEnv(k)
@@ -163,9 +165,9 @@ func TestExperiment(t *testing.T) {
 	}
 	for _, th := range ths {
 		cfg.Threshold = th
-		_, as := evalFile(t, realweekPath, cfg)
+		_, as := evalFile(t, realweekPath(t), cfg)
 		r := realweekBCubed(as, adj)
-		u, _ := evalFile(t, uciPath, cfg)
+		u, _ := evalFile(t, uciPath(t), cfg)
 		fmt.Printf("th=%.3f realweek P=%.3f R=%.3f F=%.3f | uci P=%.3f R=%.3f F=%.3f\n", th, r.Precision, r.Recall, r.F1, u.BCubed.Precision, u.BCubed.Recall, u.BCubed.F1)
 	}
 }

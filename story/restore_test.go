@@ -9,9 +9,9 @@ import (
 // A Clusterer rebuilt by replaying the assignments of the window decides
 // the following items exactly as the one that made the assignments.
 func TestRestoreContinuesAsBefore(t *testing.T) {
-	f, err := os.Open("../../shared/fixtures/realweek/items.jsonl")
+	f, err := os.Open(realweekPath(t))
 	if err != nil {
-		t.Skip("realweek fixture not available:", err)
+		t.Fatal(err)
 	}
 	items, err := ReadItems(f)
 	f.Close()

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"aggregator/internal/shared"
 )
 
 func TestTokens(t *testing.T) {
@@ -93,12 +95,12 @@ func TestKim(t *testing.T) {
 	}
 }
 
-const uciPath = "../../shared/fixtures/stories/uci-dev.jsonl"
+func uciPath(t testing.TB) string { return shared.Path(t, "fixtures", "stories", "uci-dev.jsonl") }
 
 func TestUCIDev(t *testing.T) {
-	f, err := os.Open(uciPath)
+	f, err := os.Open(uciPath(t))
 	if err != nil {
-		t.Skip("uci-dev fixture absent:", err)
+		t.Fatal(err)
 	}
 	defer f.Close()
 	s, _, err := Evaluate(f, DefaultConfig())
@@ -119,12 +121,9 @@ func TestUCIDev(t *testing.T) {
 
 func TestDeterminism(t *testing.T) {
 	run := func() []Assignment {
-		f, err := os.Open(uciPath)
+		f, err := os.Open(uciPath(t))
 		if err != nil {
-			f, err = os.Open("testdata/kim.jsonl")
-			if err != nil {
-				t.Fatal(err)
-			}
+			t.Fatal(err)
 		}
 		defer f.Close()
 		_, as, err := Evaluate(f, DefaultConfig())

@@ -219,12 +219,12 @@ func TestTrain(t *testing.T) {
 	if os.Getenv("STORY_TRAIN") == "" {
 		t.Skip("STORY_TRAIN not set")
 	}
-	adj, err := readAdjacent(realweekAdjacent)
+	adj, err := readAdjacent(realweekAdjacent(t))
 	if err != nil {
 		t.Skip("adjacent.txt absent:", err)
 	}
-	rw := readFixture(t, realweekPath)
-	uci := readFixture(t, uciPath)
+	rw := readFixture(t, realweekPath(t))
+	uci := readFixture(t, uciPath(t))
 	days := os.Getenv("STORY_TRAIN_DAYS")
 	var train, held []Item
 	for _, it := range rw {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ import (
 // realweekPath is the shared fixture of 9,277 real news items of four days
 // of September 2023 (title, summary, source), when it is there, for the
 // benchmarks (tests find it through shared.Path).
-const realweekPath = "../../shared/fixtures/realweek/items.jsonl"
+var realweekPath = filepath.Join(shared.Dir(), "fixtures", "realweek", "items.jsonl")
 
 // readRealweek returns the fixture's items as a tagger sees them.
 func readRealweek(path string) ([]Input, error) {

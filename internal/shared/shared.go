@@ -15,15 +15,7 @@ import (
 // otherwise pass unnoticed.
 func Path(t testing.TB, elem ...string) string {
 	t.Helper()
-	dir := os.Getenv("SHARED_DIR")
-	if dir == "" {
-		root, err := moduleRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir = filepath.Join(root, "..", "shared")
-	}
-	p := filepath.Join(append([]string{dir}, elem...)...)
+	p := filepath.Join(append([]string{Dir()}, elem...)...)
 	if _, err := os.Stat(p); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("shared fixture missing under CI: %v (set SHARED_DIR)", err)
@@ -31,6 +23,20 @@ func Path(t testing.TB, elem ...string) string {
 		t.Skipf("shared fixture absent: %v (set SHARED_DIR)", err)
 	}
 	return p
+}
+
+// Dir is the shared folder: $SHARED_DIR, else ../shared next to the
+// module's root (which may not exist: benchmarks that can do without it
+// look for it there, and tests use Path).
+func Dir() string {
+	if dir := os.Getenv("SHARED_DIR"); dir != "" {
+		return dir
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return filepath.Join("..", "shared")
+	}
+	return filepath.Join(root, "..", "shared")
 }
 
 // moduleRoot is the nearest folder up from the working directory that
