@@ -136,6 +136,18 @@ func (r *Runner) collect(out *[]fresh, source string, order int) func(string, ag
 	}
 }
 
+// retold returns a store.Fetched.Retold that notes in *out, as collect
+// does, the articles the feed took over before they were placed: they wait
+// for Settle with the text they now have, in place of the one they had.
+func (r *Runner) retold(out *[]fresh, source string, order int) func(string, aggregator.Item) {
+	if r.Stories == nil {
+		return nil
+	}
+	return func(entryID string, it aggregator.Item) {
+		*out = append(*out, fresh{entryID, storyDoc(entryID, it, source), order})
+	}
+}
+
 // queue adds stored articles to those waiting for Settle.
 func (r *Runner) queue(articles []fresh) {
 	r.mu.Lock()
@@ -162,7 +174,7 @@ func (r *Runner) Settle(ctx context.Context) error {
 			return err
 		}
 	}
-	articles := r.pending
+	articles := latest(r.pending)
 	r.pending = nil
 	slices.SortStableFunc(articles, func(a, b fresh) int {
 		if c := a.doc.Published.Compare(b.doc.Published); c != 0 {
@@ -178,6 +190,25 @@ func (r *Runner) Settle(ctx context.Context) error {
 	}
 	r.mu.Unlock()
 	return r.Store.Place(context.WithoutCancel(ctx), placed)
+}
+
+// latest drops the articles that wait twice (taken over by another feed
+// after they were stored, see retold) but for their last turn, in place.
+func latest(articles []fresh) []fresh {
+	last := make(map[string]int, len(articles))
+	for i, a := range articles {
+		last[a.entryID] = i
+	}
+	if len(last) == len(articles) {
+		return articles
+	}
+	out := articles[:0]
+	for i, a := range articles {
+		if last[a.entryID] == i {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // storyDoc is what the clusterer sees of an article.
@@ -589,6 +620,7 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 			}
 		}
 		p.in.Assign = r.collect(&p.articles, t.feed.URL, t.order)
+		p.in.Retold = r.retold(&p.articles, t.feed.URL, t.order)
 	}
 	return p
 }
