@@ -62,6 +62,17 @@ func (f Feed) DisplayName() string {
 	return f.URL
 }
 
+// Identity is the feed as the config knows it, by which filters, tag rules
+// and stories.source_priority name it: its configured name, else its URL.
+// Unlike DisplayName it never comes from the feed's own document, whose
+// title could be another feed's name.
+func (f Feed) Identity() string {
+	if f.Name != "" {
+		return f.Name
+	}
+	return f.URL
+}
+
 // Ownership is how firmly a feed speaks for the site of a link: an article's
 // text comes from the feed that owns its link most firmly (see
 // store.SaveFetch), and a feed that does not own a link only credits it.
@@ -200,8 +211,9 @@ type Story struct {
 
 // EntryRule says how a story becomes a published entry.
 type EntryRule struct {
-	// SourcePriority names feeds (by configured name, title or URL), most
-	// preferred first, whose article represents a story they carried.
+	// SourcePriority names feeds (by configured name or URL, never by the
+	// title a feed gives itself), most preferred first, whose article
+	// represents a story they carried.
 	SourcePriority []string
 	// UpdateOnJoin moves an entry's updated time forward when another outlet
 	// joins its story, so readers see it again; by default only a change of
@@ -596,7 +608,7 @@ func rank(m Member, priority []string) int {
 	best := len(priority)
 	for _, src := range m.Sources {
 		for i, p := range priority[:best] {
-			if p == src.Feed.Name || p == src.Feed.Title || p == src.Feed.URL {
+			if p == src.Feed.Name || p == src.Feed.URL {
 				best = i
 				break
 			}

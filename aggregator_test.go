@@ -37,7 +37,9 @@ func TestStoryEntry(t *testing.T) {
 	}{
 		{"earliest, then richest", EntryRule{}, "https://desk.example/kim-2", t0, "Desk"},
 		{"source priority by name", EntryRule{SourcePriority: []string{"Wire"}}, "https://wire.example/kim", t0.Add(time.Hour), "Wire"},
-		{"source priority by title of a second feed", EntryRule{SourcePriority: []string{"Nobody", "Ledger"}}, "https://wire.example/kim", t0.Add(time.Hour), "Wire"},
+		{"source priority by URL of a second feed", EntryRule{SourcePriority: []string{"Nobody", "https://ledger.example/feed"}}, "https://wire.example/kim", t0.Add(time.Hour), "Wire"},
+		// Any feed could give itself a configured feed's name as its title.
+		{"no source priority by a feed's own title", EntryRule{SourcePriority: []string{"Ledger"}}, "https://desk.example/kim-2", t0, "Desk"},
 		{"source priority by URL", EntryRule{SourcePriority: []string{"https://desk.example/feed"}}, "https://desk.example/kim-2", t0, "Desk"},
 		{"update on join", EntryRule{UpdateOnJoin: true}, "https://desk.example/kim-2", t0.Add(time.Hour + time.Minute), "Desk"},
 	}
