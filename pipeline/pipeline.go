@@ -76,12 +76,12 @@ func (r *Runner) rules() *dedupe.Rules {
 	return dedupe.Default
 }
 
-// tags returns an article's tags.
-func (r *Runner) tags(it aggregator.Item, source string, feedTags []string) []aggregator.Tag {
+// tags returns the tags of an article of feed.
+func (r *Runner) tags(it aggregator.Item, feed aggregator.Feed, feedTags []string) []aggregator.Tag {
 	if r.Tagger == nil {
 		return nil
 	}
-	found := r.Tagger.Tags(tag.Input{Item: it, Source: source, FeedTags: feedTags})
+	found := r.Tagger.Tags(tag.Input{Item: it, Source: feed.DisplayName(), Feed: feed.Identity(), FeedTags: feedTags})
 	tags := make([]aggregator.Tag, len(found))
 	for i, t := range found {
 		tags[i] = aggregator.Tag{Slug: t.Slug, Label: t.Label, Entity: t.Kind == tag.Entity}
@@ -106,7 +106,7 @@ func (r *Runner) Retag(ctx context.Context, feeds []Feed, fingerprint string) (b
 		byURL[f.URL] = f
 	}
 	n, err := r.Store.Retag(ctx, func(it aggregator.Item, origin aggregator.Feed) []aggregator.Tag {
-		return r.tags(it, origin.DisplayName(), byURL[origin.URL].Tags)
+		return r.tags(it, origin, byURL[origin.URL].Tags)
 	})
 	if err != nil {
 		return false, err
@@ -444,11 +444,15 @@ func Subject(e aggregator.Entry) tag.Subject {
 	for _, t := range e.Tags {
 		sub.Tags = append(sub.Tags, t.Slug)
 	}
-	seen := map[string]bool{}
+	seen, known := map[string]bool{}, map[string]bool{}
 	for _, src := range e.Sources {
 		if name := src.Feed.DisplayName(); !seen[name] {
 			seen[name] = true
 			sub.Sources = append(sub.Sources, name)
+		}
+		if id := src.Feed.Identity(); !known[id] {
+			known[id] = true
+			sub.Feeds = append(sub.Feeds, id)
 		}
 	}
 	return sub
@@ -587,8 +591,8 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 	if !res.NotModified && !res.Unchanged {
 		p.in.Meta = &store.Meta{Title: xmlText(res.Title), SiteURL: res.SiteURL, AtomID: res.AtomID, Language: res.Language}
 		rules := r.rules()
-		source := aggregator.Feed{Name: t.feed.Name, Title: res.Title, URL: t.feed.URL}.DisplayName()
-		tags := func(it *aggregator.Item) { it.Tags = r.tags(*it, source, t.feed.Tags) }
+		feed := aggregator.Feed{Name: t.feed.Name, Title: res.Title, URL: t.feed.URL}
+		tags := func(it *aggregator.Item) { it.Tags = r.tags(*it, feed, t.feed.Tags) }
 		sanitize := func(it *aggregator.Item) {
 			res.Sanitize(it)
 			it.Summary, it.Content = xmlText(it.Summary), xmlText(it.Content)
