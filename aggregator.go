@@ -6,6 +6,7 @@ package aggregator
 import (
 	"html"
 	"math"
+	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"golang.org/x/net/publicsuffix"
 )
 
 // Item is one entry of an upstream feed, normalised from RSS, Atom or JSON Feed.
@@ -58,6 +60,71 @@ func (f Feed) DisplayName() string {
 		return f.Title
 	}
 	return f.URL
+}
+
+// Identity is the feed as the config knows it, by which filters, tag rules
+// and stories.source_priority name it: its configured name, else its URL.
+// Unlike DisplayName it never comes from the feed's own document, whose
+// title could be another feed's name.
+func (f Feed) Identity() string {
+	if f.Name != "" {
+		return f.Name
+	}
+	return f.URL
+}
+
+// Ownership is how firmly a feed speaks for the site of a link: an article's
+// text comes from the feed that owns its link most firmly (see
+// store.SaveFetch), and a feed that does not own a link only credits it.
+type Ownership int
+
+const (
+	// NotOwner: the link is on another site than the feed's.
+	NotOwner Ownership = iota
+	// OwnerBySite: the link is on the site of the feed's home page, as the
+	// feed's own document gives it.
+	OwnerBySite
+	// OwnerByURL: the link is on the site of the URL the feed is fetched
+	// from, as the config gives it, which no feed's content can choose.
+	OwnerByURL
+)
+
+// Owns reports how firmly the feed owns link: the link's host and the host
+// of the feed's URL, else of its SiteURL, have the same registrable domain
+// (public suffix plus one label: news.example.co.uk and example.co.uk are
+// one site, two blogs on one hosting domain listed as a public suffix are
+// not). Hosts that are IP addresses or have no registrable domain must be
+// equal. Only http(s) URLs have a site; a file:// feed owns no link by its
+// URL.
+func (f Feed) Owns(link string) Ownership {
+	site := registrableDomain(link)
+	switch {
+	case site == "":
+		return NotOwner
+	case registrableDomain(f.URL) == site:
+		return OwnerByURL
+	case registrableDomain(f.SiteURL) == site:
+		return OwnerBySite
+	}
+	return NotOwner
+}
+
+// registrableDomain is the registrable domain of an http(s) URL's host,
+// lower-cased; the host itself when it is an IP address or has none; ""
+// for anything else.
+func registrableDomain(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" {
+		return ""
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host == "" || net.ParseIP(host) != nil {
+		return host
+	}
+	if d, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
+		return d
+	}
+	return host
 }
 
 // FeedState is what is remembered between two fetches of one feed: the
@@ -144,8 +211,9 @@ type Story struct {
 
 // EntryRule says how a story becomes a published entry.
 type EntryRule struct {
-	// SourcePriority names feeds (by configured name, title or URL), most
-	// preferred first, whose article represents a story they carried.
+	// SourcePriority names feeds (by configured name or URL, never by the
+	// title a feed gives itself), most preferred first, whose article
+	// represents a story they carried.
 	SourcePriority []string
 	// UpdateOnJoin moves an entry's updated time forward when another outlet
 	// joins its story, so readers see it again; by default only a change of
@@ -540,7 +608,7 @@ func rank(m Member, priority []string) int {
 	best := len(priority)
 	for _, src := range m.Sources {
 		for i, p := range priority[:best] {
-			if p == src.Feed.Name || p == src.Feed.Title || p == src.Feed.URL {
+			if p == src.Feed.Name || p == src.Feed.URL {
 				best = i
 				break
 			}

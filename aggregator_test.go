@@ -37,7 +37,9 @@ func TestStoryEntry(t *testing.T) {
 	}{
 		{"earliest, then richest", EntryRule{}, "https://desk.example/kim-2", t0, "Desk"},
 		{"source priority by name", EntryRule{SourcePriority: []string{"Wire"}}, "https://wire.example/kim", t0.Add(time.Hour), "Wire"},
-		{"source priority by title of a second feed", EntryRule{SourcePriority: []string{"Nobody", "Ledger"}}, "https://wire.example/kim", t0.Add(time.Hour), "Wire"},
+		{"source priority by URL of a second feed", EntryRule{SourcePriority: []string{"Nobody", "https://ledger.example/feed"}}, "https://wire.example/kim", t0.Add(time.Hour), "Wire"},
+		// Any feed could give itself a configured feed's name as its title.
+		{"no source priority by a feed's own title", EntryRule{SourcePriority: []string{"Ledger"}}, "https://desk.example/kim-2", t0, "Desk"},
 		{"source priority by URL", EntryRule{SourcePriority: []string{"https://desk.example/feed"}}, "https://desk.example/kim-2", t0, "Desk"},
 		{"update on join", EntryRule{UpdateOnJoin: true}, "https://desk.example/kim-2", t0.Add(time.Hour + time.Minute), "Desk"},
 	}
@@ -330,5 +332,37 @@ func TestEntryArrivingTogether(t *testing.T) {
 	s.Members[1].FirstSeen = seen.Add(time.Second)
 	if e := s.Entry(EntryRule{}); !e.Updated.Equal(s.Members[1].FirstSeen) {
 		t.Errorf("a report that took over later: updated %v, want when it joined, %v", e.Updated, s.Members[1].FirstSeen)
+	}
+}
+
+func TestFeedOwns(t *testing.T) {
+	tests := []struct {
+		feed Feed
+		link string
+		want Ownership
+	}{
+		{Feed{URL: "https://feeds.example.co.uk/world.xml"}, "https://www.example.co.uk/news/1", OwnerByURL},
+		{Feed{URL: "https://feeds.example.co.uk/world.xml"}, "http://EXAMPLE.co.uk./news/1", OwnerByURL},
+		{Feed{URL: "https://feeds.example.co.uk/world.xml"}, "https://other.co.uk/news/1", NotOwner},
+		{Feed{URL: "https://cdn.example/feed", SiteURL: "https://www.example.org/"}, "https://example.org/a", OwnerBySite},
+		{Feed{URL: "https://example.org/feed", SiteURL: "https://example.org/"}, "https://news.example.org/a", OwnerByURL},
+		// A public suffix that anyone may register under: two blogs are two sites.
+		{Feed{URL: "https://alice.github.io/feed.xml"}, "https://bob.github.io/post", NotOwner},
+		{Feed{URL: "https://alice.github.io/feed.xml"}, "https://alice.github.io/post", OwnerByURL},
+		// IP addresses and hosts without a registrable domain must be equal.
+		{Feed{URL: "http://127.0.0.1:8080/feed"}, "http://127.0.0.1:9090/a", OwnerByURL},
+		{Feed{URL: "http://127.0.0.1/feed"}, "http://10.0.0.1/a", NotOwner},
+		{Feed{URL: "http://localhost/feed"}, "http://localhost/a", OwnerByURL},
+		{Feed{URL: "http://localhost/feed"}, "http://otherhost/a", NotOwner},
+		// Only http(s) has a site.
+		{Feed{URL: "file:///srv/feed.xml", SiteURL: "https://example.org/"}, "https://example.org/a", OwnerBySite},
+		{Feed{URL: "file:///srv/feed.xml"}, "file:///srv/a.html", NotOwner},
+		{Feed{URL: "https://example.org/feed"}, "", NotOwner},
+		{Feed{URL: "https://example.org/feed"}, "mailto:news@example.org", NotOwner},
+	}
+	for _, tt := range tests {
+		if got := tt.feed.Owns(tt.link); got != tt.want {
+			t.Errorf("%+v.Owns(%q) = %d, want %d", tt.feed, tt.link, got, tt.want)
+		}
 	}
 }

@@ -93,7 +93,7 @@ type Fetch struct {
 // Feed is a subscribed feed.
 type Feed struct {
 	URL      string            `yaml:"url"`      // after Load: http(s) URL as given, or absolute file:// URL
-	Name     string            `yaml:"name"`     // optional display name
+	Name     string            `yaml:"name"`     // optional display name, and the feed's name for filters (else its URL)
 	Schedule string            `yaml:"schedule"` // after Load: never empty
 	Headers  map[string]string `yaml:"headers"`  // extra request headers
 	Auth     *Auth             `yaml:"auth"`     // HTTP basic auth; nil for none

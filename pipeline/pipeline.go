@@ -78,12 +78,12 @@ func (r *Runner) rules() *dedupe.Rules {
 	return dedupe.Default
 }
 
-// tags returns an article's tags.
-func (r *Runner) tags(it aggregator.Item, source string, feedTags []string) []aggregator.Tag {
+// tags returns the tags of an article of feed.
+func (r *Runner) tags(it aggregator.Item, feed aggregator.Feed, feedTags []string) []aggregator.Tag {
 	if r.Tagger == nil {
 		return nil
 	}
-	found := r.Tagger.Tags(tag.Input{Item: it, Source: source, FeedTags: feedTags})
+	found := r.Tagger.Tags(tag.Input{Item: it, Source: feed.DisplayName(), Feed: feed.Identity(), FeedTags: feedTags})
 	tags := make([]aggregator.Tag, len(found))
 	for i, t := range found {
 		tags[i] = aggregator.Tag{Slug: t.Slug, Label: t.Label, Entity: t.Kind == tag.Entity}
@@ -108,7 +108,7 @@ func (r *Runner) Retag(ctx context.Context, feeds []Feed, fingerprint string) (b
 		byURL[f.URL] = f
 	}
 	n, err := r.Store.Retag(ctx, func(it aggregator.Item, origin aggregator.Feed) []aggregator.Tag {
-		return r.tags(it, origin.DisplayName(), byURL[origin.URL].Tags)
+		return r.tags(it, origin, byURL[origin.URL].Tags)
 	})
 	if err != nil {
 		return false, err
@@ -138,6 +138,18 @@ func (r *Runner) collect(out *[]fresh, source string, order int) func(string, ag
 	}
 }
 
+// retold returns a store.Fetched.Retold that notes in *out, as collect
+// does, the articles the feed took over before they were placed: they wait
+// for Settle with the text they now have, in place of the one they had.
+func (r *Runner) retold(out *[]fresh, source string, order int) func(string, aggregator.Item) {
+	if r.Stories == nil {
+		return nil
+	}
+	return func(entryID string, it aggregator.Item) {
+		*out = append(*out, fresh{entryID, storyDoc(entryID, it, source), order})
+	}
+}
+
 // queue adds stored articles to those waiting for Settle.
 func (r *Runner) queue(articles []fresh) {
 	r.mu.Lock()
@@ -164,7 +176,7 @@ func (r *Runner) Settle(ctx context.Context) error {
 			return err
 		}
 	}
-	articles := r.pending
+	articles := latest(r.pending)
 	r.pending = nil
 	slices.SortStableFunc(articles, func(a, b fresh) int {
 		if c := a.doc.Published.Compare(b.doc.Published); c != 0 {
@@ -180,6 +192,25 @@ func (r *Runner) Settle(ctx context.Context) error {
 	}
 	r.mu.Unlock()
 	return r.Store.Place(context.WithoutCancel(ctx), placed)
+}
+
+// latest drops the articles that wait twice (taken over by another feed
+// after they were stored, see retold) but for their last turn, in place.
+func latest(articles []fresh) []fresh {
+	last := make(map[string]int, len(articles))
+	for i, a := range articles {
+		last[a.entryID] = i
+	}
+	if len(last) == len(articles) {
+		return articles
+	}
+	out := articles[:0]
+	for i, a := range articles {
+		if last[a.entryID] == i {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // storyDoc is what the clusterer sees of an article.
@@ -415,11 +446,15 @@ func Subject(e aggregator.Entry) tag.Subject {
 	for _, t := range e.Tags {
 		sub.Tags = append(sub.Tags, t.Slug)
 	}
-	seen := map[string]bool{}
+	seen, known := map[string]bool{}, map[string]bool{}
 	for _, src := range e.Sources {
 		if name := src.Feed.DisplayName(); !seen[name] {
 			seen[name] = true
 			sub.Sources = append(sub.Sources, name)
+		}
+		if id := src.Feed.Identity(); !known[id] {
+			known[id] = true
+			sub.Feeds = append(sub.Feeds, id)
 		}
 	}
 	return sub
@@ -558,8 +593,8 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 	if !res.NotModified && !res.Unchanged {
 		p.in.Meta = &store.Meta{Title: xmlText(res.Title), SiteURL: res.SiteURL, AtomID: res.AtomID, Language: res.Language}
 		rules := r.rules()
-		source := aggregator.Feed{Name: t.feed.Name, Title: res.Title, URL: t.feed.URL}.DisplayName()
-		tags := func(it *aggregator.Item) { it.Tags = r.tags(*it, source, t.feed.Tags) }
+		feed := aggregator.Feed{Name: t.feed.Name, Title: res.Title, URL: t.feed.URL}
+		tags := func(it *aggregator.Item) { it.Tags = r.tags(*it, feed, t.feed.Tags) }
 		sanitize := func(it *aggregator.Item) {
 			res.Sanitize(it)
 			it.Summary, it.Content = xmlText(it.Summary), xmlText(it.Content)
@@ -591,6 +626,7 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 			}
 		}
 		p.in.Assign = r.collect(&p.articles, t.feed.URL, t.order)
+		p.in.Retold = r.retold(&p.articles, t.feed.URL, t.order)
 	}
 	return p
 }

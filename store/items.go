@@ -44,6 +44,11 @@ type Fetched struct {
 	// returns the story's id and how close the item is to it. Without it, or
 	// when it returns "", every item is a story of its own.
 	Assign func(entryID string, it aggregator.Item) (storyID string, score float64)
+	// Retold, when set, is called with each item this feed took over from
+	// another (see SaveFetch) while it was not yet placed in a story (see
+	// Place): its entry id and the item as now stored, with its entry
+	// times, so that the story it joins is chosen by the text it now has.
+	Retold func(entryID string, it aggregator.Item)
 }
 
 // Meta is what a feed says of itself.
@@ -59,7 +64,12 @@ type Meta struct {
 // stored item with the same key (from any feed); else, when such an item was
 // pruned and its tombstone remains (see Prune), it stays out and is neither
 // new nor changed; else it is new. A known item gains this feed as a source;
-// its content changes only when this feed is its origin and the hash differs.
+// its content changes only when this feed is its origin and the hash differs,
+// or when this feed owns the item's link more firmly than its origin does
+// (see aggregator.Feed.Owns): this feed then becomes its origin, and the
+// item takes its text and publication date, whatever the order in which
+// the feeds came. So a feed that lists another site's articles credits them, but
+// never decides their text while a feed of that site carries them.
 func (s *Store) SaveFetch(ctx context.Context, feedID int64, f Fetched) (added, changed int, err error) {
 	saved, err := s.SaveFetches(ctx, []Save{{FeedID: feedID, Fetched: f}})
 	if err != nil {
@@ -133,8 +143,15 @@ func saveFetch(ctx context.Context, stmts *prepared, feedID int64, f Fetched, no
 			return 0, 0, fmt.Errorf("save fetch: %w", err)
 		}
 	}
+	if len(f.Items) == 0 {
+		return 0, 0, nil
+	}
+	feed, err := ownerOf(ctx, stmts, feedID)
+	if err != nil {
+		return 0, 0, fmt.Errorf("save fetch: %w", err)
+	}
 	for _, k := range f.Items {
-		isNew, isChanged, err := saveItem(ctx, stmts, feedID, k, now, f.Assign)
+		isNew, isChanged, err := saveItem(ctx, stmts, feed, k, now, f)
 		if err != nil {
 			return 0, 0, fmt.Errorf("save item %s: %w", k.Key, err)
 		}
@@ -246,10 +263,38 @@ func revised(st stored, feedID int64, k Keyed) bool {
 	return !st.tomb && st.origin == feedID && st.hash != k.Hash && hashScheme(st.hash) == hashScheme(k.Hash)
 }
 
+// ownerOf is what the store knows of a feed that decides which links it
+// owns (see aggregator.Feed.Owns); a feed it does not know owns none.
+func ownerOf(ctx context.Context, tx *prepared, feedID int64) (aggregator.Feed, error) {
+	f := aggregator.Feed{ID: feedID}
+	err := tx.queryRow(ctx, `SELECT url, site_url FROM feeds WHERE id = ?`, []any{feedID}, &f.URL, &f.SiteURL)
+	_, err = scanned(err)
+	return f, err
+}
+
+// takesOver reports whether feed, saving k over the stored item st, takes
+// it over from its origin, another feed: feed owns k's link more firmly
+// than the origin does.
+func takesOver(ctx context.Context, tx *prepared, feed aggregator.Feed, st stored, k Keyed) (bool, error) {
+	if st.tomb || st.origin == feed.ID {
+		return false, nil
+	}
+	own := feed.Owns(k.Item.Link)
+	if own == aggregator.NotOwner {
+		return false, nil
+	}
+	origin, err := ownerOf(ctx, tx, st.origin)
+	if err != nil {
+		return false, err
+	}
+	return own > origin.Owns(k.Item.Link), nil
+}
+
 // Unstored reports which of a feed's items saving them would write out
-// (new items, and items their origin revised), as SaveFetch would find
-// them now: the caller can prepare just those before it saves, outside the
-// write transaction. An item pruned earlier is not written while its
+// (new items, items their origin revised, and items the feed takes over
+// from their origin), as SaveFetch would find them now, by the site URL
+// the store has for the feed: the caller can prepare just those before it
+// saves, outside the write transaction. An item pruned earlier is not written while its
 // tombstone remains (see Prune). Items stored or pruned meanwhile are still
 // saved right: their Prepare runs when needed.
 func (s *Store) Unstored(ctx context.Context, feedID int64, items []Keyed) ([]bool, error) {
@@ -260,19 +305,27 @@ func (s *Store) Unstored(ctx context.Context, feedID int64, items []Keyed) ([]bo
 	defer tx.Rollback()
 	stmts := &prepared{tx: tx}
 	defer stmts.close()
+	feed, err := ownerOf(ctx, stmts, feedID)
+	if err != nil {
+		return nil, fmt.Errorf("look up items: %w", err)
+	}
 	out := make([]bool, len(items))
 	for i, k := range items {
 		st, found, err := lookup(ctx, stmts, feedID, k)
 		if err != nil {
 			return nil, fmt.Errorf("look up item %s: %w", k.Key, err)
 		}
-		out[i] = !found || revised(st, feedID, k)
+		over, err := takesOver(ctx, stmts, feed, st, k)
+		if err != nil {
+			return nil, fmt.Errorf("look up item %s: %w", k.Key, err)
+		}
+		out[i] = !found || revised(st, feedID, k) || over
 	}
 	return out, nil
 }
 
-func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time.Time,
-	assign func(string, aggregator.Item) (string, float64)) (isNew, isChanged bool, err error) {
+func saveItem(ctx context.Context, tx *prepared, feed aggregator.Feed, k Keyed, now time.Time, f Fetched) (isNew, isChanged bool, err error) {
+	feedID := feed.ID
 	st, found, err := lookup(ctx, tx, feedID, k)
 	if err != nil {
 		return false, false, err
@@ -286,6 +339,12 @@ func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time
 		return false, false, err
 	}
 	itemID, hash, updated := st.id, st.hash, st.updated
+	over := false
+	if found {
+		if over, err = takesOver(ctx, tx, feed, st, k); err != nil {
+			return false, false, err
+		}
+	}
 
 	it := k.Item
 	encode := func() (cats, tags []byte, err error) {
@@ -307,10 +366,10 @@ func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time
 		published, upd := entryTimes(it, now)
 		entryID := aggregator.EntryID(k.Key)
 		storyID, score := entryID, 1.0
-		if assign != nil {
+		if f.Assign != nil {
 			placed := it
 			placed.Published, placed.Updated = published, upd
-			if id, sc := assign(entryID, placed); id != "" {
+			if id, sc := f.Assign(entryID, placed); id != "" {
 				storyID, score = id, sc
 			}
 		}
@@ -355,6 +414,54 @@ func saveItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time
 			string(tags), itemID)
 		if err != nil {
 			return false, false, err
+		}
+		isChanged = true
+	case over:
+		// A feed of the link's own site: its text and its publication
+		// date (never later than the item was first seen) replace those of
+		// the feed that stored the item, which stays a source. updated
+		// moves forward, as for a revision.
+		cats, tags, err := encode()
+		if err != nil {
+			return false, false, err
+		}
+		var firstSeen int64
+		if err := tx.queryRow(ctx, `SELECT first_seen FROM items WHERE id = ?`, []any{itemID}, &firstSeen); err != nil {
+			return false, false, err
+		}
+		published, _ := entryTimes(it, time.Unix(firstSeen, 0))
+		upd := now
+		if u := it.Updated; !u.IsZero() && u.Unix() > updated && !u.After(now) {
+			upd = u
+		}
+		if upd.Unix() <= updated {
+			upd = time.Unix(updated+1, 0)
+		}
+		if upd.Before(published) {
+			upd = published
+		}
+		var (
+			entryID, storyID string
+			placed           int64
+		)
+		err = tx.queryRow(ctx, `
+			UPDATE items SET feed_id = ?, guid = ?, link = ?, title = ?, summary = ?, content = ?, author = ?,
+				categories = ?, published = ?, updated = ?, content_hash = ?, tags = ? WHERE id = ?
+			RETURNING entry_id, story_id, placed`,
+			[]any{feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author, string(cats),
+				published.Unix(), upd.Unix(), k.Hash, string(tags), itemID}, &entryID, &storyID, &placed)
+		if err != nil {
+			return false, false, err
+		}
+		_, err = tx.exec(ctx, `UPDATE stories SET published = (SELECT min(published) FROM items WHERE story_id = ?1) WHERE id = ?1`,
+			storyID)
+		if err != nil {
+			return false, false, err
+		}
+		if placed == 0 && f.Retold != nil {
+			retold := it
+			retold.Published, retold.Updated = published, upd
+			f.Retold(entryID, retold)
 		}
 		isChanged = true
 	case st.origin == feedID && hash != k.Hash:

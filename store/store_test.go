@@ -620,14 +620,7 @@ func TestEntries(t *testing.T) {
 				if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{Items: []Keyed{k}}); err != nil {
 					t.Fatal(err)
 				}
-				entries, err := entriesOf(ctx, s, 10)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(entries) != 1 {
-					t.Fatalf("%d entries, want 1", len(entries))
-				}
-				e := entries[0]
+				e := onlyEntry(t, s)
 				if !e.Published.Equal(tt.wantPub) || !e.Updated.Equal(tt.wantU) {
 					t.Errorf("published %v updated %v, want %v and %v", e.Published, e.Updated, tt.wantPub, tt.wantU)
 				}
@@ -929,6 +922,19 @@ func entriesOf(ctx context.Context, s *Store, limit int) ([]aggregator.Entry, er
 		entries[i] = st.Entry(aggregator.EntryRule{})
 	}
 	return entries, nil
+}
+
+// onlyEntry is the entry of the one story stored, by the default rule.
+func onlyEntry(t *testing.T, s *Store) aggregator.Entry {
+	t.Helper()
+	entries, err := entriesOf(context.Background(), s, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Fatalf("%d entries, want 1", len(entries))
+	}
+	return entries[0]
 }
 
 // Articles assigned to one story come back as one story, ordered by their

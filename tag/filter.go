@@ -15,7 +15,8 @@ package tag
 //	primary = "(" or ")" | predicate
 //	predicate =
 //	    "tag:" value       the story has this tag; value is slugified
-//	  | "source:" value    an outlet that carried it has this display name
+//	  | "source:" value    a feed that carried it is this one, by its name
+//	                       in the config, else its URL or the URL's host
 //	  | "title:" value     the phrase, as whole words, is in the title
 //	  | "text:" value      ... in the title or the text
 //	  | "lang:" value      language, BCP 47 prefix: en matches en-GB
@@ -33,6 +34,7 @@ package tag
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -44,9 +46,13 @@ import (
 // Subject is what a filter looks at: one story.
 type Subject struct {
 	Tags    []string // slugs
-	Sources []string // display names of the outlets
-	Title   string
-	Text    string // plain text of summary/content
+	Sources []string // display names of the outlets, which sources counts
+	// Feeds are the feeds that carried it, as the config knows them (see
+	// aggregator.Feed.Identity), which source: matches: never a name a
+	// feed's own document gives, which could be another feed's.
+	Feeds []string
+	Title string
+	Text  string // plain text of summary/content
 	// TextOf, when set, gives Text the first time a predicate needs it:
 	// a filter on tags or outlets then never pays for the text.
 	TextOf    func() string
@@ -290,8 +296,8 @@ func filterEval(n filterNode, c *filterCtx) bool {
 		}
 		return false
 	case *filterSource:
-		for _, s := range c.s.Sources {
-			if strings.EqualFold(strings.TrimSpace(s), n.name) {
+		for _, s := range c.s.Feeds {
+			if strings.EqualFold(strings.TrimSpace(s), n.name) || strings.EqualFold(urlHost(s), n.name) {
 				return true
 			}
 		}
@@ -315,6 +321,16 @@ func filterEval(n filterNode, c *filterCtx) bool {
 		return filterCompare(c.sourceCount(), n.op, n.n)
 	}
 	panic(fmt.Sprintf("tag: unknown filter node %T", n))
+}
+
+// urlHost is the host of a feed known by its URL, "" for a feed known by
+// its name.
+func urlHost(feed string) string {
+	u, err := url.Parse(strings.TrimSpace(feed))
+	if err != nil || u.Scheme == "" {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // filterHasPhrase reports whether the words phrase occur in the words text

@@ -50,8 +50,12 @@ type Options struct {
 
 // Input is what a tagger sees of an item.
 type Input struct {
-	Item     aggregator.Item
-	Source   string   // the feed's display name
+	Item   aggregator.Item
+	Source string // the feed's display name, which entity tags leave out
+	// Feed is the feed as the config knows it (see aggregator.Feed.Identity),
+	// which rules that look in the source field see: never a name the
+	// feed's own document gives, which could be another feed's.
+	Feed     string
 	FeedTags []string // tags the feed's config gives every item (slugs or labels; slugified)
 }
 
@@ -360,7 +364,7 @@ func (x *itemText) plain(f int) string {
 		case fieldAuthor:
 			x.text[f] = it.Author
 		case fieldSource:
-			x.text[f] = x.in.Source
+			x.text[f] = x.in.Feed
 		case fieldLink:
 			x.text[f] = it.Link
 		}

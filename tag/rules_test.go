@@ -71,7 +71,7 @@ func TestRuleLogic(t *testing.T) {
 	cases := []struct {
 		name string
 		rule RuleSpec
-		src  string
+		feed string // as the config knows it; its title is "Korea Desk"
 		want bool
 	}{
 		{"any one", RuleSpec{Any: []string{"nothing here", "artillery"}}, "", true},
@@ -94,6 +94,9 @@ func TestRuleLogic(t *testing.T) {
 		{"author", RuleSpec{Any: []string{"jane doe"}, Fields: []string{"Author"}}, "", true},
 		{"author not by default", RuleSpec{Any: []string{"jane doe"}}, "", false},
 		{"source", RuleSpec{Any: []string{"korea desk"}, Fields: []string{"source"}}, "Korea Desk", true},
+		{"source by the feed's url", RuleSpec{Any: []string{"desk.example"}, Fields: []string{"source"}}, "https://desk.example/feed.atom", true},
+		// The title the feed gives itself, which any feed could make "Korea Desk".
+		{"source not by the feed's title", RuleSpec{Any: []string{"korea desk"}, Fields: []string{"source"}}, "https://desk.example/feed.atom", false},
 		{"categories default", RuleSpec{Any: []string{"asia pacific"}}, "", true},
 		{"not across categories", RuleSpec{Any: []string{"diplomacy asia"}}, "", false},
 		{"regex on link", RuleSpec{Regex: []string{`/20\d\d/`}, Fields: []string{"link"}}, "", true},
@@ -104,7 +107,7 @@ func TestRuleLogic(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			c.rule.Name = "x"
 			tg := mustNew(t, Options{Rules: []RuleSpec{c.rule}})
-			tags := tg.Tags(Input{Item: item, Source: c.src})
+			tags := tg.Tags(Input{Item: item, Source: "Korea Desk", Feed: c.feed})
 			got := slices.Contains(slugs(tags, Rule), "x")
 			if got != c.want {
 				t.Errorf("got %v, want %v (%v)", got, c.want, tags)

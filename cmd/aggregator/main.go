@@ -443,7 +443,7 @@ func newTagger(cfg *config.Config) (*tag.Tagger, error) {
 
 // taggingVersion changes when the tagger's own behaviour changes, so that
 // stored articles are tagged again.
-const taggingVersion = "1"
+const taggingVersion = "2"
 
 // taggingFingerprint names everything that decides an article's tags.
 func taggingFingerprint(cfg *config.Config) string {
