@@ -49,7 +49,8 @@ type Feed struct {
 	Language string // the language the feed declares ("en-gb"), if any
 }
 
-// DisplayName is the configured name, else the feed's own title, else its URL.
+// DisplayName is the configured name, else the feed's own title, else its
+// PublicURL.
 func (f Feed) DisplayName() string {
 	switch {
 	case f.Name != "":
@@ -57,7 +58,7 @@ func (f Feed) DisplayName() string {
 	case f.Title != "":
 		return f.Title
 	}
-	return f.URL
+	return f.PublicURL()
 }
 
 // FeedState is what is remembered between two fetches of one feed: the
