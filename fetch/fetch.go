@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -201,7 +202,8 @@ type Result struct {
 // http(s) only); relative links resolve against the final URL. Extra headers
 // (except Accept-Encoding, which would defeat transparent decompression and
 // so the size cap) and basic auth are sent; both are dropped on a redirect
-// to another host (other than a subdomain) or from https to http.
+// to another host (other than a subdomain) or from https to http. No
+// Referer is sent, on a redirect either, unless Request.Header sets one.
 //
 // file:// URLs ignore the limits, the validators and the timeout; the body
 // hash applies to them as to a 200 without validators.
@@ -350,6 +352,11 @@ func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*respo
 		}
 		if r := next.Response; r == nil || (r.StatusCode != http.StatusMovedPermanently && r.StatusCode != http.StatusPermanentRedirect) {
 			permanent = false
+		}
+		// http.Client names the URL redirected from, query and all, in
+		// a Referer before it asks: a feed's URL is nobody's business.
+		if !slices.Contains(extra, "Referer") {
+			next.Header.Del("Referer")
 		}
 		if !keepCredentials(via[0].URL, next.URL) {
 			for _, k := range extra {

@@ -1090,6 +1090,43 @@ func TestFetchRedirectDropsCredentials(t *testing.T) {
 	}
 }
 
+// TestFetchSendsNoReferer: a redirect, to the same server or another,
+// arrives without a Referer naming the URL redirected from.
+func TestFetchSendsNoReferer(t *testing.T) {
+	var mu sync.Mutex
+	referers := map[string][]string{}
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		referers[r.URL.Path] = r.Header.Values("Referer")
+		mu.Unlock()
+		if r.URL.Path == "/hop" {
+			http.Redirect(w, r, "/feed", http.StatusFound)
+			return
+		}
+		w.Write(rssDoc("Elsewhere", 1))
+	}))
+	defer feed.Close()
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, feed.URL+"/hop", http.StatusFound)
+	}))
+	defer origin.Close()
+
+	if _, err := fetchURL(t, newTestClient(), origin.URL+"/authredir?token=s3cret", aggregator.FeedState{}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, path := range []string{"/hop", "/feed"} {
+		got, ok := referers[path]
+		if !ok {
+			t.Errorf("no request for %s", path)
+		}
+		if len(got) > 0 {
+			t.Errorf("%s arrived with Referer %q", path, got)
+		}
+	}
+}
+
 func TestKeepCredentials(t *testing.T) {
 	tests := []struct {
 		from, to string
