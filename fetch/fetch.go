@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -71,7 +72,7 @@ const acceptHeader = "application/atom+xml, application/rss+xml, application/fee
 
 // HTTPError is a non-2xx, non-304 answer.
 type HTTPError struct {
-	URL        string // the URL fetched, with any password redacted
+	URL        string // the URL fetched, as aggregator.PublicURL shows it
 	StatusCode int
 	RetryAfter time.Duration // from Retry-After (seconds or HTTP date), 0 if absent
 }
@@ -213,13 +214,13 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Result, error) {
 		// A *url.Error repeats the URL, and its cause may quote a part
 		// of it: either may hold a password.
 		if strings.Contains(req.URL, "@") {
-			return nil, fmt.Errorf("fetch %s: invalid url", redactURL(req.URL))
+			return nil, fmt.Errorf("fetch %s: invalid url", aggregator.PublicURL(req.URL))
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
+		return nil, fmt.Errorf("fetch %s: %w", aggregator.PublicURL(req.URL), err)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
@@ -227,7 +228,7 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Result, error) {
 	case "file":
 		return c.fetchFile(ctx, u, req.State)
 	}
-	return nil, fmt.Errorf("fetch %s: %w %q", u.Redacted(), ErrUnsupportedScheme, u.Scheme)
+	return nil, fmt.Errorf("fetch %s: %w %q", aggregator.PublicURL(req.URL), ErrUnsupportedScheme, u.Scheme)
 }
 
 // response is what fetchHTTP keeps of an HTTP response once the connection
@@ -241,7 +242,7 @@ type response struct {
 }
 
 func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Result, error) {
-	name := u.Redacted()
+	name := aggregator.PublicURL(u.String())
 
 	release, err := c.limiter().acquire(ctx, hostKey(u))
 	if err != nil {
@@ -348,7 +349,7 @@ func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*respo
 			return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, maxRedirects)
 		}
 		if s := next.URL.Scheme; s != "http" && s != "https" {
-			return fmt.Errorf("%w: %s", ErrRedirectScheme, next.URL.Redacted())
+			return fmt.Errorf("%w: %s", ErrRedirectScheme, aggregator.PublicURL(next.URL.String()))
 		}
 		if r := next.Response; r == nil || (r.StatusCode != http.StatusMovedPermanently && r.StatusCode != http.StatusPermanentRedirect) {
 			permanent = false
@@ -429,7 +430,7 @@ func movedTo(u *url.URL, final string) string {
 }
 
 func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.FeedState) (*Result, error) {
-	name := u.Redacted()
+	name := aggregator.PublicURL(u.String())
 	if u.Host != "" && u.Host != "localhost" {
 		return nil, fmt.Errorf("fetch %s: file url with remote host %q", name, u.Host)
 	}
@@ -441,12 +442,12 @@ func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.Fee
 	}
 	f, err := os.Open(u.Path)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", name, err)
+		return nil, fmt.Errorf("fetch %s: %w", name, withoutPath(err))
 	}
 	defer f.Close()
 	body, err := readLimited(f, c.maxBodySize())
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", name, err)
+		return nil, fmt.Errorf("fetch %s: %w", name, withoutPath(err))
 	}
 	res, err := parseIfChanged(body, "", u.String(), state.BodyHash, true, c.maxItems())
 	if err != nil {
@@ -521,17 +522,14 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 	return body, nil
 }
 
-// redactURL hides the password of a URL that may not parse.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
+// withoutPath is err without the path that an *fs.PathError in it names:
+// a file feed is known by its PublicURL, its file's name.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
 	}
-	if i := strings.LastIndexByte(s, '@'); i >= 0 {
-		if j := strings.Index(s, "://"); j >= 0 && j < i {
-			return s[:j+3] + "xxxxx" + s[i:]
-		}
-	}
-	return s
+	return err
 }
 
 // dateOr is the response's Date, else now.

@@ -960,6 +960,10 @@ func TestFetchAuth(t *testing.T) {
 		mu.Lock()
 		seen = r.Header.Clone()
 		mu.Unlock()
+		if r.URL.Path == "/ftp" {
+			http.Redirect(w, r, "ftp://"+user+":"+pass+"@ftp.example/feed.xml?token="+token, http.StatusFound)
+			return
+		}
 		u, p, ok := r.BasicAuth()
 		if !ok || u != user || p != pass || r.Header.Get("X-Api-Key") != token {
 			w.Header().Set("WWW-Authenticate", `Basic realm="feeds"`)
@@ -1002,7 +1006,10 @@ func TestFetchAuth(t *testing.T) {
 		{"wrong password", Request{URL: srv.URL + "/feed.xml", Header: header, Username: user, Password: pass + "x"}},
 		{"no token", Request{URL: srv.URL + "/feed.xml", Username: user, Password: pass}},
 		{"password in the url", Request{URL: strings.Replace(srv.URL, "://", "://"+user+":"+pass+"@", 1) + "/feed.xml", Header: http.Header{"X-Api-Key": {token + "x"}}}},
+		{"token in the query", Request{URL: srv.URL + "/feed.xml?lang=en&token=" + token}},
 		{"unparseable url with a password", Request{URL: "http://" + user + ":" + pass + "@[::1/feed.xml"}},
+		{"unparseable url with a token", Request{URL: "http://[::1/feed.xml?api_key=" + token}},
+		{"redirect to a url with a token", Request{URL: srv.URL + "/ftp"}},
 		{"unreachable", Request{URL: "http://" + user + ":" + pass + "@127.0.0.1:1/feed.xml", Header: header, Username: user, Password: pass}},
 	}
 	for _, tt := range bad {
@@ -1015,9 +1022,9 @@ func TestFetchAuth(t *testing.T) {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("error %q reveals %q", err, secret)
 				}
-			}
-			if st := (Policy{}).Apply(t0, aggregator.FeedState{}, nil, err); strings.Contains(st.Error, pass) {
-				t.Errorf("state error reveals the password: %q", st.Error)
+				if st := (Policy{}).Apply(t0, aggregator.FeedState{}, nil, err); strings.Contains(st.Error, secret) {
+					t.Errorf("state error reveals %q: %q", secret, st.Error)
+				}
 			}
 		})
 	}
@@ -1245,8 +1252,19 @@ func TestFetchFile(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error, got %+v", res)
 			}
+			// A file feed is named by its file's name, not its path.
+			if dir := filepath.ToSlash(filepath.Dir(abs)); strings.Contains(err.Error(), dir) {
+				t.Errorf("error %q names the folder %s", err, dir)
+			}
 		})
 	}
+	t.Run("a folder", func(t *testing.T) {
+		dir := t.TempDir()
+		_, err := fetchURL(t, newTestClient(), (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}).String(), aggregator.FeedState{})
+		if err == nil || strings.Contains(err.Error(), filepath.ToSlash(dir)) {
+			t.Errorf("err = %v, want an error that does not name the folder", err)
+		}
+	})
 }
 
 func TestFetchBadURL(t *testing.T) {
