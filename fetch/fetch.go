@@ -200,11 +200,13 @@ type Result struct {
 // wait. The timeout (Request.Timeout, else Client.Timeout) starts once the
 // slots are held and covers the HTTP exchange and the reading of the body.
 // Slots are released before parsing. Redirects are followed (at most 10, to
-// http(s) only); relative links resolve against the final URL. Extra headers
-// (except Accept-Encoding, which would defeat transparent decompression and
-// so the size cap) and basic auth are sent; both are dropped on a redirect
-// to another host (other than a subdomain) or from https to http. No
-// Referer is sent, on a redirect either, unless Request.Header sets one.
+// http(s) only); relative links resolve against the final URL as
+// aggregator.PublicURL shows it, without a user name and password. Extra
+// headers (except Accept-Encoding, which would defeat transparent
+// decompression and so the size cap) and basic auth are sent; both are
+// dropped on a redirect to another host (other than a subdomain) or from
+// https to http. No Referer is sent, on a redirect either, unless
+// Request.Header sets one.
 //
 // file:// URLs ignore the limits, the validators and the timeout; the body
 // hash applies to them as to a 200 without validators.
@@ -283,7 +285,10 @@ func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resul
 	}
 
 	etag, lastMod := resp.header.Get("ETag"), resp.header.Get("Last-Modified")
-	res, err := parseIfChanged(resp.body, resp.header.Get("Content-Type"), resp.finalURL, req.State.BodyHash, etag == "" && lastMod == "", c.maxItems())
+	// Relative links resolve against the public URL: against the URL
+	// itself, they would carry its user name and password.
+	base := aggregator.PublicURL(resp.finalURL)
+	res, err := parseIfChanged(resp.body, resp.header.Get("Content-Type"), base, req.State.BodyHash, etag == "" && lastMod == "", c.maxItems())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}

@@ -1267,6 +1267,40 @@ func TestFetchFile(t *testing.T) {
 	})
 }
 
+// TestFetchLinksWithoutUserinfo: relative links in a feed fetched with a
+// user name and password in its URL do not resolve to links that carry them.
+func TestFetchLinksWithoutUserinfo(t *testing.T) {
+	const user, pass = "reader", "hunter2-s3cret"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != pass {
+			http.Error(w, "who are you", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Private</title><link>/</link>`+
+			`<item><title>Kim boards a train</title><link>/kim</link><description>&lt;a href="/more"&gt;More&lt;/a&gt;</description></item>`+
+			`</channel></rss>`)
+	}))
+	defer srv.Close()
+
+	res, err := fetchURL(t, newTestClient(), strings.Replace(srv.URL, "://", "://"+user+":"+pass+"@", 1)+"/feed.xml", aggregator.FeedState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != 1 {
+		t.Fatalf("got %d items, want 1", len(res.Items))
+	}
+	it := res.Items[0]
+	res.Sanitize(&it)
+	if want := srv.URL + "/kim"; it.Link != want {
+		t.Errorf("item link %q, want %q", it.Link, want)
+	}
+	for what, s := range map[string]string{"site": res.SiteURL, "link": it.Link, "summary": it.Summary} {
+		if strings.Contains(s, user) || strings.Contains(s, pass) {
+			t.Errorf("%s %q carries the user name or password", what, s)
+		}
+	}
+}
+
 func TestFetchBadURL(t *testing.T) {
 	tests := []struct {
 		url       string
