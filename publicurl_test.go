@@ -1,6 +1,10 @@
 package aggregator
 
-import "testing"
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
 
 func TestPublicURL(t *testing.T) {
 	tests := []struct{ raw, want string }{
@@ -43,4 +47,42 @@ func TestDisplayNameHidesSecrets(t *testing.T) {
 	if got := f.DisplayName(); got != "World" {
 		t.Errorf("DisplayName with a title = %q", got)
 	}
+}
+
+// FuzzPublicURL: of any URL with a host, the public form parses, has no
+// user information and shows every secret parameter's value as "redacted".
+func FuzzPublicURL(f *testing.F) {
+	for _, s := range []string{
+		"https://user:pass@feeds.example/feed?token=t&page=2",
+		"http://feeds.example/feed?Api-Key=k&api%5Fkey=k2#top",
+		"http://u@feeds.example:8080/a/b?sig=1;x=2&&=3&token",
+		"file:///srv/feeds/world.xml",
+		"feeds/world.xml",
+		"http://user:pass@[::1/feed.xml?token=t",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		pub := PublicURL(raw)
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			return
+		}
+		p, err := url.Parse(pub)
+		if err != nil {
+			t.Fatalf("PublicURL(%q) = %q does not parse: %v", raw, pub, err)
+		}
+		if p.User != nil {
+			t.Errorf("PublicURL(%q) = %q has user information", raw, pub)
+		}
+		for _, param := range strings.Split(p.RawQuery, "&") {
+			name, value, ok := strings.Cut(param, "=")
+			if n, err := url.QueryUnescape(name); err == nil {
+				name = n
+			}
+			if ok && SecretParam(name) && value != redacted {
+				t.Errorf("PublicURL(%q) = %q shows %s", raw, pub, param)
+			}
+		}
+	})
 }
