@@ -32,6 +32,7 @@ FUZZTIME_TEXT ?= 200000x
 FUZZTIME_HTML ?= 100000x
 fuzz:
 	$(GO) test ./dedupe -run '^$$' -fuzz '^FuzzCanonicalURL$$' -fuzztime $(FUZZTIME_URL) -fuzzminimizetime 100x
+	$(GO) test . -run '^$$' -fuzz '^FuzzPublicURL$$' -fuzztime $(FUZZTIME_URL) -fuzzminimizetime 100x
 	$(GO) test ./tag -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME_FILTER) -fuzzminimizetime 100x
 	$(GO) test ./tag -run '^$$' -fuzz '^FuzzTags$$' -fuzztime $(FUZZTIME_TAGS) -fuzzminimizetime 100x
 	$(GO) test ./pipeline -run '^$$' -fuzz '^FuzzIngest$$' -fuzztime $(FUZZTIME_INGEST) -fuzzminimizetime 100x

@@ -51,7 +51,8 @@ type Feed struct {
 	Language string // the language the feed declares ("en-gb"), if any
 }
 
-// DisplayName is the configured name, else the feed's own title, else its URL.
+// DisplayName is the configured name, else the feed's own title, else its
+// PublicURL.
 func (f Feed) DisplayName() string {
 	switch {
 	case f.Name != "":
@@ -59,7 +60,7 @@ func (f Feed) DisplayName() string {
 	case f.Title != "":
 		return f.Title
 	}
-	return f.URL
+	return f.PublicURL()
 }
 
 // Identity is the feed as the config knows it, by which filters, tag rules

@@ -326,7 +326,17 @@ func TestLoadErrors(t *testing.T) {
 		}},
 		{"duplicate feeds", "feeds:\n  - url: https://example.com/feed\n  - url: HTTPS://EXAMPLE.com:443/feed\n  - url: a.xml\n  - url: ./a.xml\n", []string{
 			`:3: feeds[1].url: "HTTPS://EXAMPLE.com:443/feed" is listed twice (also as feeds[0]); remove one`,
-			`:5: feeds[3].url: "file://$DIR/a.xml" is listed twice (also as feeds[2]); remove one`,
+			`:5: feeds[3].url: "file:a.xml" is listed twice (also as feeds[2]); remove one`,
+		}},
+		{"credentials in urls", "" +
+			"feeds:\n" +
+			"  - url: https://u:pw-S3@example.com/feed?token=t-S3\n" +
+			"  - url: https://u:pw-S3@example.com/feed?token=t-S3\n" +
+			"  - url: http://u:pw-S3@/feed?sig=t-S3\n" +
+			"  - url: http://u:pw-S3@[::1/feed?key=t-S3\n", []string{
+			`:3: feeds[1].url: "https://example.com/feed?token=redacted" is listed twice (also as feeds[0]); remove one`,
+			`:4: feeds[2].url: "http:///feed?sig=redacted" has no host; write e.g. https://example.com/feed.xml`,
+			`:5: feeds[3].url: "http://[::1/feed" is not a valid URL: missing ']' in host`,
 		}},
 		{"duplicate outputs", "feeds:\n  - url: https://example.com/\noutputs:\n  - name: all\n  - name: all\n", []string{
 			`:5: outputs[1].name: "all" is used twice; output names must be unique`,

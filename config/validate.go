@@ -16,6 +16,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"golang.org/x/net/http/httpguts"
+
+	"aggregator"
 )
 
 var outputName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -150,7 +152,7 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 			addf(path+".url", "%v", err)
 		default:
 			if j, dup := feeds[key]; dup {
-				addf(path+".url", "%q is listed twice (also as feeds[%d]); remove one", u, j)
+				addf(path+".url", "%q is listed twice (also as feeds[%d]); remove one", aggregator.PublicURL(u), j)
 			} else {
 				feeds[key] = i
 			}
@@ -429,10 +431,10 @@ func feedURL(raw, dir string) (u, key string, err error) {
 	case "http", "https":
 		p, err := url.Parse(raw)
 		if err != nil {
-			return "", "", fmt.Errorf("%q is not a valid URL: %w", raw, unwrapURLError(err))
+			return "", "", fmt.Errorf("%q is not a valid URL: %w", aggregator.PublicURL(raw), unwrapURLError(err))
 		}
 		if p.Host == "" {
-			return "", "", fmt.Errorf("%q has no host; write e.g. https://example.com/feed.xml", raw)
+			return "", "", fmt.Errorf("%q has no host; write e.g. https://example.com/feed.xml", aggregator.PublicURL(raw))
 		}
 		return raw, normalise(p), nil
 	case "file":

@@ -14,10 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,7 +72,7 @@ const acceptHeader = "application/atom+xml, application/rss+xml, application/fee
 
 // HTTPError is a non-2xx, non-304 answer.
 type HTTPError struct {
-	URL        string // the URL fetched, with any password redacted
+	URL        string // the URL fetched, as aggregator.PublicURL shows it
 	StatusCode int
 	RetryAfter time.Duration // from Retry-After (seconds or HTTP date), 0 if absent
 }
@@ -198,10 +200,13 @@ type Result struct {
 // wait. The timeout (Request.Timeout, else Client.Timeout) starts once the
 // slots are held and covers the HTTP exchange and the reading of the body.
 // Slots are released before parsing. Redirects are followed (at most 10, to
-// http(s) only); relative links resolve against the final URL. Extra headers
-// (except Accept-Encoding, which would defeat transparent decompression and
-// so the size cap) and basic auth are sent; both are dropped on a redirect
-// to another host (other than a subdomain) or from https to http.
+// http(s) only); relative links resolve against the final URL as
+// aggregator.PublicURL shows it, without a user name and password. Extra
+// headers (except Accept-Encoding, which would defeat transparent
+// decompression and so the size cap) and basic auth are sent; both are
+// dropped on a redirect to another host (other than a subdomain) or from
+// https to http. No Referer is sent, on a redirect either, unless
+// Request.Header sets one.
 //
 // file:// URLs ignore the limits, the validators and the timeout; the body
 // hash applies to them as to a 200 without validators.
@@ -211,13 +216,13 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Result, error) {
 		// A *url.Error repeats the URL, and its cause may quote a part
 		// of it: either may hold a password.
 		if strings.Contains(req.URL, "@") {
-			return nil, fmt.Errorf("fetch %s: invalid url", redactURL(req.URL))
+			return nil, fmt.Errorf("fetch %s: invalid url", aggregator.PublicURL(req.URL))
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("fetch %s: %w", req.URL, err)
+		return nil, fmt.Errorf("fetch %s: %w", aggregator.PublicURL(req.URL), err)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
@@ -225,7 +230,7 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Result, error) {
 	case "file":
 		return c.fetchFile(ctx, u, req.State)
 	}
-	return nil, fmt.Errorf("fetch %s: %w %q", u.Redacted(), ErrUnsupportedScheme, u.Scheme)
+	return nil, fmt.Errorf("fetch %s: %w %q", aggregator.PublicURL(req.URL), ErrUnsupportedScheme, u.Scheme)
 }
 
 // response is what fetchHTTP keeps of an HTTP response once the connection
@@ -239,7 +244,7 @@ type response struct {
 }
 
 func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Result, error) {
-	name := u.Redacted()
+	name := aggregator.PublicURL(u.String())
 
 	release, err := c.limiter().acquire(ctx, hostKey(u))
 	if err != nil {
@@ -280,7 +285,10 @@ func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resul
 	}
 
 	etag, lastMod := resp.header.Get("ETag"), resp.header.Get("Last-Modified")
-	res, err := parseIfChanged(resp.body, resp.header.Get("Content-Type"), resp.finalURL, req.State.BodyHash, etag == "" && lastMod == "", c.maxItems())
+	// Relative links resolve against the public URL: against the URL
+	// itself, they would carry its user name and password.
+	base := aggregator.PublicURL(resp.finalURL)
+	res, err := parseIfChanged(resp.body, resp.header.Get("Content-Type"), base, req.State.BodyHash, etag == "" && lastMod == "", c.maxItems())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
@@ -346,10 +354,15 @@ func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*respo
 			return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, maxRedirects)
 		}
 		if s := next.URL.Scheme; s != "http" && s != "https" {
-			return fmt.Errorf("%w: %s", ErrRedirectScheme, next.URL.Redacted())
+			return fmt.Errorf("%w: %s", ErrRedirectScheme, aggregator.PublicURL(next.URL.String()))
 		}
 		if r := next.Response; r == nil || (r.StatusCode != http.StatusMovedPermanently && r.StatusCode != http.StatusPermanentRedirect) {
 			permanent = false
+		}
+		// http.Client names the URL redirected from, query and all, in
+		// a Referer before it asks: a feed's URL is nobody's business.
+		if !slices.Contains(extra, "Referer") {
+			next.Header.Del("Referer")
 		}
 		if !keepCredentials(via[0].URL, next.URL) {
 			for _, k := range extra {
@@ -422,7 +435,7 @@ func movedTo(u *url.URL, final string) string {
 }
 
 func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.FeedState) (*Result, error) {
-	name := u.Redacted()
+	name := aggregator.PublicURL(u.String())
 	if u.Host != "" && u.Host != "localhost" {
 		return nil, fmt.Errorf("fetch %s: file url with remote host %q", name, u.Host)
 	}
@@ -434,12 +447,12 @@ func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.Fee
 	}
 	f, err := os.Open(u.Path)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", name, err)
+		return nil, fmt.Errorf("fetch %s: %w", name, withoutPath(err))
 	}
 	defer f.Close()
 	body, err := readLimited(f, c.maxBodySize())
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", name, err)
+		return nil, fmt.Errorf("fetch %s: %w", name, withoutPath(err))
 	}
 	res, err := parseIfChanged(body, "", u.String(), state.BodyHash, true, c.maxItems())
 	if err != nil {
@@ -514,17 +527,14 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 	return body, nil
 }
 
-// redactURL hides the password of a URL that may not parse.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
+// withoutPath is err without the path that an *fs.PathError in it names:
+// a file feed is known by its PublicURL, its file's name.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
 	}
-	if i := strings.LastIndexByte(s, '@'); i >= 0 {
-		if j := strings.Index(s, "://"); j >= 0 && j < i {
-			return s[:j+3] + "xxxxx" + s[i:]
-		}
-	}
-	return s
+	return err
 }
 
 // dateOr is the response's Date, else now.

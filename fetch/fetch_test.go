@@ -960,6 +960,10 @@ func TestFetchAuth(t *testing.T) {
 		mu.Lock()
 		seen = r.Header.Clone()
 		mu.Unlock()
+		if r.URL.Path == "/ftp" {
+			http.Redirect(w, r, "ftp://"+user+":"+pass+"@ftp.example/feed.xml?token="+token, http.StatusFound)
+			return
+		}
 		u, p, ok := r.BasicAuth()
 		if !ok || u != user || p != pass || r.Header.Get("X-Api-Key") != token {
 			w.Header().Set("WWW-Authenticate", `Basic realm="feeds"`)
@@ -1002,7 +1006,10 @@ func TestFetchAuth(t *testing.T) {
 		{"wrong password", Request{URL: srv.URL + "/feed.xml", Header: header, Username: user, Password: pass + "x"}},
 		{"no token", Request{URL: srv.URL + "/feed.xml", Username: user, Password: pass}},
 		{"password in the url", Request{URL: strings.Replace(srv.URL, "://", "://"+user+":"+pass+"@", 1) + "/feed.xml", Header: http.Header{"X-Api-Key": {token + "x"}}}},
+		{"token in the query", Request{URL: srv.URL + "/feed.xml?lang=en&token=" + token}},
 		{"unparseable url with a password", Request{URL: "http://" + user + ":" + pass + "@[::1/feed.xml"}},
+		{"unparseable url with a token", Request{URL: "http://[::1/feed.xml?api_key=" + token}},
+		{"redirect to a url with a token", Request{URL: srv.URL + "/ftp"}},
 		{"unreachable", Request{URL: "http://" + user + ":" + pass + "@127.0.0.1:1/feed.xml", Header: header, Username: user, Password: pass}},
 	}
 	for _, tt := range bad {
@@ -1015,9 +1022,9 @@ func TestFetchAuth(t *testing.T) {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("error %q reveals %q", err, secret)
 				}
-			}
-			if st := (Policy{}).Apply(t0, aggregator.FeedState{}, nil, err); strings.Contains(st.Error, pass) {
-				t.Errorf("state error reveals the password: %q", st.Error)
+				if st := (Policy{}).Apply(t0, aggregator.FeedState{}, nil, err); strings.Contains(st.Error, secret) {
+					t.Errorf("state error reveals %q: %q", secret, st.Error)
+				}
 			}
 		})
 	}
@@ -1087,6 +1094,43 @@ func TestFetchRedirectDropsCredentials(t *testing.T) {
 				t.Errorf("User-Agent = %q", h.Get("User-Agent"))
 			}
 		})
+	}
+}
+
+// TestFetchSendsNoReferer: a redirect, to the same server or another,
+// arrives without a Referer naming the URL redirected from.
+func TestFetchSendsNoReferer(t *testing.T) {
+	var mu sync.Mutex
+	referers := map[string][]string{}
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		referers[r.URL.Path] = r.Header.Values("Referer")
+		mu.Unlock()
+		if r.URL.Path == "/hop" {
+			http.Redirect(w, r, "/feed", http.StatusFound)
+			return
+		}
+		w.Write(rssDoc("Elsewhere", 1))
+	}))
+	defer feed.Close()
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, feed.URL+"/hop", http.StatusFound)
+	}))
+	defer origin.Close()
+
+	if _, err := fetchURL(t, newTestClient(), origin.URL+"/authredir?token=s3cret", aggregator.FeedState{}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, path := range []string{"/hop", "/feed"} {
+		got, ok := referers[path]
+		if !ok {
+			t.Errorf("no request for %s", path)
+		}
+		if len(got) > 0 {
+			t.Errorf("%s arrived with Referer %q", path, got)
+		}
 	}
 }
 
@@ -1208,7 +1252,52 @@ func TestFetchFile(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error, got %+v", res)
 			}
+			// A file feed is named by its file's name, not its path.
+			if dir := filepath.ToSlash(filepath.Dir(abs)); strings.Contains(err.Error(), dir) {
+				t.Errorf("error %q names the folder %s", err, dir)
+			}
 		})
+	}
+	t.Run("a folder", func(t *testing.T) {
+		dir := t.TempDir()
+		_, err := fetchURL(t, newTestClient(), (&url.URL{Scheme: "file", Path: filepath.ToSlash(dir)}).String(), aggregator.FeedState{})
+		if err == nil || strings.Contains(err.Error(), filepath.ToSlash(dir)) {
+			t.Errorf("err = %v, want an error that does not name the folder", err)
+		}
+	})
+}
+
+// TestFetchLinksWithoutUserinfo: relative links in a feed fetched with a
+// user name and password in its URL do not resolve to links that carry them.
+func TestFetchLinksWithoutUserinfo(t *testing.T) {
+	const user, pass = "reader", "hunter2-s3cret"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != pass {
+			http.Error(w, "who are you", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Private</title><link>/</link>`+
+			`<item><title>Kim boards a train</title><link>/kim</link><description>&lt;a href="/more"&gt;More&lt;/a&gt;</description></item>`+
+			`</channel></rss>`)
+	}))
+	defer srv.Close()
+
+	res, err := fetchURL(t, newTestClient(), strings.Replace(srv.URL, "://", "://"+user+":"+pass+"@", 1)+"/feed.xml", aggregator.FeedState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != 1 {
+		t.Fatalf("got %d items, want 1", len(res.Items))
+	}
+	it := res.Items[0]
+	res.Sanitize(&it)
+	if want := srv.URL + "/kim"; it.Link != want {
+		t.Errorf("item link %q, want %q", it.Link, want)
+	}
+	for what, s := range map[string]string{"site": res.SiteURL, "link": it.Link, "summary": it.Summary} {
+		if strings.Contains(s, user) || strings.Contains(s, pass) {
+			t.Errorf("%s %q carries the user name or password", what, s)
+		}
 	}
 }
 

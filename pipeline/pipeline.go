@@ -567,7 +567,7 @@ type saving struct {
 // its items, keyed, and those the store will write sanitised and tagged.
 func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr error) *saving {
 	p := &saving{t: t, rep: t.rep}
-	log := r.Log.With("feed", t.feed.URL)
+	log := r.Log.With("feed", aggregator.PublicURL(t.feed.URL))
 	if ctx.Err() != nil {
 		// Cancelled: not the feed's fault, and nothing to record.
 		p.rep.Err = ctx.Err()
@@ -588,7 +588,7 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 	}
 	p.rep.Result, p.rep.Items = withoutItems(res), len(res.Items)
 	if next.URL != t.state.URL {
-		log.Warn("feed moved permanently; fetching it from its new URL from now on", "new_url", next.URL)
+		log.Warn("feed moved permanently; fetching it from its new URL from now on", "new_url", aggregator.PublicURL(next.URL))
 	}
 	if !res.NotModified && !res.Unchanged {
 		p.in.Meta = &store.Meta{Title: xmlText(res.Title), SiteURL: res.SiteURL, AtomID: res.AtomID, Language: res.Language}
@@ -658,7 +658,7 @@ const rawHash = "raw:"
 // logs, and returns the feed's report.
 func (r *Runner) saved(p *saving, sv store.Saved) Report {
 	rep := p.rep
-	log := r.Log.With("feed", p.t.feed.URL)
+	log := r.Log.With("feed", aggregator.PublicURL(p.t.feed.URL))
 	if sv.Err != nil {
 		log.Error("store failed", "err", sv.Err)
 		rep.Err = errors.Join(rep.Err, sv.Err)
@@ -892,7 +892,7 @@ func Failed(reports []Report) error {
 	var errs []error
 	for _, rep := range reports {
 		if rep.Err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", rep.Feed.URL, rep.Err))
+			errs = append(errs, fmt.Errorf("%s: %w", aggregator.PublicURL(rep.Feed.URL), rep.Err))
 		}
 	}
 	return errors.Join(errs...)

@@ -84,8 +84,8 @@ func TestRunAll(t *testing.T) {
 		t.Errorf("added %d items, want 13", added)
 	}
 	err := Failed(reports)
-	if err == nil || !strings.Contains(err.Error(), "file:///nonexistent/feed.xml") {
-		t.Errorf("Failed() = %v, want the missing feed named", err)
+	if err == nil || !strings.HasPrefix(err.Error(), "file:feed.xml: ") || strings.Contains(err.Error(), "nonexistent") {
+		t.Errorf("Failed() = %v, want the missing feed named by its file's name, not its path", err)
 	}
 
 	again := r.RunAll(context.Background(), feeds, false)

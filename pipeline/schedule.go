@@ -113,7 +113,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	for i, f := range s.Feeds {
 		spec, err := cron.ParseStandard(f.Schedule)
 		if err != nil {
-			return fmt.Errorf("schedule %s: %w", f.URL, err)
+			return fmt.Errorf("schedule %s: %w", aggregator.PublicURL(f.URL), err)
 		}
 		every := interval(spec, now)
 		sched := offsetSchedule{spec, offset(f.URL, min(s.Jitter, every))}

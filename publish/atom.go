@@ -304,16 +304,19 @@ func earlierList(earlier []aggregator.Development) string {
 	return b.String()
 }
 
+// sourceOf is the atom:source of an entry from f. The feed's URL shows as
+// its PublicURL: without a password or secret parameters, and a file feed
+// by its file's name alone.
 func sourceOf(f aggregator.Feed) *atomSource {
 	s := &atomSource{ID: f.AtomID, Title: f.DisplayName()}
 	if s.ID == "" {
-		s.ID = f.URL
+		s.ID = f.PublicURL()
 	}
 	if f.SiteURL != "" {
 		s.Links = append(s.Links, atomLink{Rel: "alternate", Type: "text/html", Href: f.SiteURL})
 	}
 	if isWebURL(f.URL) {
-		s.Links = append(s.Links, atomLink{Rel: "self", Href: f.URL})
+		s.Links = append(s.Links, atomLink{Rel: "self", Href: f.PublicURL()})
 	}
 	return s
 }

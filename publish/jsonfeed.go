@@ -125,7 +125,7 @@ func jsonItemOf(e aggregator.Entry) jsonItem {
 	for _, s := range e.Sources {
 		src := jsonSource{Name: s.Feed.DisplayName(), URL: s.Link}
 		if isWebURL(s.Feed.URL) {
-			src.FeedURL = s.Feed.URL
+			src.FeedURL = s.Feed.PublicURL()
 		}
 		ext.Sources = append(ext.Sources, src)
 	}

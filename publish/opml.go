@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"aggregator"
 	"aggregator/tag"
 )
 
@@ -50,7 +51,9 @@ type opmlOutline struct {
 // type="rss" outline per feed, in the order given, at the top level of the
 // body. A feed's tags go in its category attribute as slash-prefixed slugs
 // ("/world,/asia"). Only http and https feeds are listed: file:// feeds and
-// local paths mean nothing on another machine. The output depends only on
+// local paths mean nothing on another machine. A feed's URL shows as
+// aggregator.PublicURL shows it: without a user name and password, and with
+// secret-looking query parameters "redacted". The output depends only on
 // the arguments (no dateCreated), so it can be cached and compared.
 func OPML(title string, subs []Subscription) ([]byte, error) {
 	doc := opmlDocument{Version: "2.0", Head: opmlHead{Title: title}}
@@ -58,15 +61,16 @@ func OPML(title string, subs []Subscription) ([]byte, error) {
 		if !webURL(s.XMLURL) {
 			continue
 		}
+		xmlURL := aggregator.PublicURL(s.XMLURL)
 		text := strings.Join(strings.Fields(s.Title), " ")
 		if text == "" {
-			text = s.XMLURL
+			text = xmlURL
 		}
 		doc.Body.Outlines = append(doc.Body.Outlines, opmlOutline{
 			Type:     "rss",
 			Text:     text,
 			Title:    text,
-			XMLURL:   s.XMLURL,
+			XMLURL:   xmlURL,
 			HTMLURL:  s.HTMLURL,
 			Category: opmlCategory(s.Tags),
 		})
@@ -100,7 +104,7 @@ func subscriptionsWith(subs []Subscription, health []FeedHealth) []Subscription 
 		if !ok {
 			continue
 		}
-		if strings.TrimSpace(s.Title) == "" && h.Name != h.URL {
+		if strings.TrimSpace(s.Title) == "" && h.Name != aggregator.PublicURL(h.URL) {
 			out[i].Title = h.Name
 		}
 		if s.HTMLURL == "" && webURL(h.SiteURL) {

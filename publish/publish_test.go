@@ -338,8 +338,8 @@ func TestAtomEntries(t *testing.T) {
 		if e.Published != "2023-09-11T13:00:00Z" {
 			t.Errorf("published = %q, want it in UTC", e.Published)
 		}
-		if src := e.Source; src.ID != notes.URL || src.Title != notes.URL || len(src.Links) != 0 {
-			t.Errorf("source = %+v, want the file URL as id and title, and no links", src)
+		if src := e.Source; src.ID != "file:notes.xml" || src.Title != "file:notes.xml" || len(src.Links) != 0 {
+			t.Errorf("source = %+v, want the file's name as id and title (not its path), and no links", src)
 		}
 	})
 }

@@ -146,7 +146,7 @@ func rssItemOf(e aggregator.Entry) *rssItem {
 		x.Categories = append(x.Categories, rssCategory{Domain: c.Scheme, Name: c.Term})
 	}
 	if origin := e.Sources[0].Feed; isWebURL(origin.URL) {
-		x.Source = &rssSource{URL: origin.URL, Name: origin.DisplayName()}
+		x.Source = &rssSource{URL: origin.PublicURL(), Name: origin.DisplayName()}
 	}
 	return x
 }

@@ -13,8 +13,8 @@ import (
 
 // FeedHealth is how one subscribed feed is doing.
 type FeedHealth struct {
-	Name        string // the configured name, else the feed's own title, else URL
-	URL         string // as configured
+	Name        string // the configured name, else the feed's own title, else its public URL
+	URL         string // as configured; shown as aggregator.PublicURL shows it
 	SiteURL     string // the site the feed belongs to, as the feed gives it; "" when unknown
 	CurrentURL  string // where it is fetched now, when a permanent redirect moved it
 	Health      string // ok, failing, retired or new
@@ -51,6 +51,7 @@ var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap
 		}
 		return t.UTC().Format("2 Jan 15:04 UTC")
 	},
+	"public": aggregator.PublicURL,
 }).Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -75,7 +76,7 @@ th, td { text-align: left; padding: .35rem .5rem; border-top: 1px solid var(--ru
 <p>{{.OK}} of {{len .Feeds}} feeds ok{{if .Broken}}, {{.Broken}} failing or retired{{end}}. <a href="{{.Feed}}">Subscribe to changes</a>.</p>
 <table>
 <tr><th>Feed</th><th>Health</th><th>Last success</th><th class="wide">Next fetch</th><th class="wide">Error</th></tr>
-{{range .Feeds}}<tr><td>{{.Name}}{{if .CurrentURL}}<br><small>moved to {{.CurrentURL}}</small>{{end}}</td>
+{{range .Feeds}}<tr><td>{{.Name}}{{if .CurrentURL}}<br><small>moved to {{public .CurrentURL}}</small>{{end}}</td>
 <td class="{{.Health}}">{{.Health}}{{if .Failures}} ({{.Failures}}){{end}}</td>
 <td>{{when .LastSuccess}}</td><td class="wide">{{if eq .Health "retired"}}never{{else}}{{when .NextFetch}}{{end}}</td>
 <td class="wide err">{{.Error}}</td></tr>
@@ -138,11 +139,11 @@ func healthEntry(f FeedHealth) aggregator.Entry {
 	}
 	title := fmt.Sprintf("%s is failing", f.Name)
 	text := fmt.Sprintf("<p>%s has failed %d times in a row; the last error: %s</p>",
-		template.HTMLEscapeString(f.URL), f.Failures, template.HTMLEscapeString(f.Error))
+		template.HTMLEscapeString(aggregator.PublicURL(f.URL)), f.Failures, template.HTMLEscapeString(f.Error))
 	if f.Health == "retired" {
 		title = fmt.Sprintf("%s is gone", f.Name)
 		text = fmt.Sprintf("<p>%s answered 410 Gone: it is no longer fetched. Change or remove its URL in the config.</p>",
-			template.HTMLEscapeString(f.URL))
+			template.HTMLEscapeString(aggregator.PublicURL(f.URL)))
 	}
 	published := since
 	if published.IsZero() {
@@ -160,7 +161,7 @@ func healthEntry(f FeedHealth) aggregator.Entry {
 // recoveryEntry announces that a feed works again after an outage.
 func recoveryEntry(f FeedHealth) aggregator.Entry {
 	text := fmt.Sprintf("<p>%s works again; it had failed since %s.</p>",
-		template.HTMLEscapeString(f.URL), f.OutageFrom.UTC().Format(time.RFC1123))
+		template.HTMLEscapeString(aggregator.PublicURL(f.URL)), f.OutageFrom.UTC().Format(time.RFC1123))
 	return aggregator.Entry{
 		ID:        aggregator.EntryID(fmt.Sprintf("health %s recovered %d", f.URL, f.RecoveredAt.Unix())),
 		Item:      aggregator.Item{Title: fmt.Sprintf("%s works again", f.Name), Content: text, Author: "aggregator"},

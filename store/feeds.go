@@ -72,14 +72,14 @@ func (s *Store) FeedsFor(ctx context.Context, refs []FeedRef) ([]FeedStatus, err
 		// writes nothing, and a commit that wrote nothing costs nothing.
 		f, st, err := scanFeed(stmts.row(ctx, `SELECT `+feedColumns+` FROM feeds WHERE url = ?`, r.URL))
 		if found, err := scanned(err); err != nil {
-			return nil, fmt.Errorf("store feed %s: %w", r.URL, err)
+			return nil, fmt.Errorf("store feed %s: %w", aggregator.PublicURL(r.URL), err)
 		} else if !found || f.Name != r.Name {
 			f, st, err = scanFeed(stmts.row(ctx, `
 				INSERT INTO feeds (url, name) VALUES (?, ?)
 				ON CONFLICT (url) DO UPDATE SET name = excluded.name
 				RETURNING `+feedColumns, r.URL, r.Name))
 			if err != nil {
-				return nil, fmt.Errorf("store feed %s: %w", r.URL, err)
+				return nil, fmt.Errorf("store feed %s: %w", aggregator.PublicURL(r.URL), err)
 			}
 		}
 		out[i] = FeedStatus{Feed: f, State: st}

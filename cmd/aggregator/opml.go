@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/net/html/charset"
 
+	"aggregator"
 	"aggregator/tag"
 )
 
@@ -77,7 +79,9 @@ config. Every outline with an xmlUrl becomes a feed: its name is the
 outline's title (else its text); its tags are the names of the folders
 (enclosing outlines) it sits in, plus its category attribute, slugified
 ("World News" > "Asia" gives [world-news, asia]). A feed listed twice is
-printed once, as first listed. URLs are printed as given.
+printed once, as first listed. URLs are printed as given, with a warning
+for those that name local files (file: and relative URLs) or carry
+credentials (a user name and password, a token or key in the query).
 `
 
 // runImportOPML implements "aggregator import-opml FILE.opml".
@@ -116,7 +120,78 @@ func runImportOPML(args []string, stdout, stderr io.Writer) error {
 		msg += fmt.Sprintf(" (%d listed again, skipped)", dups)
 	}
 	fmt.Fprintln(stderr, msg)
+	for _, w := range urlWarnings(feeds) {
+		fmt.Fprintf(stderr, "%s: warning: %s\n", name, w)
+	}
 	return nil
+}
+
+// urlWarning is a kind of feed URL that import-opml warns about: what it
+// has, and what to do about it.
+type urlWarning struct{ what, todo string }
+
+var (
+	warnFile     = urlWarning{"a file: URL", "it names a file on the machine that wrote the list: check that the file is here, or write the feed's https://… URL"}
+	warnRelative = urlWarning{"a relative URL", "a config reads it as a file path relative to the config's folder: write the feed's full https://… URL, unless the file is there"}
+	warnUserinfo = urlWarning{"a user name and password in the URL", "move them out of the URL, to the feed's auth: (username, and password_env or password_file); " +
+		"the aggregator would fetch with them but never show them"}
+	warnSecretParam = urlWarning{"a query parameter that looks like a secret", "the aggregator fetches with it but shows its value as \"redacted\"; " +
+		"keep the config private, or give the secret in the feed's headers: (or auth:) if its server takes it there"}
+)
+
+// urlWarnings says which feeds have URLs that name local files (file:,
+// relative) or carry credentials (a user name and password, a
+// secret-looking query parameter), and what to do: a line for each kind,
+// naming the feeds by their place in the list and their URL, a web URL as
+// aggregator.PublicURL shows it.
+func urlWarnings(feeds []feedEntry) []string {
+	const most = 5 // feeds named in one line
+	found := make(map[urlWarning][]string)
+	for i, f := range feeds {
+		u, err := url.Parse(f.URL)
+		if err != nil {
+			continue // --check says what is wrong with it
+		}
+		var kinds []urlWarning
+		shown := f.URL
+		switch {
+		case strings.EqualFold(u.Scheme, "file"):
+			kinds = append(kinds, warnFile)
+		case u.Scheme == "":
+			kinds = append(kinds, warnRelative)
+		default:
+			shown = aggregator.PublicURL(f.URL)
+			if u.User != nil {
+				kinds = append(kinds, warnUserinfo)
+			}
+			for name := range u.Query() {
+				if aggregator.SecretParam(name) {
+					kinds = append(kinds, warnSecretParam)
+					break
+				}
+			}
+		}
+		for _, k := range kinds {
+			found[k] = append(found[k], fmt.Sprintf("feeds[%d] %s", i, shown))
+		}
+	}
+	var lines []string
+	for _, k := range []urlWarning{warnFile, warnRelative, warnUserinfo, warnSecretParam} {
+		list := found[k]
+		if len(list) == 0 {
+			continue
+		}
+		feeds := "1 feed has"
+		if len(list) > 1 {
+			feeds = fmt.Sprintf("%d feeds have", len(list))
+		}
+		named := strings.Join(list[:min(len(list), most)], ", ")
+		if len(list) > most {
+			named += fmt.Sprintf(" and %d more", len(list)-most)
+		}
+		lines = append(lines, fmt.Sprintf("%s %s (%s): %s", feeds, k.what, named, k.todo))
+	}
+	return lines
 }
 
 // parseOPML returns the feeds of an OPML document in document order, each URL

@@ -176,6 +176,44 @@ func TestImportOPMLErrors(t *testing.T) {
 	}
 }
 
+// TestImportOPMLWarnsAboutURLs: import-opml prints every feed as given, and
+// warns, without printing a secret, about the URLs that name local files
+// or carry credentials, saying what to do.
+func TestImportOPMLWarnsAboutURLs(t *testing.T) {
+	src := `<opml version="2.0"><head/><body>
+<outline text="Good" xmlUrl="https://example.com/feed.xml?page=2&amp;author=kim"/>
+<outline text="Local" xmlUrl="file:///home/kim/feeds/local.xml"/>
+<outline text="Relative" xmlUrl="feeds/relative.xml"/>
+<outline text="Members" xmlUrl="https://kim:pw-S3CRET@members.example/feed"/>
+<outline text="Keyed" xmlUrl="https://keyed.example/feed?lang=en&amp;API_KEY=k-S3CRET"/>
+<outline text="Both" xmlUrl="http://u-S3CRET:p-S3CRET@both.example/feed?access_token=t-S3CRET"/>
+</body></opml>`
+	out, errOut := importOPML(t, writeTemp(t, "subs.opml", src))
+	for _, u := range []string{"file:///home/kim/feeds/local.xml", "https://kim:pw-S3CRET@members.example/feed", "access_token=t-S3CRET"} {
+		if !strings.Contains(out, u) {
+			t.Errorf("output lacks %s, as given:\n%s", u, out)
+		}
+	}
+	if strings.Contains(errOut, "S3CRET") {
+		t.Errorf("the warnings show a secret:\n%s", errOut)
+	}
+	warnings := strings.Split(strings.TrimSpace(errOut), "\n")[1:]
+	want := []struct{ feeds, says string }{
+		{"1 feed has a file: URL (feeds[1] file:///home/kim/feeds/local.xml)", "https://"},
+		{"1 feed has a relative URL (feeds[2] feeds/relative.xml)", "relative to the config's folder"},
+		{"2 feeds have a user name and password in the URL (feeds[3] https://members.example/feed, feeds[5] http://both.example/feed?access_token=redacted)", "auth:"},
+		{"2 feeds have a query parameter that looks like a secret (feeds[4] https://keyed.example/feed?lang=en&API_KEY=redacted, feeds[5] http://both.example/feed?access_token=redacted)", "headers:"},
+	}
+	if len(warnings) != len(want) {
+		t.Fatalf("%d warnings, want %d:\n%s", len(warnings), len(want), errOut)
+	}
+	for i, w := range want {
+		if prefix := "subs.opml: warning: " + w.feeds + ": "; !strings.Contains(warnings[i], prefix) || !strings.Contains(warnings[i], w.says) {
+			t.Errorf("warning %d = %q, want %q… saying %q", i, warnings[i], prefix, w.says)
+		}
+	}
+}
+
 func TestImportOPMLRealweek(t *testing.T) {
 	path := shared.Path(t, "fixtures", "realweek", "feeds.opml")
 	out, _ := importOPML(t, path)

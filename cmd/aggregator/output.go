@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"aggregator"
 	"aggregator/pipeline"
 )
 
@@ -89,7 +90,7 @@ func (o *onceReport) finish(ctx context.Context, stories func(context.Context) (
 	}
 	fmt.Fprintf(o.w, "aggregator: %d of %d feeds failed; the outputs were written from the others:\n", len(o.failed), o.total)
 	for _, rep := range o.failed {
-		fmt.Fprintf(o.w, "  %s: %s\n", rep.Feed.URL, oneLine(rep.Err.Error(), 200))
+		fmt.Fprintf(o.w, "  %s: %s\n", aggregator.PublicURL(rep.Feed.URL), oneLine(rep.Err.Error(), 200))
 	}
 }
 

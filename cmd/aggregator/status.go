@@ -16,8 +16,8 @@ import (
 
 // feedStatus is one line of `aggregator status`, and one object of --json.
 type feedStatus struct {
-	URL         string     `json:"url"`
-	CurrentURL  string     `json:"current_url"`
+	URL         string     `json:"url"`         // as aggregator.PublicURL shows it
+	CurrentURL  string     `json:"current_url"` // the same
 	Name        string     `json:"name"`
 	Health      string     `json:"health"` // new, ok, failing, retired
 	LastAttempt *time.Time `json:"last_attempt"`
@@ -74,7 +74,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func newFeedStatus(s store.FeedStatus) feedStatus {
 	st := s.State
 	line := feedStatus{
-		URL: s.Feed.URL, CurrentURL: st.URL, Name: s.Feed.DisplayName(),
+		URL: s.Feed.PublicURL(), CurrentURL: aggregator.PublicURL(st.URL), Name: s.Feed.DisplayName(),
 		LastAttempt: optTime(st.LastAttempt), LastSuccess: optTime(st.LastSuccess), LastStatus: st.LastStatus,
 		Failures: st.Failures, NextFetch: optTime(st.NextFetch), Retired: st.Retired, Error: st.Error,
 	}
