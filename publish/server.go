@@ -390,13 +390,54 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Rare: let the standard library parse the ranges (and If-Range)
 		// over the bytes of the chosen representation. It sets
 		// Content-Length and Content-Range itself.
-		http.ServeContent(w, r, "", f.modTime, bytes.NewReader(v.body))
+		http.ServeContent(w, withoutEmptyRanges(r, len(v.body)), "", f.modTime, bytes.NewReader(v.body))
 		return
 	}
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(v.body)
 	}
+}
+
+// withoutEmptyRanges returns r with the ranges of its Range header that
+// select no byte of a representation of size bytes dropped: a suffix range
+// of length 0 ("-0"; RFC 9110 section 14.1.1 counts a suffix range
+// satisfiable only when its length is not zero), or any suffix range when
+// size is 0. http.ServeContent would answer them with a 206 and a
+// Content-Range whose last byte comes before its first. When no range is
+// left, the header asks for the byte after the last, which ServeContent
+// answers with 416 (or, when If-Range does not match, with the whole
+// representation).
+func withoutEmptyRanges(r *http.Request, size int) *http.Request {
+	spec, ok := strings.CutPrefix(r.Header.Get("Range"), "bytes=")
+	if !ok {
+		return r
+	}
+	var kept []string
+	dropped := false
+	for ra := range strings.SplitSeq(spec, ",") {
+		if strings.TrimSpace(ra) == "" {
+			continue
+		}
+		if n, ok := strings.CutPrefix(strings.TrimSpace(ra), "-"); ok {
+			n = strings.TrimSpace(n)
+			if l, err := strconv.ParseInt(n, 10, 64); err == nil && !strings.HasPrefix(n, "-") && (l == 0 || size == 0) {
+				dropped = true
+				continue
+			}
+		}
+		kept = append(kept, ra)
+	}
+	if !dropped {
+		return r
+	}
+	r = r.Clone(r.Context())
+	if len(kept) == 0 {
+		r.Header.Set("Range", "bytes="+strconv.Itoa(size)+"-")
+	} else {
+		r.Header.Set("Range", "bytes="+strings.Join(kept, ","))
+	}
+	return r
 }
 
 // notModified answers 304 for representation v of f: the headers a 200 would

@@ -408,6 +408,34 @@ func TestServerRange(t *testing.T) {
 	}
 }
 
+// A suffix range of length 0 selects no byte: 416 with the representation's
+// size, never a 206 whose Content-Range ends before it starts; with other
+// ranges, only those are served.
+func TestServerEmptySuffixRange(t *testing.T) {
+	site := buildSite(t)
+	feed := site.Files["feeds/all.atom"]
+	size := strconv.Itoa(len(feed.Body))
+	srv := NewServer()
+	srv.Swap(site)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	for _, rng := range []string{"bytes=-0", "bytes=-000", "bytes= -0 ,", "bytes=-+0"} {
+		resp, _ := do(t, ts, "GET", "/feeds/all.atom", http.Header{"Range": {rng}})
+		if resp.StatusCode != 416 || resp.Header.Get("Content-Range") != "bytes */"+size {
+			t.Errorf("Range: %s: %d Content-Range %q, want 416 and %q", rng, resp.StatusCode, resp.Header.Get("Content-Range"), "bytes */"+size)
+		}
+	}
+	resp, body := do(t, ts, "GET", "/feeds/all.atom", http.Header{"Range": {"bytes=-0,0-9"}})
+	if resp.StatusCode != 206 || body != string(feed.Body[:10]) || resp.Header.Get("Content-Range") != "bytes 0-9/"+size {
+		t.Errorf("Range: bytes=-0,0-9: %d %q Content-Range %q, want the first ten bytes", resp.StatusCode, body, resp.Header.Get("Content-Range"))
+	}
+	resp, body = do(t, ts, "GET", "/feeds/all.atom", http.Header{"Range": {"bytes=-0"}, "If-Range": {`"stale"`}})
+	if resp.StatusCode != 200 || body != string(feed.Body) {
+		t.Errorf("Range: bytes=-0 with a stale If-Range: %d, %d bytes, want 200 and the whole feed", resp.StatusCode, len(body))
+	}
+}
+
 func TestServerSmallFileNotCompressed(t *testing.T) {
 	srv := NewServer()
 	srv.Swap(site(map[string]string{"tiny.txt": "hi"}))
