@@ -26,7 +26,8 @@ import (
 // ranges. A gzip copy of each file, made once by Swap, is served to clients
 // that accept gzip; it has its own ETag (the identity one with "-gz" inside
 // the quotes) so that caches keep the two apart. Files that gzip does not
-// make smaller are served as they are.
+// make smaller are served as they are. Other methods than GET and HEAD get
+// 405.
 type Server struct {
 	site atomic.Pointer[servedSite]
 	// MaxAge is the Cache-Control max-age, in seconds, for feeds and index;
@@ -284,10 +285,16 @@ func gzipBest(body []byte) []byte {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/healthz":
+		if !AllowGetHead(w, r) {
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 		return
 	case "/readyz":
+		if !AllowGetHead(w, r) {
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if !s.ready.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -313,9 +320,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !AllowGetHead(w, r) {
 		return
 	}
 	if lazy {
@@ -397,6 +402,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		w.Write(v.body)
 	}
+}
+
+// AllowGetHead reports whether r is a GET or a HEAD, and answers any other
+// method with 405 Method Not Allowed.
+func AllowGetHead(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
 }
 
 // withoutEmptyRanges returns r with the ranges of its Range header that

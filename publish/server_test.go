@@ -436,6 +436,26 @@ func TestServerEmptySuffixRange(t *testing.T) {
 	}
 }
 
+// The probes answer only GET and HEAD, as the files do.
+func TestServerProbeMethods(t *testing.T) {
+	srv := NewServer()
+	srv.SetReady()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		for _, method := range []string{"POST", "PUT", "DELETE", "OPTIONS"} {
+			resp, _ := do(t, ts, method, path, nil)
+			if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD" {
+				t.Errorf("%s %s: %d Allow %q, want 405 and GET, HEAD", method, path, resp.StatusCode, resp.Header.Get("Allow"))
+			}
+		}
+		if resp, _ := do(t, ts, "HEAD", path, nil); resp.StatusCode != 200 {
+			t.Errorf("HEAD %s: %d, want 200", path, resp.StatusCode)
+		}
+	}
+}
+
 func TestServerSmallFileNotCompressed(t *testing.T) {
 	srv := NewServer()
 	srv.Swap(site(map[string]string{"tiny.txt": "hi"}))
