@@ -19,15 +19,17 @@ import (
 // index page, "/feeds/{name}.atom" the feeds, "/healthz" a liveness probe.
 // Swap replaces the site without disturbing requests in flight.
 //
-// Every file is served with a strong ETag, Last-Modified (for a file with a
-// ModTime; see lastModified), Cache-Control, Vary: Accept-Encoding and
-// X-Content-Type-Options: nosniff, and answers conditional requests
-// (If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since) and byte
-// ranges. A gzip copy of each file, made once by Swap, is served to clients
-// that accept gzip; it has its own ETag (the identity one with "-gz" inside
-// the quotes) so that caches keep the two apart. Files that gzip does not
-// make smaller are served as they are. Other methods than GET and HEAD get
-// 405.
+// Every response carries a Content-Security-Policy that lets a page use its
+// inline style sheet and nothing else, X-Frame-Options: DENY,
+// Referrer-Policy: no-referrer and X-Content-Type-Options: nosniff. Every
+// file is served with a strong ETag, Last-Modified (for a file with a
+// ModTime; see lastModified), Cache-Control and Vary: Accept-Encoding, and
+// answers conditional requests (If-None-Match, If-Modified-Since, If-Match,
+// If-Unmodified-Since) and byte ranges. A gzip copy of each file, made once
+// by Swap, is served to clients that accept gzip; it has its own ETag (the
+// identity one with "-gz" inside the quotes) so that caches keep the two
+// apart. Files that gzip does not make smaller are served as they are. Other
+// methods than GET and HEAD get 405.
 type Server struct {
 	site atomic.Pointer[servedSite]
 	// MaxAge is the Cache-Control max-age, in seconds, for feeds and index;
@@ -180,6 +182,16 @@ var (
 	hdrBytes   = []string{"bytes"}
 )
 
+// The security headers of every response. The pages load nothing but their
+// inline style sheet and run no script, so the Content-Security-Policy
+// allows only that; no site may frame them, and links followed from them
+// send no Referer.
+var (
+	hdrCSP      = []string{"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"}
+	hdrFrame    = []string{"DENY"}
+	hdrReferrer = []string{"no-referrer"}
+)
+
 // NewServer returns a Server with an empty site.
 func NewServer() *Server {
 	s := &Server{}
@@ -283,6 +295,11 @@ func gzipBest(body []byte) []byte {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h["Content-Security-Policy"] = hdrCSP
+	h["X-Frame-Options"] = hdrFrame
+	h["Referrer-Policy"] = hdrReferrer
+	h["X-Content-Type-Options"] = hdrNosniff
 	switch r.URL.Path {
 	case "/healthz":
 		if !AllowGetHead(w, r) {
@@ -341,9 +358,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	h := w.Header()
 	h["Vary"] = hdrVary
-	h["X-Content-Type-Options"] = hdrNosniff
 	if ss.cacheControl != nil {
 		h["Cache-Control"] = ss.cacheControl
 	}

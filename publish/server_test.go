@@ -436,6 +436,33 @@ func TestServerEmptySuffixRange(t *testing.T) {
 	}
 }
 
+// Every response carries the security headers, the pages a policy that
+// allows their inline style and nothing else.
+func TestServerSecurityHeaders(t *testing.T) {
+	srv := NewServer()
+	srv.Swap(buildSite(t))
+	srv.SetReady()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+		"X-Frame-Options":         "DENY",
+		"Referrer-Policy":         "no-referrer",
+		"X-Content-Type-Options":  "nosniff",
+	}
+	for _, path := range []string{"/", "/index.html", "/feeds/all.atom", "/healthz", "/readyz", "/nope"} {
+		for _, method := range []string{"GET", "HEAD"} {
+			resp, _ := do(t, ts, method, path, nil)
+			for k, v := range want {
+				if got := resp.Header.Get(k); got != v {
+					t.Errorf("%s %s: %s = %q, want %q", method, path, k, got, v)
+				}
+			}
+		}
+	}
+}
+
 // The probes answer only GET and HEAD, as the files do.
 func TestServerProbeMethods(t *testing.T) {
 	srv := NewServer()
