@@ -557,7 +557,7 @@ func TestFetchRetryAfter(t *testing.T) {
 			if tt.want == 0 {
 				wantNext = t0.Add(DefaultBackoffBase) // failure 2: 30m, jitter 0 → 15m
 			}
-			if !st.NextFetch.Equal(wantNext) || st.Failures != 2 || st.LastStatus != tt.status || st.Error != err.Error() {
+			if !st.NextFetch.Equal(wantNext) || st.Failures != 2 || st.LastStatus != tt.status || st.Error != p.CapRetryAfter(err).Error() {
 				t.Errorf("state = %+v, want NextFetch %v", st, wantNext)
 			}
 		})

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 	xhtml "golang.org/x/net/html"
@@ -144,8 +145,8 @@ func absolutizeHTML(s string, base *url.URL) string {
 
 // plainText turns a possibly marked-up string into plain text: tags are
 // stripped (and <script>/<style> contents dropped), HTML entities are
-// decoded exactly once, runs of white space become one space, and the ends
-// are trimmed.
+// decoded exactly once, invisible characters are dropped (see invisible),
+// runs of white space become one space, and the ends are trimmed.
 func plainText(s string) string {
 	if strings.IndexByte(s, '<') < 0 || strings.IndexByte(s, '>') < 0 {
 		// No tag possible: an HTML tokenizer would swallow a stray "<b" at
@@ -189,8 +190,55 @@ func plainText(s string) string {
 	}
 }
 
-// collapseSpace replaces runs of white space (including no-break spaces)
-// with one space and trims both ends.
+// collapseSpace drops invisible characters, replaces runs of white space
+// (including no-break spaces) with one space and trims both ends.
 func collapseSpace(s string) string {
+	if strings.IndexFunc(s, invisible) >= 0 {
+		s = strings.Map(func(r rune) rune {
+			if invisible(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// invisible reports whether r is a character that a title or a name has no
+// use for and that can make it read as what it is not: the bidirectional
+// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), which
+// reorder the text after them, even beyond the title, and the zero-width
+// characters (U+200B–U+200D, U+2060, U+FEFF), which hide text in plain
+// sight.
+func invisible(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 ||
+		r >= 0x200B && r <= 0x200D || r == 0x2060 || r == 0xFEFF
+}
+
+// MaxTitle is the most characters a title or a name keeps: the title of an
+// item or of a feed, an author's name. A longer one is cut (see shorten).
+const MaxTitle = 1000
+
+// shorten returns s if it has at most max characters, else its first
+// max-1 characters, cut back to the end of a word if one ends among the
+// last tenth of them, and an ellipsis.
+func shorten(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	end := 0
+	for range max - 1 {
+		_, n := utf8.DecodeRuneInString(s[end:])
+		end += n
+	}
+	if !strings.HasPrefix(s[end:], " ") {
+		if sp := strings.LastIndexByte(s[:end], ' '); sp >= 0 && utf8.RuneCountInString(s[sp:end]) <= max/10 {
+			end = sp
+		}
+	}
+	return strings.TrimRight(s[:end], " ") + "…"
+}
+
+// titleText is the plain text of a title or a name, at most MaxTitle
+// characters long.
+func titleText(s string) string { return shorten(plainText(s), MaxTitle) }

@@ -35,9 +35,11 @@ import (
 // MaxDepth is refused before it is parsed, with an error wrapping
 // ErrTooDeep; items with nothing to show are dropped, and of items sharing
 // a GUID only the first is kept; dates before year 1000 or after 9999
-// count as absent; links that are not http(s) are dropped; and only the
-// newest DefaultMaxItems items are kept (see keepNewest). Client.Fetch
-// applies Client.MaxItems instead.
+// count as absent; links that are not http(s) are dropped; titles and
+// names lose their bidirectional controls and zero-width characters and
+// are cut at MaxTitle characters (see titleText); and only the newest
+// DefaultMaxItems items are kept (see keepNewest). Client.Fetch applies
+// Client.MaxItems instead.
 func Parse(r io.Reader, base string) (*Result, error) {
 	body, err := io.ReadAll(r)
 	if err != nil {
@@ -70,7 +72,7 @@ func parse(body []byte, contentType, base string, maxItems int) (*Result, error)
 
 	baseURL := parseAbsURL(strings.TrimSpace(base))
 	res := &Result{
-		Title:    strings.ToValidUTF8(plainText(feed.Title), "\uFFFD"),
+		Title:    strings.ToValidUTF8(titleText(feed.Title), "\uFFFD"),
 		SiteURL:  safeLink(resolveURL(baseURL, feed.Link)),
 		Language: strings.ToLower(strings.TrimSpace(feed.Language)),
 	}
@@ -142,7 +144,7 @@ func normaliseItem(it *gofeed.Item, linkBase *url.URL) aggregator.Item {
 	return aggregator.Item{
 		GUID:       strings.TrimSpace(it.GUID),
 		Link:       link,
-		Title:      plainText(it.Title),
+		Title:      titleText(it.Title),
 		Summary:    strings.TrimSpace(it.Description),
 		Content:    strings.TrimSpace(it.Content),
 		Author:     itemAuthor(it),
@@ -160,7 +162,7 @@ func itemAuthor(it *gofeed.Item) string {
 	}
 	if dc := it.DublinCoreExt; dc != nil {
 		for _, c := range dc.Creator {
-			if name := plainText(c); name != "" {
+			if name := titleText(c); name != "" {
 				return name
 			}
 		}
@@ -175,12 +177,12 @@ func firstName(authors []*gofeed.Person, author *gofeed.Person) string {
 		if a == nil {
 			continue
 		}
-		if name := plainText(a.Name); name != "" {
+		if name := titleText(a.Name); name != "" {
 			return name
 		}
 	}
 	if author != nil {
-		return plainText(author.Name)
+		return titleText(author.Name)
 	}
 	return ""
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"aggregator"
 )
@@ -690,6 +691,11 @@ func TestPlainText(t *testing.T) {
 		{"x <y", "x <y"},
 		{"AT&T", "AT&T"},
 		{"", ""},
+		{"Invoice\u202Efdp.exe", "Invoicefdp.exe"},
+		{"a\u202A\u202B\u202C\u202D b\u2066\u2067\u2068\u2069", "a b"},
+		{"hid\u200Bden \u200C\u200D\u2060\uFEFF text", "hidden text"},
+		{"<b>x</b>&#x202E;y &#8203; z", "xy z"},
+		{"\u200E\u200F marks stay", "\u200E\u200F marks stay"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -697,6 +703,64 @@ func TestPlainText(t *testing.T) {
 				t.Errorf("plainText(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestShorten(t *testing.T) {
+	const max = 20
+	tests := []struct{ name, in, want string }{
+		{"short", "a short title", "a short title"},
+		{"exactly max", strings.Repeat("x", max), strings.Repeat("x", max)},
+		{"at the end of a word", "one two three four five six", "one two three four…"},
+		{"a word ends at the cut", "one two three fours x", "one two three fours…"},
+		{"one long word", "a " + strings.Repeat("y", 30), "a " + strings.Repeat("y", max-3) + "…"},
+		{"no spaces", strings.Repeat("北", 30), strings.Repeat("北", max-1) + "…"},
+		{"runes, not bytes", "é" + strings.Repeat("ü", 19), "é" + strings.Repeat("ü", 19)},
+		{"emoji", strings.Repeat("😀", 25), strings.Repeat("😀", max-1) + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := shorten(tt.in, max)
+			if got != tt.want {
+				t.Errorf("shorten(%q, %d) = %q, want %q", tt.in, max, got, tt.want)
+			}
+			if n := utf8.RuneCountInString(got); n > max || !utf8.ValidString(got) {
+				t.Errorf("shorten(%q, %d) = %q: %d characters, valid UTF-8 %v", tt.in, max, got, n, utf8.ValidString(got))
+			}
+		})
+	}
+}
+
+// Titles and names are plain text without invisible characters, at most
+// MaxTitle characters long.
+func TestParseTitles(t *testing.T) {
+	long := strings.Repeat("word ", MaxTitle)
+	doc := `<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>` +
+		"<title>Evil\u202E deef\uFEFF " + long + "</title><link>https://k.example/</link>" +
+		"<item><title>Invoice\u202Efdp.exe &#x2066;x</title><link>https://k.example/1</link>" +
+		"<author>a@k.example (Ann\u200B Author)</author></item>" +
+		"<item><title>" + long + "</title><link>https://k.example/2</link><dc:creator>" + long + "</dc:creator></item>" +
+		`</channel></rss>`
+	res, err := Parse(strings.NewReader(doc), "https://k.example/feed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := strings.TrimSpace(long[:MaxTitle-1]) + "…"
+	if want := shorten("Evil deef "+strings.TrimSpace(long), MaxTitle); res.Title != want {
+		t.Errorf("feed Title = %.60q…, want %.60q…", res.Title, want)
+	}
+	if len(res.Items) != 2 {
+		t.Fatalf("%d items, want 2", len(res.Items))
+	}
+	for _, c := range []struct{ field, got, want string }{
+		{"Title", res.Items[0].Title, "Invoicefdp.exe x"},
+		{"Author", res.Items[0].Author, "Ann Author"},
+		{"long Title", res.Items[1].Title, cut},
+		{"long Author", res.Items[1].Author, cut},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %.60q…, want %.60q…", c.field, c.got, c.want)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 
 	"aggregator"
@@ -74,7 +75,7 @@ func (p Policy) failure(now time.Time, next aggregator.FeedState, err error) agg
 		next.FailingSince = now
 	}
 	next.Failures++
-	next.Error = err.Error()
+	next.Error = p.CapRetryAfter(err).Error()
 	next.LastStatus = 0
 
 	var he *HTTPError
@@ -118,6 +119,34 @@ func (p Policy) backoff(failures int) time.Duration {
 	j := min(max(r(), 0), 1) // a Rand out of [0,1) still never passes d
 	return d/2 + time.Duration(j*float64(d-d/2))
 }
+
+// CapRetryAfter returns err as the feed's state, the logs and the reports
+// should tell it: when it is or wraps an HTTPError whose RetryAfter is
+// beyond MaxWait, with MaxWait, the wait Apply gives the feed, in its place
+// (a Retry-After of 10^12 seconds reads "retry after 24h0m0s", not
+// "2562047h47m16s"). Any other err is returned as it is.
+func (p Policy) CapRetryAfter(err error) error {
+	var he *HTTPError
+	if !errors.As(err, &he) || he.RetryAfter <= p.maxWait() {
+		return err
+	}
+	capped := *he
+	capped.RetryAfter = p.maxWait()
+	if err == error(he) {
+		return &capped
+	}
+	return &cappedError{msg: strings.Replace(err.Error(), he.Error(), capped.Error(), 1), err: err}
+}
+
+// cappedError is an error that wraps an HTTPError, told with the
+// HTTPError's RetryAfter capped (see CapRetryAfter).
+type cappedError struct {
+	msg string
+	err error
+}
+
+func (e *cappedError) Error() string { return e.msg }
+func (e *cappedError) Unwrap() error { return e.err }
 
 func (p Policy) maxWait() time.Duration {
 	if p.MaxWait <= 0 {

@@ -203,7 +203,18 @@ func TestPolicyState(t *testing.T) {
 			want: func() aggregator.FeedState {
 				s := prev
 				s.LastAttempt, s.LastStatus, s.Failures = t0, 503, 6
-				s.Error = (&HTTPError{URL: prev.URL, StatusCode: 503, RetryAfter: 30 * 24 * time.Hour}).Error()
+				s.Error = "fetch https://old.example/feed: http status 503 Service Unavailable (retry after 24h0m0s)"
+				s.NextFetch = t0.Add(DefaultMaxWait)
+				return s
+			}(),
+		},
+		{
+			name: "503 with the longest Retry-After, wrapped",
+			err:  fmt.Errorf("poll: %w", &HTTPError{URL: prev.URL, StatusCode: 503, RetryAfter: math.MaxInt64}),
+			want: func() aggregator.FeedState {
+				s := prev
+				s.LastAttempt, s.LastStatus, s.Failures = t0, 503, 6
+				s.Error = "poll: fetch https://old.example/feed: http status 503 Service Unavailable (retry after 24h0m0s)"
 				s.NextFetch = t0.Add(DefaultMaxWait)
 				return s
 			}(),
@@ -227,6 +238,31 @@ func TestPolicyState(t *testing.T) {
 				t.Errorf("Apply =\n%+v\nwant\n%+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// CapRetryAfter tells an HTTPError's Retry-After as the wait the policy
+// gives, wrapped or not; other errors stay as they are.
+func TestPolicyCapRetryAfter(t *testing.T) {
+	p := Policy{MaxWait: 6 * time.Hour}
+	he := &HTTPError{URL: "https://x.example/feed", StatusCode: 503, RetryAfter: math.MaxInt64}
+	got := p.CapRetryAfter(he)
+	var ghe *HTTPError
+	if !errors.As(got, &ghe) || ghe.RetryAfter != 6*time.Hour || ghe.StatusCode != 503 || he.RetryAfter != math.MaxInt64 {
+		t.Errorf("CapRetryAfter(%v) = %v; want RetryAfter 6h, and the original left as it was", he, got)
+	}
+	wrapped := fmt.Errorf("poll: %w", he)
+	got = p.CapRetryAfter(wrapped)
+	if want := "poll: fetch https://x.example/feed: http status 503 Service Unavailable (retry after 6h0m0s)"; got.Error() != want {
+		t.Errorf("CapRetryAfter(wrapped) = %q, want %q", got, want)
+	}
+	if !errors.Is(got, wrapped) || !errors.As(got, &ghe) || ghe.StatusCode != 503 {
+		t.Errorf("CapRetryAfter(wrapped) = %v: does not wrap the error", got)
+	}
+	for _, err := range []error{nil, errors.New("boom"), &HTTPError{StatusCode: 429, RetryAfter: 6 * time.Hour}, &HTTPError{StatusCode: 500}} {
+		if got := p.CapRetryAfter(err); got != err {
+			t.Errorf("CapRetryAfter(%v) = %v, want it as it was", err, got)
+		}
 	}
 }
 

@@ -575,6 +575,7 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 		return p
 	}
 	now := r.now()
+	fetchErr = r.Policy.CapRetryAfter(fetchErr)
 	next := r.Policy.Apply(now, t.state, res, fetchErr)
 	p.in = store.Fetched{State: next}
 	if fetchErr != nil {

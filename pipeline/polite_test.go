@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"aggregator/fetch"
+	"aggregator/publish"
 )
 
 const rssDoc = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://t.example/</link>
@@ -263,5 +265,53 @@ func TestRunAllBacksOffAfterServerError(t *testing.T) {
 	clk.advance(time.Hour)
 	if rep = r.RunAll(context.Background(), feeds, false)[0]; rep.Skipped != "" || h.get("/feed") != 3 {
 		t.Errorf("after the backoff: skipped %q, %d requests; want fetched, 3 requests", rep.Skipped, h.get("/feed"))
+	}
+}
+
+// A Retry-After far in the future is told as the wait the feed gets,
+// fetch.max_wait, in the report, the log, the stored state and the status
+// page: not as the 2562047h47m16s the header asks for.
+func TestRetryAfterBeyondMaxWait(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "99999999999")
+		http.Error(w, "come back much later", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	clk := &clock{t: time.Date(2023, 9, 12, 10, 0, 0, 0, time.UTC)}
+	client := testClient()
+	client.Now = clk.Now
+	var logs syncBuffer
+	st := openStore(t)
+	r := &Runner{Store: st, Fetcher: client, Log: slog.New(slog.NewTextHandler(&logs, nil)), Now: clk.Now,
+		Policy: fetch.Policy{MaxWait: 6 * time.Hour}}
+	feeds := []Feed{{URL: srv.URL + "/feed"}}
+
+	rep := r.RunAll(ctx, feeds, false)[0]
+	const want = "(retry after 6h0m0s)"
+	if rep.Err == nil || !strings.Contains(rep.Err.Error(), want) {
+		t.Errorf("report: err %v, want it to say %s", rep.Err, want)
+	}
+	if !strings.Contains(logs.String(), want) || strings.Contains(logs.String(), "2562047h") {
+		t.Errorf("log:\n%s\nwant it to say %s", logs.String(), want)
+	}
+	stored, err := st.Feeds(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 1 || !strings.Contains(stored[0].State.Error, want) ||
+		!stored[0].State.NextFetch.Equal(clk.Now().Add(6*time.Hour)) {
+		t.Fatalf("stored state %+v, want an error saying %s and the next fetch in 6h", stored, want)
+	}
+	base, _ := url.Parse("https://feeds.example/")
+	pub := &publish.Publisher{Outputs: []publish.Output{{Name: "all"}}, BaseURL: base, Health: Health{Store: st, Feeds: feeds}}
+	site, err := pub.Build(ctx, StoryEntries{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{publish.StatusPath, publish.HealthFeed} {
+		if body := string(site.Files[name].Body); !strings.Contains(body, want) || strings.Contains(body, "2562047h") {
+			t.Errorf("%s does not say %s:\n%s", name, want, body)
+		}
 	}
 }

@@ -295,14 +295,22 @@ func (s *Site) WriteDir(ctx context.Context, dir string) error {
 // removeTemp removes the temporary files of writeFileAtomic left in dir and
 // in the folders of the site's files. A folder that does not exist has none.
 func (s *Site) removeTemp(dir string) error {
-	dirs := map[string]bool{dir: true}
+	dirs := map[string]map[string]bool{dir: {}} // folder: the site's files there
+	add := func(name string) {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		d := filepath.Dir(path)
+		if dirs[d] == nil {
+			dirs[d] = map[string]bool{}
+		}
+		dirs[d][filepath.Base(path)] = true
+	}
 	for name := range s.Files {
-		dirs[filepath.Dir(filepath.Join(dir, filepath.FromSlash(name)))] = true
+		add(name)
 	}
 	for name := range s.Lazy {
-		dirs[filepath.Dir(filepath.Join(dir, filepath.FromSlash(name)))] = true
+		add(name)
 	}
-	for d := range dirs {
+	for d, ours := range dirs {
 		entries, err := os.ReadDir(d)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -311,7 +319,7 @@ func (s *Site) removeTemp(dir string) error {
 			return fmt.Errorf("remove temporary files: %w", err)
 		}
 		for _, e := range entries {
-			if e.Type().IsRegular() && isTempName(e.Name()) {
+			if e.Type().IsRegular() && isTempName(e.Name(), ours) {
 				if err := os.Remove(filepath.Join(d, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					return fmt.Errorf("remove temporary files: %w", err)
 				}
@@ -321,31 +329,48 @@ func (s *Site) removeTemp(dir string) error {
 	return nil
 }
 
+// tempPrefix starts the name of every temporary file writeFileAtomic makes,
+// so that no other file is taken for one.
+const tempPrefix = ".aggregator-"
+
 // tempPattern is the pattern of os.CreateTemp for the temporary file of
 // the file named base; os.CreateTemp puts a decimal number for the "*".
-func tempPattern(base string) string { return "." + base + ".*.tmp" }
+func tempPattern(base string) string { return tempPrefix + base + ".*.tmp" }
 
 // isTempName reports whether name is that of a temporary file of
-// writeFileAtomic: "." + the file's name + "." + digits + ".tmp".
-func isTempName(name string) bool {
-	rest, ok := strings.CutPrefix(name, ".")
-	if !ok {
-		return false
+// writeFileAtomic: tempPrefix + a file's name + "." + digits + ".tmp". Of
+// the older names, "." + the file's name + "." + digits + ".tmp", it takes
+// only those of a file in ours, the site's files in name's folder: the
+// program replaces those files anyway.
+func isTempName(name string, ours map[string]bool) bool {
+	if rest, ok := strings.CutPrefix(name, tempPrefix); ok {
+		base, ok := tempBase(rest)
+		return ok && base != ""
 	}
-	rest, ok = strings.CutSuffix(rest, ".tmp")
+	if rest, ok := strings.CutPrefix(name, "."); ok {
+		base, ok := tempBase(rest)
+		return ok && ours[base]
+	}
+	return false
+}
+
+// tempBase cuts "." + digits + ".tmp" from the end of rest and returns what
+// is before it.
+func tempBase(rest string) (string, bool) {
+	rest, ok := strings.CutSuffix(rest, ".tmp")
 	if !ok {
-		return false
+		return "", false
 	}
 	i := strings.LastIndexByte(rest, '.')
-	if i <= 0 || i == len(rest)-1 {
-		return false // no file name, or no number
+	if i < 0 || i == len(rest)-1 {
+		return "", false
 	}
 	for _, c := range rest[i+1:] {
 		if c < '0' || c > '9' {
-			return false
+			return "", false
 		}
 	}
-	return true
+	return rest[:i], true
 }
 
 func writeFileAtomic(path string, data []byte) (err error) {

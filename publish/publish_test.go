@@ -691,6 +691,51 @@ func TestWriteDir(t *testing.T) {
 	})
 }
 
+// WriteDir removes the temporary files it left, and no file it did not make:
+// an operator's own .NAME.<digits>.tmp stays.
+func TestWriteDirRemovesOnlyItsTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	stale := []string{
+		".aggregator-index.html.123.tmp",
+		".aggregator-gone.atom.4294967295.tmp", // of a file no longer published
+		"feeds/.aggregator-all.atom.7.tmp",
+		".index.html.42.tmp",       // the older name, of a file of the site
+		"feeds/.all.atom.1234.tmp", // the same, in a folder of the site
+	}
+	kept := []string{
+		".report.docx.20240101.tmp",
+		"feeds/.notes.txt.20240101.tmp",
+		".all.atom.1234.tmp", // all.atom is the site's in feeds/, not here
+		".aggregator-.12.tmp",
+		".aggregator-index.html.tmp",
+		".aggregator-index.html.1a.tmp",
+		"aggregator-index.html.12.tmp",
+	}
+	for _, name := range append(slices.Clone(stale), kept...) {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := site(map[string]string{"index.html": "<p>one</p>", "feeds/all.atom": "<feed>1</feed>"})
+	if err := s.WriteDir(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range stale {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name))); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("stale temporary file %s still there (%v)", name, err)
+		}
+	}
+	for _, name := range kept {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name))); err != nil {
+			t.Errorf("%s, not a temporary file of ours, was removed: %v", name, err)
+		}
+	}
+}
+
 // A feed that carried the same article is credited as "via"; another outlet's
 // own article on the story as "related"; both are named in the content.
 func TestAtomCreditsOutlets(t *testing.T) {

@@ -19,14 +19,17 @@ import (
 // index page, "/feeds/{name}.atom" the feeds, "/healthz" a liveness probe.
 // Swap replaces the site without disturbing requests in flight.
 //
-// Every file is served with a strong ETag, Last-Modified (for a file with a
-// ModTime; see lastModified), Cache-Control, Vary: Accept-Encoding and
-// X-Content-Type-Options: nosniff, and answers conditional requests
-// (If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since) and byte
-// ranges. A gzip copy of each file, made once by Swap, is served to clients
-// that accept gzip; it has its own ETag (the identity one with "-gz" inside
-// the quotes) so that caches keep the two apart. Files that gzip does not
-// make smaller are served as they are.
+// Every response carries a Content-Security-Policy that lets a page use its
+// inline style sheet and nothing else, X-Frame-Options: DENY,
+// Referrer-Policy: no-referrer and X-Content-Type-Options: nosniff. Every
+// file is served with a strong ETag, Last-Modified (for a file with a
+// ModTime; see lastModified), Cache-Control and Vary: Accept-Encoding, and
+// answers conditional requests (If-None-Match, If-Modified-Since, If-Match,
+// If-Unmodified-Since) and byte ranges. A gzip copy of each file, made once
+// by Swap, is served to clients that accept gzip; it has its own ETag (the
+// identity one with "-gz" inside the quotes) so that caches keep the two
+// apart. Files that gzip does not make smaller are served as they are. Other
+// methods than GET and HEAD get 405.
 type Server struct {
 	site atomic.Pointer[servedSite]
 	// MaxAge is the Cache-Control max-age, in seconds, for feeds and index;
@@ -179,6 +182,16 @@ var (
 	hdrBytes   = []string{"bytes"}
 )
 
+// The security headers of every response. The pages load nothing but their
+// inline style sheet and run no script, so the Content-Security-Policy
+// allows only that; no site may frame them, and links followed from them
+// send no Referer.
+var (
+	hdrCSP      = []string{"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"}
+	hdrFrame    = []string{"DENY"}
+	hdrReferrer = []string{"no-referrer"}
+)
+
 // NewServer returns a Server with an empty site.
 func NewServer() *Server {
 	s := &Server{}
@@ -282,12 +295,23 @@ func gzipBest(body []byte) []byte {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h["Content-Security-Policy"] = hdrCSP
+	h["X-Frame-Options"] = hdrFrame
+	h["Referrer-Policy"] = hdrReferrer
+	h["X-Content-Type-Options"] = hdrNosniff
 	switch r.URL.Path {
 	case "/healthz":
+		if !AllowGetHead(w, r) {
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 		return
 	case "/readyz":
+		if !AllowGetHead(w, r) {
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if !s.ready.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -313,9 +337,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !AllowGetHead(w, r) {
 		return
 	}
 	if lazy {
@@ -336,9 +358,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	h := w.Header()
 	h["Vary"] = hdrVary
-	h["X-Content-Type-Options"] = hdrNosniff
 	if ss.cacheControl != nil {
 		h["Cache-Control"] = ss.cacheControl
 	}
@@ -390,13 +410,65 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Rare: let the standard library parse the ranges (and If-Range)
 		// over the bytes of the chosen representation. It sets
 		// Content-Length and Content-Range itself.
-		http.ServeContent(w, r, "", f.modTime, bytes.NewReader(v.body))
+		http.ServeContent(w, withoutEmptyRanges(r, len(v.body)), "", f.modTime, bytes.NewReader(v.body))
 		return
 	}
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(v.body)
 	}
+}
+
+// AllowGetHead reports whether r is a GET or a HEAD, and answers any other
+// method with 405 Method Not Allowed.
+func AllowGetHead(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
+// withoutEmptyRanges returns r with the ranges of its Range header that
+// select no byte of a representation of size bytes dropped: a suffix range
+// of length 0 ("-0"; RFC 9110 section 14.1.1 counts a suffix range
+// satisfiable only when its length is not zero), or any suffix range when
+// size is 0. http.ServeContent would answer them with a 206 and a
+// Content-Range whose last byte comes before its first. When no range is
+// left, the header asks for the byte after the last, which ServeContent
+// answers with 416 (or, when If-Range does not match, with the whole
+// representation).
+func withoutEmptyRanges(r *http.Request, size int) *http.Request {
+	spec, ok := strings.CutPrefix(r.Header.Get("Range"), "bytes=")
+	if !ok {
+		return r
+	}
+	var kept []string
+	dropped := false
+	for ra := range strings.SplitSeq(spec, ",") {
+		if strings.TrimSpace(ra) == "" {
+			continue
+		}
+		if n, ok := strings.CutPrefix(strings.TrimSpace(ra), "-"); ok {
+			n = strings.TrimSpace(n)
+			if l, err := strconv.ParseInt(n, 10, 64); err == nil && !strings.HasPrefix(n, "-") && (l == 0 || size == 0) {
+				dropped = true
+				continue
+			}
+		}
+		kept = append(kept, ra)
+	}
+	if !dropped {
+		return r
+	}
+	r = r.Clone(r.Context())
+	if len(kept) == 0 {
+		r.Header.Set("Range", "bytes="+strconv.Itoa(size)+"-")
+	} else {
+		r.Header.Set("Range", "bytes="+strings.Join(kept, ","))
+	}
+	return r
 }
 
 // notModified answers 304 for representation v of f: the headers a 200 would

@@ -408,6 +408,81 @@ func TestServerRange(t *testing.T) {
 	}
 }
 
+// A suffix range of length 0 selects no byte: 416 with the representation's
+// size, never a 206 whose Content-Range ends before it starts; with other
+// ranges, only those are served.
+func TestServerEmptySuffixRange(t *testing.T) {
+	site := buildSite(t)
+	feed := site.Files["feeds/all.atom"]
+	size := strconv.Itoa(len(feed.Body))
+	srv := NewServer()
+	srv.Swap(site)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	for _, rng := range []string{"bytes=-0", "bytes=-000", "bytes= -0 ,", "bytes=-+0"} {
+		resp, _ := do(t, ts, "GET", "/feeds/all.atom", http.Header{"Range": {rng}})
+		if resp.StatusCode != 416 || resp.Header.Get("Content-Range") != "bytes */"+size {
+			t.Errorf("Range: %s: %d Content-Range %q, want 416 and %q", rng, resp.StatusCode, resp.Header.Get("Content-Range"), "bytes */"+size)
+		}
+	}
+	resp, body := do(t, ts, "GET", "/feeds/all.atom", http.Header{"Range": {"bytes=-0,0-9"}})
+	if resp.StatusCode != 206 || body != string(feed.Body[:10]) || resp.Header.Get("Content-Range") != "bytes 0-9/"+size {
+		t.Errorf("Range: bytes=-0,0-9: %d %q Content-Range %q, want the first ten bytes", resp.StatusCode, body, resp.Header.Get("Content-Range"))
+	}
+	resp, body = do(t, ts, "GET", "/feeds/all.atom", http.Header{"Range": {"bytes=-0"}, "If-Range": {`"stale"`}})
+	if resp.StatusCode != 200 || body != string(feed.Body) {
+		t.Errorf("Range: bytes=-0 with a stale If-Range: %d, %d bytes, want 200 and the whole feed", resp.StatusCode, len(body))
+	}
+}
+
+// Every response carries the security headers, the pages a policy that
+// allows their inline style and nothing else.
+func TestServerSecurityHeaders(t *testing.T) {
+	srv := NewServer()
+	srv.Swap(buildSite(t))
+	srv.SetReady()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+		"X-Frame-Options":         "DENY",
+		"Referrer-Policy":         "no-referrer",
+		"X-Content-Type-Options":  "nosniff",
+	}
+	for _, path := range []string{"/", "/index.html", "/feeds/all.atom", "/healthz", "/readyz", "/nope"} {
+		for _, method := range []string{"GET", "HEAD"} {
+			resp, _ := do(t, ts, method, path, nil)
+			for k, v := range want {
+				if got := resp.Header.Get(k); got != v {
+					t.Errorf("%s %s: %s = %q, want %q", method, path, k, got, v)
+				}
+			}
+		}
+	}
+}
+
+// The probes answer only GET and HEAD, as the files do.
+func TestServerProbeMethods(t *testing.T) {
+	srv := NewServer()
+	srv.SetReady()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		for _, method := range []string{"POST", "PUT", "DELETE", "OPTIONS"} {
+			resp, _ := do(t, ts, method, path, nil)
+			if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD" {
+				t.Errorf("%s %s: %d Allow %q, want 405 and GET, HEAD", method, path, resp.StatusCode, resp.Header.Get("Allow"))
+			}
+		}
+		if resp, _ := do(t, ts, "HEAD", path, nil); resp.StatusCode != 200 {
+			t.Errorf("HEAD %s: %d, want 200", path, resp.StatusCode)
+		}
+	}
+}
+
 func TestServerSmallFileNotCompressed(t *testing.T) {
 	srv := NewServer()
 	srv.Swap(site(map[string]string{"tiny.txt": "hi"}))

@@ -12,7 +12,8 @@ import (
 )
 
 // The index page, loaded in headless Chromium as a reader would: it lists
-// every output with its three formats and the stories with their outlets.
+// every output with its three formats and the stories with their outlets,
+// and its Content-Security-Policy blocks nothing it uses.
 // The screenshot is kept at $AGGREGATOR_SCREENSHOT when set.
 func TestIndexInChromium(t *testing.T) {
 	browser, err := exec.LookPath("chromium")
@@ -58,9 +59,19 @@ func TestIndexInChromium(t *testing.T) {
 		"--user-data-dir=" + filepath.Join(dir, "chromium"), "--window-size=412,2000"}
 	cctx, ccancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer ccancel()
-	dom, err := exec.CommandContext(cctx, browser, append(flags, "--dump-dom", page)...).Output()
+	// The console, logged to stderr, says what the page's
+	// Content-Security-Policy blocked: nothing, or the page lacks it.
+	dump := exec.CommandContext(cctx, browser, append(flags, "--enable-logging=stderr", "--v=0", "--dump-dom", page)...)
+	var console strings.Builder
+	dump.Stderr = &console
+	dom, err := dump.Output()
 	if err != nil {
-		t.Fatalf("chromium --dump-dom: %v", err)
+		t.Fatalf("chromium --dump-dom: %v\n%s", err, console.String())
+	}
+	for line := range strings.Lines(console.String()) {
+		if strings.Contains(line, "Content Security Policy") {
+			t.Errorf("the page's Content-Security-Policy blocks what it uses: %s", line)
+		}
 	}
 	for _, want := range []string{
 		"Korea watch", "Korea, widely reported",

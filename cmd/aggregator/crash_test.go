@@ -572,8 +572,8 @@ func inspectStore(ctx context.Context, path string, st *crashState) error {
 }
 
 // tempName is the name of a temporary file of publish's atomic write:
-// "." + the file's name + "." + a number + ".tmp".
-var tempName = regexp.MustCompile(`^\..+\.[0-9]+\.tmp$`)
+// ".aggregator-" + the file's name + "." + a number + ".tmp".
+var tempName = regexp.MustCompile(`^\.aggregator-.+\.[0-9]+\.tmp$`)
 
 // wholeOutput reports why the output name, whose bytes are data, is not a
 // whole document; nil if it is.
@@ -626,7 +626,8 @@ func wellFormedXML(data []byte) error {
 // A run killed while it wrote the outputs leaves its temporary files; the
 // next --once run removes them, in the publish folder and in the archive
 // folders, and leaves every other file alone, names close to theirs
-// included.
+// included. Of the older names without ".aggregator-", it removes only
+// those of its own files.
 func TestOnceRemovesStaleTempFiles(t *testing.T) {
 	cfg := writeConfig(t, "outputs:\n  - name: all\n    limit: 2\n", kimURLs(t)...)
 	public := filepath.Join(filepath.Dir(cfg), "public")
@@ -643,6 +644,8 @@ func TestOnceRemovesStaleTempFiles(t *testing.T) {
 		t.Fatalf("no archive page to test with: %v", err)
 	}
 	stale := []string{
+		filepath.Join(public, ".aggregator-all.atom.1234567.tmp"),
+		filepath.Join(archive, ".aggregator-1.atom.42.tmp"),
 		filepath.Join(public, ".all.atom.1234567.tmp"),
 		filepath.Join(public, ".index.html.42.tmp"),
 		filepath.Join(archive, ".1.atom.987654321.tmp"),
@@ -653,7 +656,10 @@ func TestOnceRemovesStaleTempFiles(t *testing.T) {
 		filepath.Join(public, ".all.atom.12a.tmp"), // not a number
 		filepath.Join(public, "all.atom.123.tmp"),  // not hidden
 		filepath.Join(public, ".all.atom.123.tmp~"),
-		filepath.Join(public, ".123.tmp"), // no file name
+		filepath.Join(public, ".123.tmp"),                     // no file name
+		filepath.Join(public, ".report.docx.20240101.tmp"),    // not a file of ours
+		filepath.Join(archive, ".all.atom.20240101.tmp"),      // not ours in this folder
+		filepath.Join(public, ".aggregator-all.atom.12a.tmp"), // not a number
 		filepath.Join(archive, "keep.txt"),
 	}
 	for _, p := range append(slices.Clone(stale), kept...) {

@@ -118,7 +118,9 @@ func (m *metrics) handler(next http.Handler) http.Handler {
 	prom := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/metrics" {
-			prom.ServeHTTP(w, r)
+			if publish.AllowGetHead(w, r) {
+				prom.ServeHTTP(w, r)
+			}
 			return
 		}
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"syscall"
@@ -139,6 +140,18 @@ func TestMetrics(t *testing.T) {
 	for _, h := range []string{"failing", "retired", "new"} {
 		if n := value("aggregator_feeds", map[string]string{"health": h}); n != 0 {
 			t.Errorf("after the reload, aggregator_feeds{health=%q} = %v, want 0", h, n)
+		}
+	}
+}
+
+// /metrics answers only GET and HEAD.
+func TestMetricsMethods(t *testing.T) {
+	h := newMetrics(nil, nil).handler(http.NotFoundHandler())
+	for _, method := range []string{"POST", "PUT", "DELETE", "OPTIONS"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, "/metrics", nil))
+		if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD" {
+			t.Errorf("%s /metrics: %d Allow %q, want 405 and GET, HEAD", method, rec.Code, rec.Header().Get("Allow"))
 		}
 	}
 }
