@@ -419,37 +419,40 @@ func saveItem(ctx context.Context, tx *prepared, feed aggregator.Feed, k Keyed, 
 	case over:
 		// A feed of the link's own site: its text and its publication
 		// date (never later than the item was first seen) replace those of
-		// the feed that stored the item, which stays a source. updated
-		// moves forward, as for a revision.
+		// the feed that stored the item, which stays a source. Once the
+		// item was placed in a story, and so may have been published,
+		// updated moves forward, as for a revision; before, the item gets
+		// the dates it would have had had its own site's feed stored it
+		// first, so that the order feeds arrive in within a run changes
+		// nothing.
 		cats, tags, err := encode()
 		if err != nil {
 			return false, false, err
 		}
-		var firstSeen int64
-		if err := tx.queryRow(ctx, `SELECT first_seen FROM items WHERE id = ?`, []any{itemID}, &firstSeen); err != nil {
+		var firstSeen, placed int64
+		if err := tx.queryRow(ctx, `SELECT first_seen, placed FROM items WHERE id = ?`, []any{itemID}, &firstSeen, &placed); err != nil {
 			return false, false, err
 		}
-		published, _ := entryTimes(it, time.Unix(firstSeen, 0))
-		upd := now
-		if u := it.Updated; !u.IsZero() && u.Unix() > updated && !u.After(now) {
-			upd = u
+		published, upd := entryTimes(it, time.Unix(firstSeen, 0))
+		if placed > 0 {
+			upd = now
+			if u := it.Updated; !u.IsZero() && u.Unix() > updated && !u.After(now) {
+				upd = u
+			}
+			if upd.Unix() <= updated {
+				upd = time.Unix(updated+1, 0)
+			}
+			if upd.Before(published) {
+				upd = published
+			}
 		}
-		if upd.Unix() <= updated {
-			upd = time.Unix(updated+1, 0)
-		}
-		if upd.Before(published) {
-			upd = published
-		}
-		var (
-			entryID, storyID string
-			placed           int64
-		)
+		var entryID, storyID string
 		err = tx.queryRow(ctx, `
 			UPDATE items SET feed_id = ?, guid = ?, link = ?, title = ?, summary = ?, content = ?, author = ?,
 				categories = ?, published = ?, updated = ?, content_hash = ?, tags = ? WHERE id = ?
-			RETURNING entry_id, story_id, placed`,
+			RETURNING entry_id, story_id`,
 			[]any{feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author, string(cats),
-				published.Unix(), upd.Unix(), k.Hash, string(tags), itemID}, &entryID, &storyID, &placed)
+				published.Unix(), upd.Unix(), k.Hash, string(tags), itemID}, &entryID, &storyID)
 		if err != nil {
 			return false, false, err
 		}
