@@ -208,6 +208,10 @@ type Result struct {
 // https to http. No Referer is sent, on a redirect either, unless
 // Request.Header sets one.
 //
+// A document that is no feed fails with a *NotFeedError that says what it
+// is and, for a web page, which feeds it links, else which one answers at
+// a common path (see discover.go).
+//
 // file:// URLs ignore the limits, the validators and the timeout; the body
 // hash applies to them as to a 200 without validators.
 func (c *Client) Fetch(ctx context.Context, req Request) (*Result, error) {
@@ -284,7 +288,7 @@ func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resul
 	base := aggregator.PublicURL(resp.finalURL)
 	res, err := parseIfChanged(resp.body, resp.header.Get("Content-Type"), base, req.State.BodyHash, etag == "" && lastMod == "", c.maxItems())
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", name, err)
+		return nil, fmt.Errorf("fetch %s: %w", name, c.lookForFeed(ctx, u, req, resp.finalURL, err))
 	}
 	res.StatusCode = resp.status
 	res.ETag = etag

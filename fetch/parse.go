@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -38,6 +39,9 @@ import (
 // count as absent; links that are not http(s) are dropped; and only the
 // newest DefaultMaxItems items are kept (see keepNewest). Client.Fetch
 // applies Client.MaxItems instead.
+//
+// A document that is no feed, a JSON object that is not JSON Feed among
+// them, fails with a *NotFeedError saying what it is.
 func Parse(r io.Reader, base string) (*Result, error) {
 	body, err := io.ReadAll(r)
 	if err != nil {
@@ -64,6 +68,9 @@ func parse(body []byte, contentType, base string, maxItems int) (*Result, error)
 		return nil, fmt.Errorf("parse feed: %w", err)
 	}
 	feed, err := p.Parse(bytes.NewReader(doc))
+	if errors.Is(err, gofeed.ErrFeedTypeNotDetected) || (err == nil && notJSONFeed(feed)) {
+		return nil, fmt.Errorf("parse feed: %w", notFeed(body, contentType, base))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("parse feed: %w", err)
 	}
