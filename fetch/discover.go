@@ -235,3 +235,78 @@ func (c *Client) get(ctx context.Context, u *url.URL, req Request) (*response, e
 	}
 	return resp, nil
 }
+
+// Discovery is what Discover found.
+type Discovery struct {
+	Feeds   []FeedLink // each feed once, in the order found
+	IsFeed  bool       // the URL is a feed itself, the one in Feeds
+	Guessed bool       // the page links no feed that loads: Feeds were found at the common paths
+	Tried   []string   // the common paths looked at, when Guessed
+	Broken  []error    // one for each RSS, Atom or JSON Feed link of the page that did not load as a feed
+}
+
+// Discover finds the feeds that the web page at pageURL (http or https)
+// offers: those its head links, each fetched to learn its title and type,
+// else those at the common paths (/feed, /rss.xml, /atom.xml, /feed.xml,
+// /index.xml). The same feed at several URLs is listed once. A pageURL
+// that is a feed is the one feed found. An error says why nothing could
+// be looked for: the page did not load, or is neither a feed nor a web
+// page (a *NotFeedError).
+func (c *Client) Discover(ctx context.Context, pageURL string) (*Discovery, error) {
+	name := aggregator.PublicURL(pageURL)
+	u, err := url.Parse(pageURL)
+	if err != nil {
+		return nil, fmt.Errorf("discover %s: invalid url", name)
+	}
+	resp, err := c.get(ctx, u, Request{URL: pageURL})
+	if err != nil {
+		return nil, err
+	}
+	ct := resp.header.Get("Content-Type")
+	res, err := parseIfChanged(resp.body, ct, aggregator.PublicURL(resp.finalURL), "", false, c.maxItems())
+	if err == nil {
+		return &Discovery{IsFeed: true, Feeds: []FeedLink{{URL: pageURL, Title: res.Title, Type: feedType(resp.body, ct)}}}, nil
+	}
+	nf, ok := errors.AsType[*NotFeedError](err)
+	if !ok || !nf.page {
+		return nil, fmt.Errorf("fetch %s: %w", name, err)
+	}
+
+	d := &Discovery{}
+	seen := make(map[string]bool) // body hashes
+	add := func(f FeedLink, hash string) {
+		if !seen[hash] {
+			seen[hash] = true
+			d.Feeds = append(d.Feeds, f)
+		}
+	}
+	for _, l := range nf.links {
+		f, hash, err := c.tryFeed(ctx, u, Request{}, l)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if l.Type != typeJSON { // an application/json link is often an API's, not a feed
+				d.Broken = append(d.Broken, fmt.Errorf("the page links %s: %w", l, err))
+			}
+			continue
+		}
+		add(f, hash)
+	}
+	if len(d.Feeds) > 0 {
+		return d, nil
+	}
+	page, err := url.Parse(resp.finalURL)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", name, err)
+	}
+	d.Guessed, d.Tried = true, commonPaths
+	for _, l := range guesses(page, u) {
+		if f, hash, err := c.tryFeed(ctx, u, Request{}, l); err == nil {
+			add(f, hash)
+		} else if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	return d, nil
+}

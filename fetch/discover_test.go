@@ -15,6 +15,13 @@ import (
 	"aggregator"
 )
 
+// atomDoc is a small Atom document titled title.
+func atomDoc(title string) []byte {
+	return []byte(`<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>` + title +
+		`</title><id>urn:x:` + title + `</id><updated>2024-03-15T10:00:00Z</updated><entry><title>An entry</title>` +
+		`<id>urn:x:1</id><link href="https://site.example/1"/><updated>2024-03-15T10:00:00Z</updated></entry></feed>`)
+}
+
 // site is a test web site: its pages by path, and the paths asked for, in
 // order. A path it has no page for answers 404.
 type site struct {
@@ -295,4 +302,82 @@ func TestPageLinks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDiscover: Discover lists the feeds a page links, fetched for their
+// own titles and types, each once; else those at the common paths; a feed
+// is its own one feed.
+func TestDiscover(t *testing.T) {
+	rss, atom := string(rssDoc("Site News", 2)), string(atomDoc("Site Comments"))
+	t.Run("linked", func(t *testing.T) {
+		s := newSite(t, map[string]page{
+			"/": {contentType: "text/html", body: `<html><head>
+<link rel="alternate" type="application/rss+xml" title="RSS" href="/news.rss">
+<link rel="alternate" type="application/atom+xml" title="Comments" href="http://{{host}}/comments">
+<link rel="alternate" type="application/rss+xml" title="Old" href="/gone.rss">
+<link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/2">
+<link rel="alternate" type="application/rss+xml" title="Same" href="/news.rss?again">
+</head></html>`},
+			"/news.rss":              {contentType: "application/rss+xml", body: rss},
+			"/comments":              {contentType: "application/atom+xml", body: atom},
+			"/wp-json/wp/v2/pages/2": {contentType: "application/json", body: `{"id": 2}`},
+		})
+		d, err := newTestClient().Discover(t.Context(), s.srv.URL+"/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []FeedLink{
+			{URL: s.srv.URL + "/news.rss", Title: "Site News", Type: "RSS"},
+			{URL: s.srv.URL + "/comments", Title: "Site Comments", Type: "Atom"},
+		}
+		if !reflect.DeepEqual(d.Feeds, want) || d.IsFeed || d.Guessed {
+			t.Errorf("Discover = %+v, want feeds %+v", d, want)
+		}
+		if len(d.Broken) != 1 || !strings.Contains(d.Broken[0].Error(), "/gone.rss") || !strings.Contains(d.Broken[0].Error(), "404") {
+			t.Errorf("Broken = %v, want the link to /gone.rss alone", d.Broken)
+		}
+		for _, p := range s.paths() {
+			if p == "/feed" {
+				t.Errorf("asked for /feed although the page links feeds")
+			}
+		}
+	})
+	t.Run("guessed", func(t *testing.T) {
+		s := newSite(t, map[string]page{
+			"/blog/":    {contentType: "text/html", body: `<html><head><title>Blog</title></head><body></body></html>`},
+			"/feed":     {contentType: "application/rss+xml", body: rss},
+			"/rss.xml":  {contentType: "application/rss+xml", body: rss},
+			"/atom.xml": {contentType: "application/atom+xml", body: atom},
+		})
+		d, err := newTestClient().Discover(t.Context(), s.srv.URL+"/blog/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []FeedLink{
+			{URL: s.srv.URL + "/feed", Title: "Site News", Type: "RSS"},
+			{URL: s.srv.URL + "/atom.xml", Title: "Site Comments", Type: "Atom"},
+		}
+		if !reflect.DeepEqual(d.Feeds, want) || !d.Guessed {
+			t.Errorf("Discover = %+v, want feeds %+v, guessed", d, want)
+		}
+	})
+	t.Run("a feed", func(t *testing.T) {
+		s := newSite(t, map[string]page{"/feed.json": {contentType: "application/feed+json",
+			body: `{"version": "https://jsonfeed.org/version/1.1", "title": "JSON News", "items": []}`}})
+		d, err := newTestClient().Discover(t.Context(), s.srv.URL+"/feed.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []FeedLink{{URL: s.srv.URL + "/feed.json", Title: "JSON News", Type: "JSON Feed"}}
+		if !reflect.DeepEqual(d.Feeds, want) || !d.IsFeed {
+			t.Errorf("Discover = %+v, want feeds %+v, a feed", d, want)
+		}
+	})
+	t.Run("not a page", func(t *testing.T) {
+		s := newSite(t, map[string]page{"/api": {contentType: "application/json", body: `[]`}})
+		_, err := newTestClient().Discover(t.Context(), s.srv.URL+"/api")
+		if nf := notFeedError(t, err); nf.Got != "a JSON document that is not JSON Feed" {
+			t.Errorf("Got = %q", nf.Got)
+		}
+	})
 }
