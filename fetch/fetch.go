@@ -208,6 +208,10 @@ type Result struct {
 // https to http. No Referer is sent, on a redirect either, unless
 // Request.Header sets one.
 //
+// A document that is no feed fails with a *NotFeedError that says what it
+// is and, for a web page, which feeds it links, else which one answers at
+// a common path (see discover.go).
+//
 // file:// URLs ignore the limits, the validators and the timeout; the body
 // hash applies to them as to a 200 without validators.
 func (c *Client) Fetch(ctx context.Context, req Request) (*Result, error) {
@@ -245,15 +249,9 @@ type response struct {
 
 func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Result, error) {
 	name := aggregator.PublicURL(u.String())
-
-	release, err := c.limiter().acquire(ctx, hostKey(u))
+	resp, err := c.exchange(ctx, u, req)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: wait for a slot: %w", name, err)
-	}
-	resp, err := c.roundTrip(ctx, u, req)
-	release()
-	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", name, err)
+		return nil, err
 	}
 
 	now := c.now()
@@ -290,7 +288,7 @@ func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resul
 	base := aggregator.PublicURL(resp.finalURL)
 	res, err := parseIfChanged(resp.body, resp.header.Get("Content-Type"), base, req.State.BodyHash, etag == "" && lastMod == "", c.maxItems())
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", name, err)
+		return nil, fmt.Errorf("fetch %s: %w", name, c.lookForFeed(ctx, u, req, resp.finalURL, err))
 	}
 	res.StatusCode = resp.status
 	res.ETag = etag
@@ -302,17 +300,26 @@ func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resul
 	return res, nil
 }
 
+// exchange is roundTrip once u's host and the Client have a slot for it:
+// the slots are held until the body is read.
+func (c *Client) exchange(ctx context.Context, u *url.URL, req Request) (*response, error) {
+	name := aggregator.PublicURL(u.String())
+	release, err := c.limiter().acquire(ctx, hostKey(u))
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: wait for a slot: %w", name, err)
+	}
+	defer release()
+	resp, err := c.roundTrip(ctx, u, req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", name, err)
+	}
+	return resp, nil
+}
+
 // roundTrip does the HTTP exchange of one fetch under its timeout and reads
 // the body of a 2xx answer.
 func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*response, error) {
-	timeout := req.Timeout
-	if timeout <= 0 {
-		timeout = c.Timeout
-	}
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout(req))
 	defer cancel()
 	ctx = withProxyRoute(ctx) // see guardedDialer
 
@@ -491,6 +498,17 @@ func (c *Client) now() time.Time {
 		return time.Now()
 	}
 	return c.Now()
+}
+
+// timeout is how long one fetch by req may take.
+func (c *Client) timeout(req Request) time.Duration {
+	switch {
+	case req.Timeout > 0:
+		return req.Timeout
+	case c.Timeout > 0:
+		return c.Timeout
+	}
+	return DefaultTimeout
 }
 
 func (c *Client) maxBodySize() int64 {

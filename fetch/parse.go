@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -40,6 +41,9 @@ import (
 // are cut at MaxTitle characters (see titleText); and only the newest
 // DefaultMaxItems items are kept (see keepNewest). Client.Fetch applies
 // Client.MaxItems instead.
+//
+// A document that is no feed, a JSON object that is not JSON Feed among
+// them, fails with a *NotFeedError saying what it is.
 func Parse(r io.Reader, base string) (*Result, error) {
 	body, err := io.ReadAll(r)
 	if err != nil {
@@ -66,6 +70,9 @@ func parse(body []byte, contentType, base string, maxItems int) (*Result, error)
 		return nil, fmt.Errorf("parse feed: %w", err)
 	}
 	feed, err := p.Parse(bytes.NewReader(doc))
+	if errors.Is(err, gofeed.ErrFeedTypeNotDetected) || (err == nil && notJSONFeed(feed)) {
+		return nil, fmt.Errorf("parse feed: %w", notFeed(body, contentType, base))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("parse feed: %w", err)
 	}

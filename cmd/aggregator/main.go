@@ -105,6 +105,7 @@ const usage = `Usage:
   aggregator explain --config FILE URL  show the story of an article and why its articles are together
   aggregator eval-clusters FILE.jsonl   cluster labelled items as the daemon would and score the result
   aggregator import-opml FILE.opml      print the feeds: entries of an OPML export, to paste into a config
+  aggregator discover URL               print the feeds: entries of the feeds a web site offers
   aggregator version                    print the version
 
 FILE defaults to ./config.yaml, else $AGGREGATOR_CONFIG.
@@ -151,6 +152,8 @@ func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup ch
 			return runExplain(ctx, args[1:], stdout, stderr)
 		case "import-opml":
 			return runImportOPML(args[1:], stdout, stderr)
+		case "discover":
+			return runDiscover(ctx, args[1:], stdout, stderr)
 		}
 	}
 	fs := flag.NewFlagSet("aggregator", flag.ContinueOnError)

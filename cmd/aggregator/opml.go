@@ -19,11 +19,13 @@ import (
 	"aggregator/tag"
 )
 
-// feedEntry is one feed printed by import-opml, as written in a config.
+// feedEntry is one feed printed by import-opml or discover, as written in
+// a config.
 type feedEntry struct {
-	URL  string   `yaml:"url"`
-	Name string   `yaml:"name,omitempty"`
-	Tags opmlTags `yaml:"tags,omitempty"`
+	URL     string   `yaml:"url"`
+	Name    string   `yaml:"name,omitempty"`
+	Tags    opmlTags `yaml:"tags,omitempty"`
+	Comment string   `yaml:"-"` // printed after the URL, as a YAML comment
 }
 
 // opmlTags marshals as a YAML flow sequence: [news, asia].
@@ -108,7 +110,7 @@ func runImportOPML(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	out, err := marshalOPMLFeeds(feeds)
+	out, err := marshalFeeds(feeds)
 	if err != nil {
 		return err
 	}
@@ -254,17 +256,25 @@ func opmlFeedTags(folders []string, category string) opmlTags {
 	return tags
 }
 
-// marshalOPMLFeeds renders feeds as a config's feeds: list.
-func marshalOPMLFeeds(feeds []feedEntry) ([]byte, error) {
-	if feeds == nil {
-		feeds = []feedEntry{} // feeds: [] rather than feeds: null
+// marshalFeeds renders feeds as a config's feeds: list.
+func marshalFeeds(feeds []feedEntry) ([]byte, error) {
+	list := &yaml.Node{Kind: yaml.SequenceNode} // feeds: [] when empty, rather than feeds: null
+	for _, f := range feeds {
+		n := new(yaml.Node)
+		if err := n.Encode(f); err != nil {
+			return nil, err
+		}
+		if f.Comment != "" && len(n.Content) > 1 {
+			n.Content[1].LineComment = f.Comment // the url's value
+		}
+		list.Content = append(list.Content, n)
 	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(struct {
-		Feeds []feedEntry `yaml:"feeds"`
-	}{feeds}); err != nil {
+		Feeds *yaml.Node `yaml:"feeds"`
+	}{list}); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
