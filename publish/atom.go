@@ -74,6 +74,9 @@ type atomPage struct {
 	current     string // the current feed's URL, for an archive page; "" for the current feed itself
 	prevArchive string
 	nextArchive string
+	// asOf is the document's updated date when it has no entries (see
+	// Publisher.asOf); zero: the Unix epoch, which validators flag.
+	asOf time.Time
 }
 
 func atomDocument(o Output, entries []aggregator.Entry, self, home string, page atomPage) ([]byte, error) {
@@ -82,6 +85,9 @@ func atomDocument(o Output, entries []aggregator.Entry, self, home string, page 
 		id = page.current // archives are documents of the same feed
 	}
 	updated := newestUpdate(entries)
+	if updated.IsZero() {
+		updated = page.asOf
+	}
 	if updated.IsZero() {
 		updated = time.Unix(0, 0)
 	}
@@ -182,8 +188,17 @@ func atomEntryOf(e aggregator.Entry) *atomEntry {
 	if content != "" || it.Link == "" {
 		x.Content = &feeds.AtomContent{Type: "html", Content: content}
 	}
+	if x.Content == nil && x.Summary == nil {
+		// An article given by its headline and link alone: readers (and
+		// the W3C validator) want some text, and the headline is all there is.
+		x.Summary = &feeds.AtomSummary{Type: "html", Content: html.EscapeString(x.Title)}
+	}
 	x.Categories = categories(e)
 	x.Source = sourceOf(origin.Feed)
+	// atom:source needs an updated date (RFC 4287 4.2.11): that of the
+	// origin's feed when it carried the entry, which the entry's
+	// publication dates; it never changes.
+	x.Source.Updated = atomTime(e.Published)
 	return x
 }
 

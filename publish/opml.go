@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 
 	"aggregator"
@@ -88,8 +87,11 @@ func OPML(title string, subs []Subscription) ([]byte, error) {
 
 // subscriptionsWith returns subs with what their feeds' health (matched by
 // URL) tells of them and the config does not: the feed's own title, when the
-// config gives no name, and the site the feed belongs to, when it is an http
-// or https one.
+// config gives no name; the site the feed belongs to, when it is an http or
+// https one; and the URL a permanent redirect moved the feed to, which a
+// reader importing the list should subscribe to, once even when the config
+// also names it. A retired feed (410 Gone) is left out: there is nothing
+// there to subscribe to.
 func subscriptionsWith(subs []Subscription, health []FeedHealth) []Subscription {
 	if len(health) == 0 {
 		return subs
@@ -98,17 +100,25 @@ func subscriptionsWith(subs []Subscription, health []FeedHealth) []Subscription 
 	for _, h := range health {
 		byURL[h.URL] = h
 	}
-	out := slices.Clone(subs)
-	for i, s := range out {
-		h, ok := byURL[s.XMLURL]
-		if !ok {
+	out := make([]Subscription, 0, len(subs))
+	listed := make(map[string]bool, len(subs))
+	for _, s := range subs {
+		h := byURL[s.XMLURL]
+		if h.Health == "retired" {
 			continue
 		}
 		if strings.TrimSpace(s.Title) == "" && h.Name != aggregator.PublicURL(h.URL) {
-			out[i].Title = h.Name
+			s.Title = h.Name
 		}
 		if s.HTMLURL == "" && webURL(h.SiteURL) {
-			out[i].HTMLURL = h.SiteURL
+			s.HTMLURL = h.SiteURL
+		}
+		if webURL(h.CurrentURL) {
+			s.XMLURL = h.CurrentURL
+		}
+		if !listed[s.XMLURL] {
+			listed[s.XMLURL] = true
+			out = append(out, s)
 		}
 	}
 	return out

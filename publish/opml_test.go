@@ -179,3 +179,36 @@ func TestBuildOPMLFeedDetails(t *testing.T) {
 		t.Errorf("outlines:\n got %+v\nwant %+v", got, want)
 	}
 }
+
+// TestBuildOPMLMovedAndRetired: the list names a feed a permanent redirect
+// moved by its new URL, and leaves out a retired (410 Gone) one, so that a
+// reader importing it subscribes to what is fetched now.
+func TestBuildOPMLMovedAndRetired(t *testing.T) {
+	p := &Publisher{
+		Outputs: []Output{{Name: "all", Title: "All"}}, BaseURL: mustURL("https://agg.example/"),
+		Subscriptions: []Subscription{
+			{Title: "Moved", XMLURL: "https://old.example/rss", Tags: []string{"world"}},
+			{Title: "Gone", XMLURL: "https://gone.example/rss"},
+			{Title: "Wire", XMLURL: "https://wire.example/rss"},
+			{Title: "New", XMLURL: "https://new.example/feed"},
+		},
+		Health: healthSource{
+			{Name: "Moved", URL: "https://old.example/rss", CurrentURL: "https://new.example/feed", Health: "ok"},
+			{Name: "Gone", URL: "https://gone.example/rss", Health: "retired"},
+			{Name: "Wire", URL: "https://wire.example/rss", Health: "failing"},
+		},
+	}
+	site, err := p.Build(context.Background(), fakeSource{entries: testEntries()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := decodeOPML(t, site.Files[OPMLPath].Body)
+	var got []string
+	for _, o := range doc.Body.Outlines {
+		got = append(got, o.Text+" "+o.XMLURL)
+	}
+	want := []string{"Moved https://new.example/feed", "Wire https://wire.example/rss"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("outlines = %q, want %q", got, want)
+	}
+}

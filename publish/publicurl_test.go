@@ -64,7 +64,7 @@ func TestBuildHidesFeedSecrets(t *testing.T) {
 	for name, want := range map[string]string{
 		"feeds/all.atom":      `<id>` + public + `</id>`,
 		"feeds/" + HealthFeed: `<id>file:notes.xml</id>`,
-		OPMLPath:              `xmlUrl="` + public + `"`,
+		OPMLPath:              `xmlUrl="https://private.example/new.xml?apiKey=redacted"`, // moved there
 		StatusPath:            "moved to https://private.example/new.xml?apiKey=redacted",
 		"feeds/all.json":      `"feed_url": "https://private.example/feed.xml?lang=en&access_token=redacted"`,
 		"feeds/all.rss":       `<source url="` + public + `">`,

@@ -64,6 +64,9 @@ type Publisher struct {
 	// Health, if set, gives the feeds' health for the status page and the
 	// health feed.
 	Health HealthSource
+	// Now is the time of a build, which dates a feed with no entries when
+	// nothing is stored and no feed was fetched yet; nil: time.Now.
+	Now func() time.Time
 
 	mu       sync.Mutex
 	archives map[string]*archive // by output name
@@ -113,6 +116,17 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 	site := &Site{Files: map[string]*File{}, Lazy: map[string]LazyFile{}, Changed: map[string]bool{}}
 	var sections []indexSection
 	var newest time.Time
+	var health []FeedHealth
+	if p.Health != nil {
+		var err error
+		if health, err = p.Health.FeedHealth(ctx); err != nil {
+			return nil, fmt.Errorf("feed health: %w", err)
+		}
+	}
+	asOf, err := p.asOf(ctx, src, health)
+	if err != nil {
+		return nil, err
+	}
 	for _, o := range p.Outputs {
 		o.Hub = p.Hub
 		limit := o.Limit
@@ -124,7 +138,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			return nil, fmt.Errorf("publish %s: %w", o.Name, err)
 		}
 		path := p.FeedDir + o.Name + ".atom"
-		var page atomPage
+		page := atomPage{asOf: asOf}
 		current := entries // the feed's, in every format
 		if as, ok := src.(ArchiveSource); ok {
 			members, written, err := p.updateArchive(ctx, as, o, limit)
@@ -186,12 +200,8 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		return nil, fmt.Errorf("publish index: %w", err)
 	}
 	site.Files["index.html"] = newFile(body, "text/html; charset=utf-8", newest)
-	var health []FeedHealth
 	if p.Health != nil {
-		if health, err = p.Health.FeedHealth(ctx); err != nil {
-			return nil, fmt.Errorf("feed health: %w", err)
-		}
-		page, feed, err := p.healthFiles(health)
+		page, feed, err := p.healthFiles(health, asOf)
 		if err != nil {
 			return nil, err
 		}
@@ -206,6 +216,34 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		site.Files[OPMLPath] = newFile(opml, OPMLContentType, time.Time{})
 	}
 	return site, nil
+}
+
+// asOf dates the outputs that have no entries, for an Atom feed needs an
+// updated date: the newest stored entry's update, the same for the same
+// store however often it is rendered; with no entry stored, the newest
+// fetch attempt; with none, the time of the build.
+func (p *Publisher) asOf(ctx context.Context, src EntrySource, health []FeedHealth) (time.Time, error) {
+	newest, err := src.Entries(ctx, 1, nil)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("publish: %w", err)
+	}
+	if t := newestUpdate(newest); !t.IsZero() {
+		return t.UTC(), nil
+	}
+	var t time.Time
+	for _, h := range health {
+		if h.LastAttempt.After(t) {
+			t = h.LastAttempt
+		}
+	}
+	if t.IsZero() {
+		now := time.Now
+		if p.Now != nil {
+			now = p.Now
+		}
+		t = now()
+	}
+	return t.UTC().Truncate(time.Second), nil
 }
 
 // newestUpdate returns the latest Updated of entries; zero when none.

@@ -492,8 +492,9 @@ func TestBuild(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(limits, []int{DefaultLimit, 1}) {
-				t.Errorf("limits asked = %v, want [%d 1]", limits, DefaultLimit)
+			// The newest entry of all dates an output with none.
+			if !slices.Equal(limits, []int{1, DefaultLimit, 1}) {
+				t.Errorf("limits asked = %v, want [1 %d 1]", limits, DefaultLimit)
 			}
 			var names []string
 			for name := range site.Files {
@@ -569,15 +570,35 @@ func TestBuild(t *testing.T) {
 		}
 	})
 
+	t.Run("empty output", func(t *testing.T) {
+		// An output whose filter keeps nothing is dated by the newest
+		// stored entry: the same on every rendering of the same store.
+		none := Output{Name: "none", Title: "None", Keep: func(aggregator.Entry) bool { return false }}
+		p := &Publisher{Outputs: []Output{none}, BaseURL: mustURL("https://agg.example/"),
+			Now: func() time.Time { t.Error("the build's time used although entries are stored"); return time.Time{} }}
+		site, err := p.Build(ctx, fakeSource{entries: entries})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := decodeAtom(t, site.Files["none.atom"].Body)
+		if want := atomTime(entries[0].Updated); len(f.Entries) != 0 || f.Updated != want {
+			t.Errorf("empty output: %d entries, updated %q, want the newest entry's %q", len(f.Entries), f.Updated, want)
+		}
+	})
+
 	t.Run("empty", func(t *testing.T) {
-		p := &Publisher{Outputs: outputs[:1], BaseURL: mustURL("https://agg.example/"), FeedDir: "feeds/"}
+		// Nothing stored and nothing fetched: the feed is dated by the
+		// build, not by the Unix epoch, which validators flag.
+		built := time.Date(2024, 5, 6, 7, 8, 9, 500, time.UTC)
+		p := &Publisher{Outputs: outputs[:1], BaseURL: mustURL("https://agg.example/"), FeedDir: "feeds/",
+			Now: func() time.Time { return built }}
 		site, err := p.Build(ctx, fakeSource{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		f := decodeAtom(t, site.Files["feeds/all.atom"].Body)
-		if len(f.Entries) != 0 || f.Updated != "1970-01-01T00:00:00Z" {
-			t.Errorf("empty feed: %d entries, updated %q", len(f.Entries), f.Updated)
+		if len(f.Entries) != 0 || f.Updated != "2024-05-06T07:08:09Z" {
+			t.Errorf("empty feed: %d entries, updated %q, want the build's time 2024-05-06T07:08:09Z", len(f.Entries), f.Updated)
 		}
 		if !strings.Contains(string(site.Files["index.html"].Body), "Nothing yet.") {
 			t.Errorf("empty index does not say so")

@@ -87,7 +87,9 @@ th, td { text-align: left; padding: .35rem .5rem; border-top: 1px solid var(--ru
 
 // healthFiles renders the status page and the health feed from the feeds'
 // health.
-func (p *Publisher) healthFiles(health []FeedHealth) (page, feed *File, err error) {
+// With no broken feed, the health feed is dated by the newest attempt, else
+// asOf.
+func (p *Publisher) healthFiles(health []FeedHealth, asOf time.Time) (page, feed *File, err error) {
 	feedPath := p.FeedDir + HealthFeed
 	var b bytes.Buffer
 	data := struct {
@@ -120,8 +122,11 @@ func (p *Publisher) healthFiles(health []FeedHealth) (page, feed *File, err erro
 	if err := statusTemplate.Execute(&b, data); err != nil {
 		return nil, nil, err
 	}
-	body, err := Atom(Output{Name: "_health", Title: "Feed health"}, entries,
-		p.BaseURL.JoinPath(feedPath).String(), p.BaseURL.JoinPath(StatusPath).String())
+	if !newest.IsZero() {
+		asOf = newest.UTC().Truncate(time.Second)
+	}
+	body, err := atomDocument(Output{Name: "_health", Title: "Feed health"}, entries,
+		p.BaseURL.JoinPath(feedPath).String(), p.BaseURL.JoinPath(StatusPath).String(), atomPage{asOf: asOf})
 	if err != nil {
 		return nil, nil, err
 	}
