@@ -12,11 +12,18 @@ import (
 type indexPage struct {
 	Title   string
 	Outputs []indexSection
+	// Status and OPML are the paths of the status page and of the list of
+	// subscriptions; "" when the site has none.
+	Status, OPML string
+	// Feeds, Failing and Gone count the subscribed feeds, those failing
+	// and those retired (410 Gone); all 0 without a status page.
+	Feeds, Failing, Gone int
 }
 
 type indexSection struct {
 	Name, Title string
 	Href        string // of the Atom feed; Base(Href) + ".rss" and ".json" are the others
+	Archive     string // the newest archive page; "" when none
 	Entries     []indexEntry
 }
 
@@ -99,13 +106,15 @@ var indexTemplate = template.Must(template.New("index").Funcs(template.FuncMap{
 <link rel="alternate" type="application/feed+json" title="{{.Title}} (JSON Feed)" href="{{.Base}}.json">
 {{end -}}
 <style>
-:root { color-scheme: light dark; --muted: #666; --rule: #ddd; --accent: #0a58ca; }
-@media (prefers-color-scheme: dark) { :root { --muted: #aaa; --rule: #444; --accent: #8ab4f8; } }
+:root { color-scheme: light dark; --muted: #666; --rule: #ddd; --accent: #0a58ca; --bad: #b00020; }
+@media (prefers-color-scheme: dark) { :root { --muted: #aaa; --rule: #444; --accent: #8ab4f8; --bad: #ff6b6b; } }
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 46rem; padding: 1rem; }
 h1 { font-size: 1.6rem; margin: .5rem 0 1rem; }
 h2 { font-size: 1.25rem; margin: 2rem 0 .25rem; }
 a { color: var(--accent); }
 .subscribe { font-size: .9rem; color: var(--muted); margin: 0 0 .75rem; }
+.banner { border: 1px solid var(--bad); border-radius: .3rem; padding: .4rem .75rem; color: var(--bad); }
+.site { font-size: .9rem; color: var(--muted); }
 ol { list-style: none; padding: 0; margin: 0; }
 li { padding: .6rem 0; border-top: 1px solid var(--rule); }
 li a.title { font-weight: 600; text-decoration: none; }
@@ -121,10 +130,14 @@ ol.storyline li { padding: .3rem 0; border-top: none; }
 </head>
 <body>
 <h1>{{.Title}}</h1>
+{{if or .Failing .Gone}}<p class="banner" role="status"><strong>{{.Failing}} of {{.Feeds}} feeds failing{{if .Gone}}, {{.Gone}} gone{{end}}</strong>{{if .Status}} — <a href="{{.Status}}">status</a>{{end}}</p>
+{{end -}}
+{{if or .Status .OPML}}<p class="site">{{if .Status}}<a href="{{.Status}}">Feed status</a>{{end}}{{if and .Status .OPML}} · {{end}}{{if .OPML}}<a href="{{.OPML}}" type="text/x-opml">Subscriptions (OPML)</a>{{end}}</p>
+{{end -}}
 {{range .Outputs}}
 <section id="{{.Name}}">
 <h2>{{.Title}}</h2>
-<p class="subscribe">Subscribe: <a href="{{.Href}}" type="application/atom+xml">Atom</a> · <a href="{{.Base}}.rss" type="application/rss+xml">RSS</a> · <a href="{{.Base}}.json" type="application/feed+json">JSON Feed</a></p>
+<p class="subscribe">Subscribe: <a href="{{.Href}}" type="application/atom+xml">Atom</a> · <a href="{{.Base}}.rss" type="application/rss+xml">RSS</a> · <a href="{{.Base}}.json" type="application/feed+json">JSON Feed</a>{{if .Archive}} · <a href="{{.Archive}}" type="application/atom+xml">Archive</a>{{end}}</p>
 {{if .Entries}}<ol>
 {{range .Entries}}<li>{{template "entry" .}}
 {{- if .Storyline}}<ol class="storyline">{{range .Storyline}}<li>{{template "entry" .}}</li>{{end}}</ol>{{end}}</li>

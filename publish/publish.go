@@ -125,6 +125,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		}
 		path := p.FeedDir + o.Name + ".atom"
 		var page atomPage
+		var archive string
 		current := entries // the feed's, in every format
 		if as, ok := src.(ArchiveSource); ok {
 			members, written, err := p.updateArchive(ctx, as, o, limit)
@@ -134,6 +135,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			full := len(members) / limit * limit
 			p.archivePages(site, as, o, limit, members[:full], written)
 			if full > 0 {
+				archive = p.archivePath(o, full/limit)
 				page.prevArchive = p.BaseURL.JoinPath(p.archivePath(o, full/limit)).String()
 			}
 			// The current feed holds the newest stories by date, and the
@@ -179,14 +181,13 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			}
 			site.Files[altPath] = newFile(altBody, alt.contentType, mod)
 		}
-		sections = append(sections, newIndexSection(o, path, entries))
+		s := newIndexSection(o, path, entries)
+		s.Archive = archive
+		sections = append(sections, s)
 	}
-	body, err := renderIndex(indexPage{Title: "aggregator", Outputs: sections})
-	if err != nil {
-		return nil, fmt.Errorf("publish index: %w", err)
-	}
-	site.Files["index.html"] = newFile(body, "text/html; charset=utf-8", newest)
+	index := indexPage{Title: "aggregator", Outputs: sections}
 	var health []FeedHealth
+	var err error
 	if p.Health != nil {
 		if health, err = p.Health.FeedHealth(ctx); err != nil {
 			return nil, fmt.Errorf("feed health: %w", err)
@@ -197,14 +198,29 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		}
 		site.Files[StatusPath] = page
 		site.Files[p.FeedDir+HealthFeed] = feed
+		index.Status, index.Feeds = StatusPath, len(health)
+		for _, f := range health {
+			switch f.Health {
+			case "failing":
+				index.Failing++
+			case "retired":
+				index.Gone++
+			}
+		}
 	}
 	if len(p.Subscriptions) > 0 {
+		index.OPML = OPMLPath
 		opml, err := OPML("aggregator subscriptions", subscriptionsWith(p.Subscriptions, health))
 		if err != nil {
 			return nil, fmt.Errorf("publish subscriptions: %w", err)
 		}
 		site.Files[OPMLPath] = newFile(opml, OPMLContentType, time.Time{})
 	}
+	body, err := renderIndex(index)
+	if err != nil {
+		return nil, fmt.Errorf("publish index: %w", err)
+	}
+	site.Files["index.html"] = newFile(body, "text/html; charset=utf-8", newest)
 	return site, nil
 }
 
