@@ -64,6 +64,12 @@ type Publisher struct {
 	// Health, if set, gives the feeds' health for the status page and the
 	// health feed.
 	Health HealthSource
+	// Location is the time zone of the times the status page shows; nil
+	// for time.Local.
+	Location *time.Location
+	// Now, if set, is the time the status page is rendered at, from
+	// which it counts the time to each next fetch; nil: time.Now.
+	Now func() time.Time
 
 	mu       sync.Mutex
 	archives map[string]*archive // by output name

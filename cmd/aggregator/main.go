@@ -337,7 +337,7 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		return nil, &exitError{code: exitUsage, err: err}
 	}
 	pub := &publish.Publisher{Outputs: outputs, Hub: cfg.Publish.WebSubHub, FeedDir: feedDir,
-		Health: pipeline.Health{Store: st, Feeds: feeds}}
+		Health: pipeline.Health{Store: st, Feeds: feeds, Jitter: cfg.Fetch.Jitter.Std()}}
 	for _, f := range cfg.Feeds {
 		pub.Subscriptions = append(pub.Subscriptions, publish.Subscription{Title: f.Name, XMLURL: f.URL, Tags: f.Tags})
 	}
