@@ -58,22 +58,30 @@ var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap
 @media (prefers-color-scheme: dark) { :root { --muted: #aaa; --rule: #444; --bad: #ff6b6b; --ok: #6fd08c; } }
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 60rem; padding: 1rem; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
-th, td { text-align: left; padding: .35rem .5rem; border-top: 1px solid var(--rule); vertical-align: top; }
+th, td { text-align: left; padding: .35rem .5rem; border-top: 1px solid var(--rule); vertical-align: top; overflow-wrap: anywhere; }
 .failing, .retired { color: var(--bad); font-weight: 600; }
 .ok { color: var(--ok); }
-.err { color: var(--muted); word-break: break-word; }
-@media (max-width: 40rem) { .wide { display: none; } }
+.err { color: var(--muted); }
+@media (max-width: 40rem) {
+  table, tbody, tr, td { display: block; }
+  tr.head { display: none; }
+  tr { border-top: 1px solid var(--rule); padding: .4rem 0; }
+  td { border: none; padding: .1rem 0; }
+  td.name { font-weight: 600; }
+  td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
+  td.err:empty { display: none; }
+}
 </style>
 </head>
 <body>
 <h1>Feed health</h1>
 <p>{{.OK}} of {{len .Feeds}} feeds ok{{if .Broken}}, {{.Broken}} failing or retired{{end}}, as of {{.When .Now}}. <a href="{{.Feed}}">Subscribe to changes</a>.</p>
 <table>
-<tr><th>Feed</th><th>Health</th><th>Last success</th><th class="wide">Next fetch</th><th class="wide">Error</th></tr>
-{{range .Feeds}}<tr><td>{{.Name}}{{if .CurrentURL}}<br><small>moved to {{public .CurrentURL}}</small>{{end}}</td>
-<td class="{{.Health}}">{{.Health}}{{if .Failures}} ({{.Failures}}){{end}}</td>
-<td>{{$.When .LastSuccess}}</td><td class="wide">{{if eq .Health "retired"}}never{{else}}{{$.Next .NextFetch}}{{end}}</td>
-<td class="wide err">{{.Error}}</td></tr>
+<tr class="head"><th>Feed</th><th>Health</th><th>Last success</th><th>Next fetch</th><th>Error</th></tr>
+{{range .Feeds}}<tr><td class="name">{{.Name}}{{if .CurrentURL}}<br><small>moved to {{public .CurrentURL}}</small>{{end}}</td>
+<td class="{{.Health}}" data-label="Health">{{.Health}}{{if .Failures}} ({{.Failures}}){{end}}</td>
+<td data-label="Last success">{{$.When .LastSuccess}}</td><td data-label="Next fetch">{{if eq .Health "retired"}}never{{else}}{{$.Next .NextFetch}}{{end}}</td>
+<td class="err">{{.Error}}</td></tr>
 {{end}}</table>
 </body>
 </html>
