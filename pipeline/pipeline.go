@@ -94,7 +94,11 @@ func (r *Runner) tags(it aggregator.Item, feed aggregator.Feed, feedTags []strin
 // Retag tags every stored article again when the tagging rules changed
 // since the store was last tagged (fingerprint names the rules), so that a
 // new rule applies to what is already stored. It reports whether it did.
-func (r *Runner) Retag(ctx context.Context, feeds []Feed, fingerprint string) (bool, error) {
+// changes, if set, says what changed since the fingerprint old, in the
+// operator's words, for the log. A store never tagged before (a first
+// start) only takes note of the fingerprint, and says nothing unless it
+// holds articles.
+func (r *Runner) Retag(ctx context.Context, feeds []Feed, fingerprint string, changes func(old string) []string) (bool, error) {
 	const key = "tagging"
 	if r.Tagger == nil {
 		return false, nil
@@ -113,7 +117,19 @@ func (r *Runner) Retag(ctx context.Context, feeds []Feed, fingerprint string) (b
 	if err != nil {
 		return false, err
 	}
-	r.Log.Info("tagging rules changed; stored articles tagged again", "articles", n)
+	switch {
+	case old == "" && n == 0:
+	case old == "":
+		r.Log.Info("stored articles tagged with the config's rules", "articles", n)
+	default:
+		what := "the tagging rules"
+		if changes != nil {
+			if c := changes(old); len(c) > 0 {
+				what = strings.Join(c, "; ")
+			}
+		}
+		r.Log.Info("tagging changed; stored articles tagged again", "changes", what, "articles", n)
+	}
 	return true, r.Store.SetSetting(ctx, key, fingerprint)
 }
 
