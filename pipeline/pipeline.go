@@ -38,6 +38,17 @@ type Feed struct {
 	Tags     []string      // tags every article of the feed gets
 }
 
+// logAttrs name the feed in log lines: feed is its name as configured,
+// else its URL, and url its URL when feed is a name; URLs as
+// aggregator.PublicURL shows them.
+func (f Feed) logAttrs() []any {
+	u := aggregator.PublicURL(f.URL)
+	if f.Name == "" {
+		return []any{"feed", u}
+	}
+	return []any{"feed", f.Name, "url", u}
+}
+
 // Fetcher gets and parses one feed.
 type Fetcher interface {
 	Fetch(ctx context.Context, req fetch.Request) (*fetch.Result, error)
@@ -583,7 +594,7 @@ type saving struct {
 // its items, keyed, and those the store will write sanitised and tagged.
 func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr error) *saving {
 	p := &saving{t: t, rep: t.rep}
-	log := r.Log.With("feed", aggregator.PublicURL(t.feed.URL))
+	log := r.Log.With(t.feed.logAttrs()...)
 	if ctx.Err() != nil {
 		// Cancelled: not the feed's fault, and nothing to record.
 		p.rep.Err = ctx.Err()
@@ -675,7 +686,7 @@ const rawHash = "raw:"
 // logs, and returns the feed's report.
 func (r *Runner) saved(p *saving, sv store.Saved) Report {
 	rep := p.rep
-	log := r.Log.With("feed", aggregator.PublicURL(p.t.feed.URL))
+	log := r.Log.With(p.t.feed.logAttrs()...)
 	if sv.Err != nil {
 		log.Error("store failed", "err", sv.Err)
 		rep.Err = errors.Join(rep.Err, sv.Err)

@@ -189,7 +189,7 @@ func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup ch
 		return err
 	}
 	if *check {
-		fmt.Fprintf(stdout, "%s: ok (%d feeds, %d outputs)\n", cfg.Path, len(cfg.Feeds), len(cfg.Outputs))
+		fmt.Fprintf(stdout, "%s: ok (%s, %s)\n", cfg.Path, count(len(cfg.Feeds), "feed", "feeds"), count(len(cfg.Outputs), "output", "outputs"))
 		return nil
 	}
 

@@ -257,7 +257,7 @@ func TestCheck(t *testing.T) {
 		wantCode int
 		wantOut  string
 	}{
-		{"valid", []string{"--config", good, "--check"}, exitOK, "ok (1 feeds, 1 outputs)"},
+		{"valid", []string{"--config", good, "--check"}, exitOK, "ok (1 feed, 1 output)"},
 		{"unknown key", []string{"--config", bad, "--check"}, exitUsage, "bad.yaml:3: feeds[0].nmae"},
 		{"missing file", []string{"--config", filepath.Join(t.TempDir(), "none.yaml"), "--check"}, exitUsage, "none.yaml"},
 		{"bad flag", []string{"--nope"}, exitUsage, ""},
