@@ -10,8 +10,9 @@ import (
 )
 
 type indexPage struct {
-	Title   string
-	Outputs []indexSection
+	Title    string
+	Subtitle string
+	Outputs  []indexSection
 	// Status and OPML are the paths of the status page and of the list of
 	// subscriptions; "" when the site has none.
 	Status, OPML string
@@ -115,6 +116,7 @@ a { color: var(--accent); }
 .subscribe { font-size: .9rem; color: var(--muted); margin: 0 0 .75rem; }
 .banner { border: 1px solid var(--bad); border-radius: .3rem; padding: .4rem .75rem; color: var(--bad); }
 .site { font-size: .9rem; color: var(--muted); }
+.lede { margin: -.5rem 0 1rem; color: var(--muted); }
 ol { list-style: none; padding: 0; margin: 0; }
 li { padding: .6rem 0; border-top: 1px solid var(--rule); }
 li a.title { font-weight: 600; text-decoration: none; }
@@ -130,6 +132,8 @@ ol.storyline li { padding: .3rem 0; border-top: none; }
 </head>
 <body>
 <h1>{{.Title}}</h1>
+{{if .Subtitle}}<p class="lede">{{.Subtitle}}</p>
+{{end -}}
 {{if or .Failing .Gone}}<p class="banner" role="status"><strong>{{.Failing}} of {{.Feeds}} feeds failing{{if .Gone}}, {{.Gone}} gone{{end}}</strong>{{if .Status}} — <a href="{{.Status}}">status</a>{{end}}</p>
 {{end -}}
 {{if or .Status .OPML}}<p class="site">{{if .Status}}<a href="{{.Status}}">Feed status</a>{{end}}{{if and .Status .OPML}} · {{end}}{{if .OPML}}<a href="{{.OPML}}" type="text/x-opml">Subscriptions (OPML)</a>{{end}}</p>

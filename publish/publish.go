@@ -4,6 +4,7 @@
 package publish
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -40,6 +41,24 @@ type Output struct {
 	Filter string
 	// Hub is the WebSub hub the feed names; Build sets it from Publisher.Hub.
 	Hub string
+	// Site is the publication the feed is part of; Build sets it from
+	// Publisher.Site.
+	Site Publication
+}
+
+// Publication describes the whole site; every field may be empty.
+type Publication struct {
+	Title    string // starts each feed's title, and heads the index page
+	Subtitle string // each feed's subtitle, and the index page's
+	Icon     string // absolute URL of a small square image: each feed's icon
+}
+
+// feedTitle is the output's title, after the publication's.
+func (o Output) feedTitle() string {
+	if o.Site.Title == "" || o.Site.Title == o.Title {
+		return o.Title
+	}
+	return o.Site.Title + " — " + o.Title
 }
 
 // EntrySource gives the newest entries that keep accepts (all when keep is
@@ -57,6 +76,8 @@ type Publisher struct {
 	FeedDir string
 	// Hub is the URL of a WebSub hub the feeds name; "" for none.
 	Hub string
+	// Site is the publication's title, subtitle and icon.
+	Site Publication
 	// Subscriptions are listed in subscriptions.opml; none: no such file.
 	// With Health set, one the config gives no name is listed by the
 	// feed's own title, and each with its site (see subscriptionsWith).
@@ -120,7 +141,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 	var sections []indexSection
 	var newest time.Time
 	for _, o := range p.Outputs {
-		o.Hub = p.Hub
+		o.Hub, o.Site = p.Hub, p.Site
 		limit := o.Limit
 		if limit <= 0 {
 			limit = DefaultLimit
@@ -191,7 +212,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		s.Archive = archive
 		sections = append(sections, s)
 	}
-	index := indexPage{Title: "aggregator", Outputs: sections}
+	index := indexPage{Title: cmp.Or(p.Site.Title, "aggregator"), Subtitle: p.Site.Subtitle, Outputs: sections}
 	var health []FeedHealth
 	var err error
 	if p.Health != nil {

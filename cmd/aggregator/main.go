@@ -342,6 +342,14 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	if pub.BaseURL, err = url.Parse(cfg.Publish.BaseURL); err != nil {
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("publish.base_url: %w", err)}
 	}
+	pub.Site = publish.Publication{Title: strings.TrimSpace(cfg.Publish.Title), Subtitle: strings.TrimSpace(cfg.Publish.Subtitle)}
+	if cfg.Publish.Icon != "" {
+		icon, err := url.Parse(cfg.Publish.Icon)
+		if err != nil {
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("publish.icon: %w", err)}
+		}
+		pub.Site.Icon = pub.BaseURL.ResolveReference(icon).String()
+	}
 	entries := pipeline.StoryEntries{Store: st, Rule: entryRule(cfg)}
 	return &setup{cfg: cfg, runner: runner, feeds: feeds, pub: pub, entries: entries}, nil
 }
