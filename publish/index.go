@@ -3,6 +3,7 @@ package publish
 import (
 	"bytes"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ type indexSection struct {
 func (s indexSection) Base() string { return strings.TrimSuffix(s.Href, ".atom") }
 
 type indexEntry struct {
+	ID          string
 	Title, Link string
 	Outlets     []outlet
 	Published   time.Time
@@ -42,6 +44,42 @@ type indexEntry struct {
 	Storyline []indexEntry
 	// Earlier are those the page does not list, linked in one line.
 	Earlier []aggregator.Development
+	// AlsoIn are the later sections that list the entry too; ListedIn,
+	// set on those, is the section where it is shown in full.
+	AlsoIn   []sectionRef
+	ListedIn *sectionRef
+}
+
+// sectionRef names a section of the index page, to link to it.
+type sectionRef struct{ Name, Title string }
+
+// markRepeats shows an entry in full only under the first section that
+// lists it: there it says which other sections list it, and under those it
+// is one line pointing back at the first.
+func markRepeats(sections []indexSection) {
+	first := map[string]*indexEntry{}
+	firstIn := map[string]int{}
+	var mark func(i int, entries []indexEntry)
+	mark = func(i int, entries []indexEntry) {
+		for k := range entries {
+			e := &entries[k]
+			f, ok := first[e.ID]
+			switch {
+			case !ok:
+				first[e.ID], firstIn[e.ID] = e, i
+			case firstIn[e.ID] != i:
+				ref := sectionRef{sections[i].Name, sections[i].Title}
+				if !slices.Contains(f.AlsoIn, ref) {
+					f.AlsoIn = append(f.AlsoIn, ref)
+				}
+				e.ListedIn = &sectionRef{sections[firstIn[e.ID]].Name, sections[firstIn[e.ID]].Title}
+			}
+			mark(i, e.Storyline)
+		}
+	}
+	for i := range sections {
+		mark(i, sections[i].Entries)
+	}
 }
 
 // newIndexSection lists an output's newest entries (newest first), the
@@ -71,6 +109,7 @@ func newIndexSection(o Output, href string, entries []aggregator.Entry) indexSec
 	items := make([]indexEntry, len(entries))
 	for i, e := range entries {
 		items[i] = indexEntry{
+			ID:    e.ID,
 			Title: entryTitle(e.Item), Link: e.Item.Link, Outlets: outletsOf(e.Sources), Published: e.Published, Tags: e.Tags,
 		}
 		for _, d := range e.Earlier {
@@ -123,7 +162,7 @@ li a.title { font-weight: 600; text-decoration: none; }
 li a.title:hover { text-decoration: underline; }
 .meta { font-size: .85rem; color: var(--muted); }
 .tags { margin-top: .2rem; }
-.earlier { font-size: .85rem; margin-top: .2rem; }
+.earlier, .also { font-size: .85rem; margin-top: .2rem; }
 ol.storyline { margin: .4rem 0 0 1rem; padding-left: .75rem; border-left: 2px solid var(--rule); font-size: .9rem; }
 ol.storyline li { padding: .3rem 0; border-top: none; }
 .tags span { display: inline-block; font-size: .75rem; padding: 0 .45rem; margin: .1rem .2rem 0 0; border: 1px solid var(--rule); border-radius: 1rem; color: var(--muted); }
@@ -152,9 +191,12 @@ ol.storyline li { padding: .3rem 0; border-top: none; }
 </body>
 </html>
 {{define "entry"}}{{if .Link}}<a class="title" href="{{.Link}}">{{.Title}}</a>{{else}}<span class="title">{{.Title}}</span>{{end}}
+{{- if .ListedIn}}<div class="meta">Listed above under <a href="#{{.ListedIn.Name}}">{{.ListedIn.Title}}</a></div>{{else}}
 <div class="meta"><time datetime="{{rfc3339 .Published}}">{{date .Published}}</time> · {{range $i, $o := .Outlets}}{{if $i}}, {{end}}{{if $o.Link}}<a href="{{$o.Link}}">{{$o.Name}}</a>{{else}}{{$o.Name}}{{end}}{{if gt $o.Articles 1}} ({{$o.Articles}}){{end}}{{end}}</div>
 {{- if .Earlier}}<div class="earlier">Earlier: {{range $i, $d := .Earlier}}{{if $i}} · {{end}}{{if $d.Link}}<a href="{{$d.Link}}">{{$d.Title}}</a>{{else}}{{$d.Title}}{{end}}{{end}}</div>{{end}}
+{{- if .AlsoIn}}<div class="also">Also in {{range $i, $s := .AlsoIn}}{{if $i}}, {{end}}<a href="#{{$s.Name}}">{{$s.Title}}</a>{{end}}</div>{{end}}
 {{- if .Tags}}<div class="tags">{{range .Tags}}<span{{if .Entity}} class="entity"{{end}} title="{{.Slug}}">{{.Label}}</span>{{end}}</div>{{end}}
+{{- end}}
 {{- end}}`))
 
 func renderIndex(p indexPage) ([]byte, error) {

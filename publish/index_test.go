@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/net/html"
@@ -94,4 +95,48 @@ func TestIndexShowsTrouble(t *testing.T) {
 			t.Errorf("with every feed ok: banner %q, links %q; want no banner and a link to the status page", banner, links)
 		}
 	})
+}
+
+// A story that several outputs carry is shown in full once, under the
+// first, which names the others; under those it is one line pointing back.
+func TestIndexStoryOnce(t *testing.T) {
+	entries := numbered(3)
+	p := &Publisher{Outputs: []Output{{Name: "all", Title: "All"}, {Name: "top", Title: "Top", Limit: 1}},
+		BaseURL: mustURL("https://agg.example/")}
+	site, err := p.Build(context.Background(), fakeSource{entries: entries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := html.Parse(bytes.NewReader(site.Files["index.html"].Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each section's lines, as text.
+	lines := map[string][]string{}
+	for n := range doc.Descendants() {
+		if n.Type != html.ElementNode || n.Data != "section" {
+			continue
+		}
+		var id string
+		for _, a := range n.Attr {
+			if a.Key == "id" {
+				id = a.Val
+			}
+		}
+		for li := range n.Descendants() {
+			if li.Type == html.ElementNode && li.Data == "li" {
+				lines[id] = append(lines[id], strings.Join(strings.Fields(nodeText(li)), " "))
+			}
+		}
+	}
+	first := entries[0].Item.Title // the first the source gives, so the one Top lists
+	if len(lines["all"]) != 3 || !strings.HasPrefix(lines["all"][0], first) || !strings.HasSuffix(lines["all"][0], "Also in Top") {
+		t.Errorf("under All, %s does not say that Top lists it too: %q", first, lines["all"])
+	}
+	if strings.Contains(lines["all"][1], "Also in") {
+		t.Errorf("a story only All lists says it is also elsewhere: %q", lines["all"][1])
+	}
+	if len(lines["top"]) != 1 || lines["top"][0] != first+"Listed above under All" {
+		t.Errorf("under Top: %q, want %s as one line pointing back at All", lines["top"], first)
+	}
 }

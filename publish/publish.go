@@ -212,6 +212,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		s.Archive = archive
 		sections = append(sections, s)
 	}
+	markRepeats(sections)
 	index := indexPage{Title: cmp.Or(p.Site.Title, "aggregator"), Subtitle: p.Site.Subtitle, Outputs: sections}
 	var health []FeedHealth
 	var err error
