@@ -71,6 +71,16 @@ type Publish struct {
 	// WebSubHub is the URL of a WebSub hub: the outputs name it and the
 	// daemon tells it when they change. Empty: no hub.
 	WebSubHub string `yaml:"websub_hub"`
+	// Title names the whole publication: the index page's title and
+	// heading, and the start of each output feed's title. Empty: "aggregator"
+	// on the index, and the feeds' titles are their outputs' own.
+	Title string `yaml:"title"`
+	// Subtitle says in a line what the publication is: under the index
+	// page's heading, and each feed's subtitle or description. Empty: none.
+	Subtitle string `yaml:"subtitle"`
+	// Icon is the publication's small square image, an http(s) URL or a
+	// path under base_url: each feed's icon. Empty: none.
+	Icon string `yaml:"icon"`
 }
 
 // Fetch configures how feeds are fetched.

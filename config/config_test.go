@@ -291,6 +291,11 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown key in a feed", "feeds:\n  - url: https://a.example/\n  - url: https://b.example/\n    category: [x]\n", []string{
 			":4: feeds[1].category: unknown key; known keys here are url, name, schedule, headers, auth, timeout, tags",
 		}},
+		{"bad publication", "publish:\n  title: \"News\\nDigest\"\n  subtitle: \" \"\n  icon: javascript:alert(1)\nfeeds:\n  - url: https://example.com/\n", []string{
+			`:2: publish.title: has a line break; write it on one line`,
+			`:3: publish.subtitle: is blank; write a few words, or remove the key`,
+			`:4: publish.icon: "javascript:alert(1)" is neither an http(s) URL nor a path under base_url; write e.g. https://news.example.com/icon.png or icon.png`,
+		}},
 		{"bad websub hub", "publish:\n  websub_hub: hub.example\nfeeds:\n  - url: https://example.com/\n", []string{
 			`:2: publish.websub_hub: "hub.example" is not an http(s) URL; write the hub's URL, e.g. https://pubsubhubbub.appspot.com/`,
 		}},

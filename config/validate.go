@@ -80,6 +80,18 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 			addf("publish.websub_hub", "%q is not an http(s) URL; write the hub's URL, e.g. https://pubsubhubbub.appspot.com/", hub)
 		}
 	}
+	for _, f := range []struct{ path, value string }{{"publish.title", c.Publish.Title}, {"publish.subtitle", c.Publish.Subtitle}} {
+		if strings.ContainsAny(f.value, "\r\n") {
+			addf(f.path, "has a line break; write it on one line")
+		} else if f.value != "" && strings.TrimSpace(f.value) == "" {
+			addf(f.path, "is blank; write a few words, or remove the key")
+		}
+	}
+	if icon := c.Publish.Icon; icon != "" {
+		if u, err := url.Parse(icon); err != nil || (u.Scheme != "" && ((u.Scheme != "http" && u.Scheme != "https") || u.Host == "")) {
+			addf("publish.icon", "%q is neither an http(s) URL nor a path under base_url; write e.g. https://news.example.com/icon.png or icon.png", icon)
+		}
+	}
 	if c.Fetch.Concurrency < 0 {
 		addf("fetch.concurrency", "%d is negative; write a positive number, or 0 for the default (%d)",
 			c.Fetch.Concurrency, DefaultConcurrency)

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"time"
 
 	"aggregator"
 	"aggregator/publish"
@@ -26,6 +27,10 @@ func HealthOf(st aggregator.FeedState) string {
 type Health struct {
 	Store *store.Store
 	Feeds []Feed // the subscriptions, in the config's order
+	// Jitter is the Scheduler's: with it, each feed's NextFetch is its
+	// next attempt (see NextAttempt).
+	Jitter time.Duration
+	Now    func() time.Time // nil: time.Now
 }
 
 var _ publish.HealthSource = Health{}
@@ -39,6 +44,10 @@ func (h Health) FeedHealth(ctx context.Context) ([]publish.FeedHealth, error) {
 	byURL := make(map[string]store.FeedStatus, len(stored))
 	for _, s := range stored {
 		byURL[s.Feed.URL] = s
+	}
+	now := time.Now()
+	if h.Now != nil {
+		now = h.Now()
 	}
 	out := make([]publish.FeedHealth, 0, len(h.Feeds))
 	for _, f := range h.Feeds {
@@ -56,6 +65,9 @@ func (h Health) FeedHealth(ctx context.Context) ([]publish.FeedHealth, error) {
 		}
 		if st.URL != f.URL {
 			fh.CurrentURL = st.URL
+		}
+		if next, err := NextAttempt(f, st, h.Jitter, now); err == nil {
+			fh.NextFetch = next
 		}
 		out = append(out, fh)
 	}

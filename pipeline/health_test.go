@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
+
+	"aggregator"
 )
 
 // TestFeedHealthSite: a feed's health carries the site it links to and
@@ -40,5 +43,52 @@ func TestFeedHealthSite(t *testing.T) {
 			t.Errorf("feed %d: name %q, site %q, health %q; want %q, %q, %q",
 				i, got[i].Name, got[i].SiteURL, got[i].Health, w.name, w.site, w.health)
 		}
+	}
+}
+
+// The next attempt is a run of the feed's schedule, after now, and not
+// before what the store says the feed must wait for.
+func TestNextAttempt(t *testing.T) {
+	now := time.Date(2023, 9, 12, 10, 7, 30, 0, time.UTC)
+	at := func(hm string) time.Time {
+		t, err := time.Parse("15:04", hm)
+		if err != nil {
+			panic(err)
+		}
+		return time.Date(2023, 9, 12, t.Hour(), t.Minute(), 0, 0, time.UTC)
+	}
+	feed := Feed{URL: "https://a.example/feed", Schedule: "*/15 * * * *"}
+	tests := []struct {
+		name  string
+		state aggregator.FeedState
+		want  time.Time
+	}{
+		{"never fetched", aggregator.FeedState{}, at("10:15")},
+		{"due: the next run", aggregator.FeedState{LastAttempt: at("09:45"), NextFetch: at("09:50")}, at("10:15")},
+		{"backing off", aggregator.FeedState{LastAttempt: at("10:00"), NextFetch: at("10:40"), Failures: 2}, at("10:45")},
+		{"Retry-After on a run", aggregator.FeedState{LastAttempt: at("10:00"), NextFetch: at("11:00")}, at("11:00")},
+		{"half an interval after the last", aggregator.FeedState{LastAttempt: at("10:08")}, at("10:30")},
+		{"retired", aggregator.FeedState{Retired: true, LastAttempt: at("10:00")}, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := NextAttempt(feed, tt.state, 0, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Equal(tt.want) {
+				t.Errorf("NextAttempt = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// With jitter, the feed's runs are shifted by its offset, as the
+	// Scheduler shifts them.
+	sched, _, err := feedSchedule(feed, 5*time.Minute, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := NextAttempt(feed, aggregator.FeedState{}, 5*time.Minute, now)
+	if err != nil || !got.Equal(sched.Next(now)) || !got.After(now) {
+		t.Errorf("with jitter: NextAttempt = %v, %v; want the scheduler's next run %v", got, err, sched.Next(now))
 	}
 }

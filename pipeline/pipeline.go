@@ -38,6 +38,17 @@ type Feed struct {
 	Tags     []string      // tags every article of the feed gets
 }
 
+// logAttrs name the feed in log lines: feed is its name as configured,
+// else its URL, and url its URL when feed is a name; URLs as
+// aggregator.PublicURL shows them.
+func (f Feed) logAttrs() []any {
+	u := aggregator.PublicURL(f.URL)
+	if f.Name == "" {
+		return []any{"feed", u}
+	}
+	return []any{"feed", f.Name, "url", u}
+}
+
 // Fetcher gets and parses one feed.
 type Fetcher interface {
 	Fetch(ctx context.Context, req fetch.Request) (*fetch.Result, error)
@@ -94,7 +105,11 @@ func (r *Runner) tags(it aggregator.Item, feed aggregator.Feed, feedTags []strin
 // Retag tags every stored article again when the tagging rules changed
 // since the store was last tagged (fingerprint names the rules), so that a
 // new rule applies to what is already stored. It reports whether it did.
-func (r *Runner) Retag(ctx context.Context, feeds []Feed, fingerprint string) (bool, error) {
+// changes, if set, says what changed since the fingerprint old, in the
+// operator's words, for the log. A store never tagged before (a first
+// start) only takes note of the fingerprint, and says nothing unless it
+// holds articles.
+func (r *Runner) Retag(ctx context.Context, feeds []Feed, fingerprint string, changes func(old string) []string) (bool, error) {
 	const key = "tagging"
 	if r.Tagger == nil {
 		return false, nil
@@ -113,7 +128,19 @@ func (r *Runner) Retag(ctx context.Context, feeds []Feed, fingerprint string) (b
 	if err != nil {
 		return false, err
 	}
-	r.Log.Info("tagging rules changed; stored articles tagged again", "articles", n)
+	switch {
+	case old == "" && n == 0:
+	case old == "":
+		r.Log.Info("stored articles tagged with the config's rules", "articles", n)
+	default:
+		what := "the tagging rules"
+		if changes != nil {
+			if c := changes(old); len(c) > 0 {
+				what = strings.Join(c, "; ")
+			}
+		}
+		r.Log.Info("tagging changed; stored articles tagged again", "changes", what, "articles", n)
+	}
 	return true, r.Store.SetSetting(ctx, key, fingerprint)
 }
 
@@ -567,7 +594,7 @@ type saving struct {
 // its items, keyed, and those the store will write sanitised and tagged.
 func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr error) *saving {
 	p := &saving{t: t, rep: t.rep}
-	log := r.Log.With("feed", aggregator.PublicURL(t.feed.URL))
+	log := r.Log.With(t.feed.logAttrs()...)
 	if ctx.Err() != nil {
 		// Cancelled: not the feed's fault, and nothing to record.
 		p.rep.Err = ctx.Err()
@@ -659,7 +686,7 @@ const rawHash = "raw:"
 // logs, and returns the feed's report.
 func (r *Runner) saved(p *saving, sv store.Saved) Report {
 	rep := p.rep
-	log := r.Log.With("feed", aggregator.PublicURL(p.t.feed.URL))
+	log := r.Log.With(p.t.feed.logAttrs()...)
 	if sv.Err != nil {
 		log.Error("store failed", "err", sv.Err)
 		rep.Err = errors.Join(rep.Err, sv.Err)

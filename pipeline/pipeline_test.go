@@ -384,7 +384,7 @@ func TestRetag(t *testing.T) {
 	}
 
 	first := newRunner()
-	if _, err := first.Retag(ctx, feeds, "v1"); err != nil {
+	if _, err := first.Retag(ctx, feeds, "v1", nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := Failed(first.RunAll(ctx, feeds, false)); err != nil {
@@ -394,10 +394,10 @@ func TestRetag(t *testing.T) {
 		t.Fatalf("%d entries tagged floods before any rule", n)
 	}
 	second := newRunner(tag.RuleSpec{Name: "floods", Any: []string{"floods", "flood"}})
-	if did, err := second.Retag(ctx, feeds, "v1"); err != nil || did {
+	if did, err := second.Retag(ctx, feeds, "v1", nil); err != nil || did {
 		t.Errorf("Retag with the same fingerprint = %v, %v; want no work", did, err)
 	}
-	if did, err := second.Retag(ctx, feeds, "v2"); err != nil || !did {
+	if did, err := second.Retag(ctx, feeds, "v2", nil); err != nil || !did {
 		t.Fatalf("Retag with a new fingerprint = %v, %v; want the store tagged again", did, err)
 	}
 	// No clusterer here: the two articles on the Libya floods are two entries.

@@ -74,6 +74,42 @@ func offset(key string, max time.Duration) time.Duration {
 	return time.Duration(h.Sum64()%secs) * time.Second
 }
 
+// feedSchedule is a feed's schedule, shifted by its offset, and the time
+// between two of its runs.
+func feedSchedule(f Feed, jitter time.Duration, now time.Time) (offsetSchedule, time.Duration, error) {
+	spec, err := cron.ParseStandard(f.Schedule)
+	if err != nil {
+		return offsetSchedule{}, 0, fmt.Errorf("schedule %s: %w", aggregator.PublicURL(f.URL), err)
+	}
+	every := interval(spec, now)
+	return offsetSchedule{spec, offset(f.URL, min(jitter, every))}, every, nil
+}
+
+// NextAttempt is when the Scheduler, with the given Jitter, next fetches a
+// feed in state: the first run of its schedule after now that is not before
+// state.NextFetch (back-off after failures, Retry-After, the feed's own
+// hints) nor within half an interval of the last attempt (see Run). It is
+// zero for a retired feed, which is never fetched.
+func NextAttempt(f Feed, state aggregator.FeedState, jitter time.Duration, now time.Time) (time.Time, error) {
+	if state.Retired {
+		return time.Time{}, nil
+	}
+	sched, every, err := feedSchedule(f, jitter, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	from := now
+	if t := state.NextFetch.Add(-time.Nanosecond); t.After(from) {
+		from = t // a run at NextFetch itself fetches
+	}
+	if !state.LastAttempt.IsZero() {
+		if t := state.LastAttempt.Add(every/2 - time.Nanosecond); t.After(from) {
+			from = t
+		}
+	}
+	return sched.Next(from), nil
+}
+
 // interval estimates the time between two runs of a schedule.
 func interval(s cron.Schedule, now time.Time) time.Duration {
 	a := s.Next(now)
@@ -111,12 +147,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	// fetched at start-up.
 	stored, _ := s.Runner.Store.FeedsFor(ctx, refs)
 	for i, f := range s.Feeds {
-		spec, err := cron.ParseStandard(f.Schedule)
+		sched, every, err := feedSchedule(f, s.Jitter, now)
 		if err != nil {
-			return fmt.Errorf("schedule %s: %w", aggregator.PublicURL(f.URL), err)
+			return err
 		}
-		every := interval(spec, now)
-		sched := offsetSchedule{spec, offset(f.URL, min(s.Jitter, every))}
 		// One job per feed, wrapped once, so that the start-up run and the
 		// scheduled runs of a feed never overlap.
 		job := cron.NewChain(cron.SkipIfStillRunning(cron.DiscardLogger)).Then(cron.FuncJob(func() {

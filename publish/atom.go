@@ -93,11 +93,13 @@ func atomDocument(o Output, entries []aggregator.Entry, self, home string, page 
 	}
 	f := &atomFeed{
 		AtomFeed: &feeds.AtomFeed{
-			Xmlns:   "http://www.w3.org/2005/Atom",
-			Title:   o.Title,
-			Id:      aggregator.EntryID("output " + id),
-			Updated: atomTime(updated),
-			Author:  &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: o.Title, Uri: home}},
+			Xmlns:    "http://www.w3.org/2005/Atom",
+			Title:    o.feedTitle(),
+			Subtitle: o.Site.Subtitle,
+			Icon:     o.Site.Icon,
+			Id:       aggregator.EntryID("output " + id),
+			Updated:  atomTime(updated),
+			Author:   &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: cmp.Or(o.Site.Title, o.Title), Uri: home}},
 		},
 		Links: []atomLink{
 			{Rel: "self", Type: "application/atom+xml", Href: self},

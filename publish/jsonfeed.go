@@ -2,6 +2,7 @@ package publish
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"strings"
 
@@ -27,6 +28,8 @@ type (
 		Title       string       `json:"title"`
 		HomePageURL string       `json:"home_page_url,omitempty"`
 		FeedURL     string       `json:"feed_url,omitempty"`
+		Description string       `json:"description,omitempty"`
+		Favicon     string       `json:"favicon,omitempty"`
 		Authors     []jsonAuthor `json:"authors,omitempty"`
 		Hubs        []jsonHub    `json:"hubs,omitempty"`
 		Items       []jsonItem   `json:"items"`
@@ -73,10 +76,12 @@ type (
 func JSONFeed(o Output, entries []aggregator.Entry, self, home string) ([]byte, error) {
 	f := jsonFeed{
 		Version:     jsonFeedVersion,
-		Title:       o.Title,
+		Title:       o.feedTitle(),
 		HomePageURL: home,
 		FeedURL:     self,
-		Authors:     []jsonAuthor{{Name: o.Title, URL: home}},
+		Description: o.Site.Subtitle,
+		Favicon:     o.Site.Icon,
+		Authors:     []jsonAuthor{{Name: cmp.Or(o.Site.Title, o.Title), URL: home}},
 		Items:       []jsonItem{},
 	}
 	if o.Hub != "" {

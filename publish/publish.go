@@ -4,6 +4,7 @@
 package publish
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -40,6 +41,24 @@ type Output struct {
 	Filter string
 	// Hub is the WebSub hub the feed names; Build sets it from Publisher.Hub.
 	Hub string
+	// Site is the publication the feed is part of; Build sets it from
+	// Publisher.Site.
+	Site Publication
+}
+
+// Publication describes the whole site; every field may be empty.
+type Publication struct {
+	Title    string // starts each feed's title, and heads the index page
+	Subtitle string // each feed's subtitle, and the index page's
+	Icon     string // absolute URL of a small square image: each feed's icon
+}
+
+// feedTitle is the output's title, after the publication's.
+func (o Output) feedTitle() string {
+	if o.Site.Title == "" || o.Site.Title == o.Title {
+		return o.Title
+	}
+	return o.Site.Title + " — " + o.Title
 }
 
 // EntrySource gives the newest entries that keep accepts (all when keep is
@@ -57,6 +76,8 @@ type Publisher struct {
 	FeedDir string
 	// Hub is the URL of a WebSub hub the feeds name; "" for none.
 	Hub string
+	// Site is the publication's title, subtitle and icon.
+	Site Publication
 	// Subscriptions are listed in subscriptions.opml; none: no such file.
 	// With Health set, one the config gives no name is listed by the
 	// feed's own title, and each with its site (see subscriptionsWith).
@@ -64,8 +85,12 @@ type Publisher struct {
 	// Health, if set, gives the feeds' health for the status page and the
 	// health feed.
 	Health HealthSource
-	// Now is the time of a build, which dates a feed with no entries when
-	// nothing is stored and no feed was fetched yet; nil: time.Now.
+	// Location is the time zone of the times the status page shows; nil
+	// for time.Local.
+	Location *time.Location
+	// Now is the time of a build: it dates a feed with no entries when
+	// nothing is stored and no feed was fetched yet, and the status page
+	// counts the time to each next fetch from it; nil: time.Now.
 	Now func() time.Time
 
 	mu       sync.Mutex
@@ -128,7 +153,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		return nil, err
 	}
 	for _, o := range p.Outputs {
-		o.Hub = p.Hub
+		o.Hub, o.Site = p.Hub, p.Site
 		limit := o.Limit
 		if limit <= 0 {
 			limit = DefaultLimit
@@ -139,6 +164,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		}
 		path := p.FeedDir + o.Name + ".atom"
 		page := atomPage{asOf: asOf}
+		var archive string
 		current := entries // the feed's, in every format
 		if as, ok := src.(ArchiveSource); ok {
 			members, written, err := p.updateArchive(ctx, as, o, limit)
@@ -148,6 +174,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			full := len(members) / limit * limit
 			p.archivePages(site, as, o, limit, members[:full], written)
 			if full > 0 {
+				archive = p.archivePath(o, full/limit)
 				page.prevArchive = p.BaseURL.JoinPath(p.archivePath(o, full/limit)).String()
 			}
 			// The current feed holds the newest stories by date, and the
@@ -193,13 +220,12 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			}
 			site.Files[altPath] = newFile(altBody, alt.contentType, mod)
 		}
-		sections = append(sections, newIndexSection(o, path, entries))
+		s := newIndexSection(o, path, entries)
+		s.Archive = archive
+		sections = append(sections, s)
 	}
-	body, err := renderIndex(indexPage{Title: "aggregator", Outputs: sections})
-	if err != nil {
-		return nil, fmt.Errorf("publish index: %w", err)
-	}
-	site.Files["index.html"] = newFile(body, "text/html; charset=utf-8", newest)
+	markRepeats(sections)
+	index := indexPage{Title: cmp.Or(p.Site.Title, "aggregator"), Subtitle: p.Site.Subtitle, Outputs: sections}
 	if p.Health != nil {
 		page, feed, err := p.healthFiles(health, asOf)
 		if err != nil {
@@ -207,14 +233,29 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		}
 		site.Files[StatusPath] = page
 		site.Files[p.FeedDir+HealthFeed] = feed
+		index.Status, index.Feeds = StatusPath, len(health)
+		for _, f := range health {
+			switch f.Health {
+			case "failing":
+				index.Failing++
+			case "retired":
+				index.Gone++
+			}
+		}
 	}
 	if len(p.Subscriptions) > 0 {
+		index.OPML = OPMLPath
 		opml, err := OPML("aggregator subscriptions", subscriptionsWith(p.Subscriptions, health))
 		if err != nil {
 			return nil, fmt.Errorf("publish subscriptions: %w", err)
 		}
 		site.Files[OPMLPath] = newFile(opml, OPMLContentType, time.Time{})
 	}
+	body, err := renderIndex(index)
+	if err != nil {
+		return nil, fmt.Errorf("publish index: %w", err)
+	}
+	site.Files["index.html"] = newFile(body, "text/html; charset=utf-8", newest)
 	return site, nil
 }
 

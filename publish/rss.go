@@ -2,6 +2,7 @@ package publish
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/xml"
 	"strings"
 	"time"
@@ -76,9 +77,9 @@ func rssTime(t time.Time) string { return t.UTC().Format(time.RFC1123Z) }
 func RSS(o Output, entries []aggregator.Entry, self, home string) ([]byte, error) {
 	ch := &rssChannel{
 		RssFeed: &feeds.RssFeed{
-			Title:       o.Title,
+			Title:       o.feedTitle(),
 			Link:        home,
-			Description: o.Title,
+			Description: cmp.Or(o.Site.Subtitle, o.feedTitle()),
 			Generator:   "aggregator",
 		},
 		AtomLinks: []rssAtomLink{{Rel: "self", Type: "application/rss+xml", Href: self}},

@@ -45,12 +45,6 @@ const (
 )
 
 var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap{
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "never"
-		}
-		return t.UTC().Format("2 Jan 15:04 UTC")
-	},
 	"public": aggregator.PublicURL,
 }).Parse(`<!doctype html>
 <html lang="en">
@@ -64,26 +58,87 @@ var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap
 @media (prefers-color-scheme: dark) { :root { --muted: #aaa; --rule: #444; --bad: #ff6b6b; --ok: #6fd08c; } }
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 60rem; padding: 1rem; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
-th, td { text-align: left; padding: .35rem .5rem; border-top: 1px solid var(--rule); vertical-align: top; }
+th, td { text-align: left; padding: .35rem .5rem; border-top: 1px solid var(--rule); vertical-align: top; overflow-wrap: anywhere; }
 .failing, .retired { color: var(--bad); font-weight: 600; }
 .ok { color: var(--ok); }
-.err { color: var(--muted); word-break: break-word; }
-@media (max-width: 40rem) { .wide { display: none; } }
+.err { color: var(--muted); }
+@media (max-width: 40rem) {
+  table, tbody, tr, td { display: block; }
+  tr.head { display: none; }
+  tr { border-top: 1px solid var(--rule); padding: .4rem 0; }
+  td { border: none; padding: .1rem 0; }
+  td.name { font-weight: 600; }
+  td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
+  td.err:empty { display: none; }
+}
 </style>
 </head>
 <body>
 <h1>Feed health</h1>
-<p>{{.OK}} of {{len .Feeds}} feeds ok{{if .Broken}}, {{.Broken}} failing or retired{{end}}. <a href="{{.Feed}}">Subscribe to changes</a>.</p>
+<p>{{.OK}} of {{len .Feeds}} feeds ok{{if .Broken}}, {{.Broken}} failing or retired{{end}}, as of {{.When .Now}}. <a href="{{.Feed}}">Subscribe to changes</a>.</p>
 <table>
-<tr><th>Feed</th><th>Health</th><th>Last success</th><th class="wide">Next fetch</th><th class="wide">Error</th></tr>
-{{range .Feeds}}<tr><td>{{.Name}}{{if .CurrentURL}}<br><small>moved to {{public .CurrentURL}}</small>{{end}}</td>
-<td class="{{.Health}}">{{.Health}}{{if .Failures}} ({{.Failures}}){{end}}</td>
-<td>{{when .LastSuccess}}</td><td class="wide">{{if eq .Health "retired"}}never{{else}}{{when .NextFetch}}{{end}}</td>
-<td class="wide err">{{.Error}}</td></tr>
+<tr class="head"><th>Feed</th><th>Health</th><th>Last success</th><th>Next fetch</th><th>Error</th></tr>
+{{range .Feeds}}<tr><td class="name">{{.Name}}{{if .CurrentURL}}<br><small>moved to {{public .CurrentURL}}</small>{{end}}</td>
+<td class="{{.Health}}" data-label="Health">{{.Health}}{{if .Failures}} ({{.Failures}}){{end}}</td>
+<td data-label="Last success">{{$.When .LastSuccess}}</td><td data-label="Next fetch">{{if eq .Health "retired"}}never{{else}}{{$.Next .NextFetch}}{{end}}</td>
+<td class="err">{{.Error}}</td></tr>
 {{end}}</table>
 </body>
 </html>
 `))
+
+type statusPage struct {
+	Feeds      []FeedHealth
+	OK, Broken int
+	Feed       string
+	Now        time.Time // when the page was rendered
+	loc        *time.Location
+}
+
+// When shows t in the page's time zone.
+func (p statusPage) When(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return localTime(t, p.loc).Format("2 Jan 15:04 MST")
+}
+
+// Next shows a next fetch in the page's time zone and from the page's now.
+func (p statusPage) Next(t time.Time) string {
+	if t.IsZero() {
+		return "not scheduled"
+	}
+	return p.When(t) + " (" + Until(t, p.Now) + ")"
+}
+
+func localTime(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.Local
+	}
+	return t.In(loc)
+}
+
+// Until says how far t is from now, as a person would: "in 4 min",
+// "in 2 h 5 min", "in 3 days"; "due now" once t has come.
+func Until(t, now time.Time) string {
+	d := t.Sub(now)
+	switch {
+	case d <= 0:
+		return "due now"
+	case d < time.Minute:
+		return "in under a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("in %d min", int(d.Round(time.Minute)/time.Minute))
+	case d < 48*time.Hour:
+		d = d.Round(time.Minute)
+		h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+		if m == 0 {
+			return fmt.Sprintf("in %d h", h)
+		}
+		return fmt.Sprintf("in %d h %d min", h, m)
+	}
+	return fmt.Sprintf("in %d days", int(d.Round(24*time.Hour)/(24*time.Hour)))
+}
 
 // healthFiles renders the status page and the health feed from the feeds'
 // health.
@@ -92,11 +147,10 @@ th, td { text-align: left; padding: .35rem .5rem; border-top: 1px solid var(--ru
 func (p *Publisher) healthFiles(health []FeedHealth, asOf time.Time) (page, feed *File, err error) {
 	feedPath := p.FeedDir + HealthFeed
 	var b bytes.Buffer
-	data := struct {
-		Feeds      []FeedHealth
-		OK, Broken int
-		Feed       string
-	}{Feeds: health, Feed: feedPath}
+	data := statusPage{Feeds: health, Feed: feedPath, Now: time.Now(), loc: p.Location}
+	if p.Now != nil {
+		data.Now = p.Now()
+	}
 	var entries []aggregator.Entry
 	var newest time.Time
 	for _, f := range health {

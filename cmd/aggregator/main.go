@@ -5,8 +5,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -194,7 +192,7 @@ func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup ch
 		return err
 	}
 	if *check {
-		fmt.Fprintf(stdout, "%s: ok (%d feeds, %d outputs)\n", cfg.Path, len(cfg.Feeds), len(cfg.Outputs))
+		fmt.Fprintf(stdout, "%s: ok (%s, %s)\n", cfg.Path, count(len(cfg.Feeds), "feed", "feeds"), count(len(cfg.Outputs), "output", "outputs"))
 		return nil
 	}
 
@@ -332,7 +330,7 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		}
 	}
 	feeds := pipelineFeeds(cfg)
-	if _, err := runner.Retag(ctx, feeds, taggingFingerprint(cfg)); err != nil {
+	if _, err := runner.Retag(ctx, feeds, taggingFingerprint(cfg), taggingChanges(cfg)); err != nil {
 		return nil, err
 	}
 	outputs, err := publishOutputs(cfg)
@@ -340,12 +338,20 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		return nil, &exitError{code: exitUsage, err: err}
 	}
 	pub := &publish.Publisher{Outputs: outputs, Hub: cfg.Publish.WebSubHub, FeedDir: feedDir,
-		Health: pipeline.Health{Store: st, Feeds: feeds}}
+		Health: pipeline.Health{Store: st, Feeds: feeds, Jitter: cfg.Fetch.Jitter.Std()}}
 	for _, f := range cfg.Feeds {
 		pub.Subscriptions = append(pub.Subscriptions, publish.Subscription{Title: f.Name, XMLURL: f.URL, Tags: f.Tags})
 	}
 	if pub.BaseURL, err = url.Parse(cfg.Publish.BaseURL); err != nil {
 		return nil, &exitError{code: exitUsage, err: fmt.Errorf("publish.base_url: %w", err)}
+	}
+	pub.Site = publish.Publication{Title: strings.TrimSpace(cfg.Publish.Title), Subtitle: strings.TrimSpace(cfg.Publish.Subtitle)}
+	if cfg.Publish.Icon != "" {
+		icon, err := url.Parse(cfg.Publish.Icon)
+		if err != nil {
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("publish.icon: %w", err)}
+		}
+		pub.Site.Icon = pub.BaseURL.ResolveReference(icon).String()
 	}
 	entries := pipeline.StoryEntries{Store: st, Rule: entryRule(cfg)}
 	return &setup{cfg: cfg, runner: runner, feeds: feeds, pub: pub, entries: entries}, nil
@@ -448,20 +454,88 @@ func newTagger(cfg *config.Config) (*tag.Tagger, error) {
 // stored articles are tagged again.
 const taggingVersion = "2"
 
-// taggingFingerprint names everything that decides an article's tags.
+// tagging is everything that decides an article's tags. Its JSON is the
+// fingerprint the store keeps, so that the next start can say what changed.
+type tagging struct {
+	Version  string
+	Tags     map[string]config.TagRule
+	Tagging  config.Tagging
+	FeedTags map[string][]string // of the feeds that have tags, by URL
+}
+
+// taggingFingerprint names everything that decides an article's tags. It
+// changes only when one of those does: a feed without tags of its own, added
+// or removed, changes no article's tags.
 func taggingFingerprint(cfg *config.Config) string {
-	feedTags := map[string][]string{}
+	t := tagging{Version: taggingVersion, Tags: cfg.Tags, Tagging: cfg.Tagging, FeedTags: map[string][]string{}}
 	for _, f := range cfg.Feeds {
-		feedTags[f.URL] = f.Tags
+		if len(f.Tags) > 0 {
+			t.FeedTags[f.URL] = f.Tags
+		}
 	}
-	data, _ := json.Marshal(struct {
-		Version  string
-		Tags     map[string]config.TagRule
-		Tagging  config.Tagging
-		FeedTags map[string][]string
-	}{taggingVersion, cfg.Tags, cfg.Tagging, feedTags})
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
+	data, _ := json.Marshal(t)
+	return string(data)
+}
+
+// taggingChanges says what changed between the fingerprint old and the
+// config's tagging, in the config's words; nil when old is not one it can
+// read.
+func taggingChanges(cfg *config.Config) func(old string) []string {
+	return func(old string) []string {
+		var was, now tagging
+		if json.Unmarshal([]byte(old), &was) != nil || json.Unmarshal([]byte(taggingFingerprint(cfg)), &now) != nil {
+			return nil
+		}
+		var out []string
+		if was.Version != now.Version {
+			out = append(out, "the built-in tagger was updated")
+		}
+		same := func(a, b any) bool {
+			x, _ := json.Marshal(a)
+			y, _ := json.Marshal(b)
+			return string(x) == string(y)
+		}
+		keyed := func(what string, a, b map[string]any) {
+			for _, k := range slices.Sorted(maps.Keys(b)) {
+				if v, ok := a[k]; !ok {
+					out = append(out, fmt.Sprintf(what+" added", k))
+				} else if !same(v, b[k]) {
+					out = append(out, fmt.Sprintf(what+" changed", k))
+				}
+			}
+			for _, k := range slices.Sorted(maps.Keys(a)) {
+				if _, ok := b[k]; !ok {
+					out = append(out, fmt.Sprintf(what+" removed", k))
+				}
+			}
+		}
+		keyed("tags.%s", anyMap(was.Tags), anyMap(now.Tags))
+		if !same(was.Tagging.Entities, now.Tagging.Entities) {
+			out = append(out, "tagging.entities changed")
+		}
+		if !same(was.Tagging.Aliases, now.Tagging.Aliases) {
+			out = append(out, "tagging.aliases changed")
+		}
+		keyed("the tags of feed %s", publicKeys(anyMap(was.FeedTags)), publicKeys(anyMap(now.FeedTags)))
+		return out
+	}
+}
+
+func anyMap[V any](m map[string]V) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// publicKeys shows feed URLs as aggregator.PublicURL does.
+func publicKeys(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[aggregator.PublicURL(k)] = v
+	}
+	return out
 }
 
 // publishOutputs turns the config's outputs into publish.Outputs, with

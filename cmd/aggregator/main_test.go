@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -256,7 +257,7 @@ func TestCheck(t *testing.T) {
 		wantCode int
 		wantOut  string
 	}{
-		{"valid", []string{"--config", good, "--check"}, exitOK, "ok (1 feeds, 1 outputs)"},
+		{"valid", []string{"--config", good, "--check"}, exitOK, "ok (1 feed, 1 output)"},
 		{"unknown key", []string{"--config", bad, "--check"}, exitUsage, "bad.yaml:3: feeds[0].nmae"},
 		{"missing file", []string{"--config", filepath.Join(t.TempDir(), "none.yaml"), "--check"}, exitUsage, "none.yaml"},
 		{"bad flag", []string{"--nope"}, exitUsage, ""},
@@ -436,6 +437,18 @@ func TestStatus(t *testing.T) {
 		t.Errorf("failing feed: %+v", bad)
 	}
 
+	// The next fetch is the daemon's next attempt: never in the past, and
+	// for the failing feed not before its back-off ends.
+	now := time.Now()
+	for _, l := range lines {
+		if l.NextFetch == nil || !l.NextFetch.After(now) || l.NextFetch.Location() != time.UTC {
+			t.Errorf("%s: next_fetch %v, want a time in UTC after now (%v)", l.Name, l.NextFetch, now)
+		}
+	}
+	if bad.NotBefore == nil || bad.NextFetch.Before(*bad.NotBefore) {
+		t.Errorf("failing feed: next_fetch %v before the back-off's end %v", bad.NextFetch, bad.NotBefore)
+	}
+
 	stdout.Reset()
 	if err := run(context.Background(), []string{"status", "--config", cfg}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
@@ -464,6 +477,12 @@ func TestStatus(t *testing.T) {
 	}
 	if got := cell("LAST SUCCESS", "STATUS"); got != "never" {
 		t.Errorf("the failing feed's LAST SUCCESS is %q, want never", got)
+	}
+	for _, r := range table[1:3] {
+		row = r
+		if got := cell("NEXT FETCH", "ERROR"); !regexp.MustCompile(`^(\d+ \w+ )?\d\d:\d\d \S+ \(in (\d+ min|\d+ h( \d+ min)?|under a minute)\)$`).MatchString(got) {
+			t.Errorf("NEXT FETCH is %q, want a local time and how far it is (\"14:05 CEST (in 4 min)\")", got)
+		}
 	}
 }
 

@@ -117,7 +117,7 @@ func runImportOPML(args []string, stdout, stderr io.Writer) error {
 	if _, err := stdout.Write(out); err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("%s: %d feeds", name, len(feeds))
+	msg := fmt.Sprintf("%s: %s", name, count(len(feeds), "feed", "feeds"))
 	if dups > 0 {
 		msg += fmt.Sprintf(" (%d listed again, skipped)", dups)
 	}

@@ -73,7 +73,7 @@ func (o *onceReport) add(rep pipeline.Report) {
 		o.newItems += rep.Added
 	}
 	if o.live {
-		fmt.Fprintf(o.w, "\r\033[Kfeeds %d/%d · %d new items · %d errors", o.done, o.total, o.newItems, len(o.failed))
+		fmt.Fprintf(o.w, "\r\033[Kfeeds %d/%d · %s · %s", o.done, o.total, count(o.newItems, "new item", "new items"), count(len(o.failed), "error", "errors"))
 	}
 }
 
@@ -82,16 +82,36 @@ func (o *onceReport) add(rep pipeline.Report) {
 func (o *onceReport) finish(ctx context.Context, stories func(context.Context) (int, error)) {
 	if o.live {
 		n, _ := stories(ctx)
-		fmt.Fprintf(o.w, "\r\033[K%d feeds: %d fetched, %d not due, %d failed; %d new items; %d stories stored\n",
-			o.total, o.fetched, o.skipped, len(o.failed), o.newItems, n)
+		fmt.Fprintf(o.w, "\r\033[K%s: %d fetched, %d not due, %d failed; %s; %s stored\n",
+			count(o.total, "feed", "feeds"), o.fetched, o.skipped, len(o.failed), count(o.newItems, "new item", "new items"),
+			count(n, "story", "stories"))
 	}
 	if len(o.failed) == 0 {
 		return
 	}
-	fmt.Fprintf(o.w, "aggregator: %d of %d feeds failed; the outputs were written from the others:\n", len(o.failed), o.total)
-	for _, rep := range o.failed {
-		fmt.Fprintf(o.w, "  %s: %s\n", aggregator.PublicURL(rep.Feed.URL), oneLine(rep.Err.Error(), 200))
+	failed := fmt.Sprintf("%d of %s", len(o.failed), count(o.total, "feed", "feeds"))
+	if len(o.failed) == o.total {
+		failed = "every feed"
+		if o.total > 1 {
+			failed = fmt.Sprintf("all %d feeds", o.total)
+		}
 	}
+	fmt.Fprintf(o.w, "aggregator: %s failed; the outputs were written without their new articles, from what was stored before:\n", failed)
+	for _, rep := range o.failed {
+		name := aggregator.PublicURL(rep.Feed.URL)
+		if rep.Feed.Name != "" {
+			name = rep.Feed.Name + " (" + name + ")"
+		}
+		fmt.Fprintf(o.w, "  %s: %s\n", name, oneLine(rep.Err.Error(), 200))
+	}
+}
+
+// count says n things: "1 feed", "3 feeds".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func oneLine(s string, n int) string {

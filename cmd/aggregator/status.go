@@ -11,6 +11,7 @@ import (
 
 	"aggregator"
 	"aggregator/pipeline"
+	"aggregator/publish"
 	"aggregator/store"
 )
 
@@ -24,7 +25,8 @@ type feedStatus struct {
 	LastSuccess *time.Time `json:"last_success"`
 	LastStatus  int        `json:"last_status"`
 	Failures    int        `json:"failures"`
-	NextFetch   *time.Time `json:"next_fetch"`
+	NextFetch   *time.Time `json:"next_fetch"` // the daemon's next attempt (see pipeline.NextAttempt); null when retired
+	NotBefore   *time.Time `json:"not_before"` // the earliest fetch that back-off, Retry-After and the feed's hints allow
 	Retired     bool       `json:"retired"`
 	Error       string     `json:"error"`
 }
@@ -54,29 +56,36 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, fs := range stored {
 		byURL[fs.Feed.URL] = fs
 	}
+	now := time.Now()
 	lines := make([]feedStatus, 0, len(cfg.Feeds))
-	for _, f := range cfg.Feeds {
+	for i, f := range pipelineFeeds(cfg) {
 		s, ok := byURL[f.URL]
 		if !ok {
 			s = store.FeedStatus{Feed: aggregator.Feed{URL: f.URL, Name: f.Name}, State: aggregator.FeedState{URL: f.URL}}
 		}
-		s.Feed.Name = f.Name
-		lines = append(lines, newFeedStatus(s))
+		s.Feed.Name = cfg.Feeds[i].Name
+		next, err := pipeline.NextAttempt(f, s.State, cfg.Fetch.Jitter.Std(), now)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, newFeedStatus(s, next))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(lines)
 	}
-	return printStatus(stdout, lines, time.Now())
+	return printStatus(stdout, lines, now, time.Local)
 }
 
-func newFeedStatus(s store.FeedStatus) feedStatus {
+// newFeedStatus is the line of a stored feed that is next fetched at next.
+func newFeedStatus(s store.FeedStatus, next time.Time) feedStatus {
 	st := s.State
 	line := feedStatus{
 		URL: s.Feed.PublicURL(), CurrentURL: aggregator.PublicURL(st.URL), Name: s.Feed.DisplayName(),
 		LastAttempt: optTime(st.LastAttempt), LastSuccess: optTime(st.LastSuccess), LastStatus: st.LastStatus,
-		Failures: st.Failures, NextFetch: optTime(st.NextFetch), Retired: st.Retired, Error: st.Error,
+		Failures: st.Failures, NextFetch: optTime(next.UTC()), NotBefore: optTime(st.NextFetch),
+		Retired: st.Retired, Error: st.Error,
 	}
 	line.Health = pipeline.HealthOf(st)
 	return line
@@ -89,7 +98,9 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-func printStatus(w io.Writer, lines []feedStatus, now time.Time) error {
+// printStatus prints lines as a table; the next fetches are shown in loc
+// and from now.
+func printStatus(w io.Writer, lines []feedStatus, now time.Time, loc *time.Location) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FEED\tHEALTH\tLAST ATTEMPT\tLAST SUCCESS\tSTATUS\tFAILURES\tNEXT FETCH\tERROR")
 	for _, l := range lines {
@@ -101,16 +112,25 @@ func printStatus(w io.Writer, lines []feedStatus, now time.Time) error {
 		if l.LastStatus != 0 {
 			status = fmt.Sprint(l.LastStatus)
 		}
-		next := "due"
-		if l.Retired {
-			next = "never"
-		} else if l.NextFetch != nil && l.NextFetch.After(now) {
-			next = "in " + l.NextFetch.Sub(now).Round(time.Minute).String()
+		next := "never"
+		if l.NextFetch != nil {
+			next = nextFetch(*l.NextFetch, now, loc)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", name, l.Health, ago(l.LastAttempt, now), ago(l.LastSuccess, now),
 			status, l.Failures, next, truncate(l.Error, 80))
 	}
 	return tw.Flush()
+}
+
+// nextFetch shows a next fetch: "14:05 CEST (in 4 min)", with the date
+// when it is not today.
+func nextFetch(t, now time.Time, loc *time.Location) string {
+	t, now = t.In(loc), now.In(loc)
+	layout := "15:04 MST"
+	if t.YearDay() != now.YearDay() || t.Year() != now.Year() {
+		layout = "2 Jan 15:04 MST"
+	}
+	return t.Format(layout) + " (" + publish.Until(t, now) + ")"
 }
 
 func ago(t *time.Time, now time.Time) string {
