@@ -32,6 +32,9 @@ const (
 	DefaultBackoffBase = 15 * time.Minute
 	DefaultBackoffMax  = 24 * time.Hour
 	DefaultJitter      = 5 * time.Minute
+	// DefaultMinInterval is the shortest time a schedule may leave between
+	// two fetches of a feed.
+	DefaultMinInterval = time.Minute
 	DefaultStoryWindow = 72 * time.Hour
 	// DefaultRetentionMaxAge is how long a story is kept after its newest
 	// article was stored: 90 days.
@@ -84,6 +87,7 @@ type Fetch struct {
 	BackoffBase Duration `yaml:"backoff_base"`  // wait after a first failure, doubling per failure
 	BackoffMax  Duration `yaml:"backoff_max"`   // longest wait after failures
 	Jitter      Duration `yaml:"jitter"`        // each feed's schedule is shifted by a stable offset of up to this much; after Load: 0 means none
+	MinInterval Duration `yaml:"min_interval"`  // shortest time a schedule may leave between two fetches of a feed; after Load never 0
 	UserAgent   string   `yaml:"user_agent"`    // "" for the program's own
 	// AllowPrivate lets feeds (and redirects) reach loopback, private,
 	// link-local, CGNAT and cloud metadata addresses; off, they are refused.
@@ -385,6 +389,9 @@ func (c *Config) setDefaults(set map[string]bool) {
 	}
 	if c.Fetch.Jitter == 0 && !set["fetch.jitter"] { // a given 0 turns jitter off
 		c.Fetch.Jitter = Duration(DefaultJitter)
+	}
+	if c.Fetch.MinInterval == 0 {
+		c.Fetch.MinInterval = Duration(DefaultMinInterval)
 	}
 	if c.Stories.Enabled == nil {
 		enabled := true
