@@ -261,6 +261,10 @@ type Options struct {
 	// follows the name: `outputs[1].filter: output "korea": column 17:
 	// <error>`.
 	CheckFilter func(expr string) error
+	// CheckFeedFiles reports each feed read from a local file whose file
+	// does not exist, cannot be read or is a folder, as a problem at its
+	// url. Without it such a feed loads, and fails when it is fetched.
+	CheckFeedFiles bool
 }
 
 // LoadFileWith is [LoadFile] with the checks of o.
@@ -278,13 +282,14 @@ func LoadFileWith(path string, o Options) (*Config, error) {
 
 // LoadWith is [Load] with the checks of o.
 func LoadWith(r io.Reader, path string, o Options) (*Config, error) {
-	return loader{getenv: os.LookupEnv, checkFilter: o.CheckFilter}.load(r, path)
+	return loader{getenv: os.LookupEnv, checkFilter: o.CheckFilter, checkFeedFiles: o.CheckFeedFiles}.load(r, path)
 }
 
 // loader loads configs. Tests replace its view of the environment.
 type loader struct {
-	getenv      func(name string) (value string, ok bool) // like os.LookupEnv
-	checkFilter func(expr string) error                   // Options.CheckFilter
+	getenv         func(name string) (value string, ok bool) // like os.LookupEnv
+	checkFilter    func(expr string) error                   // Options.CheckFilter
+	checkFeedFiles bool                                      // Options.CheckFeedFiles
 }
 
 func (l loader) load(r io.Reader, path string) (*Config, error) {
@@ -332,6 +337,9 @@ func (l loader) load(r io.Reader, path string) (*Config, error) {
 	checked := c.check(name, dir, d.lines, d.set, d.failed)
 	checked = append(checked, c.checkFilters(name, d.lines, l.checkFilter)...)
 	checked = append(checked, c.readPasswords(name, d.lines, l.getenv, d.failed)...)
+	if l.checkFeedFiles {
+		checked = append(checked, c.checkFeedFiles(name, d.lines, d.failed)...)
+	}
 	for _, p := range checked {
 		if !d.failed(p.Field) {
 			problems = append(problems, p)

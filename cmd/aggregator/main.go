@@ -186,7 +186,7 @@ func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup ch
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := loadConfigWith(*configPath, config.Options{CheckFeedFiles: *check})
 	if err != nil {
 		return err
 	}
@@ -370,14 +370,21 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 // loadConfig finds and loads the config; its errors are usage errors.
 func loadConfig(flagValue string) (*config.Config, error) {
+	return loadConfigWith(flagValue, config.Options{})
+}
+
+// loadConfigWith is loadConfig with the checks of o, and always that of
+// the outputs' filters.
+func loadConfigWith(flagValue string, o config.Options) (*config.Config, error) {
 	path, err := findConfig(flagValue)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
-	cfg, err := config.LoadFileWith(path, config.Options{CheckFilter: func(expr string) error {
+	o.CheckFilter = func(expr string) error {
 		_, err := tag.ParseFilter(expr)
 		return err
-	}})
+	}
+	cfg, err := config.LoadFileWith(path, o)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
