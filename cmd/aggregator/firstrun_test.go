@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCheckFeedFiles checks that --check reports a file feed whose file is
@@ -54,5 +57,52 @@ func TestCheckFeedFiles(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "public", "all.atom")); err != nil {
 		t.Errorf("--once wrote no outputs from the readable feed: %v", err)
+	}
+}
+
+// TestDaemonPortTaken checks that a daemon whose server.listen is taken
+// names the setting, its value and the config, says what to do, and exits
+// with 3.
+func TestDaemonPortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	feed, err := filepath.Abs("../../testdata/kim/korea-desk.atom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n", feed)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = run(ctx, []string{"--config", cfg}, io.Discard, io.Discard)
+	if code := exitCode(err); code != exitCannotRun {
+		t.Fatalf("exit code %d (%v), want %d", code, err, exitCannotRun)
+	}
+	for _, want := range []string{
+		cfg + ": server.listen: cannot listen on " + addr,
+		"address already in use",
+		"perhaps another aggregator",
+		"set server.listen to a free port",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+func TestNextPort(t *testing.T) {
+	for listen, want := range map[string]string{
+		"127.0.0.1:8080": "127.0.0.1:8081",
+		":8080":          ":8081",
+		"[::1]:65535":    "[::1]:65534",
+		"localhost":      "127.0.0.1:8081",
+	} {
+		if got := nextPort(listen); got != want {
+			t.Errorf("nextPort(%q) = %q, want %q", listen, got, want)
+		}
 	}
 }

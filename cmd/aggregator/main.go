@@ -643,7 +643,7 @@ func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*sto
 	listen := cur.cfg.Server.Listen
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return err
+		return listenError(cur.cfg, err)
 	}
 	srv := newHTTPServer(met.handler(server), log)
 	serveErr := make(chan error, 1)
