@@ -265,6 +265,10 @@ type Options struct {
 	// does not exist, cannot be read or is a folder, as a problem at its
 	// url. Without it such a feed loads, and fails when it is fetched.
 	CheckFeedFiles bool
+	// Warn, if not nil, is called with each thing in a config that loads
+	// that works, but likely not as meant: publish.base_url left out, so
+	// that the outputs link to server.listen.
+	Warn func(Problem)
 }
 
 // LoadFileWith is [LoadFile] with the checks of o.
@@ -282,7 +286,7 @@ func LoadFileWith(path string, o Options) (*Config, error) {
 
 // LoadWith is [Load] with the checks of o.
 func LoadWith(r io.Reader, path string, o Options) (*Config, error) {
-	return loader{getenv: os.LookupEnv, checkFilter: o.CheckFilter, checkFeedFiles: o.CheckFeedFiles}.load(r, path)
+	return loader{getenv: os.LookupEnv, checkFilter: o.CheckFilter, checkFeedFiles: o.CheckFeedFiles, warn: o.Warn}.load(r, path)
 }
 
 // loader loads configs. Tests replace its view of the environment.
@@ -290,6 +294,7 @@ type loader struct {
 	getenv         func(name string) (value string, ok bool) // like os.LookupEnv
 	checkFilter    func(expr string) error                   // Options.CheckFilter
 	checkFeedFiles bool                                      // Options.CheckFeedFiles
+	warn           func(Problem)                             // Options.Warn
 }
 
 func (l loader) load(r io.Reader, path string) (*Config, error) {
@@ -321,6 +326,7 @@ func (l loader) load(r io.Reader, path string) (*Config, error) {
 	if len(root.Content) > 0 {
 		d.decode(root.Content[0], reflect.ValueOf(&c).Elem(), "")
 	}
+	baseURLGiven := c.Publish.BaseURL != ""
 	c.setDefaults(d.set)
 	c.resolve(dir)
 
@@ -349,6 +355,11 @@ func (l loader) load(r io.Reader, path string) (*Config, error) {
 		return nil, err
 	}
 	c.resolveSourcePriority(dir)
+	if l.warn != nil {
+		for _, w := range c.warnings(name, d.lines, baseURLGiven) {
+			l.warn(w)
+		}
+	}
 	return &c, nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"os"
@@ -12,10 +13,10 @@ import (
 	"time"
 )
 
-// TestCheckFeedFiles checks that --check reports a file feed whose file is
-// missing or a folder, with the config's file, line and field, while
-// --once takes such a feed for one that failed and writes the others.
-func TestCheckFeedFiles(t *testing.T) {
+// writeLocalConfig writes config.yaml with body into a new folder beside a
+// copy of the Kim fixture korea-desk.atom, and returns its path.
+func writeLocalConfig(t *testing.T, body string) string {
+	t.Helper()
 	dir := t.TempDir()
 	src, err := os.ReadFile("../../testdata/kim/korea-desk.atom")
 	if err != nil {
@@ -24,18 +25,26 @@ func TestCheckFeedFiles(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "korea-desk.atom"), src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Mkdir(filepath.Join(dir, "feeds"), 0o755); err != nil {
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := filepath.Join(dir, "config.yaml")
-	body := "store: agg.db\npublish:\n  base_url: http://feeds.example/\nfeeds:\n" +
-		"  - url: korea-desk.atom\n  - url: world-wire.rss\n  - url: feeds\n"
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+	return cfg
+}
+
+// TestCheckFeedFiles checks that --check reports a file feed whose file is
+// missing or a folder, with the config's file, line and field, while
+// --once takes such a feed for one that failed and writes the others.
+func TestCheckFeedFiles(t *testing.T) {
+	cfg := writeLocalConfig(t, "store: agg.db\npublish:\n  base_url: http://feeds.example/\nfeeds:\n"+
+		"  - url: korea-desk.atom\n  - url: world-wire.rss\n  - url: feeds\n")
+	dir := filepath.Dir(cfg)
+	if err := os.Mkdir(filepath.Join(dir, "feeds"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 
 	var stdout, stderr bytes.Buffer
-	err = run(context.Background(), []string{"--config", cfg, "--check"}, &stdout, &stderr)
+	err := run(context.Background(), []string{"--config", cfg, "--check"}, &stdout, &stderr)
 	if code := exitCode(err); code != exitUsage {
 		t.Fatalf("--check: exit code %d (%v), want %d", code, err, exitUsage)
 	}
@@ -104,5 +113,48 @@ func TestNextPort(t *testing.T) {
 		if got := nextPort(listen); got != want {
 			t.Errorf("nextPort(%q) = %q, want %q", listen, got, want)
 		}
+	}
+}
+
+// TestWarnWithoutBaseURL checks that without publish.base_url --check
+// warns once which links the outputs would point at the daemon's address,
+// and still exits 0, and that --once warns so before it runs, on the line
+// that cron would mail, or in the log when the log shows warnings.
+func TestWarnWithoutBaseURL(t *testing.T) {
+	cfg := writeLocalConfig(t, "store: agg.db\npublish:\n  dir: public\nfeeds:\n  - url: korea-desk.atom\n")
+	const want = "publish.base_url: not set, so the outputs' ids and self links, the links between their formats, their archive pages, " +
+		"_health.atom and the User-Agent name http://127.0.0.1:8080/"
+
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"--config", cfg, "--check"}, &stdout, &stderr); err != nil {
+		t.Fatalf("--check: %v", err)
+	}
+	if !strings.Contains(stdout.String(), ": ok (1 feeds") {
+		t.Errorf("--check printed %q, want ok", stdout.String())
+	}
+	if got := stderr.String(); strings.Count(got, "warning") != 1 || !strings.HasPrefix(got, "aggregator: warning: "+cfg+":2: "+want) {
+		t.Errorf("--check warned:\n%s\nwant once: %s", got, want)
+	}
+
+	stderr.Reset()
+	if err := run(context.Background(), []string{"--config", cfg, "--once"}, &stdout, &stderr); err != nil {
+		t.Fatalf("--once: %v\n%s", err, stderr.String())
+	}
+	if got := stderr.String(); !strings.HasPrefix(got, "aggregator: warning: "+cfg+":2: "+want) || strings.Count(got, "\n") != 1 {
+		t.Errorf("--once printed:\n%s\nwant one line: aggregator: warning: %s…", got, want)
+	}
+
+	stderr.Reset()
+	args := []string{"--config", cfg, "--once", "--log-level", "warn", "--log-format", "json"}
+	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("--once: %v\n%s", err, stderr.String())
+	}
+	var rec struct {
+		Level, Msg, Field string
+	}
+	line, _, _ := strings.Cut(stderr.String(), "\n")
+	if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Level != "WARN" || rec.Field != "publish.base_url" ||
+		!strings.HasPrefix(rec.Msg, "config: not set") {
+		t.Errorf("--once with a JSON log wrote %q (%v), want a warning about publish.base_url", line, err)
 	}
 }

@@ -186,11 +186,17 @@ func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup ch
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
 	}
-	cfg, err := loadConfigWith(*configPath, config.Options{CheckFeedFiles: *check})
+	var warnings []config.Problem
+	opts := config.Options{CheckFeedFiles: *check}
+	if *check || *once {
+		opts.Warn = func(p config.Problem) { warnings = append(warnings, p) }
+	}
+	cfg, err := loadConfigWith(*configPath, opts)
 	if err != nil {
 		return err
 	}
 	if *check {
+		warnConfig(ctx, nil, stderr, warnings)
 		fmt.Fprintf(stdout, "%s: ok (%d feeds, %d outputs)\n", cfg.Path, len(cfg.Feeds), len(cfg.Outputs))
 		return nil
 	}
@@ -205,6 +211,7 @@ func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup ch
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	warnConfig(ctx, log, stderr, warnings)
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
