@@ -2,8 +2,11 @@ package main
 
 import (
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -30,6 +33,67 @@ func TestStoreFilesIgnored(t *testing.T) {
 			t.Errorf("git does not ignore %s; add it to .gitignore", path)
 		case err != nil:
 			t.Fatalf("git check-ignore %s: %v", path, err)
+		}
+	}
+}
+
+// TestUnitsInstalledBeforeEnabled checks that the README and the install
+// notes of dist/systemd copy every unit they enable, and the service a timer
+// starts, to /etc/systemd/system/ and reload systemd before enabling it.
+func TestUnitsInstalledBeforeEnabled(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInstallSteps(t, "README.md", string(readme), "dist/systemd/")
+	units, err := filepath.Glob("../../dist/systemd/*")
+	if err != nil || len(units) == 0 {
+		t.Fatalf("no units in dist/systemd (%v)", err)
+	}
+	for _, u := range units {
+		data, err := os.ReadFile(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkInstallSteps(t, filepath.Base(u), string(data), "")
+	}
+}
+
+var enableUnit = regexp.MustCompile(`systemctl enable --now ([\w.@-]+)`)
+
+// checkInstallSteps checks each "systemctl enable --now UNIT" in text, a
+// file named name whose install commands name the units as dir+UNIT.
+func checkInstallSteps(t *testing.T, name, text, dir string) {
+	t.Helper()
+	for _, m := range enableUnit.FindAllStringSubmatchIndex(text, -1) {
+		unit := text[m[2]:m[3]]
+		if !strings.HasSuffix(unit, ".timer") && !strings.HasSuffix(unit, ".service") {
+			unit += ".service"
+		}
+		if _, err := os.Stat(filepath.Join("../../dist/systemd", unit)); err != nil {
+			t.Errorf("%s enables %s, which dist/systemd lacks", name, unit)
+			continue
+		}
+		need := []string{unit}
+		if base, ok := strings.CutSuffix(unit, ".timer"); ok {
+			need = append(need, base+".service") // what the timer starts
+		}
+		before := text[:m[0]]
+		for _, u := range need {
+			install := -1
+			for i, line := range strings.Split(before, "\n") {
+				if strings.Contains(line, "install ") && strings.Contains(line, " "+dir+u+" ") && strings.Contains(line, "/etc/systemd/system/") {
+					install = i
+				}
+			}
+			if install < 0 {
+				t.Errorf("%s enables %s without copying %s%s to /etc/systemd/system/ first", name, unit, dir, u)
+				continue
+			}
+			after := strings.Join(strings.Split(before, "\n")[install:], "\n")
+			if !strings.Contains(after, "systemctl daemon-reload") {
+				t.Errorf("%s enables %s without systemctl daemon-reload after copying %s", name, unit, u)
+			}
 		}
 	}
 }
