@@ -97,3 +97,48 @@ func checkInstallSteps(t *testing.T, name, text, dir string) {
 		}
 	}
 }
+
+var (
+	makeGoTool = regexp.MustCompile(`\$\(GO\) tool ([\w.-]+)`)
+	makeGoRun  = regexp.MustCompile(`\$\(GO\) run ([^.\s]\S*)`) // not a package of this module (./…)
+)
+
+// TestMakefileToolsPinned checks that every tool the Makefile runs with
+// "go tool" has a tool line in go.mod, and that it runs no other program
+// with "go run" (as "go run pkg@version", whose version go.mod and go.sum
+// do not record).
+func TestMakefileToolsPinned(t *testing.T) {
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gomod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools := map[string]bool{} // by command name, the last element of its path
+	inBlock := false
+	for line := range strings.Lines(string(gomod)) {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "tool (":
+			inBlock = true
+		case inBlock && line == ")":
+			inBlock = false
+		case inBlock || strings.HasPrefix(line, "tool "):
+			path := strings.TrimSpace(strings.TrimPrefix(line, "tool "))
+			tools[path[strings.LastIndex(path, "/")+1:]] = true
+		}
+	}
+	for _, m := range makeGoRun.FindAllStringSubmatch(string(makefile), -1) {
+		t.Errorf("Makefile runs %q; pin the tool in go.mod (go get -tool) and run it with $(GO) tool", m[0])
+	}
+	for _, m := range makeGoTool.FindAllStringSubmatch(string(makefile), -1) {
+		if !tools[m[1]] {
+			t.Errorf("Makefile runs $(GO) tool %s, which go.mod has no tool line for; go get -tool it", m[1])
+		}
+	}
+	if !tools["staticcheck"] {
+		t.Error("go.mod pins no staticcheck; make lint runs it")
+	}
+}
