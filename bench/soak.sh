@@ -70,6 +70,7 @@ listen=127.0.0.1:$port
 	echo "  dir: public"
 	echo "fetch:"
 	echo "  jitter: 0s"
+	echo "  min_interval: 5s"
 	echo "  allow_private_addresses: true"
 	# A failing feed waits backoff_base, doubling per failure, up to
 	# backoff_max: the defaults (15m, 24h) would fetch a bad feed once in

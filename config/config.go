@@ -32,6 +32,9 @@ const (
 	DefaultBackoffBase = 15 * time.Minute
 	DefaultBackoffMax  = 24 * time.Hour
 	DefaultJitter      = 5 * time.Minute
+	// DefaultMinInterval is the shortest time a schedule may leave between
+	// two fetches of a feed.
+	DefaultMinInterval = time.Minute
 	DefaultStoryWindow = 72 * time.Hour
 	// DefaultRetentionMaxAge is how long a story is kept after its newest
 	// article was stored: 90 days.
@@ -94,6 +97,7 @@ type Fetch struct {
 	BackoffBase Duration `yaml:"backoff_base"`  // wait after a first failure, doubling per failure
 	BackoffMax  Duration `yaml:"backoff_max"`   // longest wait after failures
 	Jitter      Duration `yaml:"jitter"`        // each feed's schedule is shifted by a stable offset of up to this much; after Load: 0 means none
+	MinInterval Duration `yaml:"min_interval"`  // shortest time a schedule may leave between two fetches of a feed; after Load never 0
 	UserAgent   string   `yaml:"user_agent"`    // "" for the program's own
 	// AllowPrivate lets feeds (and redirects) reach loopback, private,
 	// link-local, CGNAT and cloud metadata addresses; off, they are refused.
@@ -267,6 +271,14 @@ type Options struct {
 	// follows the name: `outputs[1].filter: output "korea": column 17:
 	// <error>`.
 	CheckFilter func(expr string) error
+	// CheckFeedFiles reports each feed read from a local file whose file
+	// does not exist, cannot be read or is a folder, as a problem at its
+	// url. Without it such a feed loads, and fails when it is fetched.
+	CheckFeedFiles bool
+	// Warn, if not nil, is called with each thing in a config that loads
+	// that works, but likely not as meant: publish.base_url left out, so
+	// that the outputs link to server.listen.
+	Warn func(Problem)
 }
 
 // LoadFileWith is [LoadFile] with the checks of o.
@@ -284,13 +296,15 @@ func LoadFileWith(path string, o Options) (*Config, error) {
 
 // LoadWith is [Load] with the checks of o.
 func LoadWith(r io.Reader, path string, o Options) (*Config, error) {
-	return loader{getenv: os.LookupEnv, checkFilter: o.CheckFilter}.load(r, path)
+	return loader{getenv: os.LookupEnv, checkFilter: o.CheckFilter, checkFeedFiles: o.CheckFeedFiles, warn: o.Warn}.load(r, path)
 }
 
 // loader loads configs. Tests replace its view of the environment.
 type loader struct {
-	getenv      func(name string) (value string, ok bool) // like os.LookupEnv
-	checkFilter func(expr string) error                   // Options.CheckFilter
+	getenv         func(name string) (value string, ok bool) // like os.LookupEnv
+	checkFilter    func(expr string) error                   // Options.CheckFilter
+	checkFeedFiles bool                                      // Options.CheckFeedFiles
+	warn           func(Problem)                             // Options.Warn
 }
 
 func (l loader) load(r io.Reader, path string) (*Config, error) {
@@ -322,6 +336,7 @@ func (l loader) load(r io.Reader, path string) (*Config, error) {
 	if len(root.Content) > 0 {
 		d.decode(root.Content[0], reflect.ValueOf(&c).Elem(), "")
 	}
+	baseURLGiven := c.Publish.BaseURL != ""
 	c.setDefaults(d.set)
 	c.resolve(dir)
 
@@ -338,6 +353,9 @@ func (l loader) load(r io.Reader, path string) (*Config, error) {
 	checked := c.check(name, dir, d.lines, d.set, d.failed)
 	checked = append(checked, c.checkFilters(name, d.lines, l.checkFilter)...)
 	checked = append(checked, c.readPasswords(name, d.lines, l.getenv, d.failed)...)
+	if l.checkFeedFiles {
+		checked = append(checked, c.checkFeedFiles(name, d.lines, d.failed)...)
+	}
 	for _, p := range checked {
 		if !d.failed(p.Field) {
 			problems = append(problems, p)
@@ -347,6 +365,11 @@ func (l loader) load(r io.Reader, path string) (*Config, error) {
 		return nil, err
 	}
 	c.resolveSourcePriority(dir)
+	if l.warn != nil {
+		for _, w := range c.warnings(name, d.lines, baseURLGiven) {
+			l.warn(w)
+		}
+	}
 	return &c, nil
 }
 
@@ -395,6 +418,9 @@ func (c *Config) setDefaults(set map[string]bool) {
 	}
 	if c.Fetch.Jitter == 0 && !set["fetch.jitter"] { // a given 0 turns jitter off
 		c.Fetch.Jitter = Duration(DefaultJitter)
+	}
+	if c.Fetch.MinInterval == 0 {
+		c.Fetch.MinInterval = Duration(DefaultMinInterval)
 	}
 	if c.Stories.Enabled == nil {
 		enabled := true

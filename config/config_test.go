@@ -45,6 +45,7 @@ func TestLoadDefaults(t *testing.T) {
 			BackoffBase: Duration(DefaultBackoffBase),
 			BackoffMax:  Duration(DefaultBackoffMax),
 			Jitter:      Duration(DefaultJitter),
+			MinInterval: Duration(DefaultMinInterval),
 		},
 		Feeds:     []Feed{{URL: "https://example.com/feed.xml", Schedule: DefaultSchedule, Timeout: Duration(DefaultTimeout)}},
 		Outputs:   []Output{{Name: "all", Title: "All feeds", Limit: DefaultOutputLimit}},
@@ -102,6 +103,7 @@ func TestDefault(t *testing.T) {
 		c.Fetch.PerHost != DefaultPerHost || c.Fetch.MaxBodySize != 10<<20 ||
 		c.Fetch.MaxWait.Std() != 24*time.Hour || c.Fetch.BackoffBase.Std() != 15*time.Minute ||
 		c.Fetch.BackoffMax.Std() != 24*time.Hour || c.Fetch.Jitter.Std() != 5*time.Minute ||
+		c.Fetch.MinInterval.Std() != time.Minute ||
 		c.Fetch.UserAgent != "" || c.Feeds != nil || c.Outputs != nil ||
 		c.Stories.Enabled == nil || !*c.Stories.Enabled || c.Stories.Threshold != 0 ||
 		c.Stories.Window.Std() != 72*time.Hour || c.Stories.SourcePriority != nil || c.Stories.UpdateOnJoin ||
@@ -166,11 +168,12 @@ func TestLoadResolves(t *testing.T) {
 			"  backoff_base: 1m\n" +
 			"  backoff_max: 2h\n" +
 			"  jitter: 30s\n" +
+			"  min_interval: 5m\n" +
 			"  user_agent: Test/1.0 (+https://example.com/)\n" + feed,
 			func(c *Config) any { return c.Fetch },
 			Fetch{Concurrency: DefaultConcurrency, PerHost: 4, Timeout: Duration(DefaultTimeout), MaxBodySize: 512 << 10,
 				MaxItems: 50, MaxWait: Duration(6 * time.Hour), BackoffBase: Duration(time.Minute), BackoffMax: Duration(2 * time.Hour),
-				Jitter: Duration(30 * time.Second), UserAgent: "Test/1.0 (+https://example.com/)"}},
+				Jitter: Duration(30 * time.Second), MinInterval: Duration(5 * time.Minute), UserAgent: "Test/1.0 (+https://example.com/)"}},
 		{"max body size in bytes", "fetch:\n  max_body_size: 2048\n" + feed,
 			func(c *Config) any { return c.Fetch.MaxBodySize }, ByteSize(2048)},
 		{"jitter unset is the default", feed,

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -59,8 +60,19 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 		if spec == "" {
 			return
 		}
-		if _, err := cron.ParseStandard(spec); err != nil {
+		s, err := cron.ParseStandard(spec)
+		if err != nil {
 			addf(path, "%q is not a cron spec: %v; write e.g. \"@every 15m\" or \"*/10 * * * *\"", spec, err)
+			return
+		}
+		least := cmp.Or(c.Fetch.MinInterval, Duration(DefaultMinInterval))
+		if every := shortestInterval(s, least.Std()); every < least.Std() {
+			example := `"@every 15m" or "*/10 * * * *"`
+			if least > Duration(10*time.Minute) {
+				example = fmt.Sprintf("%q", "@every "+least.String())
+			}
+			addf(path, "%q would fetch every %s, more often than fetch.min_interval (%s) allows; write e.g. %s",
+				spec, Duration(every), least, example)
 		}
 	}
 
@@ -142,6 +154,9 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 		} else {
 			addf("fetch.backoff_base", "%s is more than fetch.backoff_max (%s); lower it, or raise backoff_max", base, maxi)
 		}
+	}
+	if c.Fetch.MinInterval < 0 {
+		addf("fetch.min_interval", "%s is negative; write e.g. \"1m\", or 0 for the default (%s)", c.Fetch.MinInterval, Duration(DefaultMinInterval))
 	}
 	if c.Fetch.Jitter < 0 {
 		addf("fetch.jitter", "%s is negative; write e.g. \"5m\", or 0 for no jitter", c.Fetch.Jitter)
@@ -257,6 +272,38 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 		addf("retention.max_items", "%d is negative; write a positive number, or 0 for no limit", c.Retention.MaxItems)
 	}
 	return problems
+}
+
+// scheduleEpoch is the moment from which shortestInterval looks at a
+// schedule's activations, so that a config is judged the same whenever it
+// is loaded.
+var scheduleEpoch = time.Date(2024, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// shortestInterval returns the shortest time between two successive
+// activations of s after scheduleEpoch, or one shorter than least if there
+// is one: the interval of an "@every" schedule; for a cron spec, the
+// shortest gap among its activations of the first eight days (at most
+// 1,500 of them). A cron spec fires at most once a minute, so with least at
+// most a minute its interval is not looked for and reads as least.
+func shortestInterval(s cron.Schedule, least time.Duration) time.Duration {
+	if _, spec := s.(*cron.SpecSchedule); spec && least <= time.Minute {
+		return least
+	}
+	shortest := time.Duration(math.MaxInt64)
+	t := s.Next(scheduleEpoch)
+	end := t.Add(8 * 24 * time.Hour)
+	for range 1500 {
+		next := s.Next(t)
+		if next.IsZero() { // it never fires again, as on 30 February
+			break
+		}
+		shortest = min(shortest, next.Sub(t))
+		if _, constant := s.(cron.ConstantDelaySchedule); constant || shortest < least || next.After(end) {
+			break
+		}
+		t = next
+	}
+	return shortest
 }
 
 // trackingParamProblem says what is wrong with s as an entry of

@@ -122,7 +122,7 @@ func writeCrashConfig(t *testing.T, dir, store, extra string, urls []string) str
 	t.Helper()
 	var cb strings.Builder
 	// The test server is on loopback, which the fetcher refuses by default.
-	fmt.Fprintf(&cb, "store: %s\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\npublish:\n  dir: public\n  base_url: http://feeds.example/\n%sfeeds:\n", store, extra)
+	fmt.Fprintf(&cb, "store: %s\nfetch:\n  jitter: 0s\n  min_interval: 1s\n  allow_private_addresses: true\npublish:\n  dir: public\n  base_url: http://feeds.example/\n%sfeeds:\n", store, extra)
 	for _, u := range urls {
 		fmt.Fprintf(&cb, "  - url: %s\n", u)
 	}

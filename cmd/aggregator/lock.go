@@ -22,7 +22,7 @@ type onceLock struct{ f *os.File }
 // once with errLocked when another run holds it; with wait it waits until the
 // other run ends or ctx is done.
 func lockOnce(ctx context.Context, storePath string, wait bool) (*onceLock, error) {
-	path := storePath + ".lock"
+	path := lockPath(storePath)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
@@ -51,6 +51,10 @@ func lockOnce(ctx context.Context, storePath string, wait bool) (*onceLock, erro
 		}
 	}
 }
+
+// lockPath is the file whose lock keeps --once runs on the store at
+// storePath apart.
+func lockPath(storePath string) string { return storePath + ".lock" }
 
 // Unlock releases the lock.
 func (l *onceLock) Unlock() error { return l.f.Close() }

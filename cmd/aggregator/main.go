@@ -187,11 +187,17 @@ func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup ch
 		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
 	}
-	cfg, err := loadConfig(*configPath)
+	var warnings []config.Problem
+	opts := config.Options{CheckFeedFiles: *check}
+	if *check || *once {
+		opts.Warn = func(p config.Problem) { warnings = append(warnings, p) }
+	}
+	cfg, err := loadConfigWith(*configPath, opts)
 	if err != nil {
 		return err
 	}
 	if *check {
+		warnConfig(ctx, nil, stderr, warnings)
 		fmt.Fprintf(stdout, "%s: ok (%s, %s)\n", cfg.Path, count(len(cfg.Feeds), "feed", "feeds"), count(len(cfg.Outputs), "output", "outputs"))
 		return nil
 	}
@@ -206,6 +212,7 @@ func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup ch
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	warnConfig(ctx, log, stderr, warnings)
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -379,14 +386,21 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 // loadConfig finds and loads the config; its errors are usage errors.
 func loadConfig(flagValue string) (*config.Config, error) {
+	return loadConfigWith(flagValue, config.Options{})
+}
+
+// loadConfigWith is loadConfig with the checks of o, and always that of
+// the outputs' filters.
+func loadConfigWith(flagValue string, o config.Options) (*config.Config, error) {
 	path, err := findConfig(flagValue)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
-	cfg, err := config.LoadFileWith(path, config.Options{CheckFilter: func(expr string) error {
+	o.CheckFilter = func(expr string) error {
 		_, err := tag.ParseFilter(expr)
 		return err
-	}})
+	}
+	cfg, err := config.LoadFileWith(path, o)
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
@@ -713,7 +727,7 @@ func runDaemon(ctx context.Context, log *slog.Logger, cur *setup, load func(*sto
 	listen := cur.cfg.Server.Listen
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return err
+		return listenError(cur.cfg, err)
 	}
 	srv := newHTTPServer(met.handler(server), log)
 	serveErr := make(chan error, 1)

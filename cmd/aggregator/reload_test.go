@@ -82,7 +82,7 @@ func TestReload(t *testing.T) {
 	}
 	write := func(feeds, extra string) {
 		t.Helper()
-		body := "store: agg.db\nschedule: \"@every 1s\"\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\nserver:\n  listen: " + addr +
+		body := "store: agg.db\nschedule: \"@every 1s\"\nfetch:\n  jitter: 0s\n  min_interval: 1s\n  allow_private_addresses: true\nserver:\n  listen: " + addr +
 			"\nfeeds:\n" + feeds + extra
 		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
