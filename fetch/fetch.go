@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"aggregator"
@@ -55,6 +56,11 @@ var ErrTooLarge = errors.New("feed body exceeds the size limit")
 // ErrUnsupportedScheme is returned (wrapped) for a feed URL that is neither
 // http(s):// nor file://.
 var ErrUnsupportedScheme = errors.New("unsupported url scheme")
+
+// ErrNotRegularFile is returned (wrapped) for a file:// feed that is not a
+// regular file: a named pipe, whose opening or reading would wait for a
+// writer, a device, a directory.
+var ErrNotRegularFile = errors.New("not a regular file")
 
 // ErrTooManyRedirects is returned (wrapped) when a fetch would follow more
 // than 10 redirects, a redirect loop for instance.
@@ -109,6 +115,8 @@ type Client struct {
 
 	limitsOnce sync.Once
 	limits     *limiter // built from Concurrency and PerHost on first use
+
+	openFile func(path string) (*os.File, error) // for tests; nil: os.OpenFile, not waiting for a pipe's writer
 }
 
 // NewClient returns a Client whose http.Client uses a Transport tuned for
@@ -203,8 +211,11 @@ type Result struct {
 // so the size cap) and basic auth are sent; both are dropped on a redirect
 // to another host (other than a subdomain) or from https to http.
 //
-// file:// URLs ignore the limits, the validators and the timeout; the body
-// hash applies to them as to a 200 without validators.
+// file:// URLs ignore the limits and the validators; the body hash applies
+// to them as to a 200 without validators. The timeout covers opening and
+// reading the file, which must be a regular file (else ErrNotRegularFile):
+// a file on a hung mount fails when it runs out, as does a fetch whose ctx
+// ends, though the system call itself may still wait.
 func (c *Client) Fetch(ctx context.Context, req Request) (*Result, error) {
 	u, err := url.Parse(req.URL)
 	if err != nil {
@@ -223,7 +234,7 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Result, error) {
 	case "http", "https":
 		return c.fetchHTTP(ctx, u, req)
 	case "file":
-		return c.fetchFile(ctx, u, req.State)
+		return c.fetchFile(ctx, u, req)
 	}
 	return nil, fmt.Errorf("fetch %s: %w %q", u.Redacted(), ErrUnsupportedScheme, u.Scheme)
 }
@@ -297,14 +308,7 @@ func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resul
 // roundTrip does the HTTP exchange of one fetch under its timeout and reads
 // the body of a 2xx answer.
 func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*response, error) {
-	timeout := req.Timeout
-	if timeout <= 0 {
-		timeout = c.Timeout
-	}
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout(req))
 	defer cancel()
 	ctx = withProxyRoute(ctx) // see guardedDialer
 
@@ -421,7 +425,7 @@ func movedTo(u *url.URL, final string) string {
 	return final
 }
 
-func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.FeedState) (*Result, error) {
+func (c *Client) fetchFile(ctx context.Context, u *url.URL, req Request) (*Result, error) {
 	name := u.Redacted()
 	if u.Host != "" && u.Host != "localhost" {
 		return nil, fmt.Errorf("fetch %s: file url with remote host %q", name, u.Host)
@@ -432,20 +436,106 @@ func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.Fee
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
-	f, err := os.Open(u.Path)
+	timeout := c.timeout(req)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	f, err := blocking(ctx, func() (*os.File, error) { return c.openRegular(u.Path) }, func(f *os.File) { f.Close() })
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", name, err)
+		return nil, fmt.Errorf("fetch %s: %w", name, gaveUp(ctx, "open", err, timeout))
 	}
-	defer f.Close()
-	body, err := readLimited(f, c.maxBodySize())
+	body, err := blocking(ctx, func() ([]byte, error) {
+		defer f.Close()
+		return readLimited(f, c.maxBodySize())
+	}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", name, err)
+		return nil, fmt.Errorf("fetch %s: %w", name, gaveUp(ctx, "read", err, timeout))
 	}
-	res, err := parseIfChanged(body, "", u.String(), state.BodyHash, true, c.maxItems())
+	res, err := parseIfChanged(body, "", u.String(), req.State.BodyHash, true, c.maxItems())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
 	return res, nil
+}
+
+// openRegular opens a file to read, failing with ErrNotRegularFile unless it
+// is a regular file. It does not wait for a writer of a named pipe.
+func (c *Client) openRegular(path string) (*os.File, error) {
+	open := c.openFile
+	if open == nil {
+		open = func(path string) (*os.File, error) { return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0) }
+	}
+	f, err := open(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%w (%s); point the feed at a regular file", ErrNotRegularFile, fileKind(fi.Mode()))
+	}
+	return f, nil
+}
+
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "an irregular file"
+}
+
+// blocking runs f on a goroutine of its own and returns what it returns,
+// or ctx's error if ctx ends first. It is for system calls that no context
+// can interrupt: opening or reading a file on a hung network mount blocks
+// until the kernel gives up, if ever. The goroutine is then left to end
+// when f returns, and discard (if not nil) is given what f returned without
+// error.
+func blocking[T any](ctx context.Context, f func() (T, error), discard func(T)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	// Unbuffered: the result is either received or discarded, never both.
+	ch := make(chan result)
+	go func() {
+		v, err := f()
+		select {
+		case ch <- result{v, err}:
+		case <-ctx.Done():
+			if err == nil && discard != nil {
+				discard(v)
+			}
+		}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// gaveUp is err, the error of step (open, read) of a file fetch under ctx,
+// saying so when the fetch's timeout ended it.
+func gaveUp(ctx context.Context, step string, err error, timeout time.Duration) error {
+	if errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s: no answer within %s (%w); is its file system hung?", step, timeout, err)
+	}
+	return err
 }
 
 // parseIfChanged hashes body and parses it, unless the document carries no
@@ -478,6 +568,18 @@ func (c *Client) now() time.Time {
 		return time.Now()
 	}
 	return c.Now()
+}
+
+// timeout is the time one fetch of req may take: Request.Timeout, else
+// Client.Timeout, else DefaultTimeout.
+func (c *Client) timeout(req Request) time.Duration {
+	switch {
+	case req.Timeout > 0:
+		return req.Timeout
+	case c.Timeout > 0:
+		return c.Timeout
+	}
+	return DefaultTimeout
 }
 
 func (c *Client) maxBodySize() int64 {
