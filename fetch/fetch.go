@@ -7,6 +7,7 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -38,6 +39,11 @@ const (
 	DefaultConcurrency = 8
 	// DefaultPerHost is how many HTTP fetches a Client runs at once to one host.
 	DefaultPerHost = 2
+	// DefaultMaxParseMemory bounds the bytes of feed bodies a Client has
+	// read and not yet parsed, all fetches together: two bodies of
+	// DefaultMaxBodySize. Parsing takes several times a body's size in
+	// memory.
+	DefaultMaxParseMemory = 2 * DefaultMaxBodySize
 	// DefaultMaxWait caps any wait that a server or a feed asks for.
 	DefaultMaxWait = 24 * time.Hour
 	// DefaultBackoffBase is the backoff after the first failure.
@@ -106,6 +112,10 @@ type Client struct {
 	PerHost     int              // 0 → DefaultPerHost; limits simultaneous HTTP fetches per host (case-insensitive host:port)
 	Now         func() time.Time // nil → time.Now; used for Expires/Date and Retry-After dates
 
+	// MaxParseMemory bounds the bytes of feed bodies read and not yet
+	// parsed, all fetches together (see Fetch); 0 → DefaultMaxParseMemory.
+	MaxParseMemory int64
+
 	// AllowPrivate lets fetches connect to loopback, private, link-local,
 	// CGNAT, unspecified, multicast and cloud metadata addresses, which are
 	// otherwise refused (after DNS resolution, on every redirect hop). It is
@@ -115,19 +125,24 @@ type Client struct {
 
 	limitsOnce sync.Once
 	limits     *limiter // built from Concurrency and PerHost on first use
+	budgetOnce sync.Once
+	budget     *budget // built from MaxParseMemory on first use
 
-	openFile func(path string) (*os.File, error) // for tests; nil: os.OpenFile, not waiting for a pipe's writer
+	// For tests.
+	openFile  func(path string) (*os.File, error)                                        // nil: os.OpenFile, not waiting for a pipe's writer
+	parseBody func(body []byte, contentType, base string, maxItems int) (*Result, error) // nil: parse
 }
 
 // NewClient returns a Client whose http.Client uses a Transport tuned for
 // polling many feed servers.
 func NewClient(userAgent string) *Client {
 	c := &Client{
-		UserAgent:   userAgent,
-		MaxBodySize: DefaultMaxBodySize,
-		Timeout:     DefaultTimeout,
-		Concurrency: DefaultConcurrency,
-		PerHost:     DefaultPerHost,
+		UserAgent:      userAgent,
+		MaxBodySize:    DefaultMaxBodySize,
+		Timeout:        DefaultTimeout,
+		Concurrency:    DefaultConcurrency,
+		PerHost:        DefaultPerHost,
+		MaxParseMemory: DefaultMaxParseMemory,
 	}
 	// The Transport reads AllowPrivate at each dial, so it may be set
 	// after NewClient (before first use, like every field).
@@ -205,17 +220,24 @@ type Result struct {
 // a global one (see Client.Concurrency and PerHost); only ctx bounds that
 // wait. The timeout (Request.Timeout, else Client.Timeout) starts once the
 // slots are held and covers the HTTP exchange and the reading of the body.
-// Slots are released before parsing. Redirects are followed (at most 10, to
-// http(s) only); relative links resolve against the final URL. Extra headers
-// (except Accept-Encoding, which would defeat transparent decompression and
-// so the size cap) and basic auth are sent; both are dropped on a redirect
-// to another host (other than a subdomain) or from https to http.
+// A 2xx body holds its share of Client.MaxParseMemory, its size (all of the
+// budget for a body larger than that, which so is parsed alone), from
+// before it is read until it is parsed: the whole of its Content-Length at
+// once, else growing as it is read. The fetch holds its slots while it
+// waits for room, and the timeout stops meanwhile; the slots are released
+// before parsing. Redirects are followed (at most 10, to http(s) only);
+// relative links resolve against the final URL. Extra headers (except
+// Accept-Encoding, which would defeat transparent decompression and so the
+// size cap) and basic auth are sent; both are dropped on a redirect to
+// another host (other than a subdomain) or from https to http.
 //
-// file:// URLs ignore the limits and the validators; the body hash applies
+// file:// URLs ignore the slots and the validators; the body hash applies
 // to them as to a 200 without validators. The timeout covers opening and
 // reading the file, which must be a regular file (else ErrNotRegularFile):
 // a file on a hung mount fails when it runs out, as does a fetch whose ctx
-// ends, though the system call itself may still wait.
+// ends, though the system call itself may still wait. A file waits for its
+// share of MaxParseMemory, by its size, between opening and reading; the
+// timeout stops meanwhile.
 func (c *Client) Fetch(ctx context.Context, req Request) (*Result, error) {
 	u, err := url.Parse(req.URL)
 	if err != nil {
@@ -245,6 +267,7 @@ type response struct {
 	status    int
 	header    http.Header
 	body      []byte // nil unless 2xx
+	share     *share // of the parse budget, held for body; nil unless 2xx
 	finalURL  string
 	permanent bool // at least one redirect, and every one was 301 or 308
 }
@@ -291,7 +314,12 @@ func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resul
 	}
 
 	etag, lastMod := resp.header.Get("ETag"), resp.header.Get("Last-Modified")
-	res, err := parseIfChanged(resp.body, resp.header.Get("Content-Type"), resp.finalURL, req.State.BodyHash, etag == "" && lastMod == "", c.maxItems())
+	hash, unchanged := hashBody(resp.body, req.State.BodyHash, etag == "" && lastMod == "")
+	res := &Result{Unchanged: true, BodyHash: hash}
+	if !unchanged {
+		res, err = c.parse(resp.body, hash, resp.header.Get("Content-Type"), resp.finalURL)
+	}
+	resp.share.release()
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
@@ -306,11 +334,13 @@ func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resul
 }
 
 // roundTrip does the HTTP exchange of one fetch under its timeout and reads
-// the body of a 2xx answer.
+// the body of a 2xx answer once it has the body's share of the parse
+// budget, which the caller releases. The wait for that share does not count
+// against the timeout.
 func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*response, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout(req))
-	defer cancel()
-	ctx = withProxyRoute(ctx) // see guardedDialer
+	clock := startClock(ctx, c.timeout(req))
+	defer clock.stop()
+	ctx = withProxyRoute(clock.ctx) // see guardedDialer
 
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -372,7 +402,7 @@ func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*respo
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, err
+		return nil, clock.explain(err)
 	}
 	defer resp.Body.Close()
 
@@ -399,10 +429,127 @@ func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*respo
 	if resp.ContentLength > limit { // -1 when unknown or decompressed
 		return nil, fmt.Errorf("%w (content-length %d > %d)", ErrTooLarge, resp.ContentLength, limit)
 	}
-	if out.body, err = readLimited(resp.Body, limit); err != nil {
-		return nil, err
+	if out.body, out.share, err = c.readBody(clock, resp.Body, resp.ContentLength, limit); err != nil {
+		return nil, clock.explain(err)
 	}
 	return out, nil
+}
+
+// readChunk is how much of a body of unknown size is read at a time, and
+// so how far its share of the parse budget runs ahead of it.
+const readChunk = 16 << 10
+
+// readBody reads a response body of size bytes (-1 if unknown), failing
+// with ErrTooLarge past limit bytes, and returns it with its share of the
+// parse budget, which the caller releases. A body of known size takes its
+// share before it is read; one of unknown size (chunked, or decompressed by
+// the Transport) grows its share as it is read, a chunk ahead, while the
+// budget has room. The waits for the share do not count against clock.
+func (c *Client) readBody(clock *clock, r io.Reader, size, limit int64) (_ []byte, _ *share, err error) {
+	sh := c.parseBudget().share()
+	defer func() {
+		if err != nil {
+			sh.release()
+		}
+	}()
+	if size >= 0 {
+		if err := c.growShare(clock, sh, size); err != nil {
+			return nil, nil, err
+		}
+		body := make([]byte, size)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, nil, fmt.Errorf("read body: %w", err)
+		}
+		return body, sh, nil
+	}
+	var chunks [][]byte
+	var n int64
+	for {
+		next := min(readChunk, limit+1-n)
+		// Out of room, it waits for room for the largest body, holding
+		// nothing meanwhile: bodies never wait for one another, and each
+		// waits once at most.
+		if !sh.tryGrow(n + next) {
+			if err := c.growShare(clock, sh, limit+1); err != nil {
+				return nil, nil, err
+			}
+		}
+		chunk := make([]byte, next)
+		k, err := io.ReadFull(r, chunk)
+		chunks = append(chunks, chunk[:k])
+		n += int64(k)
+		if n > limit {
+			return nil, nil, fmt.Errorf("%w (more than %d bytes)", ErrTooLarge, limit)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("read body: %w", err)
+		}
+	}
+	sh.shrinkTo(n)
+	return bytes.Join(chunks, nil), sh, nil
+}
+
+// growShare grows sh to n bytes of the parse budget, waiting for room with
+// clock paused.
+func (c *Client) growShare(clock *clock, sh *share, n int64) error {
+	if sh.tryGrow(n) {
+		return nil
+	}
+	clock.pause()
+	defer clock.resume()
+	if err := sh.grow(clock.ctx, n); err != nil {
+		return fmt.Errorf("wait for parse memory: %w", err)
+	}
+	return nil
+}
+
+// clock is the timeout of one fetch: a context that ends once the fetch has
+// run for its time, not counting the spans between pause and resume.
+type clock struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+	left   time.Duration // when paused
+	since  time.Time     // of the last start
+}
+
+// startClock starts a clock of d under parent; stop releases it.
+func startClock(parent context.Context, d time.Duration) *clock {
+	ctx, cancel := context.WithCancelCause(parent)
+	k := &clock{ctx: ctx, cancel: cancel, left: d, since: time.Now()}
+	// The cause is what net/http reports, as with context.WithTimeout.
+	k.timer = time.AfterFunc(d, func() { cancel(context.DeadlineExceeded) })
+	return k
+}
+
+func (k *clock) pause() {
+	if k.timer.Stop() {
+		k.left -= time.Since(k.since)
+	}
+}
+
+func (k *clock) resume() {
+	if k.ctx.Err() == nil {
+		k.since = time.Now()
+		k.timer.Reset(k.left)
+	}
+}
+
+func (k *clock) stop() {
+	k.timer.Stop()
+	k.cancel(nil)
+}
+
+// explain is err, of a step under the clock, saying that the time ran out
+// when it did and err does not say so already.
+func (k *clock) explain(err error) error {
+	if cause := context.Cause(k.ctx); cause == context.DeadlineExceeded && !errors.Is(err, cause) {
+		return fmt.Errorf("%w: %w", cause, err)
+	}
+	return err
 }
 
 // keepCredentials reports whether configured headers and basic auth may
@@ -436,48 +583,77 @@ func (c *Client) fetchFile(ctx context.Context, u *url.URL, req Request) (*Resul
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
+	// The timeout covers opening and reading, not the wait for parse
+	// memory between them.
 	timeout := c.timeout(req)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	start := time.Now()
+	openCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	f, err := blocking(ctx, func() (*os.File, error) { return c.openRegular(u.Path) }, func(f *os.File) { f.Close() })
+	f, err := blocking(openCtx, func() (regularFile, error) { return c.openRegular(u.Path) }, regularFile.close)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", name, gaveUp(ctx, "open", err, timeout))
+		return nil, fmt.Errorf("fetch %s: %w", name, gaveUp(openCtx, "open", err, timeout))
 	}
-	body, err := blocking(ctx, func() ([]byte, error) {
-		defer f.Close()
-		return readLimited(f, c.maxBodySize())
+	opening := time.Since(start)
+	limit := c.maxBodySize()
+	if f.size > limit {
+		f.close()
+		return nil, fmt.Errorf("fetch %s: %w (%d bytes > %d)", name, ErrTooLarge, f.size, limit)
+	}
+	share, err := c.parseBudget().acquire(ctx, f.size)
+	if err != nil {
+		f.close()
+		return nil, fmt.Errorf("fetch %s: wait for parse memory: %w", name, err)
+	}
+	defer share.release()
+	readCtx, cancel := context.WithTimeout(ctx, timeout-opening)
+	defer cancel()
+	body, err := blocking(readCtx, func() ([]byte, error) {
+		defer f.close()
+		return readLimited(f.f, limit)
 	}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", name, gaveUp(ctx, "read", err, timeout))
+		return nil, fmt.Errorf("fetch %s: %w", name, gaveUp(readCtx, "read", err, timeout))
 	}
-	res, err := parseIfChanged(body, "", u.String(), req.State.BodyHash, true, c.maxItems())
+	hash, unchanged := hashBody(body, req.State.BodyHash, true)
+	if unchanged {
+		return &Result{Unchanged: true, BodyHash: hash}, nil
+	}
+	res, err := c.parse(body, hash, "", u.String())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
 	return res, nil
 }
 
+// regularFile is an open regular file and its size when it was opened.
+type regularFile struct {
+	f    *os.File
+	size int64
+}
+
+func (r regularFile) close() { r.f.Close() }
+
 // openRegular opens a file to read, failing with ErrNotRegularFile unless it
 // is a regular file. It does not wait for a writer of a named pipe.
-func (c *Client) openRegular(path string) (*os.File, error) {
+func (c *Client) openRegular(path string) (regularFile, error) {
 	open := c.openFile
 	if open == nil {
 		open = func(path string) (*os.File, error) { return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0) }
 	}
 	f, err := open(path)
 	if err != nil {
-		return nil, err
+		return regularFile{}, err
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, err
+		return regularFile{}, err
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%w (%s); point the feed at a regular file", ErrNotRegularFile, fileKind(fi.Mode()))
+		return regularFile{}, fmt.Errorf("%w (%s); point the feed at a regular file", ErrNotRegularFile, fileKind(fi.Mode()))
 	}
-	return f, nil
+	return regularFile{f, fi.Size()}, nil
 }
 
 // fileKind names the type of a file that is not a regular one.
@@ -538,17 +714,24 @@ func gaveUp(ctx context.Context, step string, err error, timeout time.Duration) 
 	return err
 }
 
-// parseIfChanged hashes body and parses it, unless the document carries no
-// validators (noValidators) and its hash is oldHash. contentType is the
-// response's Content-Type, whose charset may say how body is encoded. It
-// keeps maxItems items at most (see Parse).
-func parseIfChanged(body []byte, contentType, base, oldHash string, noValidators bool, maxItems int) (*Result, error) {
+// hashBody is the hex SHA-256 of body, and whether the body is unchanged
+// and so not to be parsed: when the document carries no validators
+// (noValidators) and its hash is oldHash.
+func hashBody(body []byte, oldHash string, noValidators bool) (hash string, unchanged bool) {
 	sum := sha256.Sum256(body)
-	hash := hex.EncodeToString(sum[:])
-	if noValidators && oldHash != "" && hash == oldHash {
-		return &Result{Unchanged: true, BodyHash: hash}, nil
+	hash = hex.EncodeToString(sum[:])
+	return hash, noValidators && oldHash != "" && hash == oldHash
+}
+
+// parse parses body, whose hash is hash, keeping Client.MaxItems items at
+// most (see Parse). contentType is the response's Content-Type, whose
+// charset may say how body is encoded.
+func (c *Client) parse(body []byte, hash, contentType, base string) (*Result, error) {
+	p := c.parseBody
+	if p == nil {
+		p = parse
 	}
-	res, err := parse(body, contentType, base, maxItems)
+	res, err := p(body, contentType, base, c.maxItems())
 	if err != nil {
 		return nil, err
 	}
@@ -602,6 +785,18 @@ func (c *Client) limiter() *limiter {
 		c.limits = newLimiter(global, perHost)
 	})
 	return c.limits
+}
+
+// parseBudget returns the Client's parse budget, building it on first use.
+func (c *Client) parseBudget() *budget {
+	c.budgetOnce.Do(func() {
+		size := c.MaxParseMemory
+		if size <= 0 {
+			size = DefaultMaxParseMemory
+		}
+		c.budget = newBudget(size)
+	})
+	return c.budget
 }
 
 // readLimited reads all of r, failing with ErrTooLarge past limit bytes.
