@@ -1004,3 +1004,31 @@ func TestOnceNamedPipeFeed(t *testing.T) {
 		t.Errorf("all.atom has %d entries, want Korea Desk's 3", n)
 	}
 }
+
+// The fetch client gets the fetch settings of the config, the parse
+// budget among them, and their defaults when the config leaves them out.
+func TestNewFetchClient(t *testing.T) {
+	tests := []struct {
+		name, extra          string
+		maxBody, parseMemory int64
+	}{
+		{"defaults", "", 10 << 20, 20 << 20},
+		{"given", "fetch:\n  max_body_size: 2MiB\n  max_parse_memory: 64MiB\n", 2 << 20, 64 << 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(path, []byte(tt.extra+"feeds:\n  - url: https://example.com/feed.xml\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := loadConfig(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := newFetchClient(cfg)
+			if c.MaxBodySize != tt.maxBody || c.MaxParseMemory != tt.parseMemory {
+				t.Errorf("MaxBodySize %d, MaxParseMemory %d; want %d and %d", c.MaxBodySize, c.MaxParseMemory, tt.maxBody, tt.parseMemory)
+			}
+		})
+	}
+}
