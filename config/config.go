@@ -43,6 +43,11 @@ const (
 	// DefaultFetchMaxItems is how many items of one feed document are kept,
 	// the newest.
 	DefaultFetchMaxItems = 1000
+
+	// DefaultMaxParseMemory is how many bytes of feed bodies are held to be
+	// parsed at once, all feeds together: two bodies of the default largest
+	// size.
+	DefaultMaxParseMemory = 2 * DefaultMaxBodySize
 )
 
 // Config is the aggregator's configuration. Zero values stand for defaults.
@@ -102,6 +107,9 @@ type Fetch struct {
 	// AllowPrivate lets feeds (and redirects) reach loopback, private,
 	// link-local, CGNAT and cloud metadata addresses; off, they are refused.
 	AllowPrivate bool `yaml:"allow_private_addresses"`
+	// MaxParseMemory is how many bytes of feed bodies are held to be parsed
+	// at once, all feeds together; a body larger than this is parsed alone.
+	MaxParseMemory ByteSize `yaml:"max_parse_memory"`
 }
 
 // Feed is a subscribed feed.
@@ -403,6 +411,9 @@ func (c *Config) setDefaults(set map[string]bool) {
 	}
 	if c.Fetch.MaxBodySize == 0 && !set["fetch.max_body_size"] { // 0 is an error if given
 		c.Fetch.MaxBodySize = DefaultMaxBodySize
+	}
+	if c.Fetch.MaxParseMemory == 0 && !set["fetch.max_parse_memory"] { // 0 is an error if given
+		c.Fetch.MaxParseMemory = DefaultMaxParseMemory
 	}
 	if c.Fetch.MaxItems == 0 && !set["fetch.max_items"] { // 0 is an error if given
 		c.Fetch.MaxItems = DefaultFetchMaxItems

@@ -36,16 +36,17 @@ func TestLoadDefaults(t *testing.T) {
 		Server:   Server{Listen: DefaultListen},
 		Publish:  Publish{Dir: filepath.Join(dir, DefaultPublishDir), BaseURL: "http://127.0.0.1:8080/"},
 		Fetch: Fetch{
-			Concurrency: DefaultConcurrency,
-			PerHost:     DefaultPerHost,
-			Timeout:     Duration(DefaultTimeout),
-			MaxBodySize: DefaultMaxBodySize,
-			MaxItems:    DefaultFetchMaxItems,
-			MaxWait:     Duration(DefaultMaxWait),
-			BackoffBase: Duration(DefaultBackoffBase),
-			BackoffMax:  Duration(DefaultBackoffMax),
-			Jitter:      Duration(DefaultJitter),
-			MinInterval: Duration(DefaultMinInterval),
+			Concurrency:    DefaultConcurrency,
+			PerHost:        DefaultPerHost,
+			Timeout:        Duration(DefaultTimeout),
+			MaxBodySize:    DefaultMaxBodySize,
+			MaxParseMemory: DefaultMaxParseMemory,
+			MaxItems:       DefaultFetchMaxItems,
+			MaxWait:        Duration(DefaultMaxWait),
+			BackoffBase:    Duration(DefaultBackoffBase),
+			BackoffMax:     Duration(DefaultBackoffMax),
+			Jitter:         Duration(DefaultJitter),
+			MinInterval:    Duration(DefaultMinInterval),
 		},
 		Feeds:     []Feed{{URL: "https://example.com/feed.xml", Schedule: DefaultSchedule, Timeout: Duration(DefaultTimeout)}},
 		Outputs:   []Output{{Name: "all", Title: "All feeds", Limit: DefaultOutputLimit}},
@@ -163,6 +164,7 @@ func TestLoadResolves(t *testing.T) {
 			"fetch:\n" +
 			"  per_host: 4\n" +
 			"  max_body_size: 512KiB\n" +
+			"  max_parse_memory: 64MiB\n" +
 			"  max_items: 50\n" +
 			"  max_wait: 6h\n" +
 			"  backoff_base: 1m\n" +
@@ -172,7 +174,7 @@ func TestLoadResolves(t *testing.T) {
 			"  user_agent: Test/1.0 (+https://example.com/)\n" + feed,
 			func(c *Config) any { return c.Fetch },
 			Fetch{Concurrency: DefaultConcurrency, PerHost: 4, Timeout: Duration(DefaultTimeout), MaxBodySize: 512 << 10,
-				MaxItems: 50, MaxWait: Duration(6 * time.Hour), BackoffBase: Duration(time.Minute), BackoffMax: Duration(2 * time.Hour),
+				MaxParseMemory: 64 << 20, MaxItems: 50, MaxWait: Duration(6 * time.Hour), BackoffBase: Duration(time.Minute), BackoffMax: Duration(2 * time.Hour),
 				Jitter: Duration(30 * time.Second), MinInterval: Duration(5 * time.Minute), UserAgent: "Test/1.0 (+https://example.com/)"}},
 		{"max body size in bytes", "fetch:\n  max_body_size: 2048\n" + feed,
 			func(c *Config) any { return c.Fetch.MaxBodySize }, ByteSize(2048)},
@@ -390,6 +392,7 @@ func TestLoadErrors(t *testing.T) {
 			"  jitter: -30s\n" +
 			"  user_agent: \"Test/1.0\\r\\nX-Evil: 1\"\n" +
 			"  max_items: -3\n" +
+			"  max_parse_memory: -1MiB\n" +
 			"feeds:\n" +
 			"  - url: https://example.com/\n" +
 			"    timeout: -5s\n",
@@ -402,7 +405,8 @@ func TestLoadErrors(t *testing.T) {
 				`:7: fetch.jitter: -30s is negative; write e.g. "5m", or 0 for no jitter`,
 				":8: fetch.user_agent: the value contains a line break, which would end the header early; put it on one line",
 				":9: fetch.max_items: -3 is negative; write a positive number such as 200, or leave it out for the default (1000)",
-				`:12: feeds[0].timeout: -5s is negative; write e.g. "1m", or 0 for fetch.timeout`,
+				`:10: fetch.max_parse_memory: -1MiB is negative; write a size such as "20MiB", or leave it out for the default (20MiB)`,
+				`:13: feeds[0].timeout: -5s is negative; write e.g. "1m", or 0 for fetch.timeout`,
 			}},
 		{"bad retention", "" +
 			"retention:\n" +
@@ -421,6 +425,9 @@ func TestLoadErrors(t *testing.T) {
 		}},
 		{"max body size 0", "fetch:\n  max_body_size: 0\nfeeds:\n  - url: https://example.com/\n", []string{
 			`:2: fetch.max_body_size: 0 would refuse every feed; write a size such as "10MiB", or leave it out for the default (10MiB)`,
+		}},
+		{"max parse memory 0", "fetch:\n  max_parse_memory: 0\nfeeds:\n  - url: https://example.com/\n", []string{
+			`:2: fetch.max_parse_memory: 0 would parse no feed; write a size such as "20MiB", or leave it out for the default (20MiB)`,
 		}},
 		{"max items 0", "fetch:\n  max_items: 0\nfeeds:\n  - url: https://example.com/\n", []string{
 			":2: fetch.max_items: 0 would keep no items; write a positive number such as 200, or leave it out for the default (1000)",
@@ -639,11 +646,12 @@ func TestValidate(t *testing.T) {
 		}(), `<config>: server.listen: port "http" is not a number from 0 to 65535; write e.g. "127.0.0.1:8080" or ":8080"`},
 		{"bad fetch settings", func() Config {
 			c := withFeed(Config{})
-			c.Fetch = Fetch{PerHost: -1, MaxBodySize: -1, MaxItems: -1, Jitter: Duration(-time.Minute), UserAgent: "a\x01b"}
+			c.Fetch = Fetch{PerHost: -1, MaxBodySize: -1, MaxParseMemory: -1, MaxItems: -1, Jitter: Duration(-time.Minute), UserAgent: "a\x01b"}
 			return c
 		}(), "" +
 			"<config>: fetch.per_host: -1 is negative; write a positive number, or 0 for the default (2)\n" +
 			`<config>: fetch.max_body_size: -1B is negative; write a size such as "10MiB", or leave it out for the default (10MiB)` + "\n" +
+			`<config>: fetch.max_parse_memory: -1B is negative; write a size such as "20MiB", or leave it out for the default (20MiB)` + "\n" +
 			"<config>: fetch.max_items: -1 is negative; write a positive number such as 200, or leave it out for the default (1000)\n" +
 			`<config>: fetch.jitter: -1m is negative; write e.g. "5m", or 0 for no jitter` + "\n" +
 			"<config>: fetch.user_agent: the value contains the control character U+0001; remove it"},

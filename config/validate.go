@@ -116,13 +116,23 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 		addf("fetch.timeout", "%s is negative; write e.g. \"30s\", or 0 for the default (%s)",
 			c.Fetch.Timeout.Std(), DefaultTimeout)
 	}
-	switch size := c.Fetch.MaxBodySize; {
-	case size < 0:
-		addf("fetch.max_body_size", "%s is negative; write a size such as \"10MiB\", or leave it out for the default (%s)",
-			size, ByteSize(DefaultMaxBodySize))
-	case size == 0 && set["fetch.max_body_size"]:
-		addf("fetch.max_body_size", "0 would refuse every feed; write a size such as \"10MiB\", or leave it out for the default (%s)",
-			ByteSize(DefaultMaxBodySize))
+	for _, sz := range []struct {
+		path     string
+		size     ByteSize
+		def      ByteSize
+		zeroDoes string // what a given 0 would do
+	}{
+		{"fetch.max_body_size", c.Fetch.MaxBodySize, DefaultMaxBodySize, "refuse every feed"},
+		{"fetch.max_parse_memory", c.Fetch.MaxParseMemory, DefaultMaxParseMemory, "parse no feed"},
+	} {
+		switch {
+		case sz.size < 0:
+			addf(sz.path, "%s is negative; write a size such as \"%s\", or leave it out for the default (%[2]s)",
+				sz.size, sz.def)
+		case sz.size == 0 && set[sz.path]:
+			addf(sz.path, "0 would %s; write a size such as \"%s\", or leave it out for the default (%[2]s)",
+				sz.zeroDoes, sz.def)
+		}
 	}
 	switch n := c.Fetch.MaxItems; {
 	case n < 0:

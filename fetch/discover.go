@@ -208,7 +208,8 @@ func (c *Client) tryFeed(ctx context.Context, first *url.URL, req Request, l Fee
 		return FeedLink{}, "", err
 	}
 	ct := resp.header.Get("Content-Type")
-	res, err := parseIfChanged(resp.body, ct, aggregator.PublicURL(resp.finalURL), "", false, c.maxItems())
+	hash, _ = hashBody(resp.body, "", false)
+	res, err := c.parse(resp.body, hash, ct, aggregator.PublicURL(resp.finalURL))
 	if err != nil {
 		return FeedLink{}, "", fmt.Errorf("fetch %s: %w", aggregator.PublicURL(l.URL), err)
 	}
@@ -229,6 +230,11 @@ func (c *Client) get(ctx context.Context, u *url.URL, req Request) (*response, e
 	resp, err := c.exchange(ctx, u, req)
 	if err != nil {
 		return nil, err
+	}
+	if resp.share != nil {
+		// The pages and feeds looked at to find a feed are held only
+		// while they are read: they keep no share of the parse budget.
+		resp.share.release()
 	}
 	if resp.status < 200 || resp.status > 299 {
 		return nil, &HTTPError{URL: name, StatusCode: resp.status}
@@ -263,7 +269,8 @@ func (c *Client) Discover(ctx context.Context, pageURL string) (*Discovery, erro
 		return nil, err
 	}
 	ct := resp.header.Get("Content-Type")
-	res, err := parseIfChanged(resp.body, ct, aggregator.PublicURL(resp.finalURL), "", false, c.maxItems())
+	hash, _ := hashBody(resp.body, "", false)
+	res, err := c.parse(resp.body, hash, ct, aggregator.PublicURL(resp.finalURL))
 	if err == nil {
 		return &Discovery{IsFeed: true, Feeds: []FeedLink{{URL: pageURL, Title: res.Title, Type: feedType(resp.body, ct)}}}, nil
 	}

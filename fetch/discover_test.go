@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -380,4 +381,29 @@ func TestDiscover(t *testing.T) {
 			t.Errorf("Got = %q", nf.Got)
 		}
 	})
+}
+
+// TestDiscoverKeepsNoParseMemory: the pages and feeds Discover reads give
+// their share of the parse budget back, so that later fetches still find
+// room in it.
+func TestDiscoverKeepsNoParseMemory(t *testing.T) {
+	rss := string(rssDoc("Site News", 2))
+	s := newSite(t, map[string]page{
+		"/": {contentType: "text/html", body: `<html><head>
+<link rel="alternate" type="application/rss+xml" title="RSS" href="/news.rss">
+</head></html>`},
+		"/news.rss": {contentType: "application/rss+xml", body: rss},
+	})
+	c := newTestClient()
+	c.MaxParseMemory = int64(2 * len(rss))
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for range 3 {
+		if _, err := c.Discover(ctx, s.srv.URL+"/"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Fetch(ctx, Request{URL: s.srv.URL + "/news.rss"}); err != nil {
+		t.Fatalf("a fetch after three discoveries: %v", err)
+	}
 }

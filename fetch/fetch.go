@@ -7,6 +7,7 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -23,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"aggregator"
@@ -39,6 +41,11 @@ const (
 	DefaultConcurrency = 8
 	// DefaultPerHost is how many HTTP fetches a Client runs at once to one host.
 	DefaultPerHost = 2
+	// DefaultMaxParseMemory bounds the bytes of feed bodies a Client has
+	// read and not yet parsed, all fetches together: two bodies of
+	// DefaultMaxBodySize. Parsing takes several times a body's size in
+	// memory.
+	DefaultMaxParseMemory = 2 * DefaultMaxBodySize
 	// DefaultMaxWait caps any wait that a server or a feed asks for.
 	DefaultMaxWait = 24 * time.Hour
 	// DefaultBackoffBase is the backoff after the first failure.
@@ -57,6 +64,11 @@ var ErrTooLarge = errors.New("feed body exceeds the size limit")
 // ErrUnsupportedScheme is returned (wrapped) for a feed URL that is neither
 // http(s):// nor file://.
 var ErrUnsupportedScheme = errors.New("unsupported url scheme")
+
+// ErrNotRegularFile is returned (wrapped) for a file:// feed that is not a
+// regular file: a named pipe, whose opening or reading would wait for a
+// writer, a device, a directory.
+var ErrNotRegularFile = errors.New("not a regular file")
 
 // ErrTooManyRedirects is returned (wrapped) when a fetch would follow more
 // than 10 redirects, a redirect loop for instance.
@@ -102,6 +114,10 @@ type Client struct {
 	PerHost     int              // 0 → DefaultPerHost; limits simultaneous HTTP fetches per host (case-insensitive host:port)
 	Now         func() time.Time // nil → time.Now; used for Expires/Date and Retry-After dates
 
+	// MaxParseMemory bounds the bytes of feed bodies read and not yet
+	// parsed, all fetches together (see Fetch); 0 → DefaultMaxParseMemory.
+	MaxParseMemory int64
+
 	// AllowPrivate lets fetches connect to loopback, private, link-local,
 	// CGNAT, unspecified, multicast and cloud metadata addresses, which are
 	// otherwise refused (after DNS resolution, on every redirect hop). It is
@@ -111,17 +127,24 @@ type Client struct {
 
 	limitsOnce sync.Once
 	limits     *limiter // built from Concurrency and PerHost on first use
+	budgetOnce sync.Once
+	budget     *budget // built from MaxParseMemory on first use
+
+	// For tests.
+	openFile  func(path string) (*os.File, error)                                        // nil: os.OpenFile, not waiting for a pipe's writer
+	parseBody func(body []byte, contentType, base string, maxItems int) (*Result, error) // nil: parse
 }
 
 // NewClient returns a Client whose http.Client uses a Transport tuned for
 // polling many feed servers.
 func NewClient(userAgent string) *Client {
 	c := &Client{
-		UserAgent:   userAgent,
-		MaxBodySize: DefaultMaxBodySize,
-		Timeout:     DefaultTimeout,
-		Concurrency: DefaultConcurrency,
-		PerHost:     DefaultPerHost,
+		UserAgent:      userAgent,
+		MaxBodySize:    DefaultMaxBodySize,
+		Timeout:        DefaultTimeout,
+		Concurrency:    DefaultConcurrency,
+		PerHost:        DefaultPerHost,
+		MaxParseMemory: DefaultMaxParseMemory,
 	}
 	// The Transport reads AllowPrivate at each dial, so it may be set
 	// after NewClient (before first use, like every field).
@@ -199,21 +222,30 @@ type Result struct {
 // a global one (see Client.Concurrency and PerHost); only ctx bounds that
 // wait. The timeout (Request.Timeout, else Client.Timeout) starts once the
 // slots are held and covers the HTTP exchange and the reading of the body.
-// Slots are released before parsing. Redirects are followed (at most 10, to
-// http(s) only); relative links resolve against the final URL as
-// aggregator.PublicURL shows it, without a user name and password. Extra
-// headers (except Accept-Encoding, which would defeat transparent
-// decompression and so the size cap) and basic auth are sent; both are
-// dropped on a redirect to another host (other than a subdomain) or from
-// https to http. No Referer is sent, on a redirect either, unless
-// Request.Header sets one.
+// A 2xx body holds its share of Client.MaxParseMemory, its size (all of the
+// budget for a body larger than that, which so is parsed alone), from
+// before it is read until it is parsed: the whole of its Content-Length at
+// once, else growing as it is read. The fetch holds its slots while it
+// waits for room, and the timeout stops meanwhile; the slots are released
+// before parsing. Redirects are followed (at most 10, to http(s) only);
+// relative links resolve against the final URL as aggregator.PublicURL
+// shows it, without a user name and password. Extra headers (except
+// Accept-Encoding, which would defeat transparent decompression and so the
+// size cap) and basic auth are sent; both are dropped on a redirect to
+// another host (other than a subdomain) or from https to http. No Referer
+// is sent, on a redirect either, unless Request.Header sets one.
 //
 // A document that is no feed fails with a *NotFeedError that says what it
 // is and, for a web page, which feeds it links, else which one answers at
 // a common path (see discover.go).
 //
-// file:// URLs ignore the limits, the validators and the timeout; the body
-// hash applies to them as to a 200 without validators.
+// file:// URLs ignore the slots and the validators; the body hash applies
+// to them as to a 200 without validators. The timeout covers opening and
+// reading the file, which must be a regular file (else ErrNotRegularFile):
+// a file on a hung mount fails when it runs out, as does a fetch whose ctx
+// ends, though the system call itself may still wait. A file waits for its
+// share of MaxParseMemory, by its size, between opening and reading; the
+// timeout stops meanwhile.
 func (c *Client) Fetch(ctx context.Context, req Request) (*Result, error) {
 	u, err := url.Parse(req.URL)
 	if err != nil {
@@ -232,7 +264,7 @@ func (c *Client) Fetch(ctx context.Context, req Request) (*Result, error) {
 	case "http", "https":
 		return c.fetchHTTP(ctx, u, req)
 	case "file":
-		return c.fetchFile(ctx, u, req.State)
+		return c.fetchFile(ctx, u, req)
 	}
 	return nil, fmt.Errorf("fetch %s: %w %q", aggregator.PublicURL(req.URL), ErrUnsupportedScheme, u.Scheme)
 }
@@ -243,6 +275,7 @@ type response struct {
 	status    int
 	header    http.Header
 	body      []byte // nil unless 2xx
+	share     *share // of the parse budget, held for body; nil unless 2xx
 	finalURL  string
 	permanent bool // at least one redirect, and every one was 301 or 308
 }
@@ -283,10 +316,14 @@ func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resul
 	}
 
 	etag, lastMod := resp.header.Get("ETag"), resp.header.Get("Last-Modified")
-	// Relative links resolve against the public URL: against the URL
-	// itself, they would carry its user name and password.
-	base := aggregator.PublicURL(resp.finalURL)
-	res, err := parseIfChanged(resp.body, resp.header.Get("Content-Type"), base, req.State.BodyHash, etag == "" && lastMod == "", c.maxItems())
+	hash, unchanged := hashBody(resp.body, req.State.BodyHash, etag == "" && lastMod == "")
+	res := &Result{Unchanged: true, BodyHash: hash}
+	if !unchanged {
+		// Relative links resolve against the public URL: against the URL
+		// itself, they would carry its user name and password.
+		res, err = c.parse(resp.body, hash, resp.header.Get("Content-Type"), aggregator.PublicURL(resp.finalURL))
+	}
+	resp.share.release()
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, c.lookForFeed(ctx, u, req, resp.finalURL, err))
 	}
@@ -317,11 +354,13 @@ func (c *Client) exchange(ctx context.Context, u *url.URL, req Request) (*respon
 }
 
 // roundTrip does the HTTP exchange of one fetch under its timeout and reads
-// the body of a 2xx answer.
+// the body of a 2xx answer once it has the body's share of the parse
+// budget, which the caller releases. The wait for that share does not count
+// against the timeout.
 func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*response, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout(req))
-	defer cancel()
-	ctx = withProxyRoute(ctx) // see guardedDialer
+	clock := startClock(ctx, c.timeout(req))
+	defer clock.stop()
+	ctx = withProxyRoute(clock.ctx) // see guardedDialer
 
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -388,7 +427,7 @@ func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*respo
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, err
+		return nil, clock.explain(err)
 	}
 	defer resp.Body.Close()
 
@@ -415,10 +454,127 @@ func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*respo
 	if resp.ContentLength > limit { // -1 when unknown or decompressed
 		return nil, fmt.Errorf("%w (content-length %d > %d)", ErrTooLarge, resp.ContentLength, limit)
 	}
-	if out.body, err = readLimited(resp.Body, limit); err != nil {
-		return nil, err
+	if out.body, out.share, err = c.readBody(clock, resp.Body, resp.ContentLength, limit); err != nil {
+		return nil, clock.explain(err)
 	}
 	return out, nil
+}
+
+// readChunk is how much of a body of unknown size is read at a time, and
+// so how far its share of the parse budget runs ahead of it.
+const readChunk = 16 << 10
+
+// readBody reads a response body of size bytes (-1 if unknown), failing
+// with ErrTooLarge past limit bytes, and returns it with its share of the
+// parse budget, which the caller releases. A body of known size takes its
+// share before it is read; one of unknown size (chunked, or decompressed by
+// the Transport) grows its share as it is read, a chunk ahead, while the
+// budget has room. The waits for the share do not count against clock.
+func (c *Client) readBody(clock *clock, r io.Reader, size, limit int64) (_ []byte, _ *share, err error) {
+	sh := c.parseBudget().share()
+	defer func() {
+		if err != nil {
+			sh.release()
+		}
+	}()
+	if size >= 0 {
+		if err := c.growShare(clock, sh, size); err != nil {
+			return nil, nil, err
+		}
+		body := make([]byte, size)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, nil, fmt.Errorf("read body: %w", err)
+		}
+		return body, sh, nil
+	}
+	var chunks [][]byte
+	var n int64
+	for {
+		next := min(readChunk, limit+1-n)
+		// Out of room, it waits for room for the largest body, holding
+		// nothing meanwhile: bodies never wait for one another, and each
+		// waits once at most.
+		if !sh.tryGrow(n + next) {
+			if err := c.growShare(clock, sh, limit+1); err != nil {
+				return nil, nil, err
+			}
+		}
+		chunk := make([]byte, next)
+		k, err := io.ReadFull(r, chunk)
+		chunks = append(chunks, chunk[:k])
+		n += int64(k)
+		if n > limit {
+			return nil, nil, fmt.Errorf("%w (more than %d bytes)", ErrTooLarge, limit)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("read body: %w", err)
+		}
+	}
+	sh.shrinkTo(n)
+	return bytes.Join(chunks, nil), sh, nil
+}
+
+// growShare grows sh to n bytes of the parse budget, waiting for room with
+// clock paused.
+func (c *Client) growShare(clock *clock, sh *share, n int64) error {
+	if sh.tryGrow(n) {
+		return nil
+	}
+	clock.pause()
+	defer clock.resume()
+	if err := sh.grow(clock.ctx, n); err != nil {
+		return fmt.Errorf("wait for parse memory: %w", err)
+	}
+	return nil
+}
+
+// clock is the timeout of one fetch: a context that ends once the fetch has
+// run for its time, not counting the spans between pause and resume.
+type clock struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+	left   time.Duration // when paused
+	since  time.Time     // of the last start
+}
+
+// startClock starts a clock of d under parent; stop releases it.
+func startClock(parent context.Context, d time.Duration) *clock {
+	ctx, cancel := context.WithCancelCause(parent)
+	k := &clock{ctx: ctx, cancel: cancel, left: d, since: time.Now()}
+	// The cause is what net/http reports, as with context.WithTimeout.
+	k.timer = time.AfterFunc(d, func() { cancel(context.DeadlineExceeded) })
+	return k
+}
+
+func (k *clock) pause() {
+	if k.timer.Stop() {
+		k.left -= time.Since(k.since)
+	}
+}
+
+func (k *clock) resume() {
+	if k.ctx.Err() == nil {
+		k.since = time.Now()
+		k.timer.Reset(k.left)
+	}
+}
+
+func (k *clock) stop() {
+	k.timer.Stop()
+	k.cancel(nil)
+}
+
+// explain is err, of a step under the clock, saying that the time ran out
+// when it did and err does not say so already.
+func (k *clock) explain(err error) error {
+	if cause := context.Cause(k.ctx); cause == context.DeadlineExceeded && !errors.Is(err, cause) {
+		return fmt.Errorf("%w: %w", cause, err)
+	}
+	return err
 }
 
 // keepCredentials reports whether configured headers and basic auth may
@@ -441,7 +597,7 @@ func movedTo(u *url.URL, final string) string {
 	return final
 }
 
-func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.FeedState) (*Result, error) {
+func (c *Client) fetchFile(ctx context.Context, u *url.URL, req Request) (*Result, error) {
 	name := aggregator.PublicURL(u.String())
 	if u.Host != "" && u.Host != "localhost" {
 		return nil, fmt.Errorf("fetch %s: file url with remote host %q", name, u.Host)
@@ -452,33 +608,155 @@ func (c *Client) fetchFile(ctx context.Context, u *url.URL, state aggregator.Fee
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
-	f, err := os.Open(u.Path)
+	// The timeout covers opening and reading, not the wait for parse
+	// memory between them.
+	timeout := c.timeout(req)
+	start := time.Now()
+	openCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	f, err := blocking(openCtx, func() (regularFile, error) { return c.openRegular(u.Path) }, regularFile.close)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", name, withoutPath(err))
+		return nil, fmt.Errorf("fetch %s: %w", name, gaveUp(openCtx, "open", withoutPath(err), timeout))
 	}
-	defer f.Close()
-	body, err := readLimited(f, c.maxBodySize())
+	opening := time.Since(start)
+	limit := c.maxBodySize()
+	if f.size > limit {
+		f.close()
+		return nil, fmt.Errorf("fetch %s: %w (%d bytes > %d)", name, ErrTooLarge, f.size, limit)
+	}
+	share, err := c.parseBudget().acquire(ctx, f.size)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", name, withoutPath(err))
+		f.close()
+		return nil, fmt.Errorf("fetch %s: wait for parse memory: %w", name, err)
 	}
-	res, err := parseIfChanged(body, "", u.String(), state.BodyHash, true, c.maxItems())
+	defer share.release()
+	readCtx, cancel := context.WithTimeout(ctx, timeout-opening)
+	defer cancel()
+	body, err := blocking(readCtx, func() ([]byte, error) {
+		defer f.close()
+		return readLimited(f.f, limit)
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", name, gaveUp(readCtx, "read", withoutPath(err), timeout))
+	}
+	hash, unchanged := hashBody(body, req.State.BodyHash, true)
+	if unchanged {
+		return &Result{Unchanged: true, BodyHash: hash}, nil
+	}
+	res, err := c.parse(body, hash, "", u.String())
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", name, err)
 	}
 	return res, nil
 }
 
-// parseIfChanged hashes body and parses it, unless the document carries no
-// validators (noValidators) and its hash is oldHash. contentType is the
-// response's Content-Type, whose charset may say how body is encoded. It
-// keeps maxItems items at most (see Parse).
-func parseIfChanged(body []byte, contentType, base, oldHash string, noValidators bool, maxItems int) (*Result, error) {
-	sum := sha256.Sum256(body)
-	hash := hex.EncodeToString(sum[:])
-	if noValidators && oldHash != "" && hash == oldHash {
-		return &Result{Unchanged: true, BodyHash: hash}, nil
+// regularFile is an open regular file and its size when it was opened.
+type regularFile struct {
+	f    *os.File
+	size int64
+}
+
+func (r regularFile) close() { r.f.Close() }
+
+// openRegular opens a file to read, failing with ErrNotRegularFile unless it
+// is a regular file. It does not wait for a writer of a named pipe.
+func (c *Client) openRegular(path string) (regularFile, error) {
+	open := c.openFile
+	if open == nil {
+		open = func(path string) (*os.File, error) { return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0) }
 	}
-	res, err := parse(body, contentType, base, maxItems)
+	f, err := open(path)
+	if err != nil {
+		return regularFile{}, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return regularFile{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return regularFile{}, fmt.Errorf("%w (%s); point the feed at a regular file", ErrNotRegularFile, fileKind(fi.Mode()))
+	}
+	return regularFile{f, fi.Size()}, nil
+}
+
+// fileKind names the type of a file that is not a regular one.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "an irregular file"
+}
+
+// blocking runs f on a goroutine of its own and returns what it returns,
+// or ctx's error if ctx ends first. It is for system calls that no context
+// can interrupt: opening or reading a file on a hung network mount blocks
+// until the kernel gives up, if ever. The goroutine is then left to end
+// when f returns, and discard (if not nil) is given what f returned without
+// error.
+func blocking[T any](ctx context.Context, f func() (T, error), discard func(T)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	// Unbuffered: the result is either received or discarded, never both.
+	ch := make(chan result)
+	go func() {
+		v, err := f()
+		select {
+		case ch <- result{v, err}:
+		case <-ctx.Done():
+			if err == nil && discard != nil {
+				discard(v)
+			}
+		}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// gaveUp is err, the error of step (open, read) of a file fetch under ctx,
+// saying so when the fetch's timeout ended it.
+func gaveUp(ctx context.Context, step string, err error, timeout time.Duration) error {
+	if errors.Is(err, context.DeadlineExceeded) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s: no answer within %s (%w); is its file system hung?", step, timeout, err)
+	}
+	return err
+}
+
+// hashBody is the hex SHA-256 of body, and whether the body is unchanged
+// and so not to be parsed: when the document carries no validators
+// (noValidators) and its hash is oldHash.
+func hashBody(body []byte, oldHash string, noValidators bool) (hash string, unchanged bool) {
+	sum := sha256.Sum256(body)
+	hash = hex.EncodeToString(sum[:])
+	return hash, noValidators && oldHash != "" && hash == oldHash
+}
+
+// parse parses body, whose hash is hash, keeping Client.MaxItems items at
+// most (see Parse). contentType is the response's Content-Type, whose
+// charset may say how body is encoded.
+func (c *Client) parse(body []byte, hash, contentType, base string) (*Result, error) {
+	p := c.parseBody
+	if p == nil {
+		p = parse
+	}
+	res, err := p(body, contentType, base, c.maxItems())
 	if err != nil {
 		return nil, err
 	}
@@ -500,7 +778,8 @@ func (c *Client) now() time.Time {
 	return c.Now()
 }
 
-// timeout is how long one fetch by req may take.
+// timeout is the time one fetch of req may take: Request.Timeout, else
+// Client.Timeout, else DefaultTimeout.
 func (c *Client) timeout(req Request) time.Duration {
 	switch {
 	case req.Timeout > 0:
@@ -531,6 +810,18 @@ func (c *Client) limiter() *limiter {
 		c.limits = newLimiter(global, perHost)
 	})
 	return c.limits
+}
+
+// parseBudget returns the Client's parse budget, building it on first use.
+func (c *Client) parseBudget() *budget {
+	c.budgetOnce.Do(func() {
+		size := c.MaxParseMemory
+		if size <= 0 {
+			size = DefaultMaxParseMemory
+		}
+		c.budget = newBudget(size)
+	})
+	return c.budget
 }
 
 // readLimited reads all of r, failing with ErrTooLarge past limit bytes.

@@ -12,12 +12,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1298,6 +1300,121 @@ func TestFetchLinksWithoutUserinfo(t *testing.T) {
 		if strings.Contains(s, user) || strings.Contains(s, pass) {
 			t.Errorf("%s %q carries the user name or password", what, s)
 		}
+	}
+}
+
+// fetchWithin runs Fetch of req on its own goroutine and fails the test
+// if it has not returned within d: a fetch that hangs must not hang the
+// test too.
+func fetchWithin(t *testing.T, ctx context.Context, c *Client, req Request, d time.Duration) (*Result, error) {
+	t.Helper()
+	type outcome struct {
+		res *Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := c.Fetch(ctx, req)
+		done <- outcome{res, err}
+	}()
+	select {
+	case o := <-done:
+		return o.res, o.err
+	case <-time.After(d):
+		t.Fatalf("Fetch %s did not return within %s", req.URL, d)
+		return nil, nil
+	}
+}
+
+// mkfifo makes a named pipe in a folder of the test's and returns its path
+// and file:// URL. Nothing writes to it.
+func mkfifo(t *testing.T) (path, fileURL string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "feed.xml")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	return path, (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
+}
+
+// TestFetchFileNotRegular: a file feed that is a named pipe nobody writes
+// to, a directory or a device fails at once with ErrNotRegularFile, rather
+// than waiting for a writer forever.
+func TestFetchFileNotRegular(t *testing.T) {
+	_, fifoURL := mkfifo(t)
+	tests := []struct{ name, url, kind string }{
+		{"named pipe", fifoURL, "a named pipe"},
+		{"directory", (&url.URL{Scheme: "file", Path: filepath.ToSlash(t.TempDir())}).String(), "a directory"},
+		{"device", "file:///dev/null", "a character device"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTestClient()
+			c.Timeout = time.Hour
+			res, err := fetchWithin(t, t.Context(), c, Request{URL: tt.url}, 10*time.Second)
+			if !errors.Is(err, ErrNotRegularFile) {
+				t.Fatalf("got %+v, %v; want ErrNotRegularFile", res, err)
+			}
+			if !strings.Contains(err.Error(), tt.kind) {
+				t.Errorf("err = %q, want it to name %s", err, tt.kind)
+			}
+		})
+	}
+}
+
+// TestFetchFileHung: a file whose opening blocks in the kernel (here a
+// named pipe opened without O_NONBLOCK, as a file on a hung mount would)
+// fails when the fetch's timeout runs out, or its context ends.
+func TestFetchFileHung(t *testing.T) {
+	tests := []struct {
+		name    string
+		timeout time.Duration // of the fetch
+		cancel  time.Duration // of the caller's context, if set
+		want    error
+	}{
+		{"timeout", 100 * time.Millisecond, 0, context.DeadlineExceeded},
+		{"cancelled", time.Hour, 100 * time.Millisecond, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, fileURL := mkfifo(t)
+			c := newTestClient()
+			c.Timeout = tt.timeout
+			opened := make(chan struct{}, 1)
+			c.openFile = func(path string) (*os.File, error) {
+				opened <- struct{}{}
+				return os.Open(path) // waits for a writer
+			}
+			ctx := t.Context()
+			if tt.cancel > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+				time.AfterFunc(tt.cancel, cancel)
+			}
+			_, err := fetchWithin(t, ctx, c, Request{URL: fileURL}, 10*time.Second)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+			if tt.want == context.DeadlineExceeded && !strings.Contains(err.Error(), "open: no answer within 100ms") {
+				t.Errorf("err = %q, want it to say that the open had no answer within 100ms", err)
+			}
+			// Free the goroutine still opening the pipe: a writer
+			// opens it too.
+			<-opened
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+				if err == nil {
+					w.Close()
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the pipe's reader never waited: %v", err)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
 	}
 }
 

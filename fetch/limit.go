@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // limiter bounds simultaneous fetches: perHost at once to one host, global
@@ -102,4 +104,81 @@ func hostKey(u *url.URL) string {
 		}
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// budget bounds the bytes of feed bodies read or held to be parsed at once.
+type budget struct {
+	size int64
+	sem  *semaphore.Weighted
+}
+
+func newBudget(size int64) *budget {
+	return &budget{size: size, sem: semaphore.NewWeighted(size)}
+}
+
+// acquire waits until n bytes of the budget are free and takes them, or
+// until ctx is done. An n larger than the budget takes all of it, so that a
+// body larger than the budget is parsed alone rather than never. Waiters
+// are served in the order they came: a large body is not passed over by
+// smaller ones. On success the caller must release the share.
+func (b *budget) acquire(ctx context.Context, n int64) (*share, error) {
+	s := b.share()
+	if err := s.grow(ctx, n); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// share returns an empty share of the budget, to grow.
+func (b *budget) share() *share { return &share{b: b} }
+
+// share is the bytes a fetch holds of a budget.
+type share struct {
+	b *budget
+	n int64
+}
+
+// tryGrow grows the share to n bytes, all of the budget at most, if the
+// budget has room now and nobody waits for it; it reports whether it did.
+func (s *share) tryGrow(n int64) bool {
+	n = min(n, s.b.size)
+	if n <= s.n {
+		return true
+	}
+	if !s.b.sem.TryAcquire(n - s.n) {
+		return false
+	}
+	s.n = n
+	return true
+}
+
+// grow grows the share to n bytes, all of the budget at most, waiting for
+// room or until ctx is done. A share that must wait is given back first,
+// so that shares never wait for one another; it holds nothing if grow
+// fails.
+func (s *share) grow(ctx context.Context, n int64) error {
+	if s.tryGrow(n) {
+		return nil
+	}
+	s.release()
+	n = min(n, s.b.size)
+	if err := s.b.sem.Acquire(ctx, n); err != nil {
+		return err
+	}
+	s.n = n
+	return nil
+}
+
+// shrinkTo gives back what the share holds beyond n bytes.
+func (s *share) shrinkTo(n int64) {
+	if n = max(n, 0); n < s.n {
+		s.b.sem.Release(s.n - n)
+		s.n = n
+	}
+}
+
+// release gives the share back; a second call does nothing.
+func (s *share) release() {
+	s.b.sem.Release(s.n)
+	s.n = 0
 }

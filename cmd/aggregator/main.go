@@ -429,6 +429,7 @@ func newFetchClient(cfg *config.Config) *fetch.Client {
 	c := fetch.NewClient(ua)
 	c.Timeout = cfg.Fetch.Timeout.Std()
 	c.MaxBodySize = int64(cfg.Fetch.MaxBodySize)
+	c.MaxParseMemory = int64(cfg.Fetch.MaxParseMemory)
 	c.MaxItems = cfg.Fetch.MaxItems
 	c.Concurrency = cfg.Fetch.Concurrency
 	c.PerHost = cfg.Fetch.PerHost

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -993,5 +994,69 @@ func TestExplainStoryline(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("explanation lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// A feed that is a named pipe nobody writes to does not hang --once: it
+// fails with a clear error, and the outputs are written from the others.
+func TestOnceNamedPipeFeed(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "feed.xml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	healthy, err := filepath.Abs("../../testdata/kim/korea-desk.atom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, "", fifo, healthy)
+
+	var stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(t.Context(), []string{"--config", cfg, "--once"}, io.Discard, &stderr) }()
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("--once did not end within 30s with a named pipe as a feed; it wrote:\n%s", stderr.String())
+	}
+	if code := exitCode(err); code != exitFeeds {
+		t.Fatalf("exit code %d (%v), want %d; stderr:\n%s", code, err, exitFeeds, stderr.String())
+	}
+	if want := "feed.xml: not a regular file (a named pipe)"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+	}
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(cfg), "public", "all.atom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(parseAtom(t, data).Entries); n != 3 {
+		t.Errorf("all.atom has %d entries, want Korea Desk's 3", n)
+	}
+}
+
+// The fetch client gets the fetch settings of the config, the parse
+// budget among them, and their defaults when the config leaves them out.
+func TestNewFetchClient(t *testing.T) {
+	tests := []struct {
+		name, extra          string
+		maxBody, parseMemory int64
+	}{
+		{"defaults", "", 10 << 20, 20 << 20},
+		{"given", "fetch:\n  max_body_size: 2MiB\n  max_parse_memory: 64MiB\n", 2 << 20, 64 << 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(path, []byte(tt.extra+"feeds:\n  - url: https://example.com/feed.xml\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := loadConfig(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := newFetchClient(cfg)
+			if c.MaxBodySize != tt.maxBody || c.MaxParseMemory != tt.parseMemory {
+				t.Errorf("MaxBodySize %d, MaxParseMemory %d; want %d and %d", c.MaxBodySize, c.MaxParseMemory, tt.maxBody, tt.parseMemory)
+			}
+		})
 	}
 }

@@ -83,31 +83,46 @@ func (p *program) wait(t *testing.T, d time.Duration) int {
 	return p.cmd.ProcessState.ExitCode()
 }
 
-// A real SIGTERM while a fetch hangs: the daemon gives the fetch its grace,
-// cancels it, and the process exits 0.
-func TestSIGTERMExitsZero(t *testing.T) {
-	var hanging atomic.Int32
+// hangingServer never answers, like a stuck server, until the test ends;
+// hits counts the requests it has had.
+func hangingServer(t *testing.T) (srv *httptest.Server, hits *atomic.Int32) {
+	t.Helper()
+	hits = new(atomic.Int32)
 	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hanging.Add(1)
-		select { // never answer, like a stuck server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		select {
 		case <-release:
 		case <-r.Context().Done():
 		}
 	}))
-	defer slow.Close()
-	defer close(release)
-	srv := kimServer(t)
-	addr := freeAddr(t)
-	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n", srv.URL+"/korea-desk.atom", slow.URL+"/feed.xml")
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	return srv, hits
+}
 
-	p := startProgram(t, "--config", cfg)
-	for deadline := time.Now().Add(15 * time.Second); hanging.Load() == 0; {
+// waitForHit waits until hits counts a request, failing the test if the
+// program ends first or 15s pass.
+func (p *program) waitForHit(t *testing.T, hits *atomic.Int32) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); hits.Load() == 0; {
 		if !p.running() || time.Now().After(deadline) {
 			t.Fatalf("the hanging feed was never fetched; logs:\n%s", p.logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// A real SIGTERM while a fetch hangs: the daemon gives the fetch its grace,
+// cancels it, and the process exits 0.
+func TestSIGTERMExitsZero(t *testing.T) {
+	slow, hits := hangingServer(t)
+	srv := kimServer(t)
+	addr := freeAddr(t)
+	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n", srv.URL+"/korea-desk.atom", slow.URL+"/feed.xml")
+
+	p := startProgram(t, "--config", cfg)
+	p.waitForHit(t, hits)
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -187,4 +202,25 @@ func TestSIGHUPDuringStartup(t *testing.T) {
 	if code := p.wait(t, 15*time.Second); code != exitOK {
 		t.Errorf("exit status %d after SIGTERM, want 0; logs:\n%s", code, p.logs.String())
 	}
+}
+
+// A real SIGTERM ends --once while a fetch hangs, with a named pipe among
+// the feeds: the process exits promptly rather than waiting on either.
+func TestSIGTERMEndsOnce(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "feed.xml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no named pipes here:", err)
+	}
+	slow, hits := hangingServer(t)
+	cfg := writeConfig(t, "", fifo, slow.URL+"/feed.xml")
+	if err := os.WriteFile(cfg, []byte(strings.Replace(mustRead(t, cfg), "fetch:\n", "fetch:\n  timeout: 1h\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	p := startProgram(t, "--config", cfg, "--once")
+	p.waitForHit(t, hits)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t, 15*time.Second)
 }
