@@ -129,7 +129,7 @@ func TestWarnWithoutBaseURL(t *testing.T) {
 	if err := run(context.Background(), []string{"--config", cfg, "--check"}, &stdout, &stderr); err != nil {
 		t.Fatalf("--check: %v", err)
 	}
-	if !strings.Contains(stdout.String(), ": ok (1 feeds") {
+	if !strings.Contains(stdout.String(), ": ok (1 feed,") {
 		t.Errorf("--check printed %q, want ok", stdout.String())
 	}
 	if got := stderr.String(); strings.Count(got, "warning") != 1 || !strings.HasPrefix(got, "aggregator: warning: "+cfg+":2: "+want) {
