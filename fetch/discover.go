@@ -231,11 +231,9 @@ func (c *Client) get(ctx context.Context, u *url.URL, req Request) (*response, e
 	if err != nil {
 		return nil, err
 	}
-	if resp.share != nil {
-		// The pages and feeds looked at to find a feed are held only
-		// while they are read: they keep no share of the parse budget.
-		resp.share.release()
-	}
+	// The pages and feeds looked at to find a feed are held only while
+	// they are read: they keep no share of the parse budget.
+	resp.share.release()
 	if resp.status < 200 || resp.status > 299 {
 		return nil, &HTTPError{URL: name, StatusCode: resp.status}
 	}

@@ -177,8 +177,12 @@ func (s *share) shrinkTo(n int64) {
 	}
 }
 
-// release gives the share back; a second call does nothing.
+// release gives the share back; a second call, or one on a nil share (a
+// response that holds none), does nothing.
 func (s *share) release() {
+	if s == nil {
+		return
+	}
 	s.b.sem.Release(s.n)
 	s.n = 0
 }
