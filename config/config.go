@@ -184,6 +184,7 @@ type Retention struct {
 // Any, All or Regex; phrases are not empty and regular expressions compile
 // with package regexp.
 type TagRule struct {
+	Label  string   `yaml:"label"` // the tag's label for people ("North Korea"); "" for one made from the slug or a phrase
 	Any    []string `yaml:"any"`
 	All    []string `yaml:"all"`
 	None   []string `yaml:"none"`

@@ -9,11 +9,15 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
 
 var tagSlug = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// maxTagLabel is how long a tag rule's label may be, in characters.
+const maxTagLabel = 100
 
 // checkTags checks the tag rules and tagging settings, taking the rules and
 // aliases in the order of their lines, then of their names. failed (nil for
@@ -28,6 +32,9 @@ func (c *Config) checkTags(lines map[string]int, failed func(path string) bool, 
 		r := c.Tags[name]
 		if !tagSlug.MatchString(name) {
 			addf(path, "%q: not a tag name; %s", name, slugHint(name))
+		}
+		if l := r.Label; l != "" && (strings.TrimSpace(l) == "" || strings.ContainsFunc(l, unicode.IsControl) || utf8.RuneCountInString(l) > maxTagLabel) {
+			addf(path+".label", "%q: write the tag's name as people read it, on one line and at most %d characters (like \"North Korea\"), or remove the label", l, maxTagLabel)
 		}
 		if len(r.Any) == 0 && len(r.All) == 0 && len(r.Regex) == 0 &&
 			!failed(path+".any") && !failed(path+".all") && !failed(path+".regex") {

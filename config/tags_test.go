@@ -33,13 +33,14 @@ func TestLoadTags(t *testing.T) {
 			"    any: [weapons, arms]\n" +
 			"    none: [arms race]\n" +
 			"  kim:\n" +
+			"    label: Kim Jong Un\n" +
 			"    all: [Kim]\n" +
 			"    regex: ['\\bKim Jong[ -]Un\\b', \"(?i)kcna\"]\n" +
 			"    fields: [title, link, author, source]\n" + feed,
 			func(c *Config) any { return c.Tags },
 			map[string]TagRule{
 				"arms": {Any: []string{"weapons", "arms"}, None: []string{"arms race"}, Fields: DefaultTagFields()},
-				"kim": {All: []string{"Kim"}, Regex: []string{`\bKim Jong[ -]Un\b`, "(?i)kcna"},
+				"kim": {Label: "Kim Jong Un", All: []string{"Kim"}, Regex: []string{`\bKim Jong[ -]Un\b`, "(?i)kcna"},
 					Fields: []string{"title", "link", "author", "source"}},
 			}},
 		{"empty fields are the default", "tags:\n  x:\n    any: [x]\n    fields: []\n" + feed,
@@ -96,6 +97,17 @@ func TestLoadTagErrors(t *testing.T) {
 		src  string
 		want []string // problems, without the file name
 	}{
+		{"labels", "" +
+			"tags:\n" +
+			"  a: {label: \"  \", any: [x]}\n" +
+			"  b: {label: \"two\\nlines\", any: [x]}\n" +
+			"  c: {label: " + strings.Repeat("x", 101) + ", any: [x]}\n" +
+			"  d: {label: " + strings.Repeat("é", 100) + ", any: [x]}\n" + feed,
+			[]string{
+				`:2: tags.a.label: "  ": write the tag's name as people read it, on one line and at most 100 characters (like "North Korea"), or remove the label`,
+				`:3: tags.b.label: "two\nlines": write the tag's name as people read it, on one line and at most 100 characters (like "North Korea"), or remove the label`,
+				`:4: tags.c.label: "` + strings.Repeat("x", 101) + `": write the tag's name as people read it, on one line and at most 100 characters (like "North Korea"), or remove the label`,
+			}},
 		{"tag names", "" +
 			"tags:\n" +
 			"  North Korea: {any: [Pyongyang]}\n" +
@@ -175,9 +187,9 @@ func TestLoadTagErrors(t *testing.T) {
 			"  aliases: [a]\n" +
 			"  alias: {}\n" + feed,
 			[]string{
-				`:2: tags.x: want keys, found a list; the keys here are any, all, none, regex, fields`,
+				`:2: tags.x: want keys, found a list; the keys here are label, any, all, none, regex, fields`,
 				`:4: tags.y.any: want a list, found "Pyongyang"; start each item on its own line with "- "`,
-				":5: tags.y.some: unknown key; known keys here are any, all, none, regex, fields",
+				":5: tags.y.some: unknown key; known keys here are label, any, all, none, regex, fields",
 				":6: tags.z.any[0]: want a string, found a list; quote it if need be",
 				`:8: tagging.entities: "yes please" is not true or false; write true or false`,
 				`:9: tagging.aliases: want keys, found a list; write one "name: value" per line`,

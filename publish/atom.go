@@ -211,17 +211,15 @@ const (
 	TagScheme    = "urn:aggregator:tag"
 )
 
-// categories are an entry's tags; an entry without tags keeps the
+// categories are an entry's tags, each with its slug as the term, for
+// machines, and its label, for people; an entry without tags keeps the
 // categories its article came with.
 func categories(e aggregator.Entry) []atomCategory {
 	var out []atomCategory
 	for _, t := range e.Tags {
-		c := atomCategory{Term: t.Slug, Scheme: TagScheme}
+		c := atomCategory{Term: t.Slug, Scheme: TagScheme, Label: cmp.Or(t.Label, t.Slug)}
 		if t.Entity {
 			c.Scheme = EntityScheme
-		}
-		if t.Label != t.Slug {
-			c.Label = t.Label
 		}
 		out = append(out, c)
 	}
@@ -232,6 +230,10 @@ func categories(e aggregator.Entry) []atomCategory {
 	}
 	return out
 }
+
+// name is how the formats with one string per category (RSS, JSON Feed)
+// write it: the label people read.
+func (c atomCategory) name() string { return cmp.Or(c.Label, c.Term) }
 
 // outlet is one outlet that carried an entry, and how many of its articles
 // did.

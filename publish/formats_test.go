@@ -27,7 +27,7 @@ func formatEntries() []aggregator.Entry {
 	entries := testEntries()
 	entries[0].Tags = []aggregator.Tag{
 		{Slug: "kim-jong-un", Label: "Kim Jong Un", Entity: true},
-		{Slug: "rail", Label: "rail"},
+		{Slug: "rail", Label: "Rail"},
 	}
 	return entries
 }
@@ -203,15 +203,20 @@ func TestFormatsAgree(t *testing.T) {
 		if ri.Creator != ae.Author.Name || len(ji.Authors) != 1 || ji.Authors[0].Name != ae.Author.Name {
 			t.Errorf("entry %d: authors atom %q rss %q json %+v", i, ae.Author.Name, ri.Creator, ji.Authors)
 		}
-		var atomTerms, rssTerms []string
+		// One label per tag for people, in every format; Atom also
+		// gives the term, for machines.
+		var atomLabels, rssLabels []string
 		for _, c := range ae.Categories {
-			atomTerms = append(atomTerms, c.Term)
+			if c.Label == "" || c.Term == "" {
+				t.Errorf("entry %d: atom category %+v lacks a term or a label", i, c)
+			}
+			atomLabels = append(atomLabels, c.Label)
 		}
 		for _, c := range ri.Categories {
-			rssTerms = append(rssTerms, c.Name)
+			rssLabels = append(rssLabels, c.Name)
 		}
-		if !slices.Equal(rssTerms, atomTerms) || !slices.Equal(ji.Tags, atomTerms) {
-			t.Errorf("entry %d: tags atom %q rss %q json %q", i, atomTerms, rssTerms, ji.Tags)
+		if !slices.Equal(rssLabels, atomLabels) || !slices.Equal(ji.Tags, atomLabels) {
+			t.Errorf("entry %d: tags atom %q rss %q json %q", i, atomLabels, rssLabels, ji.Tags)
 		}
 		var atomContent string
 		if ae.Content != nil {
@@ -288,7 +293,7 @@ func TestRSS(t *testing.T) {
 		for _, c := range it.Categories {
 			cats = append(cats, cat{c.Domain, c.Name})
 		}
-		if want := []cat{{EntityScheme, "kim-jong-un"}, {TagScheme, "rail"}}; !slices.Equal(cats, want) {
+		if want := []cat{{EntityScheme, "Kim Jong Un"}, {TagScheme, "Rail"}}; !slices.Equal(cats, want) {
 			t.Errorf("categories = %+v, want %+v", cats, want)
 		}
 		if it.Description != in.Item.Summary {
@@ -398,7 +403,7 @@ func TestJSONFeed(t *testing.T) {
 		if it.DatePublished != "2023-09-12T06:00:00Z" || it.DateModified != "2023-09-12T07:00:00Z" {
 			t.Errorf("dates %q %q", it.DatePublished, it.DateModified)
 		}
-		if !slices.Equal(it.Tags, []string{"kim-jong-un", "rail"}) {
+		if !slices.Equal(it.Tags, []string{"Kim Jong Un", "Rail"}) {
 			t.Errorf("tags = %q", it.Tags)
 		}
 		if it.ContentHTML == nil || !strings.Contains(*it.ContentHTML, `<p class="outlets">Reported by `) {

@@ -124,7 +124,7 @@ func jsonItemOf(e aggregator.Entry) jsonItem {
 		x.Authors = []jsonAuthor{{Name: a.Author.Name}}
 	}
 	for _, c := range a.Categories {
-		x.Tags = append(x.Tags, c.Term)
+		x.Tags = append(x.Tags, c.name())
 	}
 	ext := &jsonExtension{}
 	for _, s := range e.Sources {

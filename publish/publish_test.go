@@ -167,7 +167,8 @@ type (
 		Summary    *xText  `xml:"summary"`
 		Content    *xText  `xml:"content"`
 		Categories []struct {
-			Term string `xml:"term,attr"`
+			Term  string `xml:"term,attr"`
+			Label string `xml:"label,attr"`
 		} `xml:"category"`
 		Source struct {
 			ID    string  `xml:"id"`
@@ -945,7 +946,7 @@ func TestBuildFilteredOutput(t *testing.T) {
 	entries := testEntries()
 	entries[0].Tags = []aggregator.Tag{
 		{Slug: "kim-jong-un", Label: "Kim Jong Un", Entity: true},
-		{Slug: "north-korea", Label: "north-korea"},
+		{Slug: "north-korea", Label: "North Korea"},
 	}
 	p := &Publisher{
 		Outputs: []Output{
@@ -974,7 +975,7 @@ func TestBuildFilteredOutput(t *testing.T) {
 	}
 	for _, want := range []string{
 		`<category term="kim-jong-un" scheme="urn:aggregator:tag:entity" label="Kim Jong Un"></category>`,
-		`<category term="north-korea" scheme="urn:aggregator:tag"></category>`,
+		`<category term="north-korea" scheme="urn:aggregator:tag" label="North Korea"></category>`,
 	} {
 		if !strings.Contains(korea, want) {
 			t.Errorf("korea.atom lacks %s", want)

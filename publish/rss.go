@@ -144,7 +144,7 @@ func rssItemOf(e aggregator.Entry) *rssItem {
 		x.Creator = a.Author.Name
 	}
 	for _, c := range a.Categories {
-		x.Categories = append(x.Categories, rssCategory{Domain: c.Scheme, Name: c.Term})
+		x.Categories = append(x.Categories, rssCategory{Domain: c.Scheme, Name: c.name()})
 	}
 	if origin := e.Sources[0].Feed; isWebURL(origin.URL) {
 		x.Source = &rssSource{URL: origin.PublicURL(), Name: origin.DisplayName()}

@@ -37,7 +37,7 @@ func (k Kind) String() string {
 // Tag is one tag of an item.
 type Tag struct {
 	Slug  string // lower-case, [a-z0-9-]; what filters match
-	Label string // human label: the rule name, the category as written, the entity as written in its fullest form ("Vladimir Putin", "North Korea")
+	Label string // for people, one per slug where the tagger knows it ("North Korea", "Vladimir Putin"); see labels.go
 	Kind  Kind
 }
 
@@ -167,20 +167,22 @@ func compileAliases(m map[string]string) (map[string]string, error) {
 
 // categoryTags turns an item's upstream categories into tags: slugified,
 // then mapped or dropped through the aliases (one step; an alias's target is
-// not looked up again). The label is the category as written, trimmed.
+// not looked up again). The label is the category as written, trimmed; an
+// alias's target is labelled by its words, not by the category it renames.
 func categoryTags(cats []string, aliases map[string]string, add func(Tag)) {
 	for _, c := range cats {
 		s := Slug(c)
 		if s == "" {
 			continue
 		}
+		label := strings.TrimSpace(c)
 		if a, ok := aliases[s]; ok {
 			if a == "" {
 				continue
 			}
-			s = a
+			s, label = a, strings.ReplaceAll(a, "-", " ")
 		}
-		add(Tag{Slug: s, Label: strings.TrimSpace(c), Kind: Category})
+		add(Tag{Slug: s, Label: label, Kind: Category})
 	}
 }
 

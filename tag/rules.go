@@ -30,6 +30,7 @@ import (
 // RuleSpec is one tag rule of the config.
 type RuleSpec struct {
 	Name           string // the tag's slug (validated: lower-case letters, digits, hyphens)
+	Label          string // the tag's label for people; "" for the default (see ruleLabel)
 	Any, All, None []string
 	Regex          []string
 	Fields         []string // subset of: title summary content categories author source link; empty = title summary content categories
@@ -68,6 +69,7 @@ type Tagger struct {
 	scanFields uint8              // fields any rule has phrases for
 	aliases    map[string]string
 	entities   bool
+	labels     map[string]string // the rule tags' labels, by slug
 }
 
 type rule struct {
@@ -169,6 +171,18 @@ func New(o Options) (*Tagger, error) {
 		}
 		t.rules = append(t.rules, r)
 	}
+	byName := map[string][]RuleSpec{}
+	for _, spec := range o.Rules {
+		name := strings.TrimSpace(spec.Name)
+		byName[name] = append(byName[name], spec)
+	}
+	t.labels = make(map[string]string, len(byName))
+	for name, specs := range byName {
+		if t.labels[name], err = ruleLabel(name, specs); err != nil {
+			return nil, err
+		}
+	}
+	aliasLabels(o.Aliases, t.labels)
 	t.first = newHashFilter(len(t.index))
 	for w := range t.index {
 		t.first.add(wordHash(w))
@@ -177,7 +191,8 @@ func New(o Options) (*Tagger, error) {
 }
 
 // Tags returns the item's tags, deduplicated by slug (first kind wins in the
-// order Rule, Feed, Category, Entity), sorted by slug. Safe for concurrent use.
+// order Rule, Feed, Category, Entity), sorted by slug, each with its slug's
+// label (see labels.go). Safe for concurrent use.
 func (t *Tagger) Tags(in Input) []Tag {
 	x := textPool.Get().(*itemText)
 	x.reset(&in)
@@ -211,8 +226,9 @@ func (t *Tagger) Tags(in Input) []Tag {
 	})
 	out := make([]Tag, 0, len(all))
 	for _, i := range order {
-		if len(out) == 0 || all[i].Slug != out[len(out)-1].Slug {
-			out = append(out, all[i])
+		if g := all[i]; len(out) == 0 || g.Slug != out[len(out)-1].Slug {
+			g.Label = t.label(g)
+			out = append(out, g)
 		}
 	}
 	return out
@@ -264,7 +280,7 @@ func (t *Tagger) ruleTags(x *itemText, add func(Tag)) {
 	for i := range t.rules {
 		r := &t.rules[i]
 		if r.matches(x, hits) {
-			add(Tag{Slug: r.name, Label: r.name, Kind: Rule})
+			add(Tag{Slug: r.name, Kind: Rule}) // labelled by Tags
 		}
 	}
 	for _, id := range x.touched {

@@ -164,11 +164,11 @@ func TestTagsOrderAndKinds(t *testing.T) {
 		{"kim-jong-un", "Kim Jong Un", Entity},
 		{"korea-news", "Korea news", Feed},
 		{"north-korea", "North Korea", Category},
-		{"politics", "Diplomacy", Category},
-		{"russia", "russia", Rule},
+		{"politics", "Politics", Category},
+		{"russia", "Russia", Rule},
 		{"vladimir-putin", "Vladimir Putin", Entity},
 		{"world", "World", Feed},
-		{"zz-summit", "zz-summit", Rule},
+		{"zz-summit", "Zz Summit", Rule},
 	}
 	if !slices.Equal(tags, want) {
 		t.Errorf("got  %v\nwant %v", tags, want)

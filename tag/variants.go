@@ -4,12 +4,12 @@ import "strings"
 
 // Outlets transliterate some names differently (Reuters' "Zelenskiy", AP's
 // "Zelenskyy", the BBC's "Zelensky"); the entity tag is the same for all.
-// One person a line: the label of the tag, then the other spellings, which
-// take that label (the usual spelling itself keeps the first spelling seen,
-// as any name does). Only
-// full names are listed: a surname alone is never an entity tag. Spellings
-// that differ only in case, accents, hyphens or apostrophes need no line
-// ("Kim Jong-un", "Recep Tayyip Erdoğan").
+// One person a line: the label of the tag, then the other spellings. Every
+// tag of the label's slug takes that label, however the article spelled the
+// name (see labels.go). Only full names are listed: a surname alone is
+// never an entity tag. Spellings that differ only in case, accents, hyphens
+// or apostrophes need no line ("Kim Jong-un", "Recep Tayyip Erdogan") but
+// for the label.
 const nameVariantData = `
 Volodymyr Zelensky|Volodymyr Zelenskiy,Volodymyr Zelenskyy,Volodymyr Zelenskyi,Volodymyr Zelenski,Vladimir Zelensky,Vladimir Zelenskiy,Vladimir Zelenskyy
 Olena Zelenska|Olena Zelenskaya
@@ -36,7 +36,7 @@ Abdel Fattah el-Sisi|Abdel Fattah al-Sisi,Abdel Fattah al-Sissi,Abdel Fattah el-
 Ebrahim Raisi|Ibrahim Raisi,Ebrahim Raeisi
 Ali Khamenei|Ali Hosseini Khamenei
 Hassan Nasrallah|Hasan Nasrallah
-Recep Tayyip Erdogan|Tayyip Erdogan
+Recep Tayyip Erdoğan|Tayyip Erdogan,Tayyip Erdoğan
 Mahmoud Abbas|Mahmud Abbas
 Ismail Haniyeh|Ismail Haniya,Ismail Haniyah
 Benjamin Netanyahu|Binyamin Netanyahu

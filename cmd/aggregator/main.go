@@ -460,14 +460,14 @@ func newTagger(cfg *config.Config) (*tag.Tagger, error) {
 	o := tag.Options{Aliases: cfg.Tagging.Aliases, Entities: *cfg.Tagging.Entities}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Tags)) {
 		r := cfg.Tags[name]
-		o.Rules = append(o.Rules, tag.RuleSpec{Name: name, Any: r.Any, All: r.All, None: r.None, Regex: r.Regex, Fields: r.Fields})
+		o.Rules = append(o.Rules, tag.RuleSpec{Name: name, Label: r.Label, Any: r.Any, All: r.All, None: r.None, Regex: r.Regex, Fields: r.Fields})
 	}
 	return tag.New(o)
 }
 
 // taggingVersion changes when the tagger's own behaviour changes, so that
 // stored articles are tagged again.
-const taggingVersion = "2"
+const taggingVersion = "3"
 
 // tagging is everything that decides an article's tags. Its JSON is the
 // fingerprint the store keeps, so that the next start can say what changed.
