@@ -354,8 +354,10 @@ func saveItem(ctx context.Context, tx *prepared, feed aggregator.Feed, k Keyed, 
 		if cats, err = json.Marshal(nonNil(it.Categories)); err != nil {
 			return nil, nil, err
 		}
-		tags, err = json.Marshal(nonNil(it.Tags))
-		return cats, tags, err
+		if tags, err = json.Marshal(nonNil(it.Tags)); err != nil {
+			return nil, nil, err
+		}
+		return cats, tags, labelTags(ctx, tx, it.Tags)
 	}
 	switch {
 	case !found:
@@ -687,7 +689,7 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 			return nil, err
 		}
 	}
-	return stories, nil
+	return stories, s.relabel(ctx, stories)
 }
 
 // sourcesChunk is how many items storySources looks up in one statement.
@@ -985,6 +987,7 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 
 // Retag gives every stored article the tags fn returns for it, in one
 // transaction; fn sees the article with its categories and its origin feed.
+// Each slug is then labelled as the first article stored with it labels it.
 func (s *Store) Retag(ctx context.Context, fn func(it aggregator.Item, origin aggregator.Feed) []aggregator.Tag) (int, error) {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT i.id, i.title, i.summary, i.content, i.author, i.categories, i.link, f.url, f.name, f.title
@@ -994,7 +997,8 @@ func (s *Store) Retag(ctx context.Context, fn func(it aggregator.Item, origin ag
 	}
 	type retagged struct {
 		id   int64
-		tags string
+		tags []aggregator.Tag
+		json string
 	}
 	var out []retagged
 	for rows.Next() {
@@ -1012,12 +1016,13 @@ func (s *Store) Retag(ctx context.Context, fn func(it aggregator.Item, origin ag
 			rows.Close()
 			return 0, fmt.Errorf("retag: %w", err)
 		}
-		tags, err := json.Marshal(nonNil(fn(it, f)))
+		tags := fn(it, f)
+		js, err := json.Marshal(nonNil(tags))
 		if err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("retag: %w", err)
 		}
-		out = append(out, retagged{id, string(tags)})
+		out = append(out, retagged{id, tags, string(js)})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -1030,8 +1035,15 @@ func (s *Store) Retag(ctx context.Context, fn func(it aggregator.Item, origin ag
 	defer tx.Rollback()
 	stmts := &prepared{tx: tx}
 	defer stmts.close()
+	// The labels are noted afresh, in the order the articles were stored.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM tag_labels`); err != nil {
+		return 0, fmt.Errorf("retag: %w", err)
+	}
 	for _, r := range out {
-		if _, err := stmts.exec(ctx, `UPDATE items SET tags = ? WHERE id = ?`, r.tags, r.id); err != nil {
+		if _, err := stmts.exec(ctx, `UPDATE items SET tags = ? WHERE id = ?`, r.json, r.id); err != nil {
+			return 0, fmt.Errorf("retag: %w", err)
+		}
+		if err := labelTags(ctx, stmts, r.tags); err != nil {
 			return 0, fmt.Errorf("retag: %w", err)
 		}
 	}

@@ -196,6 +196,18 @@ var migrations = []string{
 	UPDATE items SET placed = id, cluster_id = story_id;
 	ALTER TABLE stories ADD COLUMN follows TEXT NOT NULL DEFAULT '';
 	CREATE INDEX items_unplaced ON items(published) WHERE placed = 0;`,
+
+	// One label per tag slug: the first stored (see labelTags).
+	`CREATE TABLE tag_labels (
+		slug  TEXT PRIMARY KEY,
+		label TEXT NOT NULL
+	) WITHOUT ROWID;
+	INSERT INTO tag_labels (slug, label)
+		SELECT json_extract(t.value, '$.Slug'), json_extract(t.value, '$.Label')
+		FROM items i, json_each(i.tags) t
+		WHERE json_extract(t.value, '$.Label') != ''
+		ORDER BY i.id
+		ON CONFLICT (slug) DO NOTHING;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

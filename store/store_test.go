@@ -814,26 +814,31 @@ func BenchmarkUnstored(b *testing.B) {
 	b.ReportMetric(float64(b.N*len(items))/b.Elapsed().Seconds(), "items/s")
 }
 
-// A store written by the first schema version opens with its feeds' fetch
-// history carried over.
-func TestMigrateFromVersion1(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v1.db")
+// oldStore writes a store of schema version (the first version migrations)
+// holding what the statements insert, and returns its path.
+func oldStore(t *testing.T, version int, inserts ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("v%d.db", version))
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		migrations[0],
-		`PRAGMA user_version = 1`,
-		`INSERT INTO feeds (url, etag, checked_at, error) VALUES ('https://ok.example/feed', '"e"', 1694500000, '')`,
-		`INSERT INTO feeds (url, checked_at, error) VALUES ('https://bad.example/feed', 1694500000, 'boom')`,
-	} {
+	defer db.Close()
+	qs := append(slices.Clone(migrations[:version]), fmt.Sprintf(`PRAGMA user_version = %d`, version))
+	for _, q := range append(qs, inserts...) {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	db.Close()
+	return path
+}
 
+// A store written by the first schema version opens with its feeds' fetch
+// history carried over.
+func TestMigrateFromVersion1(t *testing.T) {
+	path := oldStore(t, 1,
+		`INSERT INTO feeds (url, etag, checked_at, error) VALUES ('https://ok.example/feed', '"e"', 1694500000, '')`,
+		`INSERT INTO feeds (url, checked_at, error) VALUES ('https://bad.example/feed', 1694500000, 'boom')`)
 	s, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -861,14 +866,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 // out.
 func TestMigrateToTombstones(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v6.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const version = 6
-	qs := append(slices.Clone(migrations[:version]),
-		fmt.Sprintf(`PRAGMA user_version = %d`, version),
+	path := oldStore(t, 6,
 		`INSERT INTO feeds (id, url, name, last_success) VALUES (1, 'https://v6.example/feed', 'v6', 1694500000)`,
 		`INSERT INTO items (id, key, entry_id, feed_id, guid, link, title, summary, content, author, categories,
 			published, updated, first_seen, content_hash, story_id, story_score, tags)
@@ -876,15 +874,7 @@ func TestMigrateToTombstones(t *testing.T) {
 			1600000000, 1600000000, 1600000000, 'h', 'urn:old', 1, '[]')`,
 		`INSERT INTO item_sources (item_id, feed_id, guid, link, first_seen)
 		VALUES (1, 1, 'guid-old', 'https://news.example/old', 1600000000)`,
-		`INSERT INTO stories (id, published, members, seq) VALUES ('urn:old', 1600000000, 1, 1)`,
-	)
-	for _, q := range qs {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-
+		`INSERT INTO stories (id, published, members, seq) VALUES ('urn:old', 1600000000, 1, 1)`)
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"aggregator"
+)
+
+// A tag's label is the one its slug was first stored with (tag_labels), so
+// that a slug reads the same in every story and on every page although
+// articles spell it differently ("António Guterres", "Antonio Guterres").
+// The tagger gives labels it knows (rules', the gazetteer's) the same way
+// every time; a change of them re-tags the store (Retag), which notes the
+// labels afresh.
+
+// labelTags notes the labels of the tags whose slugs have none yet.
+func labelTags(ctx context.Context, tx *prepared, tags []aggregator.Tag) error {
+	for _, t := range tags {
+		if t.Label == "" {
+			continue
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO tag_labels (slug, label) VALUES (?, ?) ON CONFLICT (slug) DO NOTHING`,
+			t.Slug, t.Label); err != nil {
+			return fmt.Errorf("label tag %s: %w", t.Slug, err)
+		}
+	}
+	return nil
+}
+
+// labelsChunk is how many slugs relabel looks up in one statement.
+const labelsChunk = 500
+
+// relabel gives every tag of the stories' articles the label its slug has
+// in the store.
+func (s *Store) relabel(ctx context.Context, stories []aggregator.Story) error {
+	labels := map[string]string{}
+	var slugs []any
+	for _, st := range stories {
+		for _, m := range st.Members {
+			for _, t := range m.Item.Tags {
+				if _, ok := labels[t.Slug]; !ok {
+					labels[t.Slug] = t.Label
+					slugs = append(slugs, t.Slug)
+				}
+			}
+		}
+	}
+	for len(slugs) > 0 {
+		chunk := slugs[:min(len(slugs), labelsChunk)]
+		slugs = slugs[len(chunk):]
+		rows, err := s.db.QueryContext(ctx, `SELECT slug, label FROM tag_labels WHERE slug IN (?`+
+			strings.Repeat(",?", len(chunk)-1)+`)`, chunk...)
+		if err != nil {
+			return fmt.Errorf("tag labels: %w", err)
+		}
+		for rows.Next() {
+			var slug, label string
+			if err := rows.Scan(&slug, &label); err != nil {
+				rows.Close()
+				return fmt.Errorf("tag labels: %w", err)
+			}
+			labels[slug] = label
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("tag labels: %w", err)
+		}
+	}
+	for i := range stories {
+		for j := range stories[i].Members {
+			tags := stories[i].Members[j].Item.Tags
+			for k := range tags {
+				tags[k].Label = labels[tags[k].Slug]
+			}
+		}
+	}
+	return nil
+}
