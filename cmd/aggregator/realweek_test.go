@@ -25,14 +25,15 @@ import (
 )
 
 // realweekFloor is what the reader view must not fall under: the figures
-// reached (pairwise precision 0.835, F1 0.684; 47 of 67 events headed by
-// their own report), less a little; and the targets reached for tags.
+// reached (pairwise precision 0.835, recall 0.579, F1 0.684; 47 of 67
+// events headed by their own report), less a little; and the targets
+// reached for tags.
 var realweekFloor = struct {
-	precision, f1 float64
-	headed        int     // events carried by 3+ outlets that head their entry
-	onTopic       float64 // share of a tag output's entries on its topic
-	tags          int     // the most tags on one entry
-}{0.82, 0.66, 44, 0.95, 12}
+	precision, recall, f1 float64
+	headed                int     // events carried by 3+ outlets that head their entry
+	onTopic               float64 // share of a tag output's entries on its topic
+	tags                  int     // the most tags on one entry
+}{0.82, 0.56, 0.66, 44, 0.95, 12}
 
 // realweekTags are the outputs whose entries the reader view checks for
 // being on topic.
@@ -138,8 +139,9 @@ func TestRealweekReplay(t *testing.T) {
 	}
 	fmt.Printf("realweek --once x4: pairwise precision %.3f recall %.3f f1 %.3f; bcubed precision %.3f recall %.3f f1 %.3f\n",
 		score.Pairwise.Precision, score.Pairwise.Recall, score.Pairwise.F1, score.BCubed.Precision, score.BCubed.Recall, score.BCubed.F1)
-	if p, f := score.Pairwise.Precision, score.Pairwise.F1; p < realweekFloor.precision || f < realweekFloor.f1 {
-		t.Errorf("pairwise precision %.3f, f1 %.3f; the floor is %.2f, %.2f", p, f, realweekFloor.precision, realweekFloor.f1)
+	if p, r, f := score.Pairwise.Precision, score.Pairwise.Recall, score.Pairwise.F1; p < realweekFloor.precision || r < realweekFloor.recall || f < realweekFloor.f1 {
+		t.Errorf("pairwise precision %.3f, recall %.3f, f1 %.3f; the floor is %.2f, %.2f, %.2f",
+			p, r, f, realweekFloor.precision, realweekFloor.recall, realweekFloor.f1)
 	}
 
 	// eval-clusters on items.jsonl places every item where --once did.
