@@ -44,35 +44,55 @@ func (c *Config) Validate() error {
 	return newError(p.list)
 }
 
-// check records the problems with c in p. dir anchors relative paths and
-// set holds the paths the file gave a value other than null (nil: none).
+// check records the problems with c in p, one section after another. dir
+// anchors relative paths and set holds the paths the file gave a value other
+// than null (nil: none).
 func (c *Config) check(p *problems, dir string, set map[string]bool) {
-	checkSchedule := func(path, spec string) {
-		if spec == "" {
-			return
-		}
-		s, err := cron.ParseStandard(spec)
-		if err != nil {
-			p.addf(path, "%q is not a cron spec: %v; write e.g. \"@every 15m\" or \"*/10 * * * *\"", spec, err)
-			return
-		}
-		least := cmp.Or(c.Fetch.MinInterval, Duration(DefaultMinInterval))
-		if every := shortestInterval(s, least.Std()); every < least.Std() {
-			example := `"@every 15m" or "*/10 * * * *"`
-			if least > Duration(10*time.Minute) {
-				example = fmt.Sprintf("%q", "@every "+least.String())
-			}
-			p.addf(path, "%q would fetch every %s, more often than fetch.min_interval (%s) allows; write e.g. %s",
-				spec, Duration(every), least, example)
-		}
-	}
+	c.checkSchedule(p, "schedule", c.Schedule)
+	c.checkServer(p)
+	c.checkPublish(p)
+	c.checkFetch(p, set)
+	c.checkFeeds(p, dir)
+	c.checkOutputs(p)
+	c.checkTags(p)
+	c.checkDedupe(p)
+	c.checkStories(p, dir)
+	c.checkRetention(p)
+}
 
-	checkSchedule("schedule", c.Schedule)
+// checkSchedule checks the cron spec at path, if any: it must parse, and
+// fire no more often than fetch.min_interval allows.
+func (c *Config) checkSchedule(p *problems, path, spec string) {
+	if spec == "" {
+		return
+	}
+	s, err := cron.ParseStandard(spec)
+	if err != nil {
+		p.addf(path, "%q is not a cron spec: %v; write e.g. \"@every 15m\" or \"*/10 * * * *\"", spec, err)
+		return
+	}
+	least := cmp.Or(c.Fetch.MinInterval, Duration(DefaultMinInterval))
+	if every := shortestInterval(s, least.Std()); every < least.Std() {
+		example := `"@every 15m" or "*/10 * * * *"`
+		if least > Duration(10*time.Minute) {
+			example = fmt.Sprintf("%q", "@every "+least.String())
+		}
+		p.addf(path, "%q would fetch every %s, more often than fetch.min_interval (%s) allows; write e.g. %s",
+			spec, Duration(every), least, example)
+	}
+}
+
+// checkServer checks the server section.
+func (c *Config) checkServer(p *problems) {
 	if c.Server.Listen != "" {
 		if err := checkListen(c.Server.Listen); err != nil {
 			p.addf("server.listen", "%v", err)
 		}
 	}
+}
+
+// checkPublish checks the publish section.
+func (c *Config) checkPublish(p *problems) {
 	if c.Publish.BaseURL != "" {
 		if _, err := baseURL(c.Publish.BaseURL); err != nil {
 			p.addf("publish.base_url", "%v", err)
@@ -95,6 +115,12 @@ func (c *Config) check(p *problems, dir string, set map[string]bool) {
 			p.addf("publish.icon", "%q is neither an http(s) URL nor a path under base_url; write e.g. https://news.example.com/icon.png or icon.png", icon)
 		}
 	}
+}
+
+// checkFetch checks the fetch section. A size or max_items of 0 is a
+// problem only when the file gives it (set): left out, it stands for the
+// default.
+func (c *Config) checkFetch(p *problems, set map[string]bool) {
 	if c.Fetch.Concurrency < 0 {
 		p.addf("fetch.concurrency", "%d is negative; write a positive number, or 0 for the default (%d)",
 			c.Fetch.Concurrency, DefaultConcurrency)
@@ -165,7 +191,12 @@ func (c *Config) check(p *problems, dir string, set map[string]bool) {
 	if msg := headerValueProblem(c.Fetch.UserAgent); msg != "" {
 		p.addf("fetch.user_agent", "%s", msg)
 	}
+}
 
+// checkFeeds checks the feeds: there must be one at least, each with a url
+// of its own. A schedule or timeout a feed inherits is checked where it is
+// set, not once per feed.
+func (c *Config) checkFeeds(p *problems, dir string) {
 	if len(c.Feeds) == 0 {
 		p.addf("feeds", "no feeds; add at least one under feeds:")
 	}
@@ -185,10 +216,10 @@ func (c *Config) check(p *problems, dir string, set map[string]bool) {
 				feeds[key] = i
 			}
 		}
-		if f.Schedule != c.Schedule { // an inherited schedule is checked once, above
-			checkSchedule(path+".schedule", f.Schedule)
+		if f.Schedule != c.Schedule { // an inherited schedule is checked once, by check
+			c.checkSchedule(p, path+".schedule", f.Schedule)
 		}
-		if f.Timeout < 0 && f.Timeout != c.Fetch.Timeout { // an inherited timeout is checked once, above
+		if f.Timeout < 0 && f.Timeout != c.Fetch.Timeout { // an inherited timeout is checked once, by checkFetch
 			p.addf(path+".timeout", "%s is negative; write e.g. \"1m\", or 0 for fetch.timeout", f.Timeout)
 		}
 		checkHeaders(p, path+".headers", f.Headers, f.Auth != nil)
@@ -201,7 +232,11 @@ func (c *Config) check(p *problems, dir string, set map[string]bool) {
 			}
 		}
 	}
+}
 
+// checkOutputs checks the outputs' names and limits; their filters are
+// checked by checkFilters.
+func (c *Config) checkOutputs(p *problems) {
 	outputs := make(map[string]bool)
 	for i, o := range c.Outputs {
 		path := fmt.Sprintf("outputs[%d]", i)
@@ -219,15 +254,19 @@ func (c *Config) check(p *problems, dir string, set map[string]bool) {
 				o.Limit, DefaultOutputLimit)
 		}
 	}
+}
 
-	c.checkTags(p)
-
+// checkDedupe checks the dedupe section.
+func (c *Config) checkDedupe(p *problems) {
 	for i, name := range c.Dedupe.TrackingParams {
 		if msg := trackingParamProblem(name); msg != "" {
 			p.addf(fmt.Sprintf("dedupe.tracking_params[%d]", i), "%s", msg)
 		}
 	}
+}
 
+// checkStories checks the stories section.
+func (c *Config) checkStories(p *problems, dir string) {
 	if t := c.Stories.Threshold; !(t >= 0 && t <= 1) { // NaN too
 		p.addf("stories.threshold", "%g is not between 0 and 1; write a probability such as 0.5, or 0 for the default", t)
 	}
@@ -238,6 +277,13 @@ func (c *Config) check(p *problems, dir string, set map[string]bool) {
 		p.addf("stories.window", "%s is negative; write e.g. \"48h\", or 0 for the default (%s)",
 			c.Stories.Window, Duration(DefaultStoryWindow))
 	}
+	c.checkSourcePriority(p, dir)
+}
+
+// checkSourcePriority checks stories.source_priority: each entry must name a
+// feed under feeds, and no two entries the same one. With no feeds at all,
+// which checkFeeds reports, entries are not looked up.
+func (c *Config) checkSourcePriority(p *problems, dir string) {
 	entries := make(map[string]int) // entry → index
 	carried := make(map[int]int)    // feed index → index of the entry naming it
 	for i, s := range c.Stories.SourcePriority {
@@ -252,7 +298,7 @@ func (c *Config) check(p *problems, dir string, set map[string]bool) {
 		}
 		entries[s] = i
 		if len(c.Feeds) == 0 {
-			continue // reported above
+			continue // reported by checkFeeds
 		}
 		f, _ := priorityFeed(s, c.Feeds, dir)
 		if f < 0 {
@@ -265,6 +311,10 @@ func (c *Config) check(p *problems, dir string, set map[string]bool) {
 		}
 		carried[f] = i
 	}
+}
+
+// checkRetention checks the retention section.
+func (c *Config) checkRetention(p *problems) {
 	if c.Retention.MaxAge < 0 {
 		p.addf("retention.max_age", "%s is negative; write e.g. \"720h\" for 30 days, 0 to keep stories forever, or leave it out for the default (%s)",
 			c.Retention.MaxAge, Duration(DefaultRetentionMaxAge))
