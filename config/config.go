@@ -361,10 +361,10 @@ func (l loader) load(r io.Reader, path string) (*Config, error) {
 	}
 	checked := &problems{file: name, lines: d.lines, decodeFailed: d.failed}
 	c.check(checked, dir, d.set)
-	checked.list = append(checked.list, c.checkFilters(name, d.lines, l.checkFilter)...)
+	c.checkFilters(checked, l.checkFilter)
 	c.readPasswords(checked, l.getenv)
 	if l.checkFeedFiles {
-		checked.list = append(checked.list, c.checkFeedFiles(name, d.lines, d.failed)...)
+		c.checkFeedFiles(checked)
 	}
 	for _, p := range checked.list {
 		if !d.failed(p.Field) {

@@ -130,12 +130,12 @@ func slugify(s string) (slug string, ascii bool) {
 	return b.String(), true
 }
 
-// checkFilters checks the outputs' filters with check, if it is not nil.
-func (c *Config) checkFilters(file string, lines map[string]int, check func(expr string) error) []Problem {
+// checkFilters checks the outputs' filters with check, if it is not nil,
+// and records in p those it rejects.
+func (c *Config) checkFilters(p *problems, check func(expr string) error) {
 	if check == nil {
-		return nil
+		return
 	}
-	var problems []Problem
 	for i, o := range c.Outputs {
 		if o.Filter == "" {
 			continue
@@ -152,8 +152,6 @@ func (c *Config) checkFilters(file string, lines map[string]int, check func(expr
 		if o.Name != "" {
 			msg = fmt.Sprintf("output %q: %s", o.Name, msg)
 		}
-		path := fmt.Sprintf("outputs[%d].filter", i)
-		problems = append(problems, Problem{File: file, Line: lineOf(lines, path), Field: path, Message: msg})
+		p.addf(fmt.Sprintf("outputs[%d].filter", i), "%s", msg)
 	}
-	return problems
 }
