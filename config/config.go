@@ -349,28 +349,29 @@ func (l loader) load(r io.Reader, path string) (*Config, error) {
 	c.setDefaults(d.set)
 	c.resolve(dir)
 
-	problems := d.problems
+	found := d.problems
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case err == io.EOF:
 	case err != nil:
-		problems = append(problems, syntaxProblem(name, err))
+		found = append(found, syntaxProblem(name, err))
 	case len(extra.Content) > 0 && extra.Content[0].ShortTag() != "!!null":
-		problems = append(problems, Problem{File: name, Line: extra.Line,
+		found = append(found, Problem{File: name, Line: extra.Line,
 			Message: "a second YAML document; a config file holds one, so remove the extra ---"})
 	}
-	checked := c.check(name, dir, d.lines, d.set, d.failed)
-	checked = append(checked, c.checkFilters(name, d.lines, l.checkFilter)...)
-	checked = append(checked, c.readPasswords(name, d.lines, l.getenv, d.failed)...)
+	checked := &problems{file: name, lines: d.lines, decodeFailed: d.failed}
+	c.check(checked, dir, d.set)
+	c.checkFilters(checked, l.checkFilter)
+	c.readPasswords(checked, l.getenv)
 	if l.checkFeedFiles {
-		checked = append(checked, c.checkFeedFiles(name, d.lines, d.failed)...)
+		c.checkFeedFiles(checked)
 	}
-	for _, p := range checked {
+	for _, p := range checked.list {
 		if !d.failed(p.Field) {
-			problems = append(problems, p)
+			found = append(found, p)
 		}
 	}
-	if err := newError(problems); err != nil {
+	if err := newError(found); err != nil {
 		return nil, err
 	}
 	c.resolveSourcePriority(dir)

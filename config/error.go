@@ -31,6 +31,32 @@ func (p Problem) String() string {
 	return b.String()
 }
 
+// problems collects the problems found in one config file, each naming the
+// file and, when lines knows it, the line of its field.
+type problems struct {
+	file  string
+	lines map[string]int // field path → line; nil for none
+	// decodeFailed reports the paths that failed to decode (nil for none):
+	// their values are not worth checking.
+	decodeFailed func(path string) bool
+	list         []Problem
+}
+
+// addf records a problem with the field at path.
+func (p *problems) addf(path, format string, args ...any) {
+	p.list = append(p.list, Problem{
+		File:    p.file,
+		Line:    lineOf(p.lines, path),
+		Field:   path,
+		Message: fmt.Sprintf(format, args...),
+	})
+}
+
+// failed reports whether path, or a field holding it, failed to decode.
+func (p *problems) failed(path string) bool {
+	return p.decodeFailed != nil && p.decodeFailed(path)
+}
+
 // Error is the error Load and Validate return for an invalid config. It
 // lists every problem found.
 type Error struct {

@@ -10,14 +10,14 @@ import (
 	"strings"
 )
 
-// checkFeedFiles reports each feed read from a local file whose file cannot
-// be read: it does not exist, may not be opened, or is a folder. Feeds whose
-// url is not a valid file URL are left to check.
-func (c *Config) checkFeedFiles(file string, lines map[string]int, failed func(string) bool) []Problem {
-	var problems []Problem
+// checkFeedFiles records in p each feed read from a local file whose file
+// cannot be read: it does not exist, may not be opened, or is a folder. Feeds
+// whose url failed to decode, or is not a valid file URL, are skipped: the
+// decoder or check reports them.
+func (c *Config) checkFeedFiles(p *problems) {
 	for i, f := range c.Feeds {
 		path := fmt.Sprintf("feeds[%d].url", i)
-		if failed(path) || !strings.HasPrefix(f.URL, "file:") {
+		if p.failed(path) || !strings.HasPrefix(f.URL, "file:") {
 			continue
 		}
 		u, err := url.Parse(f.URL)
@@ -25,10 +25,9 @@ func (c *Config) checkFeedFiles(file string, lines map[string]int, failed func(s
 			continue
 		}
 		if msg := feedFileProblem(filepath.FromSlash(u.Path)); msg != "" {
-			problems = append(problems, Problem{File: file, Line: lineOf(lines, path), Field: path, Message: msg})
+			p.addf(path, "%s", msg)
 		}
 	}
-	return problems
 }
 
 // feedFileProblem says why the feed file at name cannot be read, or returns

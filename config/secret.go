@@ -61,23 +61,14 @@ func (a Auth) Format(f fmt.State, verb rune) {
 }
 
 // readPasswords sets the password of every feed with auth from its
-// password_env or password_file, and reports those it cannot read. Auths
-// that do not name exactly one source, or that failed to decode, are left to
-// check.
-func (c *Config) readPasswords(file string, lines map[string]int, getenv func(string) (string, bool), failed func(string) bool) []Problem {
-	var problems []Problem
-	addf := func(path, format string, args ...any) {
-		problems = append(problems, Problem{
-			File:    file,
-			Line:    lineOf(lines, path),
-			Field:   path,
-			Message: fmt.Sprintf(format, args...),
-		})
-	}
+// password_env or password_file, and records in p those it cannot read.
+// Auths that do not name exactly one source, or that failed to decode, are
+// left to check.
+func (c *Config) readPasswords(p *problems, getenv func(string) (string, bool)) {
 	for i := range c.Feeds {
 		a := c.Feeds[i].Auth
 		path := fmt.Sprintf("feeds[%d].auth", i)
-		if a == nil || failed(path) || (a.PasswordEnv == "") == (a.PasswordFile == "") {
+		if a == nil || p.failed(path) || (a.PasswordEnv == "") == (a.PasswordFile == "") {
 			continue
 		}
 		if a.PasswordEnv != "" {
@@ -86,9 +77,9 @@ func (c *Config) readPasswords(file string, lines map[string]int, getenv func(st
 			}
 			switch v, ok := getenv(a.PasswordEnv); {
 			case !ok:
-				addf(path+".password_env", "environment variable %s is not set; set it to the password before starting the aggregator, or use password_file", a.PasswordEnv)
+				p.addf(path+".password_env", "environment variable %s is not set; set it to the password before starting the aggregator, or use password_file", a.PasswordEnv)
 			case v == "":
-				addf(path+".password_env", "environment variable %s is empty; set it to the password before starting the aggregator, or use password_file", a.PasswordEnv)
+				p.addf(path+".password_env", "environment variable %s is empty; set it to the password before starting the aggregator, or use password_file", a.PasswordEnv)
 			default:
 				a.Password = Secret(v)
 			}
@@ -100,7 +91,7 @@ func (c *Config) readPasswords(file string, lines map[string]int, getenv func(st
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			addf(path+".password_file", "cannot read %s: %v; check the path (relative paths are relative to the config's folder) and the file's permissions", a.PasswordFile, err)
+			p.addf(path+".password_file", "cannot read %s: %v; check the path (relative paths are relative to the config's folder) and the file's permissions", a.PasswordFile, err)
 			continue
 		}
 		pw := string(data)
@@ -108,12 +99,11 @@ func (c *Config) readPasswords(file string, lines map[string]int, getenv func(st
 			pw = strings.TrimSuffix(s, "\r")
 		}
 		if pw == "" {
-			addf(path+".password_file", "%s is empty; write the password in it", a.PasswordFile)
+			p.addf(path+".password_file", "%s is empty; write the password in it", a.PasswordFile)
 			continue
 		}
 		a.Password = Secret(pw)
 	}
-	return problems
 }
 
 // envNameProblem says what is wrong with name as the name of an environment

@@ -20,69 +20,66 @@ var tagSlug = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 const maxTagLabel = 100
 
 // checkTags checks the tag rules and tagging settings, taking the rules and
-// aliases in the order of their lines, then of their names. failed (nil for
-// none) reports the paths that failed to decode.
-func (c *Config) checkTags(lines map[string]int, failed func(path string) bool, addf func(path, format string, args ...any)) {
-	if failed == nil {
-		failed = func(string) bool { return false }
-	}
+// aliases in the order of their lines, then of their names. A rule's any,
+// all or regex that failed to decode does not count as missing.
+func (c *Config) checkTags(p *problems) {
 	allowed := TagFields()
-	for _, name := range byLine(lines, "tags", c.Tags) {
+	for _, name := range byLine(p.lines, "tags", c.Tags) {
 		path := "tags." + name
 		r := c.Tags[name]
 		if !tagSlug.MatchString(name) {
-			addf(path, "%q: not a tag name; %s", name, slugHint(name))
+			p.addf(path, "%q: not a tag name; %s", name, slugHint(name))
 		}
 		if l := r.Label; l != "" && (strings.TrimSpace(l) == "" || strings.ContainsFunc(l, unicode.IsControl) || utf8.RuneCountInString(l) > maxTagLabel) {
-			addf(path+".label", "%q: write the tag's name as people read it, on one line and at most %d characters (like \"North Korea\"), or remove the label", l, maxTagLabel)
+			p.addf(path+".label", "%q: write the tag's name as people read it, on one line and at most %d characters (like \"North Korea\"), or remove the label", l, maxTagLabel)
 		}
 		if len(r.Any) == 0 && len(r.All) == 0 && len(r.Regex) == 0 &&
-			!failed(path+".any") && !failed(path+".all") && !failed(path+".regex") {
-			addf(path, "no any, all or regex; give at least one of them, or the rule tags every item")
+			!p.failed(path+".any") && !p.failed(path+".all") && !p.failed(path+".regex") {
+			p.addf(path, "no any, all or regex; give at least one of them, or the rule tags every item")
 		}
 		for _, l := range []struct {
 			key     string
 			phrases []string
 		}{{"any", r.Any}, {"all", r.All}, {"none", r.None}} {
-			for i, p := range l.phrases {
-				if strings.TrimSpace(p) == "" {
-					addf(fmt.Sprintf("%s.%s[%d]", path, l.key, i), "empty; write a word or phrase, or remove the item")
+			for i, phrase := range l.phrases {
+				if strings.TrimSpace(phrase) == "" {
+					p.addf(fmt.Sprintf("%s.%s[%d]", path, l.key, i), "empty; write a word or phrase, or remove the item")
 				}
 			}
 		}
 		for i, expr := range r.Regex {
-			p := fmt.Sprintf("%s.regex[%d]", path, i)
+			field := fmt.Sprintf("%s.regex[%d]", path, i)
 			if expr == "" {
-				addf(p, "empty, which matches every item; write a regular expression, or remove the item")
+				p.addf(field, "empty, which matches every item; write a regular expression, or remove the item")
 				continue
 			}
 			if _, err := regexp.Compile(expr); err != nil {
-				addf(p, "%q is not a regular expression: %s; write one in Go's syntax (RE2), e.g. %s",
+				p.addf(field, "%q is not a regular expression: %s; write one in Go's syntax (RE2), e.g. %s",
 					expr, strings.TrimPrefix(err.Error(), "error parsing regexp: "), `'\bKim Jong[ -]Un\b'`)
 			}
 		}
 		seen := make(map[string]int)
 		for i, f := range r.Fields {
-			p := fmt.Sprintf("%s.fields[%d]", path, i)
+			field := fmt.Sprintf("%s.fields[%d]", path, i)
 			switch j, dup := seen[f]; {
 			case !slices.Contains(allowed, f):
-				addf(p, "%q is not a field; use %s or %s", f, strings.Join(allowed[:len(allowed)-1], ", "), allowed[len(allowed)-1])
+				p.addf(field, "%q is not a field; use %s or %s", f, strings.Join(allowed[:len(allowed)-1], ", "), allowed[len(allowed)-1])
 			case dup:
-				addf(p, "%q is listed twice (also as %s.fields[%d]); remove one", f, path, j)
+				p.addf(field, "%q is listed twice (also as %s.fields[%d]); remove one", f, path, j)
 			default:
 				seen[f] = i
 			}
 		}
 	}
 
-	for _, from := range byLine(lines, "tagging.aliases", c.Tagging.Aliases) {
+	for _, from := range byLine(p.lines, "tagging.aliases", c.Tagging.Aliases) {
 		path := "tagging.aliases." + from
 		if !tagSlug.MatchString(from) {
-			addf(path, "%q: not a category slug; %s (categories are matched by their slug)", from, slugHint(from))
+			p.addf(path, "%q: not a category slug; %s (categories are matched by their slug)", from, slugHint(from))
 			continue
 		}
 		if to := c.Tagging.Aliases[from]; to != "" && !tagSlug.MatchString(to) {
-			addf(path, "%q: not a tag name; %s, or \"\" to drop the category", to, slugHint(to))
+			p.addf(path, "%q: not a tag name; %s, or \"\" to drop the category", to, slugHint(to))
 		}
 	}
 }
@@ -133,12 +130,12 @@ func slugify(s string) (slug string, ascii bool) {
 	return b.String(), true
 }
 
-// checkFilters checks the outputs' filters with check, if it is not nil.
-func (c *Config) checkFilters(file string, lines map[string]int, check func(expr string) error) []Problem {
+// checkFilters checks the outputs' filters with check, if it is not nil,
+// and records in p those it rejects.
+func (c *Config) checkFilters(p *problems, check func(expr string) error) {
 	if check == nil {
-		return nil
+		return
 	}
-	var problems []Problem
 	for i, o := range c.Outputs {
 		if o.Filter == "" {
 			continue
@@ -155,8 +152,6 @@ func (c *Config) checkFilters(file string, lines map[string]int, check func(expr
 		if o.Name != "" {
 			msg = fmt.Sprintf("output %q: %s", o.Name, msg)
 		}
-		path := fmt.Sprintf("outputs[%d].filter", i)
-		problems = append(problems, Problem{File: file, Line: lineOf(lines, path), Field: path, Message: msg})
+		p.addf(fmt.Sprintf("outputs[%d].filter", i), "%s", msg)
 	}
-	return problems
 }

@@ -39,81 +39,98 @@ func (c *Config) Validate() error {
 	if err != nil {
 		return fmt.Errorf("locate config folder: %w", err)
 	}
-	return newError(c.check(c.Path, dir, nil, nil, nil))
+	p := &problems{file: c.Path}
+	c.check(p, dir, nil)
+	return newError(p.list)
 }
 
-// check lists the problems with c. file names the config in messages, dir
-// anchors relative paths, lines maps field paths to lines and set holds the
-// paths the file gave a value other than null; failed reports the paths that
-// failed to decode (all three may be nil).
-func (c *Config) check(file, dir string, lines map[string]int, set map[string]bool, failed func(path string) bool) []Problem {
-	var problems []Problem
-	addf := func(path, format string, args ...any) {
-		problems = append(problems, Problem{
-			File:    file,
-			Line:    lineOf(lines, path),
-			Field:   path,
-			Message: fmt.Sprintf(format, args...),
-		})
-	}
-	checkSchedule := func(path, spec string) {
-		if spec == "" {
-			return
-		}
-		s, err := cron.ParseStandard(spec)
-		if err != nil {
-			addf(path, "%q is not a cron spec: %v; write e.g. \"@every 15m\" or \"*/10 * * * *\"", spec, err)
-			return
-		}
-		least := cmp.Or(c.Fetch.MinInterval, Duration(DefaultMinInterval))
-		if every := shortestInterval(s, least.Std()); every < least.Std() {
-			example := `"@every 15m" or "*/10 * * * *"`
-			if least > Duration(10*time.Minute) {
-				example = fmt.Sprintf("%q", "@every "+least.String())
-			}
-			addf(path, "%q would fetch every %s, more often than fetch.min_interval (%s) allows; write e.g. %s",
-				spec, Duration(every), least, example)
-		}
-	}
+// check records the problems with c in p, one section after another. dir
+// anchors relative paths and set holds the paths the file gave a value other
+// than null (nil: none).
+func (c *Config) check(p *problems, dir string, set map[string]bool) {
+	c.checkSchedule(p, "schedule", c.Schedule)
+	c.checkServer(p)
+	c.checkPublish(p)
+	c.checkFetch(p, set)
+	c.checkFeeds(p, dir)
+	c.checkOutputs(p)
+	c.checkTags(p)
+	c.checkDedupe(p)
+	c.checkStories(p, dir)
+	c.checkRetention(p)
+}
 
-	checkSchedule("schedule", c.Schedule)
+// checkSchedule checks the cron spec at path, if any: it must parse, and
+// fire no more often than fetch.min_interval allows.
+func (c *Config) checkSchedule(p *problems, path, spec string) {
+	if spec == "" {
+		return
+	}
+	s, err := cron.ParseStandard(spec)
+	if err != nil {
+		p.addf(path, "%q is not a cron spec: %v; write e.g. \"@every 15m\" or \"*/10 * * * *\"", spec, err)
+		return
+	}
+	least := cmp.Or(c.Fetch.MinInterval, Duration(DefaultMinInterval))
+	if every := shortestInterval(s, least.Std()); every < least.Std() {
+		example := `"@every 15m" or "*/10 * * * *"`
+		if least > Duration(10*time.Minute) {
+			example = fmt.Sprintf("%q", "@every "+least.String())
+		}
+		p.addf(path, "%q would fetch every %s, more often than fetch.min_interval (%s) allows; write e.g. %s",
+			spec, Duration(every), least, example)
+	}
+}
+
+// checkServer checks the server section.
+func (c *Config) checkServer(p *problems) {
 	if c.Server.Listen != "" {
 		if err := checkListen(c.Server.Listen); err != nil {
-			addf("server.listen", "%v", err)
+			p.addf("server.listen", "%v", err)
 		}
 	}
+}
+
+// checkPublish checks the publish section.
+func (c *Config) checkPublish(p *problems) {
 	if c.Publish.BaseURL != "" {
 		if _, err := baseURL(c.Publish.BaseURL); err != nil {
-			addf("publish.base_url", "%v", err)
+			p.addf("publish.base_url", "%v", err)
 		}
 	}
 	if hub := c.Publish.WebSubHub; hub != "" {
 		if u, err := url.Parse(hub); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			addf("publish.websub_hub", "%q is not an http(s) URL; write the hub's URL, e.g. https://pubsubhubbub.appspot.com/", hub)
+			p.addf("publish.websub_hub", "%q is not an http(s) URL; write the hub's URL, e.g. https://pubsubhubbub.appspot.com/", hub)
 		}
 	}
 	for _, f := range []struct{ path, value string }{{"publish.title", c.Publish.Title}, {"publish.subtitle", c.Publish.Subtitle}} {
 		if strings.ContainsAny(f.value, "\r\n") {
-			addf(f.path, "has a line break; write it on one line")
+			p.addf(f.path, "has a line break; write it on one line")
 		} else if f.value != "" && strings.TrimSpace(f.value) == "" {
-			addf(f.path, "is blank; write a few words, or remove the key")
+			p.addf(f.path, "is blank; write a few words, or remove the key")
 		}
 	}
 	if icon := c.Publish.Icon; icon != "" {
 		if u, err := url.Parse(icon); err != nil || (u.Scheme != "" && ((u.Scheme != "http" && u.Scheme != "https") || u.Host == "")) {
-			addf("publish.icon", "%q is neither an http(s) URL nor a path under base_url; write e.g. https://news.example.com/icon.png or icon.png", icon)
+			p.addf("publish.icon", "%q is neither an http(s) URL nor a path under base_url; write e.g. https://news.example.com/icon.png or icon.png", icon)
 		}
 	}
+}
+
+// checkFetch checks the fetch section. A size or max_items of 0 is a
+// problem only when the file gives it (set): left out, it stands for the
+// default.
+func (c *Config) checkFetch(p *problems, set map[string]bool) {
 	if c.Fetch.Concurrency < 0 {
-		addf("fetch.concurrency", "%d is negative; write a positive number, or 0 for the default (%d)",
+		p.addf("fetch.concurrency", "%d is negative; write a positive number, or 0 for the default (%d)",
 			c.Fetch.Concurrency, DefaultConcurrency)
 	}
 	if c.Fetch.PerHost < 0 {
-		addf("fetch.per_host", "%d is negative; write a positive number, or 0 for the default (%d)",
+		p.addf("fetch.per_host", "%d is negative; write a positive number, or 0 for the default (%d)",
 			c.Fetch.PerHost, DefaultPerHost)
 	}
 	if c.Fetch.Timeout < 0 {
-		addf("fetch.timeout", "%s is negative; write e.g. \"30s\", or 0 for the default (%s)",
+		p.addf("fetch.timeout", "%s is negative; write e.g. \"30s\", or 0 for the default (%s)",
 			c.Fetch.Timeout.Std(), DefaultTimeout)
 	}
 	for _, sz := range []struct {
@@ -127,19 +144,19 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 	} {
 		switch {
 		case sz.size < 0:
-			addf(sz.path, "%s is negative; write a size such as \"%s\", or leave it out for the default (%[2]s)",
+			p.addf(sz.path, "%s is negative; write a size such as \"%s\", or leave it out for the default (%[2]s)",
 				sz.size, sz.def)
 		case sz.size == 0 && set[sz.path]:
-			addf(sz.path, "0 would %s; write a size such as \"%s\", or leave it out for the default (%[2]s)",
+			p.addf(sz.path, "0 would %s; write a size such as \"%s\", or leave it out for the default (%[2]s)",
 				sz.zeroDoes, sz.def)
 		}
 	}
 	switch n := c.Fetch.MaxItems; {
 	case n < 0:
-		addf("fetch.max_items", "%d is negative; write a positive number such as 200, or leave it out for the default (%d)",
+		p.addf("fetch.max_items", "%d is negative; write a positive number such as 200, or leave it out for the default (%d)",
 			n, DefaultFetchMaxItems)
 	case n == 0 && set["fetch.max_items"]:
-		addf("fetch.max_items", "0 would keep no items; write a positive number such as 200, or leave it out for the default (%d)",
+		p.addf("fetch.max_items", "0 would keep no items; write a positive number such as 200, or leave it out for the default (%d)",
 			DefaultFetchMaxItems)
 	}
 	for _, w := range []struct {
@@ -153,30 +170,35 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 		{"fetch.backoff_max", c.Fetch.BackoffMax, "24h", DefaultBackoffMax},
 	} {
 		if w.d < 0 {
-			addf(w.path, "%s is negative; write e.g. %q, or 0 for the default (%s)", w.d, w.example, Duration(w.def))
+			p.addf(w.path, "%s is negative; write e.g. %q, or 0 for the default (%s)", w.d, w.example, Duration(w.def))
 		}
 	}
 	base := cmp.Or(c.Fetch.BackoffBase, Duration(DefaultBackoffBase))
 	maxi := cmp.Or(c.Fetch.BackoffMax, Duration(DefaultBackoffMax))
 	if base > 0 && maxi > 0 && base > maxi {
 		if set["fetch.backoff_max"] && !set["fetch.backoff_base"] {
-			addf("fetch.backoff_max", "%s is less than fetch.backoff_base (%s); raise it, or lower backoff_base", maxi, base)
+			p.addf("fetch.backoff_max", "%s is less than fetch.backoff_base (%s); raise it, or lower backoff_base", maxi, base)
 		} else {
-			addf("fetch.backoff_base", "%s is more than fetch.backoff_max (%s); lower it, or raise backoff_max", base, maxi)
+			p.addf("fetch.backoff_base", "%s is more than fetch.backoff_max (%s); lower it, or raise backoff_max", base, maxi)
 		}
 	}
 	if c.Fetch.MinInterval < 0 {
-		addf("fetch.min_interval", "%s is negative; write e.g. \"1m\", or 0 for the default (%s)", c.Fetch.MinInterval, Duration(DefaultMinInterval))
+		p.addf("fetch.min_interval", "%s is negative; write e.g. \"1m\", or 0 for the default (%s)", c.Fetch.MinInterval, Duration(DefaultMinInterval))
 	}
 	if c.Fetch.Jitter < 0 {
-		addf("fetch.jitter", "%s is negative; write e.g. \"5m\", or 0 for no jitter", c.Fetch.Jitter)
+		p.addf("fetch.jitter", "%s is negative; write e.g. \"5m\", or 0 for no jitter", c.Fetch.Jitter)
 	}
 	if msg := headerValueProblem(c.Fetch.UserAgent); msg != "" {
-		addf("fetch.user_agent", "%s", msg)
+		p.addf("fetch.user_agent", "%s", msg)
 	}
+}
 
+// checkFeeds checks the feeds: there must be one at least, each with a url
+// of its own. A schedule or timeout a feed inherits is checked where it is
+// set, not once per feed.
+func (c *Config) checkFeeds(p *problems, dir string) {
 	if len(c.Feeds) == 0 {
-		addf("feeds", "no feeds; add at least one under feeds:")
+		p.addf("feeds", "no feeds; add at least one under feeds:")
 	}
 	feeds := make(map[string]int) // normalised URL → index
 	for i, f := range c.Feeds {
@@ -184,104 +206,122 @@ func (c *Config) check(file, dir string, lines map[string]int, set map[string]bo
 		u, key, err := feedURL(f.URL, dir)
 		switch {
 		case f.URL == "":
-			addf(path+".url", "missing; write the feed's https://… URL or a file path")
+			p.addf(path+".url", "missing; write the feed's https://… URL or a file path")
 		case err != nil:
-			addf(path+".url", "%v", err)
+			p.addf(path+".url", "%v", err)
 		default:
 			if j, dup := feeds[key]; dup {
-				addf(path+".url", "%q is listed twice (also as feeds[%d]); remove one", aggregator.PublicURL(u), j)
+				p.addf(path+".url", "%q is listed twice (also as feeds[%d]); remove one", aggregator.PublicURL(u), j)
 			} else {
 				feeds[key] = i
 			}
 		}
-		if f.Schedule != c.Schedule { // an inherited schedule is checked once, above
-			checkSchedule(path+".schedule", f.Schedule)
+		if f.Schedule != c.Schedule { // an inherited schedule is checked once, by check
+			c.checkSchedule(p, path+".schedule", f.Schedule)
 		}
-		if f.Timeout < 0 && f.Timeout != c.Fetch.Timeout { // an inherited timeout is checked once, above
-			addf(path+".timeout", "%s is negative; write e.g. \"1m\", or 0 for fetch.timeout", f.Timeout)
+		if f.Timeout < 0 && f.Timeout != c.Fetch.Timeout { // an inherited timeout is checked once, by checkFetch
+			p.addf(path+".timeout", "%s is negative; write e.g. \"1m\", or 0 for fetch.timeout", f.Timeout)
 		}
-		checkHeaders(path+".headers", f.Headers, f.Auth != nil, lines, addf)
+		checkHeaders(p, path+".headers", f.Headers, f.Auth != nil)
 		if f.Auth != nil {
-			checkAuth(path+".auth", f.Auth, addf)
+			checkAuth(p, path+".auth", f.Auth)
 		}
 		for j, tag := range f.Tags {
 			if strings.TrimSpace(tag) == "" {
-				addf(fmt.Sprintf("%s.tags[%d]", path, j), "empty; write a tag, or remove the item")
+				p.addf(fmt.Sprintf("%s.tags[%d]", path, j), "empty; write a tag, or remove the item")
 			}
 		}
 	}
+}
 
+// checkOutputs checks the outputs' names and limits; their filters are
+// checked by checkFilters.
+func (c *Config) checkOutputs(p *problems) {
 	outputs := make(map[string]bool)
 	for i, o := range c.Outputs {
 		path := fmt.Sprintf("outputs[%d]", i)
 		switch {
 		case o.Name == "":
-			addf(path+".name", "missing; write a short name such as \"world\"")
+			p.addf(path+".name", "missing; write a short name such as \"world\"")
 		case !outputName.MatchString(o.Name):
-			addf(path+".name", "%q is not a valid name; use lowercase letters, digits, - and _, e.g. \"world-news\"", o.Name)
+			p.addf(path+".name", "%q is not a valid name; use lowercase letters, digits, - and _, e.g. \"world-news\"", o.Name)
 		case outputs[o.Name]:
-			addf(path+".name", "%q is used twice; output names must be unique", o.Name)
+			p.addf(path+".name", "%q is used twice; output names must be unique", o.Name)
 		}
 		outputs[o.Name] = true
 		if o.Limit < 0 {
-			addf(path+".limit", "%d is negative; write a positive number, or 0 for the default (%d)",
+			p.addf(path+".limit", "%d is negative; write a positive number, or 0 for the default (%d)",
 				o.Limit, DefaultOutputLimit)
 		}
 	}
+}
 
-	c.checkTags(lines, failed, addf)
-
+// checkDedupe checks the dedupe section.
+func (c *Config) checkDedupe(p *problems) {
 	for i, name := range c.Dedupe.TrackingParams {
 		if msg := trackingParamProblem(name); msg != "" {
-			addf(fmt.Sprintf("dedupe.tracking_params[%d]", i), "%s", msg)
+			p.addf(fmt.Sprintf("dedupe.tracking_params[%d]", i), "%s", msg)
 		}
 	}
+}
 
+// checkStories checks the stories section.
+func (c *Config) checkStories(p *problems, dir string) {
 	if t := c.Stories.Threshold; !(t >= 0 && t <= 1) { // NaN too
-		addf("stories.threshold", "%g is not between 0 and 1; write a probability such as 0.5, or 0 for the default", t)
+		p.addf("stories.threshold", "%g is not between 0 and 1; write a probability such as 0.5, or 0 for the default", t)
 	}
 	if n := c.Stories.FullTextWords; n < 0 {
-		addf("stories.full_text_words", "%d is negative; the setting is no longer used: remove it", n)
+		p.addf("stories.full_text_words", "%d is negative; the setting is no longer used: remove it", n)
 	}
 	if c.Stories.Window < 0 {
-		addf("stories.window", "%s is negative; write e.g. \"48h\", or 0 for the default (%s)",
+		p.addf("stories.window", "%s is negative; write e.g. \"48h\", or 0 for the default (%s)",
 			c.Stories.Window, Duration(DefaultStoryWindow))
 	}
+	c.checkSourcePriority(p, dir)
+}
+
+// checkSourcePriority checks stories.source_priority: each entry must name a
+// feed under feeds, and no two entries the same one. With no feeds at all,
+// which checkFeeds reports, entries are not looked up.
+func (c *Config) checkSourcePriority(p *problems, dir string) {
 	entries := make(map[string]int) // entry → index
 	carried := make(map[int]int)    // feed index → index of the entry naming it
 	for i, s := range c.Stories.SourcePriority {
 		path := fmt.Sprintf("stories.source_priority[%d]", i)
 		if strings.TrimSpace(s) == "" {
-			addf(path, "empty; write the name or url of a feed under feeds, or remove the item")
+			p.addf(path, "empty; write the name or url of a feed under feeds, or remove the item")
 			continue
 		}
 		if j, dup := entries[s]; dup {
-			addf(path, "%q is listed twice (also as stories.source_priority[%d]); remove one", s, j)
+			p.addf(path, "%q is listed twice (also as stories.source_priority[%d]); remove one", s, j)
 			continue
 		}
 		entries[s] = i
 		if len(c.Feeds) == 0 {
-			continue // reported above
+			continue // reported by checkFeeds
 		}
 		f, _ := priorityFeed(s, c.Feeds, dir)
 		if f < 0 {
-			addf(path, "%q: no feed has this name or url; write the name or url of a feed under feeds", s)
+			p.addf(path, "%q: no feed has this name or url; write the name or url of a feed under feeds", s)
 			continue
 		}
 		if j, dup := carried[f]; dup {
-			addf(path, "%q is feeds[%d], as is stories.source_priority[%d]; remove one", s, f, j)
+			p.addf(path, "%q is feeds[%d], as is stories.source_priority[%d]; remove one", s, f, j)
 			continue
 		}
 		carried[f] = i
 	}
+}
+
+// checkRetention checks the retention section.
+func (c *Config) checkRetention(p *problems) {
 	if c.Retention.MaxAge < 0 {
-		addf("retention.max_age", "%s is negative; write e.g. \"720h\" for 30 days, 0 to keep stories forever, or leave it out for the default (%s)",
+		p.addf("retention.max_age", "%s is negative; write e.g. \"720h\" for 30 days, 0 to keep stories forever, or leave it out for the default (%s)",
 			c.Retention.MaxAge, Duration(DefaultRetentionMaxAge))
 	}
 	if c.Retention.MaxItems < 0 {
-		addf("retention.max_items", "%d is negative; write a positive number, or 0 for no limit", c.Retention.MaxItems)
+		p.addf("retention.max_items", "%d is negative; write a positive number, or 0 for no limit", c.Retention.MaxItems)
 	}
-	return problems
 }
 
 // scheduleEpoch is the moment from which shortestInterval looks at a
@@ -369,33 +409,33 @@ func priorityFeed(entry string, feeds []Feed, dir string) (i int, byURL bool) {
 
 // checkHeaders checks a feed's extra request headers, taking them in the
 // order of their lines, then of their names.
-func checkHeaders(path string, headers map[string]string, auth bool, lines map[string]int, addf func(path, format string, args ...any)) {
+func checkHeaders(p *problems, path string, headers map[string]string, auth bool) {
 	names := slices.Sorted(maps.Keys(headers))
 	slices.SortStableFunc(names, func(a, b string) int {
-		return cmp.Compare(lineOf(lines, path+"."+a), lineOf(lines, path+"."+b))
+		return cmp.Compare(lineOf(p.lines, path+"."+a), lineOf(p.lines, path+"."+b))
 	})
 	first := make(map[string]string) // lowercase name → name as first written
 	for _, name := range names {
-		p := path + "." + name
+		field := path + "." + name
 		lower := strings.ToLower(name)
 		switch {
 		case !httpguts.ValidHeaderFieldName(name):
-			addf(p, "%q is not a valid header name; use letters, digits and !#$%%&'*+-.^_`|~ only, e.g. \"X-Api-Key\"", name)
+			p.addf(field, "%q is not a valid header name; use letters, digits and !#$%%&'*+-.^_`|~ only, e.g. \"X-Api-Key\"", name)
 			continue
 		case lower == "host":
-			addf(p, "Host cannot be set here: Go's HTTP client takes the host from the feed's url and ignores a Host header; change url instead")
+			p.addf(field, "Host cannot be set here: Go's HTTP client takes the host from the feed's url and ignores a Host header; change url instead")
 			continue
 		case lower == "authorization" && auth:
-			addf(p, "auth sets the Authorization header too; remove one of the two")
+			p.addf(field, "auth sets the Authorization header too; remove one of the two")
 			continue
 		}
 		if other, dup := first[lower]; dup {
-			addf(p, "same header as %s (header names ignore case); remove one", other)
+			p.addf(field, "same header as %s (header names ignore case); remove one", other)
 			continue
 		}
 		first[lower] = name
 		if msg := headerValueProblem(headers[name]); msg != "" {
-			addf(p, "%s", msg)
+			p.addf(field, "%s", msg)
 		}
 	}
 }
@@ -415,22 +455,22 @@ func headerValueProblem(v string) string {
 }
 
 // checkAuth checks a feed's basic auth.
-func checkAuth(path string, a *Auth, addf func(path, format string, args ...any)) {
+func checkAuth(p *problems, path string, a *Auth) {
 	switch {
 	case a.Username == "":
-		addf(path+".username", "missing; write the user name for HTTP basic auth")
+		p.addf(path+".username", "missing; write the user name for HTTP basic auth")
 	case strings.Contains(a.Username, ":"):
-		addf(path+".username", "%q contains \":\", which HTTP basic auth cannot carry in a user name; check the name with the feed's provider", a.Username)
+		p.addf(path+".username", "%q contains \":\", which HTTP basic auth cannot carry in a user name; check the name with the feed's provider", a.Username)
 	}
 	switch {
 	case a.PasswordEnv != "" && a.PasswordFile != "":
-		addf(path+".password_file", "set as well as password_env; keep one of the two")
+		p.addf(path+".password_file", "set as well as password_env; keep one of the two")
 	case a.PasswordEnv == "" && a.PasswordFile == "" && a.Password == "":
-		addf(path, "no password; set password_env to the name of an environment variable holding it, or password_file to a file holding it")
+		p.addf(path, "no password; set password_env to the name of an environment variable holding it, or password_file to a file holding it")
 	}
 	if a.PasswordEnv != "" {
 		if msg := envNameProblem(a.PasswordEnv); msg != "" {
-			addf(path+".password_env", "%s", msg)
+			p.addf(path+".password_env", "%s", msg)
 		}
 	}
 }

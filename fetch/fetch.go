@@ -362,63 +362,16 @@ func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*respo
 	defer clock.stop()
 	ctx = withProxyRoute(clock.ctx) // see guardedDialer
 
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	hreq, extra, err := c.newRequest(ctx, u, req)
 	if err != nil {
 		return nil, err
-	}
-	hreq.Header.Set("User-Agent", c.UserAgent)
-	hreq.Header.Set("Accept", acceptHeader)
-	if req.State.ETag != "" {
-		hreq.Header.Set("If-None-Match", req.State.ETag)
-	}
-	if req.State.LastModified != "" {
-		hreq.Header.Set("If-Modified-Since", req.State.LastModified)
-	}
-	var extra []string // canonical keys of the configured headers
-	for k, vs := range req.Header {
-		k = http.CanonicalHeaderKey(k)
-		if k == "Accept-Encoding" {
-			continue
-		}
-		hreq.Header.Del(k)
-		for _, v := range vs {
-			hreq.Header.Add(k, v)
-		}
-		extra = append(extra, k)
-	}
-	if req.Username != "" {
-		hreq.SetBasicAuth(req.Username, req.Password)
-		extra = append(extra, "Authorization")
 	}
 
 	// A shallow copy of the shared client: same Transport, own redirect
 	// policy, which records the kind of every hop.
 	hc := *c.httpClient()
-	permanent := true
-	hc.CheckRedirect = func(next *http.Request, via []*http.Request) error {
-		if len(via) > maxRedirects {
-			return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, maxRedirects)
-		}
-		if s := next.URL.Scheme; s != "http" && s != "https" {
-			return fmt.Errorf("%w: %s", ErrRedirectScheme, aggregator.PublicURL(next.URL.String()))
-		}
-		if r := next.Response; r == nil || (r.StatusCode != http.StatusMovedPermanently && r.StatusCode != http.StatusPermanentRedirect) {
-			permanent = false
-		}
-		// http.Client names the URL redirected from, query and all, in
-		// a Referer before it asks: a feed's URL is nobody's business.
-		if !slices.Contains(extra, "Referer") {
-			next.Header.Del("Referer")
-		}
-		if !keepCredentials(via[0].URL, next.URL) {
-			for _, k := range extra {
-				if k != "User-Agent" && k != "Accept" {
-					next.Header.Del(k)
-				}
-			}
-		}
-		return nil
-	}
+	hops := &redirects{extra: extra, permanent: true}
+	hc.CheckRedirect = hops.check
 
 	resp, err := hc.Do(hreq)
 	if err != nil {
@@ -438,7 +391,7 @@ func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*respo
 	}
 	if resp.Request != nil && resp.Request.URL != nil {
 		out.finalURL = resp.Request.URL.String()
-		out.permanent = permanent && resp.Request.Response != nil
+		out.permanent = hops.permanent && resp.Request.Response != nil
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
@@ -458,6 +411,77 @@ func (c *Client) roundTrip(ctx context.Context, u *url.URL, req Request) (*respo
 		return nil, clock.explain(err)
 	}
 	return out, nil
+}
+
+// newRequest builds the GET of one fetch of u: User-Agent, Accept and the
+// conditional headers from req.State, then req's headers, which replace any
+// of those, and its basic auth. An Accept-Encoding in req.Header is left
+// out: it would defeat transparent decompression. extra lists the canonical
+// names of the headers req set.
+func (c *Client) newRequest(ctx context.Context, u *url.URL, req Request) (hreq *http.Request, extra []string, err error) {
+	hreq, err = http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	hreq.Header.Set("User-Agent", c.UserAgent)
+	hreq.Header.Set("Accept", acceptHeader)
+	if req.State.ETag != "" {
+		hreq.Header.Set("If-None-Match", req.State.ETag)
+	}
+	if req.State.LastModified != "" {
+		hreq.Header.Set("If-Modified-Since", req.State.LastModified)
+	}
+	for k, vs := range req.Header {
+		k = http.CanonicalHeaderKey(k)
+		if k == "Accept-Encoding" {
+			continue
+		}
+		hreq.Header.Del(k)
+		for _, v := range vs {
+			hreq.Header.Add(k, v)
+		}
+		extra = append(extra, k)
+	}
+	if req.Username != "" {
+		hreq.SetBasicAuth(req.Username, req.Password)
+		extra = append(extra, "Authorization")
+	}
+	return hreq, extra, nil
+}
+
+// redirects is the redirect policy of one fetch: it stops at more than
+// maxRedirects hops or at a scheme other than http(s), sends no Referer,
+// and drops the configured headers (extra, but User-Agent and Accept) on a
+// hop to where credentials are not kept (see keepCredentials).
+type redirects struct {
+	extra     []string // canonical names of the configured headers
+	permanent bool     // every hop so far was 301 or 308
+}
+
+// check is the policy as an http.Client's CheckRedirect.
+func (r *redirects) check(next *http.Request, via []*http.Request) error {
+	if len(via) > maxRedirects {
+		return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, maxRedirects)
+	}
+	if s := next.URL.Scheme; s != "http" && s != "https" {
+		return fmt.Errorf("%w: %s", ErrRedirectScheme, aggregator.PublicURL(next.URL.String()))
+	}
+	if resp := next.Response; resp == nil || (resp.StatusCode != http.StatusMovedPermanently && resp.StatusCode != http.StatusPermanentRedirect) {
+		r.permanent = false
+	}
+	// http.Client names the URL redirected from, query and all, in
+	// a Referer before it asks: a feed's URL is nobody's business.
+	if !slices.Contains(r.extra, "Referer") {
+		next.Header.Del("Referer")
+	}
+	if !keepCredentials(via[0].URL, next.URL) {
+		for _, k := range r.extra {
+			if k != "User-Agent" && k != "Accept" {
+				next.Header.Del(k)
+			}
+		}
+	}
+	return nil
 }
 
 // readChunk is how much of a body of unknown size is read at a time, and

@@ -120,25 +120,101 @@ func interval(s cron.Schedule, now time.Time) time.Duration {
 // scheduling, waits for the fetches in flight (which see ctx cancelled) and
 // returns ctx's error.
 func (s *Scheduler) Run(ctx context.Context) error {
-	changed := make(chan struct{}, 1)
-	var wg sync.WaitGroup
+	jobs := newFetchJobs(ctx)
+	defer jobs.cancel()
 	c := cron.New()
-	now := s.Runner.now()
-	// Fetches run on a context of their own, cancelled Grace after ctx, so
-	// that a stop lets them finish if they are quick.
-	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelJobs()
-	var (
-		inFlight sync.WaitGroup
-		mu       sync.Mutex
-		stopping bool // no fetch starts once set
-	)
-
-	type start struct {
-		job   cron.Job
-		delay time.Duration
+	starts, err := s.scheduleFeeds(ctx, c, jobs)
+	if err != nil {
+		return err
 	}
-	var starts []start
+
+	var wg sync.WaitGroup
+	startupDone := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.settleLoop(ctx, startupDone, jobs.changed)
+	}()
+	startUp(ctx, &wg, starts, startupDone)
+	c.Start()
+	<-ctx.Done()
+	c.Stop()
+	jobs.stop(s.Grace)
+	wg.Wait()
+	return ctx.Err()
+}
+
+// fetchJobs runs the fetches of one Run, on a context of their own, so that
+// a stop can let those in flight finish, and signals on changed each fetch
+// that added or changed items.
+type fetchJobs struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	changed chan struct{} // buffered: one signal stands for any number
+
+	mu       sync.Mutex
+	stopping bool // no fetch starts once set
+	inFlight sync.WaitGroup
+}
+
+// newFetchJobs returns the fetchJobs of a Run under ctx. Their context
+// outlives ctx: stop cancels it, Grace after ctx is done, so that a stop
+// lets quick fetches finish.
+func newFetchJobs(ctx context.Context) *fetchJobs {
+	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	return &fetchJobs{ctx: jobCtx, cancel: cancel, changed: make(chan struct{}, 1)}
+}
+
+// run fetches f with r, unless the jobs are stopping.
+func (j *fetchJobs) run(r *Runner, f Feed, every time.Duration) {
+	j.mu.Lock()
+	if j.stopping {
+		j.mu.Unlock()
+		return
+	}
+	j.inFlight.Add(1)
+	j.mu.Unlock()
+	defer j.inFlight.Done()
+	// Never twice within half the feed's interval: the start-up
+	// run may fall just before the feed's first scheduled time.
+	rep := r.runFeed(j.ctx, f, false, every/2)
+	if rep.Added > 0 || rep.Changed > 0 {
+		select {
+		case j.changed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// stop lets no more fetches start, waits up to grace for those in flight,
+// then cancels them and waits for them to return.
+func (j *fetchJobs) stop(grace time.Duration) {
+	j.mu.Lock()
+	j.stopping = true // no new fetches
+	j.mu.Unlock()
+	finished := make(chan struct{})
+	go func() { j.inFlight.Wait(); close(finished) }()
+	t := time.NewTimer(grace)
+	select {
+	case <-finished:
+	case <-t.C:
+	}
+	t.Stop()
+	j.cancel()
+	<-finished
+}
+
+// startupFetch is a feed's fetch at start-up: its job, run after delay.
+type startupFetch struct {
+	job   cron.Job
+	delay time.Duration
+}
+
+// scheduleFeeds adds one job per feed to c, each fetching through jobs, and
+// returns the start-up fetches of the feeds that are due (see due).
+func (s *Scheduler) scheduleFeeds(ctx context.Context, c *cron.Cron, jobs *fetchJobs) ([]startupFetch, error) {
+	now := s.Runner.now()
+	var starts []startupFetch
 	refs := make([]store.FeedRef, len(s.Feeds))
 	for i, f := range s.Feeds {
 		refs[i] = store.FeedRef{URL: f.URL, Name: f.Name}
@@ -149,79 +225,25 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	for i, f := range s.Feeds {
 		sched, every, err := feedSchedule(f, s.Jitter, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		// One job per feed, wrapped once, so that the start-up run and the
 		// scheduled runs of a feed never overlap.
 		job := cron.NewChain(cron.SkipIfStillRunning(cron.DiscardLogger)).Then(cron.FuncJob(func() {
-			mu.Lock()
-			if stopping {
-				mu.Unlock()
-				return
-			}
-			inFlight.Add(1)
-			mu.Unlock()
-			defer inFlight.Done()
-			// Never twice within half the feed's interval: the start-up
-			// run may fall just before the feed's first scheduled time.
-			rep := s.Runner.runFeed(jobCtx, f, false, every/2)
-			if rep.Added > 0 || rep.Changed > 0 {
-				select {
-				case changed <- struct{}{}:
-				default:
-				}
-			}
+			jobs.run(s.Runner, f, every)
 		}))
 		c.Schedule(sched, job)
 		if stored == nil || due(stored[i].State, sched, now) {
-			starts = append(starts, start{job, offset(f.URL, min(s.Jitter, startupSpread))})
+			starts = append(starts, startupFetch{job, offset(f.URL, min(s.Jitter, startupSpread))})
 		}
 	}
+	return starts, nil
+}
 
+// startUp runs each of starts after its delay, unless ctx is done first, on
+// goroutines that wg counts, and closes done once they have all returned.
+func startUp(ctx context.Context, wg *sync.WaitGroup, starts []startupFetch, done chan<- struct{}) {
 	var startup sync.WaitGroup
-	startupDone := make(chan struct{})
-	settle := func() {
-		if err := s.Runner.Settle(ctx); err != nil && ctx.Err() == nil {
-			s.Runner.Log.Error("placing new articles in stories failed; they are published on their own", "err", err)
-		}
-		if s.Changed != nil {
-			s.Changed(ctx)
-		}
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		started := startupDone
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-started:
-				// The start-up fetches are done: place their articles,
-				// publish, and only then say so.
-				started = nil
-				settle()
-				if ctx.Err() == nil && s.Started != nil {
-					s.Started()
-				}
-			case <-changed:
-				// Let the burst of fetches this change belongs to finish, so
-				// that its articles are placed in stories together.
-				t := time.NewTimer(settleDelay)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return
-				case <-t.C:
-				}
-				select {
-				case <-changed:
-				default:
-				}
-				settle()
-			}
-		}
-	}()
 	for _, st := range starts {
 		wg.Add(1)
 		startup.Add(1)
@@ -241,26 +263,54 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		startup.Wait()
-		close(startupDone)
+		close(done)
 	}()
-	c.Start()
-	<-ctx.Done()
-	c.Stop()
-	mu.Lock()
-	stopping = true // no new fetches
-	mu.Unlock()
-	finished := make(chan struct{})
-	go func() { inFlight.Wait(); close(finished) }()
-	grace := time.NewTimer(s.Grace)
-	select {
-	case <-finished:
-	case <-grace.C:
+}
+
+// settleLoop settles (see settle) once the start-up fetches are done, and
+// then calls Started; and after each burst of fetches signalled on changed.
+// It returns when ctx is done.
+func (s *Scheduler) settleLoop(ctx context.Context, startupDone, changed <-chan struct{}) {
+	started := startupDone
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-started:
+			// The start-up fetches are done: place their articles,
+			// publish, and only then say so.
+			started = nil
+			s.settle(ctx)
+			if ctx.Err() == nil && s.Started != nil {
+				s.Started()
+			}
+		case <-changed:
+			// Let the burst of fetches this change belongs to finish, so
+			// that its articles are placed in stories together.
+			t := time.NewTimer(settleDelay)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			select {
+			case <-changed:
+			default:
+			}
+			s.settle(ctx)
+		}
 	}
-	grace.Stop()
-	cancelJobs()
-	<-finished
-	wg.Wait()
-	return ctx.Err()
+}
+
+// settle places the new articles in stories and calls Changed.
+func (s *Scheduler) settle(ctx context.Context) {
+	if err := s.Runner.Settle(ctx); err != nil && ctx.Err() == nil {
+		s.Runner.Log.Error("placing new articles in stories failed; they are published on their own", "err", err)
+	}
+	if s.Changed != nil {
+		s.Changed(ctx)
+	}
 }
 
 // due reports whether a feed's scheduled time passed since its last attempt

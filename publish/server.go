@@ -302,25 +302,56 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h["X-Content-Type-Options"] = hdrNosniff
 	switch r.URL.Path {
 	case "/healthz":
-		if !AllowGetHead(w, r) {
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
+		serveHealth(w, r)
 		return
 	case "/readyz":
-		if !AllowGetHead(w, r) {
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if !s.ready.Load() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			w.Write([]byte("starting: the first fetches are not done\n"))
-			return
-		}
-		w.Write([]byte("ready\n"))
+		s.serveReady(w, r)
 		return
 	}
+	ss := s.site.Load()
+	f := s.file(w, r, ss)
+	if f == nil {
+		return
+	}
+	v, identityOK := f.negotiate(r.Header["Accept-Encoding"])
+
+	h["Vary"] = hdrVary
+	if ss.cacheControl != nil {
+		h["Cache-Control"] = ss.cacheControl
+	}
+	if answerPreconditions(h, w, r, f, v, identityOK) {
+		return
+	}
+	serveVariant(h, w, r, f, v)
+}
+
+// serveHealth answers /healthz: the process is up.
+func serveHealth(w http.ResponseWriter, r *http.Request) {
+	if !AllowGetHead(w, r) {
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// serveReady answers /readyz: 503 until SetReady, then 200.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	if !AllowGetHead(w, r) {
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !s.ready.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("starting: the first fetches are not done\n"))
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// file returns the file of ss that r asks for, rendering it if it is lazy.
+// When there is none (404), r's method is not GET or HEAD (405) or the
+// rendering fails (503), it answers r itself and returns nil.
+func (s *Server) file(w http.ResponseWriter, r *http.Request, ss *servedSite) *servedFile {
 	name := strings.TrimPrefix(r.URL.Path, "/")
 	switch name {
 	case "opml":
@@ -330,70 +361,82 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "":
 		name = "index.html"
 	}
-	ss := s.site.Load()
 	f, ok := ss.files[name]
 	lazy := !ok && ss.lazy[name] != nil
 	if !ok && !lazy {
 		http.NotFound(w, r)
-		return
+		return nil
 	}
 	if !AllowGetHead(w, r) {
-		return
+		return nil
 	}
 	if lazy {
 		var err error
 		if f, err = ss.lazyFile(r.Context(), name); err != nil {
 			s.logError(r, err)
 			http.Error(w, "could not render this page; try again later", http.StatusServiceUnavailable)
-			return
+			return nil
 		}
 	}
+	return f
+}
 
-	v, identityOK := &f.identity, true
+// negotiate returns the representation of f to send to a client whose
+// Accept-Encoding header has the values accept, and whether that client
+// accepts the identity coding at all.
+func (f *servedFile) negotiate(accept []string) (v *variant, identityOK bool) {
+	v, identityOK = &f.identity, true
 	if f.gzip.body != nil {
 		var useGzip bool
-		useGzip, identityOK = negotiateGzip(r.Header["Accept-Encoding"])
+		useGzip, identityOK = negotiateGzip(accept)
 		if useGzip {
 			v = &f.gzip
 		}
 	}
+	return v, identityOK
+}
 
-	h["Vary"] = hdrVary
-	if ss.cacheControl != nil {
-		h["Cache-Control"] = ss.cacheControl
-	}
-
-	// Preconditions, in the order of RFC 9110 section 13.2.2.
+// answerPreconditions evaluates the conditional headers of r against
+// representation v of f, in the order of RFC 9110 section 13.2.2, and
+// answers 412 or 304 when one of them says so; it reports whether it
+// answered. identityOK says whether r accepts the identity coding. h is
+// w's header.
+func answerPreconditions(h http.Header, w http.ResponseWriter, r *http.Request, f *servedFile, v *variant, identityOK bool) bool {
 	if im := r.Header["If-Match"]; len(im) > 0 {
 		if !etagListMatch(im, v.etag, false) {
 			w.WriteHeader(http.StatusPreconditionFailed)
-			return
+			return true
 		}
 	} else if ius := r.Header.Get("If-Unmodified-Since"); ius != "" && !f.modTime.IsZero() {
 		if t, err := http.ParseTime(ius); err == nil && f.modTime.After(t) {
 			w.WriteHeader(http.StatusPreconditionFailed)
-			return
+			return true
 		}
 	}
 	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
 		if etagListMatch(inm, v.etag, true) {
 			notModified(h, w, f, v)
-			return
+			return true
 		}
 		// A cache holding the identity response may ask with its ETag
 		// although it also accepts gzip: the identity one is acceptable
 		// too, so tell it to use what it has (RFC 9111 section 4.3.4).
 		if v == &f.gzip && identityOK && etagListMatch(inm, f.identity.etag, true) {
 			notModified(h, w, f, &f.identity)
-			return
+			return true
 		}
 	} else if ims := r.Header.Get("If-Modified-Since"); ims != "" && !f.modTime.IsZero() {
 		if t, err := http.ParseTime(ims); err == nil && !f.modTime.After(t) {
 			notModified(h, w, f, v)
-			return
+			return true
 		}
 	}
+	return false
+}
 
+// serveVariant sends representation v of f with its headers: the whole of
+// it, or the byte ranges a GET asks for in a Range header. h is w's header.
+func serveVariant(h http.Header, w http.ResponseWriter, r *http.Request, f *servedFile, v *variant) {
 	h["Content-Type"] = f.contentType
 	if v.etagH != nil {
 		h["Etag"] = v.etagH

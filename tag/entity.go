@@ -510,6 +510,21 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 	if last := seg[run[len(run)-1]].flags; last&tCut != 0 || last&tLast != 0 && cutShort(raw) {
 		return
 	}
+	run = trimRun(x, seg, covered, run)
+	if len(run) == 0 || !nameShaped(seg, run) {
+		return
+	}
+	s.addName(seg, run)
+}
+
+// trimRun returns what may be a name in a run of capitalised words: the
+// run after its last honorific or title but the last word, without the
+// words at either end that names found already cover, without a common
+// word that starts a sentence, modifiers in front or roles at the end. It
+// returns an empty run when there is no name in it, as when it starts a
+// sentence with a common word, a gerund or a word the item writes in lower
+// case, and no gazetteer name starts it.
+func trimRun(x *itemText, seg []token, covered []bool, run []int) []int {
 	sentStart := seg[run[0]].flags&tStop != 0
 	// Cut at the last honorific or title that is not the last word.
 	cut := -1
@@ -531,7 +546,7 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 		run = run[:len(run)-1]
 	}
 	if len(run) == 0 {
-		return
+		return nil
 	}
 	if !trimmed && sentStart {
 		first := seg[run[0]]
@@ -543,7 +558,7 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 			}
 		case first.lexBits()&lexCommon != 0 || gerund(first.norm) || x.lowerSeen(first):
 			if !gazStarts(seg, run) {
-				return
+				return nil
 			}
 		}
 	}
@@ -558,11 +573,14 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 	for len(run) > 0 && seg[run[len(run)-1]].lexBits()&lexRole != 0 && seg[run[len(run)-1]].flags&tHyph == 0 {
 		run = run[:len(run)-1]
 	}
-	if len(run) == 0 {
-		return
-	}
-	// Titles only: "Deputy Prime Minister", "UN Secretary General".
-	// Letters only: "U K" (from "U.K" without its last stop).
+	return run
+}
+
+// nameShaped reports whether a trimmed run has the shape of a name: two to
+// four words, not titles only ("Deputy Prime Minister", "UN Secretary
+// General"), nor two titles, nor letters only ("U K", from "U.K" without its
+// last stop), and not ending in a lower-case particle.
+func nameShaped(seg []token, run []int) bool {
 	allTitles, titles := true, 0
 	words, letters := 0, 0
 	for k, i := range run {
@@ -584,13 +602,17 @@ func (s *entityScratch) takeRun(x *itemText, seg []token, covered []bool, run []
 		}
 	}
 	if words < 2 || words > 4 || allTitles || titles >= 2 || letters == words {
-		return
+		return false
 	}
 	if last := seg[run[len(run)-1]]; last.flags&tCap == 0 && last.lexBits()&lexParticle != 0 {
-		return
+		return false
 	}
-	// The norms of all names share s.norms; the key and the label are
-	// built in one buffer each.
+	return true
+}
+
+// addName records a run as a name candidate. The norms of all names share
+// s.norms; the key and the label are built in one buffer each.
+func (s *entityScratch) addName(seg []token, run []int) {
 	start := len(s.norms)
 	keyLen, labelLen := len(run)-1, len(run)-1
 	for _, i := range run {
