@@ -36,6 +36,15 @@ track() {
 	signals+=("${2:-TERM}")
 }
 
+# untrack PID: cleanup leaves PID alone (the script has waited for it).
+untrack() {
+	local i
+	for i in "${!tracked[@]}"; do
+		[ "${tracked[i]}" = "$1" ] && unset 'tracked[i]' 'signals[i]'
+	done
+	return 0
+}
+
 # cleanup: stops the tracked processes, the last started first, then
 # removes $work unless KEEP is set.
 cleanup() {
@@ -87,6 +96,11 @@ farm_stats() {
 	curl -fs "http://$1/_stats" | python3 -c 'import json, sys
 d = json.load(sys.stdin)
 print(d["requests"], d["ok"], d["not_modified"], d["failed"], d["bytes"])'
+}
+
+# free_port: a free loopback port (bind :0, read the port, close).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # story_outputs: a config's outputs: all stories, and those three outlets
@@ -162,4 +176,19 @@ for line in open(sys.argv[1]):
         added += r.get("added", 0)
 print(parsed, added)
 EOF
+}
+
+# alive PID LOG: exits with the end of LOG unless PID is still running.
+alive() {
+	kill -0 "$1" 2>/dev/null && return
+	echo "$script: process $1 died; the end of $2:" >&2
+	tail "$2" >&2
+	exit 1
+}
+
+# metric NAME: the sum of a metric's samples in the daemon's /metrics, at
+# $listen.
+metric() {
+	curl -fs -m 5 "http://$listen/metrics" 2>/dev/null |
+		awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%.0f", s }'
 }
