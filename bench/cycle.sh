@@ -90,7 +90,7 @@ rows=()
 measure() {
 	local name=$1 farm=$2 config=$3 before after
 	before=$(farm_stats "$farm")
-	once "$name" "$config" ${PROFILE:+--cpuprofile "$work/$name.prof"}
+	timed_once "$name" "$config" ${PROFILE:+--cpuprofile "$work/$name.prof"}
 	after=$(farm_stats "$farm")
 	local wall cpu rss r0 o0 n0 f0 b0 r1 o1 n1 f1 b1 parsed added
 	read -r wall cpu rss <<<"$(time_of "$name")"

@@ -142,9 +142,10 @@ time_of() {
 	tail -1 "$work/$1.time" | awk '{ print $1, $2 + $3, $4 }'
 }
 
-# once NAME CONFIG [FLAG...]: a timed aggregator --once on CONFIG, its JSON
-# log in $work/NAME.log; exits with the end of that log if it fails.
-once() {
+# timed_once NAME CONFIG [FLAG...]: a timed aggregator --once on CONFIG,
+# its JSON log in $work/NAME.log; exits with the end of that log if it
+# fails.
+timed_once() {
 	local name=$1 config=$2
 	shift 2
 	timed "$name" "$work/aggregator" --config "$config" --once --log-level info --log-format json "$@" \

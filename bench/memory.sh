@@ -67,7 +67,7 @@ listen=127.0.0.1:$(free_port)
 check_config "$work/config.yaml"
 
 echo "== fill: --once over $FEEDS feeds" >&2
-once fill "$work/config.yaml"
+timed_once fill "$work/config.yaml"
 read -r wall cpu rss <<<"$(time_of fill)"
 read -r parsed added <<<"$(parsed_added "$work/fill.log")"
 fill=$(printf 'fill (--once): %s items parsed, %s stored; wall %.1f s, CPU %.1f s, peak RSS %.0f MiB; store %.0f MiB' \
