@@ -187,6 +187,15 @@ alive() {
 	exit 1
 }
 
+# await URL PID LOG: waits up to 10 s for URL to answer, while PID runs.
+await() {
+	for _ in $(seq 100); do
+		curl -fs -o /dev/null "$1" && return
+		alive "$2" "$3"
+		sleep 0.1
+	done
+}
+
 # metric NAME: the sum of a metric's samples in the daemon's /metrics, at
 # $listen.
 metric() {
