@@ -48,10 +48,9 @@ untrack() {
 # cleanup: stops the tracked processes, the last started first, then
 # removes $work unless KEEP is set.
 cleanup() {
-	local i pids
-	pids=("${!tracked[@]}")
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		kill -"${signals[pids[i]]}" "${tracked[pids[i]]}" 2>/dev/null && wait "${tracked[pids[i]]}" 2>/dev/null || true
+	local i at=("${!tracked[@]}")
+	for ((i = ${#at[@]} - 1; i >= 0; i--)); do
+		kill -"${signals[at[i]]}" "${tracked[at[i]]}" 2>/dev/null && wait "${tracked[at[i]]}" 2>/dev/null || true
 	done
 	[ -n "${work:-}" ] || return 0
 	if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
