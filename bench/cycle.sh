@@ -36,6 +36,7 @@
 # Loopback only. Needs go, curl, python3 and GNU time (/usr/bin/time);
 # Linux.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 FEEDS=${FEEDS:-1000}
 ITEMS=${ITEMS:-50}
@@ -47,50 +48,20 @@ NEW=${NEW:-2}
 SEED=${SEED:-1}
 CONCURRENCY=${CONCURRENCY:-8}
 
-[ -x /usr/bin/time ] || { echo "cycle.sh: needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
-
-cd "$(dirname "$0")/.."
-work=$(mktemp -d "${TMPDIR:-/tmp}/cycle.XXXXXX")
-farm_pids=()
-cleanup() {
-	for pid in "${farm_pids[@]}"; do
-		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	done
-	if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname)"
-echo "cpu: $(nproc) × $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-echo "memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); $(go version); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+need_gnu_time
+setup
+banner
 echo "farm: $FEEDS feeds × $ITEMS items of ~$SIZE bytes, dups $DUPS, tracking $TRACKING, seed $SEED; fetch concurrency $CONCURRENCY"
-
-echo "building into $work ..." >&2
-go build -o "$work/aggregator" ./cmd/aggregator
-go build -o "$work/feedfarm" ./bench/feedfarm
-go build -o "$work/parsefloor" ./bench/parsefloor
+build aggregator feedfarm parsefloor
 
 # Both farms date their newest items at the same moment, so that they serve
 # the same bytes.
 ref=$(date -u +%Y-%m-%dT%H:%M:00Z)
-
-# start_farm NAME FLAG...: starts a farm and sets addr to its address (its
-# first line of output). Not in a subshell: cleanup needs its pid.
-start_farm() {
-	local name=$1
-	shift
-	"$work/feedfarm" -addr 127.0.0.1:0 -feeds "$FEEDS" -items "$ITEMS" -size "$SIZE" -dups "$DUPS" \
-		-tracking "$TRACKING" -bad 0 -period 0 -seed "$SEED" -ref "$ref" "$@" \
-		>"$work/$name.out" 2>"$work/$name.err" &
-	farm_pids+=($!)
-	for _ in $(seq 100); do [ -s "$work/$name.out" ] && break; sleep 0.1; done
-	[ -s "$work/$name.out" ] || { echo "cycle.sh: feedfarm $name did not start:" >&2; cat "$work/$name.err" >&2; exit 1; }
-	addr=$(head -1 "$work/$name.out")
-}
-start_farm farm -validators both
+farm_flags=(-feeds "$FEEDS" -items "$ITEMS" -size "$SIZE" -dups "$DUPS" -tracking "$TRACKING"
+	-bad 0 -period 0 -seed "$SEED" -ref "$ref")
+start_farm farm "${farm_flags[@]}" -validators both
 farm=$addr
-start_farm farm-nv -validators none
+start_farm farm-nv "${farm_flags[@]}" -validators none
 farm_nv=$addr
 
 # config FILE STORE FARM: a config for FEEDS feeds of FARM.
@@ -105,74 +76,34 @@ config() {
 		echo "  per_host: $CONCURRENCY"
 		echo "  jitter: 0s"
 		echo "  allow_private_addresses: true"
-		echo "outputs:"
-		echo "  - name: all"
-		echo "    title: All stories"
-		echo "    limit: 50"
-		echo "  - name: wide"
-		echo "    title: Stories three outlets carried"
-		echo "    limit: 50"
-		echo '    filter: "sources>=3"'
-		echo "feeds:"
-		for ((i = 0; i < FEEDS; i++)); do echo "  - url: http://$3/feed/$i"; done
+		story_outputs
+		feeds "http://$3/feed/"
 	} >"$1"
-	"$work/aggregator" --config "$1" --check >&2
+	check_config "$1"
 }
 config "$work/a.yaml" a.db "$farm"
 config "$work/nv.yaml" nv.db "$farm_nv"
-
-# stats FARM: requests 200s 304s failures bytes, from the farm's /_stats.
-stats() {
-	curl -fs "http://$1/_stats" | python3 -c 'import json, sys
-d = json.load(sys.stdin)
-print(d["requests"], d["ok"], d["not_modified"], d["failed"], d["bytes"])'
-}
-
-# fetched LOG: items parsed and items added, summed over the "fetched" lines
-# of a JSON log.
-fetched() {
-	python3 - "$1" <<'EOF'
-import json, sys
-parsed = added = 0
-for line in open(sys.argv[1]):
-    try:
-        r = json.loads(line)
-    except ValueError:
-        continue
-    if r.get("msg") == "fetched":
-        parsed += r.get("items", 0)
-        added += r.get("added", 0)
-print(parsed, added)
-EOF
-}
 
 rows=()
 # measure NAME FARM CONFIG: one timed --once; its row goes to rows and its
 # farm counts to $work/NAME.farm.
 measure() {
 	local name=$1 farm=$2 config=$3 before after
-	before=$(stats "$farm")
-	if ! /usr/bin/time -f '%e %U %S %M' -o "$work/$name.time" \
-		"$work/aggregator" --config "$config" --once --log-level info --log-format json \
-		${PROFILE:+--cpuprofile "$work/$name.prof"} 2>"$work/$name.log"; then
-		echo "cycle.sh: $name: --once did not succeed; its summary and last log lines:" >&2
-		grep -v '^{' "$work/$name.log" | tail -20 >&2
-		grep '^{' "$work/$name.log" | grep -v '"msg":"fetched"' | tail -5 >&2
-		exit 1
-	fi
-	after=$(stats "$farm")
-	local wall user sys rss r0 o0 n0 f0 b0 r1 o1 n1 f1 b1 parsed added
-	read -r wall user sys rss <<<"$(tail -1 "$work/$name.time")"
+	before=$(farm_stats "$farm")
+	timed_once "$name" "$config" ${PROFILE:+--cpuprofile "$work/$name.prof"}
+	after=$(farm_stats "$farm")
+	local wall cpu rss r0 o0 n0 f0 b0 r1 o1 n1 f1 b1 parsed added
+	read -r wall cpu rss <<<"$(time_of "$name")"
 	read -r r0 o0 n0 f0 b0 <<<"$before"
 	read -r r1 o1 n1 f1 b1 <<<"$after"
 	local req=$((r1 - r0)) ok=$((o1 - o0)) nm=$((n1 - n0)) failed=$((f1 - f0)) bytes=$((b1 - b0))
-	read -r parsed added <<<"$(fetched "$work/$name.log")"
+	read -r parsed added <<<"$(parsed_added "$work/$name.log")"
 	if [ "$req" -ne "$FEEDS" ] || [ "$failed" -ne 0 ]; then
 		echo "cycle.sh: $name: the farm saw $req requests ($failed failed) for $FEEDS feeds" >&2
 	fi
 	echo "$req $ok $nm" >"$work/$name.farm"
-	rows+=("$(printf '%-22s %8.2f %8.2f %9.0f %7d %7d %9.1f %9d %9d' "$name" "$wall" \
-		"$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$(awk -v m="$rss" 'BEGIN { print m / 1024 }')" \
+	rows+=("$(printf '%-22s %8.2f %8.2f %9.0f %7d %7d %9.1f %9d %9d' "$name" "$wall" "$cpu" \
+		"$(awk -v m="$rss" 'BEGIN { print m / 1024 }')" \
 		"$ok" "$nm" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" "$parsed" "$added")")
 	echo "${rows[-1]}" >&2
 }
@@ -180,7 +111,7 @@ measure() {
 cpu() { awk '{ print $3 }' <<<"$1"; }
 
 echo "== floor: gofeed alone on the bytes of $FEEDS feeds" >&2
-/usr/bin/time -f '%e %U %S %M' -o "$work/floor.time" "$work/parsefloor" -url "http://$farm" -feeds "$FEEDS" -json >"$work/floor.json"
+timed floor "$work/parsefloor" -url "http://$farm" -feeds "$FEEDS" -json >"$work/floor.json"
 while read -r line; do
 	rows+=("$(python3 -c 'import json, sys
 d = json.loads(sys.argv[1])

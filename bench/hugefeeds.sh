@@ -23,6 +23,7 @@
 #
 # Loopback only. Needs go, python3 and GNU time (/usr/bin/time); Linux.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 FEEDS=${FEEDS:-64}
 ITEMS=${ITEMS:-100000}
@@ -31,24 +32,10 @@ CHUNKED=${CHUNKED:-}
 CONCURRENCY=${CONCURRENCY:-8}
 TARGET_MB=${TARGET_MB:-400}
 
-[ -x /usr/bin/time ] || { echo "hugefeeds.sh: needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
-
-cd "$(dirname "$0")/.."
-work=$(mktemp -d "${TMPDIR:-/tmp}/hugefeeds.XXXXXX")
-server_pid=
-cleanup() {
-	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-	if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname)"
-echo "cpu: $(nproc) × $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-echo "memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); $(go version); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-
-echo "building into $work ..." >&2
-go build -o "$work/aggregator" ./cmd/aggregator
+need_gnu_time
+setup
+banner
+build aggregator
 
 mkdir "$work/feeds"
 python3 - "$work/feeds" "$FEEDS" "$ITEMS" <<'EOF'
@@ -70,7 +57,7 @@ if ((size > 10 << 20)); then
 	exit 1
 fi
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 python3 - "$work/feeds" "$port" "${CHUNKED:+chunked}" >"$work/server.log" 2>&1 <<'EOF' &
 import functools, http.server, os, sys
 folder, port, chunked = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "chunked"
@@ -95,7 +82,7 @@ class Chunked(http.server.SimpleHTTPRequestHandler):
 handler = Chunked if chunked else http.server.SimpleHTTPRequestHandler
 http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory=folder)).serve_forever()
 EOF
-server_pid=$!
+track $!
 for _ in $(seq 100); do
 	python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null && break
 	sleep 0.1
@@ -110,23 +97,20 @@ done
 	echo "  per_host: $CONCURRENCY"
 	echo "  allow_private_addresses: true"
 	[ -n "$BUDGET" ] && echo "  max_parse_memory: $BUDGET"
-	echo "feeds:"
-	for ((i = 0; i < FEEDS; i++)); do echo "  - url: http://127.0.0.1:$port/$i.xml"; done
+	feeds "http://127.0.0.1:$port/" .xml
 } >"$work/config.yaml"
-"$work/aggregator" --config "$work/config.yaml" --check >&2
+check_config "$work/config.yaml"
 
 echo "feeds: $FEEDS × $ITEMS items, $size bytes each${CHUNKED:+, chunked}; fetch concurrency $CONCURRENCY; fetch.max_parse_memory ${BUDGET:-default}"
-code=0
-/usr/bin/time -f '%e %U %S %M' -o "$work/once.time" \
-	"$work/aggregator" --config "$work/config.yaml" --once --log-level info --log-format json 2>"$work/once.log" || code=$?
-read -r wall user sys rss <<<"$(tail -1 "$work/once.time")"
+timed_once once "$work/config.yaml"
+read -r wall cpu rss <<<"$(time_of once)"
 fetched=$(grep -c '"msg":"fetched"' "$work/once.log" || true)
-if [ "$code" != 0 ] || [ "$fetched" != "$FEEDS" ]; then
-	echo "hugefeeds.sh: --once exited $code with $fetched of $FEEDS feeds fetched; its summary:" >&2
-	grep -v '^{' "$work/once.log" | tail -20 >&2
+if [ "$fetched" != "$FEEDS" ]; then
+	echo "hugefeeds.sh: --once fetched $fetched of $FEEDS feeds; its summary:" >&2
+	summary "$work/once.log"
 	exit 1
 fi
-awk -v wall="$wall" -v user="$user" -v sys="$sys" -v rss="$rss" -v target="$TARGET_MB" 'BEGIN {
+awk -v wall="$wall" -v cpu="$cpu" -v rss="$rss" -v target="$TARGET_MB" 'BEGIN {
 	printf "--once: wall %.1f s, CPU %.1f s, peak RSS %.0f MiB = %.0f MB   target %d MB: %s\n",
-		wall, user + sys, rss / 1024, rss * 1024 / 1e6, target, rss * 1024 / 1e6 <= target ? "met" : "over"
+		wall, cpu, rss / 1024, rss * 1024 / 1e6, target, rss * 1024 / 1e6 <= target ? "met" : "over"
 }'

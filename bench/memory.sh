@@ -27,6 +27,7 @@
 # Loopback only. Needs go, curl, python3 and GNU time (/usr/bin/time);
 # Linux (/proc).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 FEEDS=${FEEDS:-10000}
 ITEMS=${ITEMS:-50}
@@ -37,38 +38,15 @@ CONCURRENCY=${CONCURRENCY:-8}
 SEED=${SEED:-1}
 TARGET_MB=150
 
-[ -x /usr/bin/time ] || { echo "memory.sh: needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
-
-cd "$(dirname "$0")/.."
-work=$(mktemp -d "${TMPDIR:-/tmp}/memory.XXXXXX")
-farm_pid= agg_pid=
-cleanup() {
-	[ -n "$agg_pid" ] && kill "$agg_pid" 2>/dev/null && wait "$agg_pid" 2>/dev/null || true
-	[ -n "$farm_pid" ] && kill "$farm_pid" 2>/dev/null && wait "$farm_pid" 2>/dev/null || true
-	if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname)"
-echo "cpu: $(nproc) × $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-echo "memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); $(go version); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+need_gnu_time
+setup
+banner
 echo "farm: $FEEDS feeds × $ITEMS items of ~$SIZE bytes; daemon schedule \"$SCHEDULE\", fetch concurrency $CONCURRENCY"
+build aggregator feedfarm
 
-echo "building into $work ..." >&2
-go build -o "$work/aggregator" ./cmd/aggregator
-go build -o "$work/feedfarm" ./bench/feedfarm
-
-"$work/feedfarm" -addr 127.0.0.1:0 -feeds "$FEEDS" -items "$ITEMS" -size "$SIZE" -dups 0.2 -tracking 0.05 \
-	-bad 0 -period 0 -seed "$SEED" >"$work/farm.out" 2>"$work/farm.err" &
-farm_pid=$!
-for _ in $(seq 100); do [ -s "$work/farm.out" ] && break; sleep 0.1; done
-farm=$(head -1 "$work/farm.out")
-[ -n "$farm" ] || { echo "memory.sh: feedfarm did not start:" >&2; cat "$work/farm.err" >&2; exit 1; }
-
-# A free loopback port: bind :0, read the port, close.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-listen=127.0.0.1:$port
+start_farm farm -feeds "$FEEDS" -items "$ITEMS" -size "$SIZE" -dups 0.2 -tracking 0.05 -bad 0 -period 0 -seed "$SEED"
+farm=$addr
+listen=127.0.0.1:$(free_port)
 
 {
 	echo "store: memory.db"
@@ -83,59 +61,31 @@ listen=127.0.0.1:$port
 	echo "  per_host: $CONCURRENCY"
 	echo "  jitter: 30s"
 	echo "  allow_private_addresses: true"
-	echo "outputs:"
-	echo "  - name: all"
-	echo "    title: All stories"
-	echo "    limit: 50"
-	echo "  - name: wide"
-	echo "    title: Stories three outlets carried"
-	echo "    limit: 50"
-	echo '    filter: "sources>=3"'
-	echo "feeds:"
-	for ((i = 0; i < FEEDS; i++)); do echo "  - url: http://$farm/feed/$i"; done
+	story_outputs
+	feeds "http://$farm/feed/"
 } >"$work/config.yaml"
-"$work/aggregator" --config "$work/config.yaml" --check >&2
-
-requests() { curl -fs "http://$farm/_stats" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["requests"], d["ok"], d["not_modified"])'; }
+check_config "$work/config.yaml"
 
 echo "== fill: --once over $FEEDS feeds" >&2
-if ! /usr/bin/time -f '%e %U %S %M' -o "$work/fill.time" \
-	"$work/aggregator" --config "$work/config.yaml" --once --log-level info --log-format json 2>"$work/fill.log"; then
-	echo "memory.sh: the filling --once did not succeed; its summary:" >&2
-	grep -v '^{' "$work/fill.log" | tail -20 >&2
-	exit 1
-fi
-read -r wall user sys rss <<<"$(tail -1 "$work/fill.time")"
-read -r parsed added <<<"$(python3 - "$work/fill.log" <<'EOF'
-import json, sys
-parsed = added = 0
-for line in open(sys.argv[1]):
-    try:
-        r = json.loads(line)
-    except ValueError:
-        continue
-    if r.get("msg") == "fetched":
-        parsed += r.get("items", 0)
-        added += r.get("added", 0)
-print(parsed, added)
-EOF
-)"
+timed_once fill "$work/config.yaml"
+read -r wall cpu rss <<<"$(time_of fill)"
+read -r parsed added <<<"$(parsed_added "$work/fill.log")"
 fill=$(printf 'fill (--once): %s items parsed, %s stored; wall %.1f s, CPU %.1f s, peak RSS %.0f MiB; store %.0f MiB' \
-	"$parsed" "$added" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" \
-	"$(awk -v m="$rss" 'BEGIN { print m / 1024 }')" \
+	"$parsed" "$added" "$wall" "$cpu" "$(awk -v m="$rss" 'BEGIN { print m / 1024 }')" \
 	"$(du -cm "$work"/memory.db* | awk 'END { print $1 }')")
 echo "$fill" >&2
 
 echo "== daemon" >&2
-read -r req0 _ nm0 <<<"$(requests)"
+read -r req0 _ nm0 _ <<<"$(farm_stats "$farm")"
 "$work/aggregator" --config "$work/config.yaml" --log-level warn 2>"$work/daemon.log" &
 agg_pid=$!
+track "$agg_pid"
 started=$(date +%s.%N)
 status() { awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { print r, h }' "/proc/$agg_pid/status" 2>/dev/null; }
 : >"$work/samples"
 ready= ready_at= deadline=
 while :; do
-	kill -0 "$agg_pid" 2>/dev/null || { echo "memory.sh: the daemon died:" >&2; tail "$work/daemon.log" >&2; exit 1; }
+	alive "$agg_pid" "$work/daemon.log"
 	now=$(date +%s.%N)
 	t=$(awk -v a="$now" -v b="$started" 'BEGIN { printf "%.1f", a - b }')
 	read -r rss hwm <<<"$(status)"
@@ -151,11 +101,7 @@ while :; do
 	fi
 	sleep 2
 done
-read -r req1 _ nm1 <<<"$(requests)"
-metric() { # metric NAME: the sum of a metric's samples in /metrics
-	curl -fs -m 5 "http://$listen/metrics" 2>/dev/null |
-		awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%.0f", s }'
-}
+read -r req1 _ nm1 _ <<<"$(farm_stats "$farm")"
 heap_inuse=$(metric go_memstats_heap_inuse_bytes)
 heap_alloc=$(metric go_memstats_heap_alloc_bytes)
 read -r rss_end hwm_end <<<"$(status)"
@@ -165,7 +111,7 @@ t0=$(date +%s.%N)
 kill -TERM "$agg_pid"
 code=0
 wait "$agg_pid" || code=$?
-agg_pid=
+untrack "$agg_pid"
 stop_s=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
 
 # The median RSS after ready, and how many samples it is the median of.

@@ -14,24 +14,20 @@
 #
 # Environment: DURATION (10s), THREADS (2), CONNS (32), GO (go).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-32}
-GO=${GO:-go}
 AGG_ADDR=127.0.0.1:18081
 NGX_ADDR=127.0.0.1:18082
-
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
 
 need() { # need CMD PACKAGE...: install the first package that works if CMD is missing
 	local cmd=$1
 	shift
 	command -v "$cmd" >/dev/null && return
 	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-		echo "serve.sh: $cmd is missing and cannot be installed here (need root and apt-get)" >&2
-		exit 1
+		die "$cmd is missing and cannot be installed here (need root and apt-get)"
 	fi
 	for pkg in "$@"; do
 		if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null 2>&1 ||
@@ -39,36 +35,29 @@ need() { # need CMD PACKAGE...: install the first package that works if CMD is m
 			command -v "$cmd" >/dev/null && return
 		fi
 	done
-	echo "serve.sh: could not install $cmd ($*)" >&2
-	exit 1
+	die "could not install $cmd ($*)"
 }
 need nginx nginx-light nginx
 need wrk wrk
 need curl curl
 NGINX=$(command -v nginx)
 
-tmp=$(mktemp -d /tmp/serve-bench.XXXXXX)
-agg_pid= ngx_pid=
-cleanup() {
-	[ -n "$agg_pid" ] && kill "$agg_pid" 2>/dev/null && wait "$agg_pid" 2>/dev/null
-	[ -n "$ngx_pid" ] && kill -QUIT "$ngx_pid" 2>/dev/null && wait "$ngx_pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# nginx's workers read the work folder: it is in /tmp whatever TMPDIR
+# says, and removed at exit whatever KEEP says.
+KEEP=
+setup /tmp
 
 for addr in $AGG_ADDR $NGX_ADDR; do
 	if curl -s -o /dev/null --max-time 1 "http://$addr/"; then
-		echo "serve.sh: something already listens on $addr" >&2
-		exit 1
+		die "something already listens on $addr"
 	fi
 done
 
 echo "== build"
-"$GO" build -o "$tmp/aggregator" ./cmd/aggregator
+build aggregator
 
 echo "== generate a 100-item feed"
-mkdir -p "$tmp/data"
+mkdir -p "$work/data"
 awk -v n=100 'BEGIN {
 	srand(1)
 	nw = split("the a of to in and for on with by at from as that said says will has have was were " \
@@ -104,8 +93,8 @@ function sentence(k,   s, j, x) {
 		s = s (j ? " " : "") x
 	}
 	return s "."
-}' >"$tmp/data/feed.rss"
-cat >"$tmp/data/config.yaml" <<EOF
+}' >"$work/data/feed.rss"
+cat >"$work/data/config.yaml" <<EOF
 store: bench.db
 server:
   listen: $AGG_ADDR
@@ -117,16 +106,13 @@ outputs:
   - name: all
     title: Bench
 EOF
-"$tmp/aggregator" --config "$tmp/data/config.yaml" --once
+"$work/aggregator" --config "$work/data/config.yaml" --once
 
 echo "== start the daemon on $AGG_ADDR"
-"$tmp/aggregator" --config "$tmp/data/config.yaml" >"$tmp/daemon.log" 2>&1 &
+"$work/aggregator" --config "$work/data/config.yaml" >"$work/daemon.log" 2>&1 &
 agg_pid=$!
-for _ in $(seq 100); do
-	curl -sf -o /dev/null "http://$AGG_ADDR/feeds/all.atom" && break
-	kill -0 "$agg_pid" 2>/dev/null || { cat "$tmp/daemon.log" >&2; exit 1; }
-	sleep 0.1
-done
+track "$agg_pid"
+await "http://$AGG_ADDR/feeds/all.atom" "$agg_pid" "$work/daemon.log"
 # Let the daemon's first fetch and rebuild settle: wait for the same ETag twice.
 prev=
 for _ in $(seq 50); do
@@ -137,17 +123,17 @@ for _ in $(seq 50); do
 done
 
 echo "== start nginx on $NGX_ADDR"
-www=$tmp/www
-mkdir -p "$www/feeds" "$tmp/nginx"
+www=$work/www
+mkdir -p "$www/feeds" "$work/nginx"
 curl -sf "http://$AGG_ADDR/feeds/all.atom" -o "$www/feeds/all.atom"
 gzip -9 -n -k "$www/feeds/all.atom"
 touch -r "$www/feeds/all.atom" "$www/feeds/all.atom.gz"
-chmod -R a+rX "$tmp"
-cat >"$tmp/nginx/nginx.conf" <<EOF
+chmod -R a+rX "$work"
+cat >"$work/nginx/nginx.conf" <<EOF
 daemon off;
 worker_processes auto;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
 events { worker_connections 1024; }
 http {
 	types { application/atom+xml atom; }
@@ -160,11 +146,11 @@ http {
 	keepalive_requests 1000000;
 	open_file_cache max=100 inactive=60s;
 	open_file_cache_valid 60s;
-	client_body_temp_path $tmp/nginx/body;
-	proxy_temp_path $tmp/nginx/proxy;
-	fastcgi_temp_path $tmp/nginx/fastcgi;
-	uwsgi_temp_path $tmp/nginx/uwsgi;
-	scgi_temp_path $tmp/nginx/scgi;
+	client_body_temp_path $work/nginx/body;
+	proxy_temp_path $work/nginx/proxy;
+	fastcgi_temp_path $work/nginx/fastcgi;
+	uwsgi_temp_path $work/nginx/uwsgi;
+	scgi_temp_path $work/nginx/scgi;
 	server {
 		listen $NGX_ADDR;
 		root $www;
@@ -175,20 +161,17 @@ http {
 	}
 }
 EOF
-"$NGINX" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
+"$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 ngx_pid=$!
-for _ in $(seq 50); do
-	curl -sf -o /dev/null "http://$NGX_ADDR/feeds/all.atom" && break
-	kill -0 "$ngx_pid" 2>/dev/null || { cat "$tmp/nginx/error.log" >&2; exit 1; }
-	sleep 0.1
-done
+track "$ngx_pid" QUIT
+await "http://$NGX_ADDR/feeds/all.atom" "$ngx_pid" "$work/nginx/error.log"
 
 # Both serve the same document, identity and gzip.
 for addr in $AGG_ADDR $NGX_ADDR; do
 	curl -sf "http://$addr/feeds/all.atom" | cmp -s - "$www/feeds/all.atom" ||
-		{ echo "serve.sh: $addr serves other bytes" >&2; exit 1; }
+		die "$addr serves other bytes"
 	curl -sf -H 'Accept-Encoding: gzip' "http://$addr/feeds/all.atom" | gzip -dc | cmp -s - "$www/feeds/all.atom" ||
-		{ echo "serve.sh: $addr serves other gzip bytes" >&2; exit 1; }
+		die "$addr serves other gzip bytes"
 done
 etag() { curl -sfI -H 'Accept-Encoding: gzip' "http://$1/feeds/all.atom" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}'; }
 agg_tag=$(etag $AGG_ADDR)
@@ -197,7 +180,7 @@ for addr in $AGG_ADDR $NGX_ADDR; do
 	tag=$agg_tag
 	[ $addr = $NGX_ADDR ] && tag=$ngx_tag
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept-Encoding: gzip' -H "If-None-Match: $tag" "http://$addr/feeds/all.atom")
-	[ "$code" = 304 ] || { echo "serve.sh: $addr answers $code to its own ETag $tag" >&2; exit 1; }
+	[ "$code" = 304 ] || die "$addr answers $code to its own ETag $tag"
 done
 
 printf '\nfeed: %s bytes, gzip -9: %s bytes; %s CPUs; wrk -t%s -c%s -d%s\n' \
@@ -213,12 +196,12 @@ run() {
 	shift
 	local args=()
 	for h in "$@"; do args+=(-H "$h"); done
-	wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "${args[@]}" "http://$addr/feeds/all.atom" >"$tmp/wrk.out"
-	if grep -q 'Non-2xx or 3xx' "$tmp/wrk.out"; then
+	wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "${args[@]}" "http://$addr/feeds/all.atom" >"$work/wrk.out"
+	if grep -q 'Non-2xx or 3xx' "$work/wrk.out"; then
 		echo "serve.sh: errors from $addr:" >&2
-		cat "$tmp/wrk.out" >&2
+		cat "$work/wrk.out" >&2
 	fi
-	awk '/^Requests\/sec:/{r=$2} /^Transfer\/sec:/{t=$2} END{printf "%s %s", r, t}' "$tmp/wrk.out"
+	awk '/^Requests\/sec:/{r=$2} /^Transfer\/sec:/{t=$2} END{printf "%s %s", r, t}' "$work/wrk.out"
 }
 
 printf '\n%-10s  %22s  %22s  %7s\n' case "aggregator req/s (xfer)" "nginx req/s (xfer)" "agg/ngx"

@@ -23,6 +23,7 @@
 #
 # Loopback only. Needs go, curl; Linux (/proc).
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 CYCLES=${CYCLES:-30}
 FEEDS=${FEEDS:-1000}
@@ -34,32 +35,14 @@ MAX_RSS=${MAX_RSS:-100}
 INTERVAL=5
 [ "$CYCLES" -ge 2 ] || { echo "CYCLES must be at least 2: the first cycle is the start" >&2; exit 2; }
 
-cd "$(dirname "$0")/.."
-work=$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX")
-farm_pid= agg_pid=
-cleanup() {
-	[ -n "$agg_pid" ] && kill "$agg_pid" 2>/dev/null && wait "$agg_pid" 2>/dev/null || true
-	[ -n "$farm_pid" ] && kill "$farm_pid" 2>/dev/null && wait "$farm_pid" 2>/dev/null || true
-	if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+setup
+build aggregator feedfarm
 
-echo "building into $work ..." >&2
-go build -o "$work/aggregator" ./cmd/aggregator
-go build -o "$work/feedfarm" ./bench/feedfarm
-
-# The farm prints its address on its first line. -size 0: items of a few
-# hundred bytes, so that the load stays on failures, not on parsing.
-"$work/feedfarm" -addr 127.0.0.1:0 -feeds "$FEEDS" -items 20 -size 0 -bad "$BAD" -seed "$SEED" >"$work/farm.out" 2>"$work/farm.err" &
-farm_pid=$!
-for _ in $(seq 100); do [ -s "$work/farm.out" ] && break; sleep 0.1; done
-farm=$(head -1 "$work/farm.out")
-[ -n "$farm" ] || { echo "feedfarm did not start:" >&2; cat "$work/farm.err" >&2; exit 1; }
-
-# A free loopback port: bind :0, read the port, close.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-listen=127.0.0.1:$port
+# -size 0: items of a few hundred bytes, so that the load stays on
+# failures, not on parsing.
+start_farm farm -feeds "$FEEDS" -items 20 -size 0 -bad "$BAD" -seed "$SEED"
+farm=$addr
+listen=127.0.0.1:$(free_port)
 
 {
 	echo "store: soak.db"
@@ -82,21 +65,16 @@ listen=127.0.0.1:$port
 	# would serialise them all. PER_HOST=8 (the default concurrency) makes
 	# them behave like feeds on many hosts.
 	echo "  per_host: ${PER_HOST:-8}"
-	echo "feeds:"
-	for ((i = 0; i < FEEDS; i++)); do echo "  - url: http://$farm/feed/$i"; done
+	feeds "http://$farm/feed/"
 } >"$work/config.yaml"
-"$work/aggregator" --config "$work/config.yaml" --check >&2
+check_config "$work/config.yaml"
 
 "$work/aggregator" --config "$work/config.yaml" --log-level warn 2>"$work/aggregator.log" &
 agg_pid=$!
-for _ in $(seq 100); do curl -fs "http://$listen/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-kill -0 "$agg_pid" 2>/dev/null || { echo "aggregator died:" >&2; tail "$work/aggregator.log" >&2; exit 1; }
+track "$agg_pid"
+await "http://$listen/healthz" "$agg_pid" "$work/aggregator.log"
 echo "farm http://$farm ($FEEDS feeds, bad $BAD), aggregator http://$listen pid $agg_pid; $CYCLES cycles of ${INTERVAL}s" >&2
 
-metric() { # metric NAME: the sum of a metric's samples in /metrics
-	curl -fs -m 5 "http://$listen/metrics" 2>/dev/null |
-		awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%d", s }'
-}
 failed() { # fetches that failed: HTTP 4xx and 5xx, and every other error
 	echo $(($(metric 'aggregator_fetches_total{result="http_4xx"}') + $(metric 'aggregator_fetches_total{result="http_5xx"}') +
 		$(metric 'aggregator_fetches_total{result="error"}')))
@@ -116,7 +94,7 @@ sample 0
 declare -a G F R
 for ((c = 1; c <= CYCLES; c++)); do
 	sleep $((start + c * INTERVAL - $(date +%s)))
-	kill -0 "$agg_pid" 2>/dev/null || { echo "aggregator died:" >&2; tail "$work/aggregator.log" >&2; exit 1; }
+	alive "$agg_pid" "$work/aggregator.log"
 	last=$(sample $((c * INTERVAL)))
 	echo "$last"
 	read -r _ G[c] F[c] _ R[c] _ <<<"$last"
