@@ -255,3 +255,22 @@ func fromUnix(n int64) time.Time {
 	}
 	return time.Unix(n, 0).UTC()
 }
+
+// Counts reports how many feeds and items are stored.
+func (s *Store) Counts(ctx context.Context) (feeds, items int, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM feeds), (SELECT count(*) FROM items)`).Scan(&feeds, &items)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count: %w", err)
+	}
+	return feeds, items, nil
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its verdict: "ok",
+// or what is wrong.
+func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	var res string
+	if err := s.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil {
+		return "", fmt.Errorf("integrity check: %w", err)
+	}
+	return res, nil
+}
