@@ -95,31 +95,26 @@ type Saved struct {
 // whole, and then nothing was stored.
 func (s *Store) SaveFetches(ctx context.Context, saves []Save) ([]Saved, error) {
 	now := s.now().UTC().Truncate(time.Second)
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("save fetch: %w", err)
-	}
-	defer tx.Rollback()
-	stmts := &prepared{tx: tx}
-	defer stmts.close()
-
 	out := make([]Saved, len(saves))
-	for i, sv := range saves {
-		if _, err := stmts.exec(ctx, `SAVEPOINT save_fetch`); err != nil {
-			return nil, fmt.Errorf("save fetch: %w", err)
-		}
-		out[i].Added, out[i].Changed, out[i].Err = saveFetch(ctx, stmts, sv.FeedID, sv.Fetched, now)
-		if out[i].Err != nil {
-			if _, err := stmts.exec(ctx, `ROLLBACK TO save_fetch`); err != nil {
-				return nil, fmt.Errorf("save fetch: %w", err)
+	err := s.withTx(ctx, "save fetch", nil, func(tx *prepared) error {
+		for i, sv := range saves {
+			if _, err := tx.exec(ctx, `SAVEPOINT save_fetch`); err != nil {
+				return fmt.Errorf("save fetch: %w", err)
+			}
+			out[i].Added, out[i].Changed, out[i].Err = saveFetch(ctx, tx, sv.FeedID, sv.Fetched, now)
+			if out[i].Err != nil {
+				if _, err := tx.exec(ctx, `ROLLBACK TO save_fetch`); err != nil {
+					return fmt.Errorf("save fetch: %w", err)
+				}
+			}
+			if _, err := tx.exec(ctx, `RELEASE save_fetch`); err != nil {
+				return fmt.Errorf("save fetch: %w", err)
 			}
 		}
-		if _, err := stmts.exec(ctx, `RELEASE save_fetch`); err != nil {
-			return nil, fmt.Errorf("save fetch: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("save fetch: %w", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -241,28 +236,27 @@ func takesOver(ctx context.Context, tx *prepared, feed aggregator.Feed, st store
 // tombstone remains (see Prune). Items stored or pruned meanwhile are still
 // saved right: their Prepare runs when needed.
 func (s *Store) Unstored(ctx context.Context, feedID int64, items []Keyed) ([]bool, error) {
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, fmt.Errorf("look up items: %w", err)
-	}
-	defer tx.Rollback()
-	stmts := &prepared{tx: tx}
-	defer stmts.close()
-	feed, err := ownerOf(ctx, stmts, feedID)
-	if err != nil {
-		return nil, fmt.Errorf("look up items: %w", err)
-	}
 	out := make([]bool, len(items))
-	for i, k := range items {
-		st, found, err := lookup(ctx, stmts, feedID, k)
+	err := s.withTx(ctx, "look up items", &sql.TxOptions{ReadOnly: true}, func(tx *prepared) error {
+		feed, err := ownerOf(ctx, tx, feedID)
 		if err != nil {
-			return nil, fmt.Errorf("look up item %s: %w", k.Key, err)
+			return fmt.Errorf("look up items: %w", err)
 		}
-		over, err := takesOver(ctx, stmts, feed, st, k)
-		if err != nil {
-			return nil, fmt.Errorf("look up item %s: %w", k.Key, err)
+		for i, k := range items {
+			st, found, err := lookup(ctx, tx, feedID, k)
+			if err != nil {
+				return fmt.Errorf("look up item %s: %w", k.Key, err)
+			}
+			over, err := takesOver(ctx, tx, feed, st, k)
+			if err != nil {
+				return fmt.Errorf("look up item %s: %w", k.Key, err)
+			}
+			out[i] = !found || revised(st, feedID, k) || over
 		}
-		out[i] = !found || revised(st, feedID, k) || over
+		return errRollback
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

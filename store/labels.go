@@ -123,27 +123,23 @@ func (s *Store) Retag(ctx context.Context, fn func(it aggregator.Item, origin ag
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("retag: %w", err)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	err = s.withTx(ctx, "retag", nil, func(tx *prepared) error {
+		// The labels are noted afresh, in the order the articles were stored.
+		if _, err := tx.exec(ctx, `DELETE FROM tag_labels`); err != nil {
+			return fmt.Errorf("retag: %w", err)
+		}
+		for _, r := range out {
+			if _, err := tx.exec(ctx, `UPDATE items SET tags = ? WHERE id = ?`, r.json, r.id); err != nil {
+				return fmt.Errorf("retag: %w", err)
+			}
+			if err := labelTags(ctx, tx, r.tags); err != nil {
+				return fmt.Errorf("retag: %w", err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("retag: %w", err)
-	}
-	defer tx.Rollback()
-	stmts := &prepared{tx: tx}
-	defer stmts.close()
-	// The labels are noted afresh, in the order the articles were stored.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM tag_labels`); err != nil {
-		return 0, fmt.Errorf("retag: %w", err)
-	}
-	for _, r := range out {
-		if _, err := stmts.exec(ctx, `UPDATE items SET tags = ? WHERE id = ?`, r.json, r.id); err != nil {
-			return 0, fmt.Errorf("retag: %w", err)
-		}
-		if err := labelTags(ctx, stmts, r.tags); err != nil {
-			return 0, fmt.Errorf("retag: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("retag: %w", err)
+		return 0, err
 	}
 	return len(out), nil
 }

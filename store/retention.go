@@ -179,67 +179,64 @@ func (s *Store) pruneBatch(ctx context.Context, p *pruner, batch int) (items, st
 	}
 	args = append(args, upper, batch)
 
+	var (
+		ids  []string
+		n, m int64
+	)
 	// The transaction starts IMMEDIATE (see Open), so no writer comes between
 	// choosing the stories and deleting them.
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer tx.Rollback()
-	// ORDER BY published, id DESC reads the stories_published index backwards.
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM stories WHERE (`+string(where)+`) AND published <= ?
-		ORDER BY published, id DESC LIMIT ?`, args...)
-	if err != nil {
-		return 0, 0, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, 0, err
+	err = s.withTx(ctx, "delete stories", nil, func(tx *prepared) error {
+		// ORDER BY published, id DESC reads the stories_published index backwards.
+		rows, err := tx.query(ctx, `SELECT id FROM stories WHERE (`+string(where)+`) AND published <= ?
+			ORDER BY published, id DESC LIMIT ?`, args...)
+		if err != nil {
+			return err
 		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, 0, err
-	}
-	if len(ids) == 0 {
-		return 0, 0, nil
-	}
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return 0, 0, err
-	}
-	// A tombstone per source, before the sources go with their items.
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO tombstones (key, feed_id, guid, seen)
-		SELECT i.key, s.feed_id, s.guid, ? FROM items i JOIN item_sources s ON s.item_id = i.id
-		WHERE i.story_id IN (SELECT value FROM json_each(?))
-		ON CONFLICT (key, feed_id) DO UPDATE SET guid = excluded.guid, seen = max(seen, excluded.seen)`,
-		p.seen, string(list))
-	if err != nil {
-		return 0, 0, err
-	}
-	// item_sources go with their items (ON DELETE CASCADE).
-	res, err := tx.ExecContext(ctx, `DELETE FROM items WHERE story_id IN (SELECT value FROM json_each(?))`, string(list))
-	if err != nil {
-		return 0, 0, err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, 0, err
-	}
-	res, err = tx.ExecContext(ctx, `DELETE FROM stories WHERE id IN (SELECT value FROM json_each(?))`, string(list))
-	if err != nil {
-		return 0, 0, err
-	}
-	m, err := res.RowsAffected()
-	if err != nil {
-		return 0, 0, err
-	}
-	if err := tx.Commit(); err != nil {
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return errRollback
+		}
+		list, err := json.Marshal(ids)
+		if err != nil {
+			return err
+		}
+		// A tombstone per source, before the sources go with their items.
+		_, err = tx.exec(ctx, `
+			INSERT INTO tombstones (key, feed_id, guid, seen)
+			SELECT i.key, s.feed_id, s.guid, ? FROM items i JOIN item_sources s ON s.item_id = i.id
+			WHERE i.story_id IN (SELECT value FROM json_each(?))
+			ON CONFLICT (key, feed_id) DO UPDATE SET guid = excluded.guid, seen = max(seen, excluded.seen)`,
+			p.seen, string(list))
+		if err != nil {
+			return err
+		}
+		// item_sources go with their items (ON DELETE CASCADE).
+		res, err := tx.exec(ctx, `DELETE FROM items WHERE story_id IN (SELECT value FROM json_each(?))`, string(list))
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		res, err = tx.exec(ctx, `DELETE FROM stories WHERE id IN (SELECT value FROM json_each(?))`, string(list))
+		if err != nil {
+			return err
+		}
+		m, err = res.RowsAffected()
+		return err
+	})
+	if err != nil || len(ids) == 0 {
 		return 0, 0, err
 	}
 	if afterPruneBatch != nil {

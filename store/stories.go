@@ -373,70 +373,62 @@ func (s *Store) Place(ctx context.Context, placed []Placed) error {
 	if len(placed) == 0 {
 		return nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("place: %w", err)
-	}
-	defer tx.Rollback()
-	stmts := &prepared{tx: tx}
-	defer stmts.close()
-	var seq int64
-	if err := stmts.queryRow(ctx, `SELECT coalesce(max(placed), 0) FROM items`, nil, &seq); err != nil {
-		return fmt.Errorf("place: %w", err)
-	}
-	for _, p := range placed {
-		var (
-			old           string
-			id, published int64
-		)
-		err := stmts.queryRow(ctx, `SELECT id, story_id, published FROM items WHERE entry_id = ?`, []any{p.EntryID},
-			&id, &old, &published)
-		found, err := scanned(err)
-		if err != nil {
-			return fmt.Errorf("place %s: %w", p.EntryID, err)
+	return s.withTx(ctx, "place", nil, func(tx *prepared) error {
+		var seq int64
+		if err := tx.queryRow(ctx, `SELECT coalesce(max(placed), 0) FROM items`, nil, &seq); err != nil {
+			return fmt.Errorf("place: %w", err)
 		}
-		if !found {
-			continue // pruned meanwhile
-		}
-		seq++
-		type query struct {
-			sql  string
-			args []any
-		}
-		queries := []query{{`UPDATE items SET placed = ?, cluster_id = ? WHERE id = ?`, []any{seq, cmp.Or(p.Cluster, p.StoryID), id}}}
-		if old != p.StoryID {
-			queries = append(queries,
-				query{`UPDATE items SET story_id = ?, story_score = ? WHERE id = ?`, []any{p.StoryID, p.Score, id}},
-				query{`UPDATE stories SET members = members - 1 WHERE id = ?`, []any{old}},
-				query{`DELETE FROM stories WHERE id = ? AND members <= 0`, []any{old}},
-				query{`INSERT INTO stories (id, published, members, seq) VALUES (?, ?, 1, ?)
-				  ON CONFLICT (id) DO UPDATE SET published = min(published, excluded.published), members = members + 1`,
-					[]any{p.StoryID, published, id}})
-		}
-		if p.Follows != "" {
-			queries = append(queries, query{`UPDATE stories SET follows = ? WHERE id = ?`, []any{p.Follows, p.StoryID}})
-		}
-		for _, m := range p.Merges {
-			if m == p.StoryID {
-				continue
-			}
-			queries = append(queries,
-				query{`UPDATE stories SET published = min(published, (SELECT published FROM stories WHERE id = ?)),
-					members = members + (SELECT members FROM stories WHERE id = ?) WHERE id = ? AND EXISTS (SELECT 1 FROM stories WHERE id = ?)`,
-					[]any{m, m, p.StoryID, m}},
-				query{`UPDATE items SET story_id = ? WHERE story_id = ?`, []any{p.StoryID, m}},
-				query{`DELETE FROM stories WHERE id = ?`, []any{m}},
-				query{`UPDATE stories SET follows = ? WHERE follows = ? AND id != ?`, []any{p.StoryID, m, p.StoryID}},
-				query{`UPDATE stories SET follows = '' WHERE id = ? AND follows = ?`, []any{p.StoryID, m}})
-		}
-		for _, q := range queries {
-			if _, err := stmts.exec(ctx, q.sql, q.args...); err != nil {
+		for _, p := range placed {
+			var (
+				old           string
+				id, published int64
+			)
+			err := tx.queryRow(ctx, `SELECT id, story_id, published FROM items WHERE entry_id = ?`, []any{p.EntryID},
+				&id, &old, &published)
+			found, err := scanned(err)
+			if err != nil {
 				return fmt.Errorf("place %s: %w", p.EntryID, err)
 			}
+			if !found {
+				continue // pruned meanwhile
+			}
+			seq++
+			type query struct {
+				sql  string
+				args []any
+			}
+			queries := []query{{`UPDATE items SET placed = ?, cluster_id = ? WHERE id = ?`, []any{seq, cmp.Or(p.Cluster, p.StoryID), id}}}
+			if old != p.StoryID {
+				queries = append(queries,
+					query{`UPDATE items SET story_id = ?, story_score = ? WHERE id = ?`, []any{p.StoryID, p.Score, id}},
+					query{`UPDATE stories SET members = members - 1 WHERE id = ?`, []any{old}},
+					query{`DELETE FROM stories WHERE id = ? AND members <= 0`, []any{old}},
+					query{`INSERT INTO stories (id, published, members, seq) VALUES (?, ?, 1, ?)
+					  ON CONFLICT (id) DO UPDATE SET published = min(published, excluded.published), members = members + 1`,
+						[]any{p.StoryID, published, id}})
+			}
+			if p.Follows != "" {
+				queries = append(queries, query{`UPDATE stories SET follows = ? WHERE id = ?`, []any{p.Follows, p.StoryID}})
+			}
+			for _, m := range p.Merges {
+				if m == p.StoryID {
+					continue
+				}
+				queries = append(queries,
+					query{`UPDATE stories SET published = min(published, (SELECT published FROM stories WHERE id = ?)),
+						members = members + (SELECT members FROM stories WHERE id = ?) WHERE id = ? AND EXISTS (SELECT 1 FROM stories WHERE id = ?)`,
+						[]any{m, m, p.StoryID, m}},
+					query{`UPDATE items SET story_id = ? WHERE story_id = ?`, []any{p.StoryID, m}},
+					query{`DELETE FROM stories WHERE id = ?`, []any{m}},
+					query{`UPDATE stories SET follows = ? WHERE follows = ? AND id != ?`, []any{p.StoryID, m, p.StoryID}},
+					query{`UPDATE stories SET follows = '' WHERE id = ? AND follows = ?`, []any{p.StoryID, m}})
+			}
+			for _, q := range queries {
+				if _, err := tx.exec(ctx, q.sql, q.args...); err != nil {
+					return fmt.Errorf("place %s: %w", p.EntryID, err)
+				}
+			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("place: %w", err)
-	}
-	return nil
+		return nil
+	})
 }

@@ -4,7 +4,38 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 )
+
+// withTx runs fn in a transaction, handing it the transaction's cache of
+// prepared statements, and commits when fn returns nil; when fn fails,
+// nothing it did is kept. Errors beginning or committing the transaction
+// are wrapped with what, the operation's name; fn wraps its own.
+func (s *Store) withTx(ctx context.Context, what string, opts *sql.TxOptions, fn func(tx *prepared) error) error {
+	tx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer tx.Rollback()
+	stmts := &prepared{tx: tx}
+	defer stmts.close()
+	err = fn(stmts)
+	if errors.Is(err, errRollback) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// errRollback, returned by the fn of withTx, ends its transaction with a
+// rollback, and withTx returns nil: fn only read, and a transaction that
+// wrote nothing has nothing to commit.
+var errRollback = errors.New("roll back")
 
 // prepared caches the statements of one transaction: a feed of many items
 // would otherwise have SQLite parse the same SQL again for every item.
@@ -41,6 +72,15 @@ func (p *prepared) row(ctx context.Context, query string, args ...any) scanner {
 type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
+
+// query runs a prepared query for rows.
+func (p *prepared) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
 
 func (p *prepared) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
 	return p.row(ctx, query, args...).Scan(dest...)
