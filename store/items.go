@@ -261,164 +261,192 @@ func (s *Store) Unstored(ctx context.Context, feedID int64, items []Keyed) ([]bo
 	return out, nil
 }
 
+// saveItem saves one item of a fetch of feed: as a new article, as a
+// revision by its origin, as taken over by feed, or as a source only (see
+// SaveFetch); an item whose tombstone remains stays out.
 func saveItem(ctx context.Context, tx *prepared, feed aggregator.Feed, k Keyed, now time.Time, f Fetched) (isNew, isChanged bool, err error) {
-	feedID := feed.ID
-	st, found, err := lookup(ctx, tx, feedID, k)
+	st, found, err := lookup(ctx, tx, feed.ID, k)
 	if err != nil {
 		return false, false, err
 	}
 	if st.tomb {
-		// Pruned, and still carried: it stays out. Its tombstone notes
-		// that a document carried it, at most once per tombstoneRefresh.
-		if st.updated < now.Add(-tombstoneRefresh).Unix() {
-			_, err = tx.exec(ctx, `UPDATE tombstones SET seen = ? WHERE key = ? AND feed_id = ?`, now.Unix(), st.key, st.origin)
-		}
-		return false, false, err
+		// Pruned, and still carried: it stays out.
+		return false, false, refreshTombstone(ctx, tx, st, now)
 	}
-	itemID, hash, updated := st.id, st.hash, st.updated
 	over := false
 	if found {
 		if over, err = takesOver(ctx, tx, feed, st, k); err != nil {
 			return false, false, err
 		}
 	}
-
-	it := k.Item
-	encode := func() (cats, tags []byte, err error) {
-		if k.Prepare != nil {
-			k.Prepare(&it)
-		}
-		if cats, err = json.Marshal(nonNil(it.Categories)); err != nil {
-			return nil, nil, err
-		}
-		if tags, err = json.Marshal(nonNil(it.Tags)); err != nil {
-			return nil, nil, err
-		}
-		return cats, tags, labelTags(ctx, tx, it.Tags)
-	}
+	itemID, it := st.id, k.Item
 	switch {
 	case !found:
-		cats, tags, err := encode()
-		if err != nil {
-			return false, false, err
-		}
-		published, upd := entryTimes(it, now)
-		entryID := aggregator.EntryID(k.Key)
-		storyID, score := entryID, 1.0
-		if f.Assign != nil {
-			placed := it
-			placed.Published, placed.Updated = published, upd
-			if id, sc := f.Assign(entryID, placed); id != "" {
-				storyID, score = id, sc
-			}
-		}
-		res, err := tx.exec(ctx, `
-			INSERT INTO items (key, entry_id, feed_id, guid, link, title, summary, content, author, categories,
-				published, updated, first_seen, content_hash, story_id, story_score, tags)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.Key, entryID, feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author,
-			string(cats), published.Unix(), upd.Unix(), now.Unix(), k.Hash, storyID, score, string(tags))
-		if err != nil {
-			return false, false, err
-		}
-		if itemID, err = res.LastInsertId(); err != nil {
-			return false, false, err
-		}
-		_, err = tx.exec(ctx, `
-			INSERT INTO stories (id, published, members, seq) VALUES (?, ?, 1, ?)
-			ON CONFLICT (id) DO UPDATE SET published = min(published, excluded.published), members = members + 1`,
-			storyID, published.Unix(), itemID)
-		if err != nil {
-			return false, false, err
-		}
+		itemID, it, err = insertItem(ctx, tx, feed.ID, k, now, f.Assign)
 		isNew = true
-	case revised(st, feedID, k):
-		// The origin revised the item: take its new text, and move updated
-		// forward, to the feed's own date if it gives a later one.
-		cats, tags, err := encode()
-		if err != nil {
-			return false, false, err
-		}
-		upd := now
-		if u := it.Updated; !u.IsZero() && u.Unix() > updated && !u.After(now) {
-			upd = u
-		}
-		if upd.Unix() <= updated {
-			upd = time.Unix(updated+1, 0)
-		}
-		_, err = tx.exec(ctx, `
-			UPDATE items SET guid = ?, link = ?, title = ?, summary = ?, content = ?, author = ?, categories = ?,
-				updated = ?, content_hash = ?, tags = ? WHERE id = ?`,
-			it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author, string(cats), upd.Unix(), k.Hash,
-			string(tags), itemID)
-		if err != nil {
-			return false, false, err
-		}
+	case revised(st, feed.ID, k):
+		it, err = reviseItem(ctx, tx, st, k, now)
 		isChanged = true
 	case over:
-		// A feed of the link's own site: its text and its publication
-		// date (never later than the item was first seen) replace those of
-		// the feed that stored the item, which stays a source. Once the
-		// item was placed in a story, and so may have been published,
-		// updated moves forward, as for a revision; before, the item gets
-		// the dates it would have had had its own site's feed stored it
-		// first, so that the order feeds arrive in within a run changes
-		// nothing.
-		cats, tags, err := encode()
-		if err != nil {
-			return false, false, err
-		}
-		var firstSeen, placed int64
-		if err := tx.queryRow(ctx, `SELECT first_seen, placed FROM items WHERE id = ?`, []any{itemID}, &firstSeen, &placed); err != nil {
-			return false, false, err
-		}
-		published, upd := entryTimes(it, time.Unix(firstSeen, 0))
-		if placed > 0 {
-			upd = now
-			if u := it.Updated; !u.IsZero() && u.Unix() > updated && !u.After(now) {
-				upd = u
-			}
-			if upd.Unix() <= updated {
-				upd = time.Unix(updated+1, 0)
-			}
-			if upd.Before(published) {
-				upd = published
-			}
-		}
-		var entryID, storyID string
-		err = tx.queryRow(ctx, `
-			UPDATE items SET feed_id = ?, guid = ?, link = ?, title = ?, summary = ?, content = ?, author = ?,
-				categories = ?, published = ?, updated = ?, content_hash = ?, tags = ? WHERE id = ?
-			RETURNING entry_id, story_id`,
-			[]any{feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author, string(cats),
-				published.Unix(), upd.Unix(), k.Hash, string(tags), itemID}, &entryID, &storyID)
-		if err != nil {
-			return false, false, err
-		}
-		_, err = tx.exec(ctx, `UPDATE stories SET published = (SELECT min(published) FROM items WHERE story_id = ?1) WHERE id = ?1`,
-			storyID)
-		if err != nil {
-			return false, false, err
-		}
-		if placed == 0 && f.Retold != nil {
-			retold := it
-			retold.Published, retold.Updated = published, upd
-			f.Retold(entryID, retold)
-		}
+		it, err = takeOverItem(ctx, tx, feed.ID, st, k, now, f.Retold)
 		isChanged = true
-	case st.origin == feedID && hash != k.Hash:
+	case st.origin == feed.ID && st.hash != k.Hash:
 		// Hashed another way before: adopt the new hash; the text stays.
 		_, err = tx.exec(ctx, `UPDATE items SET content_hash = ? WHERE id = ?`, k.Hash, itemID)
-		if err != nil {
-			return false, false, err
-		}
 	}
+	if err != nil {
+		return false, false, err
+	}
+	// Whichever it was, the feed is a source of the item.
 	_, err = tx.exec(ctx, `
 		INSERT INTO item_sources (item_id, feed_id, guid, link, first_seen) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (item_id, feed_id) DO UPDATE SET guid = excluded.guid, link = excluded.link
 			WHERE guid != excluded.guid OR link != excluded.link`,
-		itemID, feedID, it.GUID, it.Link, now.Unix())
+		itemID, feed.ID, it.GUID, it.Link, now.Unix())
 	return isNew, isChanged, err
+}
+
+// encoded is an item as the store writes it: finished by its Prepare, with
+// its categories and tags in JSON.
+type encoded struct {
+	aggregator.Item
+	cats, tags string
+}
+
+// encode finishes k's item for writing and notes the labels of its tags.
+func encode(ctx context.Context, tx *prepared, k Keyed) (encoded, error) {
+	e := encoded{Item: k.Item}
+	if k.Prepare != nil {
+		k.Prepare(&e.Item)
+	}
+	cats, err := json.Marshal(nonNil(e.Categories))
+	if err != nil {
+		return e, err
+	}
+	tags, err := json.Marshal(nonNil(e.Tags))
+	if err != nil {
+		return e, err
+	}
+	e.cats, e.tags = string(cats), string(tags)
+	return e, labelTags(ctx, tx, e.Tags)
+}
+
+// insertItem stores k as a new article of the feed feedID, in the story
+// assign picks for it (a story of its own when assign is nil or picks
+// none), and returns its id and the item as written.
+func insertItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now time.Time,
+	assign func(string, aggregator.Item) (string, float64)) (int64, aggregator.Item, error) {
+	it, err := encode(ctx, tx, k)
+	if err != nil {
+		return 0, it.Item, err
+	}
+	published, upd := entryTimes(it.Item, now)
+	entryID := aggregator.EntryID(k.Key)
+	storyID, score := entryID, 1.0
+	if assign != nil {
+		placed := it.Item
+		placed.Published, placed.Updated = published, upd
+		if id, sc := assign(entryID, placed); id != "" {
+			storyID, score = id, sc
+		}
+	}
+	res, err := tx.exec(ctx, `
+		INSERT INTO items (key, entry_id, feed_id, guid, link, title, summary, content, author, categories,
+			published, updated, first_seen, content_hash, story_id, story_score, tags)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.Key, entryID, feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author,
+		it.cats, published.Unix(), upd.Unix(), now.Unix(), k.Hash, storyID, score, it.tags)
+	if err != nil {
+		return 0, it.Item, err
+	}
+	itemID, err := res.LastInsertId()
+	if err != nil {
+		return 0, it.Item, err
+	}
+	_, err = tx.exec(ctx, `
+		INSERT INTO stories (id, published, members, seq) VALUES (?, ?, 1, ?)
+		ON CONFLICT (id) DO UPDATE SET published = min(published, excluded.published), members = members + 1`,
+		storyID, published.Unix(), itemID)
+	return itemID, it.Item, err
+}
+
+// reviseItem gives the stored item st the new text its origin gave it, k,
+// and returns the item as written.
+func reviseItem(ctx context.Context, tx *prepared, st stored, k Keyed, now time.Time) (aggregator.Item, error) {
+	it, err := encode(ctx, tx, k)
+	if err != nil {
+		return it.Item, err
+	}
+	_, err = tx.exec(ctx, `
+		UPDATE items SET guid = ?, link = ?, title = ?, summary = ?, content = ?, author = ?, categories = ?,
+			updated = ?, content_hash = ?, tags = ? WHERE id = ?`,
+		it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author, it.cats, revisedAt(it.Item, st.updated, now).Unix(), k.Hash,
+		it.tags, st.id)
+	return it.Item, err
+}
+
+// revisedAt is the updated time of a revision of an item last updated at
+// updated (unix seconds): the feed's own date if it is later and not in the
+// future, else now, and in any case later than updated, so that readers see
+// the entry change.
+func revisedAt(it aggregator.Item, updated int64, now time.Time) time.Time {
+	upd := now
+	if u := it.Updated; !u.IsZero() && u.Unix() > updated && !u.After(now) {
+		upd = u
+	}
+	if upd.Unix() <= updated {
+		upd = time.Unix(updated+1, 0)
+	}
+	return upd
+}
+
+// takeOverItem makes the feed feedID the origin of the stored item st: the
+// text and the publication date k has in this feed replace those of the
+// feed that stored it, which stays a source. It returns the item as
+// written.
+//
+// The publication date is never later than the item was first seen. Once
+// the item was placed in a story, and so may have been published, updated
+// moves forward, as for a revision; before, the item gets the dates it
+// would have had had this feed stored it first, so that the order feeds
+// arrive in within a run changes nothing, and retold is told of it.
+func takeOverItem(ctx context.Context, tx *prepared, feedID int64, st stored, k Keyed, now time.Time,
+	retold func(string, aggregator.Item)) (aggregator.Item, error) {
+	it, err := encode(ctx, tx, k)
+	if err != nil {
+		return it.Item, err
+	}
+	var firstSeen, placed int64
+	if err := tx.queryRow(ctx, `SELECT first_seen, placed FROM items WHERE id = ?`, []any{st.id}, &firstSeen, &placed); err != nil {
+		return it.Item, err
+	}
+	published, upd := entryTimes(it.Item, time.Unix(firstSeen, 0))
+	if placed > 0 {
+		if upd = revisedAt(it.Item, st.updated, now); upd.Before(published) {
+			upd = published
+		}
+	}
+	var entryID, storyID string
+	err = tx.queryRow(ctx, `
+		UPDATE items SET feed_id = ?, guid = ?, link = ?, title = ?, summary = ?, content = ?, author = ?,
+			categories = ?, published = ?, updated = ?, content_hash = ?, tags = ? WHERE id = ?
+		RETURNING entry_id, story_id`,
+		[]any{feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author, it.cats,
+			published.Unix(), upd.Unix(), k.Hash, it.tags, st.id}, &entryID, &storyID)
+	if err != nil {
+		return it.Item, err
+	}
+	_, err = tx.exec(ctx, `UPDATE stories SET published = (SELECT min(published) FROM items WHERE story_id = ?1) WHERE id = ?1`,
+		storyID)
+	if err != nil {
+		return it.Item, err
+	}
+	if placed == 0 && retold != nil {
+		told := it.Item
+		told.Published, told.Updated = published, upd
+		retold(entryID, told)
+	}
+	return it.Item, nil
 }
 
 // hashScheme is the scheme of a content hash: its text up to the first ':',

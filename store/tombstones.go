@@ -53,3 +53,13 @@ func (s *Store) sweepTombstones(ctx context.Context, now time.Time, maxAge time.
 	}
 	return nil
 }
+
+// refreshTombstone notes that a document carried the item of the tombstone
+// st again, at most once per tombstoneRefresh.
+func refreshTombstone(ctx context.Context, tx *prepared, st stored, now time.Time) error {
+	if st.updated >= now.Add(-tombstoneRefresh).Unix() {
+		return nil
+	}
+	_, err := tx.exec(ctx, `UPDATE tombstones SET seen = ? WHERE key = ? AND feed_id = ?`, now.Unix(), st.key, st.origin)
+	return err
+}
