@@ -65,7 +65,7 @@ func (s *Store) FeedsFor(ctx context.Context, refs []FeedRef) ([]FeedStatus, err
 			// Most feeds are stored already under their name: reading them
 			// writes nothing, and a commit that wrote nothing costs nothing.
 			f, st, err := scanFeed(tx.row(ctx, `SELECT `+feedColumns+` FROM feeds WHERE url = ?`, r.URL))
-			if found, err := scanned(err); err != nil {
+			if found, err := rowFound(err); err != nil {
 				return fmt.Errorf("store feed %s: %w", aggregator.PublicURL(r.URL), err)
 			} else if !found || f.Name != r.Name {
 				f, st, err = scanFeed(tx.row(ctx, `

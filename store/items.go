@@ -176,7 +176,7 @@ func lookup(ctx context.Context, tx *prepared, feedID int64, k Keyed) (st stored
 		err = tx.queryRow(ctx, `
 			SELECT i.id, i.feed_id, i.content_hash, i.updated FROM item_sources s JOIN items i ON i.id = s.item_id
 			WHERE s.feed_id = ? AND s.guid = ? AND s.guid != ''`, []any{feedID, k.Item.GUID}, &st.id, &st.origin, &st.hash, &st.updated)
-		if found, err = scanned(err); found || err != nil {
+		if found, err = rowFound(err); found || err != nil {
 			return st, found, err
 		}
 	}
@@ -192,7 +192,7 @@ func lookup(ctx context.Context, tx *prepared, feedID int64, k Keyed) (st stored
 		SELECT 1, 0, feed_id, '', seen, key FROM tombstones WHERE key = ?1
 		LIMIT 1`, []any{k.Key, feedID, k.Item.GUID},
 		&st.tomb, &st.id, &st.origin, &st.hash, &st.updated, &st.key)
-	found, err = scanned(err)
+	found, err = rowFound(err)
 	return st, found, err
 }
 
@@ -206,7 +206,7 @@ func revised(st stored, feedID int64, k Keyed) bool {
 func ownerOf(ctx context.Context, tx *prepared, feedID int64) (aggregator.Feed, error) {
 	f := aggregator.Feed{ID: feedID}
 	err := tx.queryRow(ctx, `SELECT url, site_url FROM feeds WHERE id = ?`, []any{feedID}, &f.URL, &f.SiteURL)
-	_, err = scanned(err)
+	_, err = rowFound(err)
 	return f, err
 }
 

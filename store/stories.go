@@ -385,7 +385,7 @@ func (s *Store) Place(ctx context.Context, placed []Placed) error {
 			)
 			err := tx.queryRow(ctx, `SELECT id, story_id, published FROM items WHERE entry_id = ?`, []any{p.EntryID},
 				&id, &old, &published)
-			found, err := scanned(err)
+			found, err := rowFound(err)
 			if err != nil {
 				return fmt.Errorf("place %s: %w", p.EntryID, err)
 			}

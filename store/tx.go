@@ -100,7 +100,10 @@ func (p *prepared) close() {
 	}
 }
 
-func scanned(err error) (found bool, _ error) {
+// rowFound takes the error of scanning the row of a query for one row, and
+// reports whether there was a row: sql.ErrNoRows means there was none, and
+// is no error.
+func rowFound(err error) (found bool, _ error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
