@@ -6,6 +6,11 @@ import (
 	"time"
 )
 
+// A tombstone is what Prune leaves of a pruned item for each feed that
+// carried it: its key and that feed's GUID for it. While it remains, a fetch
+// that still carries the item leaves it out (see lookup and saveItem), so
+// that a feed that keeps old articles does not undo retention.
+
 // How long tombstones last; see sweepTombstones.
 const (
 	// tombstoneGrace is how long a feed's parsed documents may leave out a
