@@ -35,7 +35,7 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 	}
 	turns := make([]*turn, len(feeds))
 	for i, f := range feeds {
-		turns[i] = r.decide(f, stored[i], force, 0)
+		turns[i] = r.newTurn(f, stored[i], force, 0)
 		turns[i].order = i
 	}
 
@@ -44,20 +44,20 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 		// Fetches started and not yet stored: at most ahead, so that
 		// their outcomes never wait to be sent.
 		out     int
-		results = make(chan *saving, ahead)
+		results = make(chan *outcome, ahead)
 		next    int                             // the next feed to start
 		head    int                             // the first feed not yet stored
-		ready   = make([]*saving, len(feeds))   // outcomes not yet stored
+		ready   = make([]*outcome, len(feeds))  // outcomes not yet stored
 		readyAt = make([]time.Time, len(feeds)) // when each was ready
 		done    = make([]bool, len(feeds))      // stored (or reported, when skipped)
 	)
-	put := func(p *saving) {
-		ready[p.t.order] = p
-		readyAt[p.t.order] = time.Now()
+	put := func(o *outcome) {
+		ready[o.t.order] = o
+		readyAt[o.t.order] = time.Now()
 	}
 	save := func(idx []int) {
 		for len(idx) > 0 {
-			batch := make([]*saving, 0, min(len(idx), saveBatch))
+			batch := make([]*outcome, 0, min(len(idx), saveBatch))
 			for _, i := range idx[:cap(batch)] {
 				batch = append(batch, ready[i])
 				ready[i], done[i] = nil, true
@@ -75,7 +75,7 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 		for ; next < len(feeds); next++ {
 			t := turns[next]
 			if t.rep.Skipped != "" {
-				put(&saving{t: t, rep: t.rep, done: true})
+				put(&outcome{t: t, rep: t.rep, final: true})
 				continue
 			}
 			if out == ahead {
@@ -84,14 +84,14 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 			out++
 			go func() {
 				res, err := r.fetch(ctx, t)
-				results <- r.build(ctx, t, res, err)
+				results <- r.outcomeOf(ctx, t, res, err)
 			}()
 		}
 	collect:
 		for {
 			select {
-			case p := <-results:
-				put(p)
+			case o := <-results:
+				put(o)
 			default:
 				break collect
 			}
@@ -142,8 +142,8 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 			expired = hold.C
 		}
 		select {
-		case p := <-results:
-			put(p)
+		case o := <-results:
+			put(o)
 		case <-expired:
 		}
 		hold.Stop()
@@ -155,11 +155,11 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 }
 
 // storeBatch stores outcomes in one transaction and reports each.
-func (r *Runner) storeBatch(ctx context.Context, batch []*saving, reports []Report) {
+func (r *Runner) storeBatch(ctx context.Context, batch []*outcome, reports []Report) {
 	saves := make([]store.Save, 0, len(batch))
-	for _, p := range batch {
-		if !p.done {
-			saves = append(saves, store.Save{FeedID: p.t.id, Fetched: p.in})
+	for _, o := range batch {
+		if !o.final {
+			saves = append(saves, store.Save{FeedID: o.t.id, Fetched: o.in})
 		}
 	}
 	var results []store.Saved
@@ -170,15 +170,15 @@ func (r *Runner) storeBatch(ctx context.Context, batch []*saving, reports []Repo
 		// whole.
 		results, err = r.Store.SaveFetches(context.WithoutCancel(ctx), saves)
 	}
-	for _, p := range batch {
-		rep := &reports[p.t.order]
+	for _, o := range batch {
+		rep := &reports[o.t.order]
 		switch {
-		case p.done:
-			*rep = p.rep
+		case o.final:
+			*rep = o.rep
 		case err != nil:
-			*rep = r.saved(p, store.Saved{Err: err})
+			*rep = r.finishTurn(o, store.Saved{Err: err})
 		default:
-			*rep = r.saved(p, results[0])
+			*rep = r.finishTurn(o, results[0])
 			results = results[1:]
 		}
 		if r.OnReport != nil {

@@ -39,19 +39,22 @@ type turn struct {
 	order int // the feed's place among those of RunAll; 0 for RunFeed
 }
 
-// prepare loads the feed's state and decides whether it may be fetched now:
-// not when it is retired or asked to wait (unless forced), nor within minGap
-// of its last attempt.
-func (r *Runner) prepare(ctx context.Context, f Feed, force bool, minGap time.Duration) *turn {
+// loadTurn looks the feed up in the store, adding it if it is new, and
+// starts its turn (see newTurn).
+func (r *Runner) loadTurn(ctx context.Context, f Feed, force bool, minGap time.Duration) *turn {
 	sf, state, err := r.Store.Feed(ctx, f.URL, f.Name)
 	if err != nil {
 		return &turn{feed: f, rep: Report{Feed: f, Err: err}}
 	}
-	return r.decide(f, store.FeedStatus{Feed: sf, State: state}, force, minGap)
+	return r.newTurn(f, store.FeedStatus{Feed: sf, State: state}, force, minGap)
 }
 
-// decide is prepare of a feed already looked up in the store.
-func (r *Runner) decide(f Feed, sf store.FeedStatus, force bool, minGap time.Duration) *turn {
+// newTurn starts the turn of a feed whose stored status is sf, skipped when
+// the feed may not be fetched now: within minGap of its last attempt, or,
+// unless force, when it is retired or asked to wait.
+// It is loadTurn without the lookup, for RunAll, which looks up all its
+// feeds in one transaction.
+func (r *Runner) newTurn(f Feed, sf store.FeedStatus, force bool, minGap time.Duration) *turn {
 	t := &turn{feed: f, rep: Report{Feed: f}, id: sf.Feed.ID, state: sf.State}
 	state := sf.State
 	now := r.now()
@@ -71,7 +74,7 @@ func (r *Runner) decide(f Feed, sf store.FeedStatus, force bool, minGap time.Dur
 	return t
 }
 
-// fetch runs the fetch of a prepared turn.
+// fetch runs the fetch of a turn that is not skipped.
 func (r *Runner) fetch(ctx context.Context, t *turn) (*fetch.Result, error) {
 	start := time.Now()
 	defer func() { t.rep.Took = time.Since(start) }()
@@ -81,16 +84,18 @@ func (r *Runner) fetch(ctx context.Context, t *turn) (*fetch.Result, error) {
 	})
 }
 
-// save applies the politeness policy to the outcome and stores it.
-func (r *Runner) save(ctx context.Context, t *turn, res *fetch.Result, fetchErr error) Report {
-	p := r.build(ctx, t, res, fetchErr)
-	if p.done {
-		return p.rep
+// storeFetch makes the outcome of a fetch (see outcomeOf) and stores it in
+// a transaction of its own, as RunFeed does; RunAll stores outcomes in
+// batches (see storeBatch).
+func (r *Runner) storeFetch(ctx context.Context, t *turn, res *fetch.Result, fetchErr error) Report {
+	o := r.outcomeOf(ctx, t, res, fetchErr)
+	if o.final {
+		return o.rep
 	}
 	// A transaction that started finishes even if ctx is cancelled meanwhile
 	// (a SIGTERM during a save): what was fetched is kept whole.
-	added, changed, err := r.Store.SaveFetch(context.WithoutCancel(ctx), t.id, p.in)
-	return r.saved(p, store.Saved{Added: added, Changed: changed, Err: err})
+	added, changed, err := r.Store.SaveFetch(context.WithoutCancel(ctx), t.id, o.in)
+	return r.finishTurn(o, store.Saved{Added: added, Changed: changed, Err: err})
 }
 
 // withoutItems is a copy of res without its items.
@@ -100,46 +105,47 @@ func withoutItems(res *fetch.Result) *fetch.Result {
 	return &r
 }
 
-// saving is a fetch outcome on its way to the store.
-type saving struct {
+// outcome is a feed's fetch outcome on its way to the store: the feed's
+// report so far, and what is to be stored.
+type outcome struct {
 	t        *turn
 	rep      Report
 	in       store.Fetched
 	articles []fresh // new articles, once stored
-	done     bool    // nothing to store: rep is final
+	final    bool    // rep is final: there is nothing to store
 }
 
-// build applies the politeness policy to a fetch outcome and makes what is
+// outcomeOf applies the politeness policy to a fetch outcome and makes what is
 // to be stored of it: the feed's next state and, when the feed was parsed,
 // its items, keyed, and those the store will write sanitised and tagged.
-func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr error) *saving {
-	p := &saving{t: t, rep: t.rep}
+func (r *Runner) outcomeOf(ctx context.Context, t *turn, res *fetch.Result, fetchErr error) *outcome {
+	o := &outcome{t: t, rep: t.rep}
 	log := r.Log.With(t.feed.logAttrs()...)
 	if ctx.Err() != nil {
 		// Cancelled: not the feed's fault, and nothing to record.
-		p.rep.Err = ctx.Err()
-		p.done = true
-		return p
+		o.rep.Err = ctx.Err()
+		o.final = true
+		return o
 	}
 	now := r.now()
 	fetchErr = r.Policy.CapRetryAfter(fetchErr)
 	next := r.Policy.Apply(now, t.state, res, fetchErr)
-	p.in = store.Fetched{State: next}
+	o.in = store.Fetched{State: next}
 	if fetchErr != nil {
-		p.rep.Err = fetchErr
+		o.rep.Err = fetchErr
 		if next.Retired && !t.state.Retired {
 			log.Warn("feed is gone (410); retired until its URL changes in the config", "err", fetchErr)
 		} else {
 			log.Warn("fetch failed", "err", fetchErr, "failures", next.Failures, "next_fetch", next.NextFetch)
 		}
-		return p
+		return o
 	}
-	p.rep.Result, p.rep.Items = withoutItems(res), len(res.Items)
+	o.rep.Result, o.rep.Items = withoutItems(res), len(res.Items)
 	if next.URL != t.state.URL {
 		log.Warn("feed moved permanently; fetching it from its new URL from now on", "new_url", aggregator.PublicURL(next.URL))
 	}
 	if !res.NotModified && !res.Unchanged {
-		p.in.Meta = &store.Meta{Title: xmlText(res.Title), SiteURL: res.SiteURL, AtomID: res.AtomID, Language: res.Language}
+		o.in.Meta = &store.Meta{Title: xmlText(res.Title), SiteURL: res.SiteURL, AtomID: res.AtomID, Language: res.Language}
 		rules := r.rules()
 		feed := aggregator.Feed{Name: t.feed.Name, Title: res.Title, URL: t.feed.URL}
 		tags := func(it *aggregator.Item) { it.Tags = r.tags(*it, feed, t.feed.Tags) }
@@ -148,7 +154,7 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 			it.Summary, it.Content = xmlText(it.Summary), xmlText(it.Content)
 		}
 		finish := func(it *aggregator.Item) { sanitize(it); tags(it) }
-		p.in.Items = make([]store.Keyed, 0, len(res.Items))
+		o.in.Items = make([]store.Keyed, 0, len(res.Items))
 		for _, it := range res.Items {
 			it.Link = rules.StripTracking(it.Link)
 			// The hash is of the feed's own HTML: sanitising and tagging
@@ -160,23 +166,23 @@ func (r *Runner) build(ctx context.Context, t *turn, res *fetch.Result, fetchErr
 				k.Prepare = tags
 			}
 			k.Key = rules.Key(t.feed.URL, k.Item)
-			p.in.Items = append(p.in.Items, k)
+			o.in.Items = append(o.in.Items, k)
 		}
 		// Prepare the items the store will write now, on this goroutine,
 		// rather than in its write transaction. Should the lookup fail, the
 		// store prepares them itself.
-		if unstored, err := r.Store.Unstored(ctx, t.id, p.in.Items); err == nil {
+		if unstored, err := r.Store.Unstored(ctx, t.id, o.in.Items); err == nil {
 			for i, u := range unstored {
-				if k := &p.in.Items[i]; u && k.Prepare != nil {
+				if k := &o.in.Items[i]; u && k.Prepare != nil {
 					k.Prepare(&k.Item)
 					k.Prepare = nil
 				}
 			}
 		}
-		p.in.Assign = r.collect(&p.articles, t.feed.URL, t.order)
-		p.in.Retold = r.retold(&p.articles, t.feed.URL, t.order)
+		o.in.Assign = r.collect(&o.articles, t.feed.URL, t.order)
+		o.in.Retold = r.retold(&o.articles, t.feed.URL, t.order)
 	}
-	return p
+	return o
 }
 
 // xmlText replaces the characters that XML cannot carry (the C0 controls
@@ -202,21 +208,22 @@ func xmlText(s string) string {
 // (unsanitised); hashes without a scheme were of sanitised items.
 const rawHash = "raw:"
 
-// saved finishes a stored outcome: it queues the new articles for Settle,
-// logs, and returns the feed's report.
-func (r *Runner) saved(p *saving, sv store.Saved) Report {
-	rep := p.rep
-	log := r.Log.With(p.t.feed.logAttrs()...)
+// finishTurn ends a feed's turn once its outcome was stored, or failed to
+// be: it queues the new articles for Settle, logs, and returns the feed's
+// report.
+func (r *Runner) finishTurn(o *outcome, sv store.Saved) Report {
+	rep := o.rep
+	log := r.Log.With(o.t.feed.logAttrs()...)
 	if sv.Err != nil {
 		log.Error("store failed", "err", sv.Err)
 		rep.Err = errors.Join(rep.Err, sv.Err)
 		return rep
 	}
 	rep.Added, rep.Changed = sv.Added, sv.Changed
-	r.queue(p.articles)
+	r.queue(o.articles)
 	if res := rep.Result; rep.Err == nil && res != nil {
 		log.Info("fetched", "status", res.StatusCode, "not_modified", res.NotModified, "unchanged", res.Unchanged,
-			"items", rep.Items, "added", sv.Added, "changed", sv.Changed, "next_fetch", p.in.State.NextFetch)
+			"items", rep.Items, "added", sv.Added, "changed", sv.Changed, "next_fetch", o.in.State.NextFetch)
 	}
 	return rep
 }
@@ -229,11 +236,11 @@ func (r *Runner) RunFeed(ctx context.Context, f Feed, force bool) Report {
 }
 
 func (r *Runner) runFeed(ctx context.Context, f Feed, force bool, minGap time.Duration) Report {
-	t := r.prepare(ctx, f, force, minGap)
+	t := r.loadTurn(ctx, f, force, minGap)
 	rep := t.rep
 	if rep.Err == nil && rep.Skipped == "" {
 		res, err := r.fetch(ctx, t)
-		rep = r.save(ctx, t, res, err)
+		rep = r.storeFetch(ctx, t, res, err)
 	}
 	if r.OnReport != nil {
 		r.OnReport(rep)
