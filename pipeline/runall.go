@@ -14,17 +14,13 @@ import (
 // feeds give the same store, unless a feed is slow: the results ready after
 // it wait for it at most holdBack, and only while fewer than half of the
 // fetchAhead do, so that the other half keep being fetched. So one feed that
-// hangs delays no other. Outcomes that are ready
-// together are stored together, up to saveBatch feeds in one transaction. One
-// feed's failure does not stop the others; its report carries the error.
+// hangs delays no other. Outcomes that are ready together are stored
+// together, up to saveBatch feeds in one transaction. One feed's failure
+// does not stop the others; its report carries the error.
 func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report {
-	reports := make([]Report, len(feeds))
-	refs := make([]store.FeedRef, len(feeds))
-	for i, f := range feeds {
-		refs[i] = store.FeedRef{URL: f.URL, Name: f.Name}
-	}
-	stored, err := r.Store.FeedsFor(ctx, refs)
+	turns, err := r.loadTurns(ctx, feeds, force)
 	if err != nil {
+		reports := make([]Report, len(feeds))
 		for i, f := range feeds {
 			reports[i] = Report{Feed: f, Err: err}
 			if r.OnReport != nil {
@@ -33,81 +29,37 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 		}
 		return reports
 	}
-	turns := make([]*turn, len(feeds))
-	for i, f := range feeds {
-		turns[i] = r.newTurn(f, stored[i], force, 0)
-		turns[i].order = i
-	}
 
 	ahead := cmp.Or(r.ahead, fetchAhead)
-	var (
-		// Fetches started and not yet stored: at most ahead, so that
-		// their outcomes never wait to be sent.
-		out     int
-		results = make(chan *outcome, ahead)
-		next    int                             // the next feed to start
-		head    int                             // the first feed not yet stored
-		ready   = make([]*outcome, len(feeds))  // outcomes not yet stored
-		readyAt = make([]time.Time, len(feeds)) // when each was ready
-		done    = make([]bool, len(feeds))      // stored (or reported, when skipped)
-	)
-	put := func(o *outcome) {
-		ready[o.t.order] = o
-		readyAt[o.t.order] = time.Now()
-	}
-	save := func(idx []int) {
-		for len(idx) > 0 {
-			batch := make([]*outcome, 0, min(len(idx), saveBatch))
-			for _, i := range idx[:cap(batch)] {
-				batch = append(batch, ready[i])
-				ready[i], done[i] = nil, true
-				if turns[i].rep.Skipped == "" {
-					out--
-				}
-			}
-			idx = idx[len(batch):]
-			r.storeBatch(ctx, batch, reports)
-		}
-	}
+	// At most ahead fetches are started and not yet stored, so that their
+	// outcomes never wait to be sent.
+	results := make(chan *outcome, ahead)
+	s := newOrderedSaver(r, len(turns))
+	next := 0 // the next feed to start
 	hold := time.NewTimer(holdBack)
 	defer hold.Stop()
-	for head < len(feeds) {
-		for ; next < len(feeds); next++ {
+	for s.head < len(turns) {
+		for ; next < len(turns); next++ {
 			t := turns[next]
 			if t.rep.Skipped != "" {
-				put(&outcome{t: t, rep: t.rep, final: true})
+				s.put(&outcome{t: t, rep: t.rep, final: true})
 				continue
 			}
-			if out == ahead {
+			if s.fetching == ahead {
 				break
 			}
-			out++
+			s.fetching++
 			go func() {
 				res, err := r.fetch(ctx, t)
 				results <- r.outcomeOf(ctx, t, res, err)
 			}()
 		}
-	collect:
-		for {
-			select {
-			case o := <-results:
-				put(o)
-			default:
-				break collect
-			}
-		}
-		// Store, in the order of feeds, those ready from head on.
-		var run []int
-		for ; head < len(feeds) && (done[head] || ready[head] != nil); head++ {
-			if !done[head] {
-				run = append(run, head)
-			}
-		}
-		save(run)
-		if head == len(feeds) {
+		s.putArrived(results)
+		s.saveFromHead(ctx)
+		if s.head == len(turns) {
 			break
 		}
-		if head == next {
+		if s.head == next {
 			// Every feed started is stored, and none is in flight to
 			// wait for: start the next ones.
 			continue
@@ -115,25 +67,10 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 		// The head feed is still being fetched. Those ready after it wait
 		// for it, unless they have waited holdBack, or too many fetched
 		// feeds wait: they would keep others from being fetched.
-		var waiting []int
-		var oldest time.Time
-		fetched := 0
-		for i := head + 1; i < next; i++ {
-			if ready[i] != nil {
-				waiting = append(waiting, i)
-				// A skipped feed stores nothing: only fetched ones
-				// wait their holdBack.
-				if turns[i].rep.Skipped == "" {
-					fetched++
-					if oldest.IsZero() || readyAt[i].Before(oldest) {
-						oldest = readyAt[i]
-					}
-				}
-			}
-		}
+		waiting, fetched, oldest := s.waiting(next)
 		wait := holdBack - time.Since(oldest)
 		if fetched > 0 && (wait <= 0 || fetched >= ahead/2) {
-			save(waiting)
+			s.save(ctx, waiting)
 			continue
 		}
 		var expired <-chan time.Time
@@ -143,7 +80,7 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 		}
 		select {
 		case o := <-results:
-			put(o)
+			s.put(o)
 		case <-expired:
 		}
 		hold.Stop()
@@ -151,7 +88,118 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 	if err := r.Settle(ctx); err != nil {
 		r.Log.Error("placing new articles in stories failed; they are published on their own", "err", err)
 	}
-	return reports
+	return s.reports
+}
+
+// loadTurns looks the feeds up in the store, in one transaction, and starts
+// their turns (see newTurn).
+func (r *Runner) loadTurns(ctx context.Context, feeds []Feed, force bool) ([]*turn, error) {
+	refs := make([]store.FeedRef, len(feeds))
+	for i, f := range feeds {
+		refs[i] = store.FeedRef{URL: f.URL, Name: f.Name}
+	}
+	stored, err := r.Store.FeedsFor(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	turns := make([]*turn, len(feeds))
+	for i, f := range feeds {
+		turns[i] = r.newTurn(f, stored[i], force, 0)
+		turns[i].order = i
+	}
+	return turns, nil
+}
+
+// orderedSaver holds RunAll's outcomes until they are stored: in the order
+// of the feeds, but for those it stores ahead of a slow one, and those
+// ready together in one transaction.
+type orderedSaver struct {
+	r        *Runner
+	slots    []slot   // by feed
+	reports  []Report // by feed, as each is stored
+	head     int      // the first feed not yet stored
+	fetching int      // fetches started and not yet stored
+}
+
+// slot is where a feed's outcome waits to be stored.
+type slot struct {
+	ready   *outcome  // the outcome, until it is stored
+	readyAt time.Time // when it was put
+	done    bool      // stored (or reported, when skipped)
+}
+
+func newOrderedSaver(r *Runner, feeds int) *orderedSaver {
+	return &orderedSaver{r: r, slots: make([]slot, feeds), reports: make([]Report, feeds)}
+}
+
+// put holds the outcome of a feed until it is stored.
+func (s *orderedSaver) put(o *outcome) {
+	s.slots[o.t.order].ready = o
+	s.slots[o.t.order].readyAt = time.Now()
+}
+
+// putArrived puts the outcomes that have arrived on results, without
+// waiting for more.
+func (s *orderedSaver) putArrived(results <-chan *outcome) {
+	for {
+		select {
+		case o := <-results:
+			s.put(o)
+		default:
+			return
+		}
+	}
+}
+
+// saveFromHead stores, in the order of the feeds, the outcomes ready from
+// head on, and moves head past them.
+func (s *orderedSaver) saveFromHead(ctx context.Context) {
+	var run []int
+	for ; s.head < len(s.slots) && (s.slots[s.head].done || s.slots[s.head].ready != nil); s.head++ {
+		if !s.slots[s.head].done {
+			run = append(run, s.head)
+		}
+	}
+	s.save(ctx, run)
+}
+
+// waiting returns the feeds after head and before next whose outcomes are
+// ready, how many of those were fetched, and when the first of these was
+// ready. A skipped feed stores nothing: only fetched ones wait their
+// holdBack.
+func (s *orderedSaver) waiting(next int) (idx []int, fetched int, oldest time.Time) {
+	for i := s.head + 1; i < next; i++ {
+		sl := &s.slots[i]
+		if sl.ready == nil {
+			continue
+		}
+		idx = append(idx, i)
+		if sl.ready.t.rep.Skipped == "" {
+			fetched++
+			if oldest.IsZero() || sl.readyAt.Before(oldest) {
+				oldest = sl.readyAt
+			}
+		}
+	}
+	return idx, fetched, oldest
+}
+
+// save stores the outcomes of the feeds idx, in transactions of up to
+// saveBatch feeds.
+func (s *orderedSaver) save(ctx context.Context, idx []int) {
+	for len(idx) > 0 {
+		batch := make([]*outcome, 0, min(len(idx), saveBatch))
+		for _, i := range idx[:cap(batch)] {
+			sl := &s.slots[i]
+			batch = append(batch, sl.ready)
+			if sl.ready.t.rep.Skipped == "" {
+				s.fetching--
+			}
+			sl.ready, sl.done = nil, true
+		}
+		idx = idx[len(batch):]
+		s.r.storeBatch(ctx, batch, s.reports)
+	}
 }
 
 // storeBatch stores outcomes in one transaction and reports each.
