@@ -50,13 +50,14 @@ func (r *Runner) queue(articles []fresh) {
 	r.mu.Unlock()
 }
 
-// Settle places the new articles stored since the last call in stories, in
-// published order (the order in which feeds happened to be fetched says
-// nothing about the news), articles published at the same time in the order
-// of their feeds in RunAll (which may store a slow feed after later ones),
-// and records the placements: articles that joined a story move into it,
-// and the store keeps the order, for Restore.
-// RunAll settles before it returns; the Scheduler after each burst of fetches.
+// Settle places the articles stored since it last ran in stories, in order
+// of publication, and has the store record where each went.
+// Publication decides because the order in which feeds happened to be
+// fetched says nothing about the news; the store keeps the placements so
+// that Restore can rebuild the stories after a restart.
+// Articles published at the same time go in the order of their feeds in
+// RunAll. RunAll settles before it returns; the Scheduler after each burst
+// of fetches.
 func (r *Runner) Settle(ctx context.Context) error {
 	if r.Stories == nil {
 		return nil
@@ -87,8 +88,9 @@ func (r *Runner) Settle(ctx context.Context) error {
 	return r.Store.Place(context.WithoutCancel(ctx), placed)
 }
 
-// latest drops the articles that wait twice (taken over by another feed
-// after they were stored, see retold) but for their last turn, in place.
+// latest keeps only the last turn of each article that waits twice (taken
+// over by another feed after it was stored, see retold), so that Settle
+// places it once, by the text it has now. It filters articles in place.
 func latest(articles []fresh) []fresh {
 	last := make(map[string]int, len(articles))
 	for i, a := range articles {
@@ -158,10 +160,12 @@ func (r *Runner) replay(ctx context.Context) error {
 	})
 }
 
-// RestoreLater is Restore, put off until the first Settle that has
-// articles to place: the same state (articles stored meanwhile are not
-// placed yet, so not replayed), and a run that finds nothing new never
-// pays for it. Stories must not be handed to another Runner before then.
+// RestoreLater puts Restore off until the first Settle that has articles
+// to place.
+// A run that finds nothing new then never pays for the replay, and one that
+// does gets the stories Restore would give now: the articles it stores
+// meanwhile are not placed yet, so not replayed.
+// Stories must not be handed to another Runner before then.
 func (r *Runner) RestoreLater() {
 	if r.Stories == nil {
 		return
