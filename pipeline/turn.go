@@ -39,6 +39,26 @@ type turn struct {
 	order int // the feed's place among those of RunAll; 0 for RunFeed
 }
 
+// RunFeed gives one feed its turn: it is fetched unless it is retired or
+// asked to wait (force fetches it anyway), and what it brings is stored. Its
+// new articles wait for Settle to be placed in stories.
+func (r *Runner) RunFeed(ctx context.Context, f Feed, force bool) Report {
+	return r.runFeed(ctx, f, force, 0)
+}
+
+func (r *Runner) runFeed(ctx context.Context, f Feed, force bool, minGap time.Duration) Report {
+	t := r.loadTurn(ctx, f, force, minGap)
+	rep := t.rep
+	if rep.Err == nil && rep.Skipped == "" {
+		res, err := r.fetch(ctx, t)
+		rep = r.storeFetch(ctx, t, res, err)
+	}
+	if r.OnReport != nil {
+		r.OnReport(rep)
+	}
+	return rep
+}
+
 // loadTurn looks the feed up in the store, adding it if it is new, and
 // starts its turn (see newTurn).
 func (r *Runner) loadTurn(ctx context.Context, f Feed, force bool, minGap time.Duration) *turn {
@@ -96,13 +116,6 @@ func (r *Runner) storeFetch(ctx context.Context, t *turn, res *fetch.Result, fet
 	// (a SIGTERM during a save): what was fetched is kept whole.
 	added, changed, err := r.Store.SaveFetch(context.WithoutCancel(ctx), t.id, o.in)
 	return r.finishTurn(o, store.Saved{Added: added, Changed: changed, Err: err})
-}
-
-// withoutItems is a copy of res without its items.
-func withoutItems(res *fetch.Result) *fetch.Result {
-	r := *res
-	r.Items = nil
-	return &r
 }
 
 // outcome is a feed's fetch outcome on its way to the store: the feed's
@@ -185,6 +198,10 @@ func (r *Runner) outcomeOf(ctx context.Context, t *turn, res *fetch.Result, fetc
 	return o
 }
 
+// rawHash is the scheme of the content hashes of items as feeds give them
+// (unsanitised); hashes without a scheme were of sanitised items.
+const rawHash = "raw:"
+
 // xmlText replaces the characters that XML cannot carry (the C0 controls
 // but tab, newline and carriage return; U+FFFE and U+FFFF) with U+FFFD, as
 // an XML encoder escaping text does: RSS carries an entry's HTML as CDATA,
@@ -204,9 +221,12 @@ func xmlText(s string) string {
 	}, s)
 }
 
-// rawHash is the scheme of the content hashes of items as feeds give them
-// (unsanitised); hashes without a scheme were of sanitised items.
-const rawHash = "raw:"
+// withoutItems is a copy of res without its items.
+func withoutItems(res *fetch.Result) *fetch.Result {
+	r := *res
+	r.Items = nil
+	return &r
+}
 
 // finishTurn ends a feed's turn once its outcome was stored, or failed to
 // be: it queues the new articles for Settle, logs, and returns the feed's
@@ -224,26 +244,6 @@ func (r *Runner) finishTurn(o *outcome, sv store.Saved) Report {
 	if res := rep.Result; rep.Err == nil && res != nil {
 		log.Info("fetched", "status", res.StatusCode, "not_modified", res.NotModified, "unchanged", res.Unchanged,
 			"items", rep.Items, "added", sv.Added, "changed", sv.Changed, "next_fetch", o.in.State.NextFetch)
-	}
-	return rep
-}
-
-// RunFeed gives one feed its turn: it is fetched unless it is retired or
-// asked to wait (force fetches it anyway), and what it brings is stored. Its
-// new articles wait for Settle to be placed in stories.
-func (r *Runner) RunFeed(ctx context.Context, f Feed, force bool) Report {
-	return r.runFeed(ctx, f, force, 0)
-}
-
-func (r *Runner) runFeed(ctx context.Context, f Feed, force bool, minGap time.Duration) Report {
-	t := r.loadTurn(ctx, f, force, minGap)
-	rep := t.rep
-	if rep.Err == nil && rep.Skipped == "" {
-		res, err := r.fetch(ctx, t)
-		rep = r.storeFetch(ctx, t, res, err)
-	}
-	if r.OnReport != nil {
-		r.OnReport(rep)
 	}
 	return rep
 }
