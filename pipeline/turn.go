@@ -46,6 +46,8 @@ func (r *Runner) RunFeed(ctx context.Context, f Feed, force bool) Report {
 	return r.runFeed(ctx, f, force, 0)
 }
 
+// runFeed is RunFeed that also skips a feed attempted within minGap, for
+// the Scheduler, which never fetches a feed twice within half its interval.
 func (r *Runner) runFeed(ctx context.Context, f Feed, force bool, minGap time.Duration) Report {
 	t := r.loadTurn(ctx, f, force, minGap)
 	rep := t.rep
