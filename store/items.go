@@ -315,20 +315,19 @@ type encoded struct {
 
 // encode finishes k's item for writing and notes the labels of its tags.
 func encode(ctx context.Context, tx *prepared, k Keyed) (encoded, error) {
-	e := encoded{Item: k.Item}
+	it := k.Item
 	if k.Prepare != nil {
-		k.Prepare(&e.Item)
+		k.Prepare(&it)
 	}
-	cats, err := json.Marshal(nonNil(e.Categories))
+	cats, err := json.Marshal(nonNil(it.Categories))
 	if err != nil {
-		return e, err
+		return encoded{Item: it}, err
 	}
-	tags, err := json.Marshal(nonNil(e.Tags))
+	tags, err := json.Marshal(nonNil(it.Tags))
 	if err != nil {
-		return e, err
+		return encoded{Item: it}, err
 	}
-	e.cats, e.tags = string(cats), string(tags)
-	return e, labelTags(ctx, tx, e.Tags)
+	return encoded{it, string(cats), string(tags)}, labelTags(ctx, tx, it.Tags)
 }
 
 // insertItem stores k as a new article of the feed feedID, in the story
