@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"aggregator/dedupe"
+	"aggregator/internal/storetest"
 	"aggregator/story"
 )
 
@@ -57,7 +58,7 @@ func TestKimStoriesAnyArrival(t *testing.T) {
 			names = append(names, strings.Join(bn, "+"))
 		}
 		t.Run(fmt.Sprintf("daemon=%v/%s", daemon, strings.Join(names, ",")), func(t *testing.T) {
-			st := openStore(t)
+			st := storetest.New(t)
 			runner := func() *Runner {
 				return &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig())}
 			}

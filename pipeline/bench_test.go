@@ -4,7 +4,6 @@ package pipeline
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"fmt"
 	"html"
@@ -25,6 +24,7 @@ import (
 	"github.com/mmcdole/gofeed"
 
 	"aggregator/fetch"
+	"aggregator/internal/storetest"
 	"aggregator/store"
 	"aggregator/story"
 	"aggregator/tag"
@@ -70,7 +70,7 @@ func BenchmarkRunAll(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
 			dir := b.TempDir()
-			st := openBenchStore(b, dir)
+			st := storetest.Open(b, filepath.Join(dir, "agg.db"))
 			r := newBenchRunner(st, client)
 			cpu.start()
 			b.StartTimer()
@@ -174,8 +174,7 @@ func benchUnchanged(b *testing.B, r *Runner, feeds []Feed, unchanged func(*fetch
 // every feed once (all 200s).
 func primedRunner(b *testing.B, client *fetch.Client, feeds []Feed) *Runner {
 	b.Helper()
-	st := openBenchStore(b, b.TempDir())
-	b.Cleanup(func() { st.Close() })
+	st := storetest.New(b)
 	r := newBenchRunner(st, client)
 	if added := addedBy(b, r.RunAll(b.Context(), feeds, false)); added != benchItems {
 		b.Fatalf("priming added %d items, want %d", added, benchItems)
@@ -233,15 +232,6 @@ func newBenchRunner(st *store.Store, client *fetch.Client) *Runner {
 	}
 	return &Runner{Store: st, Fetcher: client, Log: slog.New(slog.DiscardHandler),
 		Tagger: tagger, Stories: story.New(story.DefaultConfig())}
-}
-
-func openBenchStore(b *testing.B, dir string) *store.Store {
-	b.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(dir, "agg.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return st
 }
 
 // benchFeedList lists the feeds prefix+"0" … prefix+"999".

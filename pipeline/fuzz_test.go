@@ -15,8 +15,8 @@ import (
 
 	"aggregator"
 	"aggregator/internal/shared"
+	"aggregator/internal/storetest"
 	"aggregator/publish"
-	"aggregator/store"
 	"aggregator/story"
 )
 
@@ -65,11 +65,7 @@ func FuzzIngest(f *testing.F) {
 	// sees another's feed state or items.
 	ctx := context.Background()
 	path := filepath.Join(f.TempDir(), "fuzz.db")
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
+	st := storetest.Open(f, path)
 	// Pruning leaves tombstones that would keep a later input's items out
 	// of the store; they go through a second connection to the same file.
 	raw, err := sql.Open("sqlite", path)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"aggregator"
+	"aggregator/internal/storetest"
 )
 
 // TestFeedHealthSite: a feed's health carries the site it links to and
@@ -20,7 +21,7 @@ func TestFeedHealthSite(t *testing.T) {
 	}))
 	defer srv.Close()
 	ctx := context.Background()
-	st := openStore(t)
+	st := storetest.New(t)
 	feeds := []Feed{{URL: srv.URL + "/a"}, {URL: srv.URL + "/b", Name: "Desk B"}, {URL: srv.URL + "/never"}}
 	r := &Runner{Store: st, Fetcher: testClient(), Log: quiet()}
 	if err := Failed(r.RunAll(ctx, feeds[:2], false)); err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"aggregator"
 	"aggregator/fetch"
+	"aggregator/internal/storetest"
 	"aggregator/publish"
 	"aggregator/store"
 )
@@ -415,7 +416,7 @@ func TestHostileFeeds(t *testing.T) {
 			normal := httptest.NewServer(serveString("application/rss+xml", normalFeed))
 			defer normal.Close()
 
-			st := openStore(t)
+			st := storetest.New(t)
 			c := fetch.NewClient("test")
 			c.AllowPrivate = true // the test servers listen on 127.0.0.1
 			if tc.client != nil {
@@ -508,7 +509,7 @@ func TestControlCharactersPublishable(t *testing.T) {
 		`{"id":"2","content_html":"<p>\u0008 keyed by GUID</p>"},{"content_html":"<p>\u0008 keyed by content</p>"}]}`
 	srv := httptest.NewServer(serveString("application/feed+json", feed))
 	defer srv.Close()
-	st := openStore(t)
+	st := storetest.New(t)
 	r := &Runner{Store: st, Fetcher: testClient(), Log: quiet()}
 	// Twice, as two sources of every article: the entries list the
 	// outlets by name in their HTML.

@@ -18,6 +18,7 @@ import (
 
 	"aggregator"
 	"aggregator/fetch"
+	"aggregator/internal/storetest"
 	"aggregator/store"
 	"aggregator/story"
 	"aggregator/tag"
@@ -38,16 +39,6 @@ func kimFeeds(t *testing.T) []Feed {
 	return feeds
 }
 
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "agg.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // testClient is a fetch client that may reach the test servers on loopback.
 func testClient() *fetch.Client {
 	c := fetch.NewClient("test")
@@ -62,7 +53,7 @@ func TestRunAll(t *testing.T) {
 	missing := Feed{URL: "file:///nonexistent/feed.xml"}
 	feeds = append(feeds[:2], append([]Feed{missing}, feeds[2:]...)...)
 
-	st := openStore(t)
+	st := storetest.New(t)
 	r := &Runner{Store: st, Fetcher: testClient(), Log: quiet()}
 	reports := r.RunAll(context.Background(), feeds, false)
 
@@ -106,7 +97,7 @@ func TestRunAllDeterministic(t *testing.T) {
 	now := time.Date(2023, 9, 13, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	for _, n := range []int{1, 8, 8} {
-		st := openStore(t)
+		st := storetest.New(t)
 		st.SetClock(clock)
 		c := testClient()
 		c.Concurrency = n
@@ -143,7 +134,7 @@ func TestRestore(t *testing.T) {
 		t.Run(fmt.Sprint("later=", lazy), func(t *testing.T) {
 			ctx := context.Background()
 			feeds := kimFeeds(t)
-			st := openStore(t)
+			st := storetest.New(t)
 			first := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig()),
 				Now: func() time.Time { return time.Date(2023, 9, 13, 12, 0, 0, 0, time.UTC) }}
 			// Everything but Newsroom Global, which carries the Kim train story too.
@@ -205,7 +196,7 @@ func TestSchedulerFollowsSchedules(t *testing.T) {
 	feeds := []Feed{all[0], all[2]}
 	feeds[0].Schedule = "@every 1m"
 	feeds[1].Schedule = "@every 5m"
-	st := openStore(t) // outside the bubble: database/sql keeps goroutines of its own
+	st := storetest.New(t) // outside the bubble: database/sql keeps goroutines of its own
 
 	synctest.Test(t, func(t *testing.T) {
 		fetcher := &countingFetcher{Fetcher: testClient(), n: map[string]int{}}
@@ -256,7 +247,7 @@ func TestSchedulerStartupFetchesOnlyDueFeeds(t *testing.T) {
 	for i := range feeds {
 		feeds[i].Schedule = "@every 15m"
 	}
-	st := openStore(t)
+	st := storetest.New(t)
 
 	synctest.Test(t, func(t *testing.T) {
 		fetcher := &countingFetcher{Fetcher: testClient(), n: map[string]int{}}
@@ -304,7 +295,7 @@ func TestSchedulerSpreadsFeeds(t *testing.T) {
 		f.Schedule = "@every 10m"
 		feeds = append(feeds, f)
 	}
-	st := openStore(t)
+	st := storetest.New(t)
 	synctest.Test(t, func(t *testing.T) {
 		fetcher := &timingFetcher{times: map[string][]time.Time{}}
 		runner := &Runner{Store: st, Fetcher: fetcher, Log: quiet()}
@@ -358,7 +349,7 @@ func (f *timingFetcher) Fetch(ctx context.Context, req fetch.Request) (*fetch.Re
 // when the tagging fingerprint changes, and only then.
 func TestRetag(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := storetest.New(t)
 	feeds := kimFeeds(t)
 	newRunner := func(rules ...tag.RuleSpec) *Runner {
 		tagger, err := tag.New(tag.Options{Rules: rules})
@@ -443,7 +434,7 @@ func TestSchedulerGrace(t *testing.T) {
 		{"past the grace", 500 * time.Millisecond, 0, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			st := openStore(t)
+			st := storetest.New(t)
 			feed := kimFeeds(t)[0]
 			synctest.Test(t, func(t *testing.T) {
 				f := &slowFetcher{took: 2 * time.Second}
@@ -481,7 +472,7 @@ func TestRunAllFetchesAhead(t *testing.T) {
 		feeds = append(feeds, Feed{URL: fmt.Sprintf("%s/%d", srv.URL, i)})
 	}
 	seen := map[string]int{}
-	r := &Runner{Store: openStore(t), Fetcher: testClient(), Log: quiet(), OnReport: func(rep Report) {
+	r := &Runner{Store: storetest.New(t), Fetcher: testClient(), Log: quiet(), OnReport: func(rep Report) {
 		mu.Lock()
 		reported++
 		mu.Unlock()
@@ -514,7 +505,7 @@ func TestRunAllStartsAfterAWholeWindow(t *testing.T) {
 		docs[u] = fmt.Appendf(nil, `<rss version="2.0"><channel><title>F</title><item><title>Item %d</title><link>https://x.example/%d</link></item></channel></rss>`, i, i)
 		feeds = append(feeds, Feed{URL: u})
 	}
-	r := &Runner{Store: openStore(t), Fetcher: docs, Log: quiet(), ahead: 1}
+	r := &Runner{Store: storetest.New(t), Fetcher: docs, Log: quiet(), ahead: 1}
 	done := make(chan []Report)
 	go func() { done <- r.RunAll(context.Background(), feeds, false) }()
 	select {
@@ -538,7 +529,7 @@ func TestRestoreLaterEmpty(t *testing.T) {
 	ctx := context.Background()
 	var got [][]aggregator.Entry
 	for _, lazy := range []bool{false, true} {
-		st := openStore(t)
+		st := storetest.New(t)
 		r := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig()),
 			Now: func() time.Time { return time.Date(2023, 9, 13, 12, 0, 0, 0, time.UTC) }}
 		if lazy {
@@ -593,7 +584,7 @@ func TestRunAllSlowFeedDelaysNoOther(t *testing.T) {
 	c.PerHost = c.Concurrency
 	othersStored := make(chan struct{})
 	slowStored := make(chan Report, 1)
-	st := openStore(t)
+	st := storetest.New(t)
 	r := &Runner{Store: st, Fetcher: c, Log: quiet(), OnReport: func(rep Report) {
 		if rep.Feed.URL == feeds[0].URL {
 			slowStored <- rep
@@ -659,7 +650,7 @@ func TestRunAllSlowFeedClustersInOrder(t *testing.T) {
 		}))
 		feeds := []Feed{{URL: srv.URL + "/first"}, {URL: srv.URL + "/second"}}
 		var order []string
-		st := openStore(t)
+		st := storetest.New(t)
 		r := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig()),
 			OnReport: func(rep Report) {
 				order = append(order, rep.Feed.URL)
@@ -722,7 +713,7 @@ func (f *overlapFetcher) Fetch(ctx context.Context, req fetch.Request) (*fetch.R
 func TestSchedulerNeverOverlapsAFeed(t *testing.T) {
 	feed := kimFeeds(t)[0]
 	feed.Schedule = "@every 1m"
-	st := openStore(t)
+	st := storetest.New(t)
 	synctest.Test(t, func(t *testing.T) {
 		f := &overlapFetcher{took: 70 * time.Second}
 		s := &Scheduler{Runner: &Runner{Store: st, Fetcher: f, Log: quiet()}, Feeds: []Feed{feed}}
@@ -756,7 +747,7 @@ func TestSchedulerNeverOverlapsAFeed(t *testing.T) {
 // the same.
 func TestStorylines(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := storetest.New(t)
 	f, _, err := st.Feed(ctx, "https://news.example/feed", "News")
 	if err != nil {
 		t.Fatal(err)
@@ -825,7 +816,7 @@ func TestStorylines(t *testing.T) {
 func TestRestorePlacesWhatWasLeft(t *testing.T) {
 	ctx := context.Background()
 	feeds := kimFeeds(t)
-	st := openStore(t)
+	st := storetest.New(t)
 	first := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Stories: story.New(story.DefaultConfig())}
 	if err := Failed(first.RunAll(ctx, feeds[:1], false)); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"aggregator/fetch"
+	"aggregator/internal/storetest"
 	"aggregator/publish"
 )
 
@@ -90,7 +91,7 @@ func TestRunAllIsPolite(t *testing.T) {
 	var h hits
 	srv := politeServer(t, &h)
 	clk := &clock{t: time.Date(2023, 9, 12, 10, 0, 0, 0, time.UTC)}
-	st := openStore(t)
+	st := storetest.New(t)
 	client := testClient()
 	client.Now = clk.Now
 	r := &Runner{Store: st, Fetcher: client, Log: quiet(), Now: clk.Now,
@@ -210,7 +211,7 @@ func TestRunAllLogsPermanentRedirectOnce(t *testing.T) {
 			client := testClient()
 			client.Now = clk.Now
 			var logs syncBuffer
-			r := &Runner{Store: openStore(t), Fetcher: client, Now: clk.Now,
+			r := &Runner{Store: storetest.New(t), Fetcher: client, Now: clk.Now,
 				Log:    slog.New(slog.NewTextHandler(&logs, nil)),
 				Policy: fetch.Policy{Rand: func() float64 { return 0 }}}
 			feeds := []Feed{{URL: srv.URL + "/old"}}
@@ -242,7 +243,7 @@ func TestRunAllBacksOffAfterServerError(t *testing.T) {
 	clk := &clock{t: time.Date(2023, 9, 12, 10, 0, 0, 0, time.UTC)}
 	client := testClient()
 	client.Now = clk.Now
-	r := &Runner{Store: openStore(t), Fetcher: client, Log: quiet(), Now: clk.Now,
+	r := &Runner{Store: storetest.New(t), Fetcher: client, Log: quiet(), Now: clk.Now,
 		Policy: fetch.Policy{BackoffBase: 15 * time.Minute, Rand: func() float64 { return 0 }}}
 	feeds := []Feed{{URL: srv.URL + "/feed"}}
 
@@ -282,7 +283,7 @@ func TestRetryAfterBeyondMaxWait(t *testing.T) {
 	client := testClient()
 	client.Now = clk.Now
 	var logs syncBuffer
-	st := openStore(t)
+	st := storetest.New(t)
 	r := &Runner{Store: st, Fetcher: client, Log: slog.New(slog.NewTextHandler(&logs, nil)), Now: clk.Now,
 		Policy: fetch.Policy{MaxWait: 6 * time.Hour}}
 	feeds := []Feed{{URL: srv.URL + "/feed"}}

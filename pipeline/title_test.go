@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"aggregator/fetch"
+	"aggregator/internal/storetest"
 	"aggregator/publish"
 )
 
@@ -38,7 +39,7 @@ func TestTitlesPublishable(t *testing.T) {
 		`</channel></rss>`
 	srv := httptest.NewServer(serveString("application/rss+xml", feed))
 	defer srv.Close()
-	st := openStore(t)
+	st := storetest.New(t)
 	r := &Runner{Store: st, Fetcher: testClient(), Log: quiet()}
 	feeds := []Feed{{URL: srv.URL + "/feed"}} // no name: outputs show the feed's own title
 	if err := Failed(r.RunAll(ctx, feeds, false)); err != nil {

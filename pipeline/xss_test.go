@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"aggregator/internal/storetest"
 	"aggregator/internal/xsstest"
 	"aggregator/publish"
 	"aggregator/story"
@@ -59,7 +60,7 @@ func TestXSSEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	srv := httptest.NewServer(serveString("application/rss+xml", xssFeed()))
 	defer srv.Close()
-	st := openStore(t)
+	st := storetest.New(t)
 	tagger, err := tag.New(tag.Options{Entities: true, Rules: []tag.RuleSpec{{Name: "alerts", Any: []string{"alert"}}}})
 	if err != nil {
 		t.Fatal(err)

@@ -59,33 +59,29 @@ type FeedRef struct{ URL, Name string }
 // FeedsFor is Feed for many feeds in one transaction, in order: a cycle over
 // thousands of feeds pays for one commit, not one per feed.
 func (s *Store) FeedsFor(ctx context.Context, refs []FeedRef) ([]FeedStatus, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("store feeds: %w", err)
-	}
-	defer tx.Rollback()
-	stmts := &prepared{tx: tx}
-	defer stmts.close()
 	out := make([]FeedStatus, len(refs))
-	for i, r := range refs {
-		// Most feeds are stored already under their name: reading them
-		// writes nothing, and a commit that wrote nothing costs nothing.
-		f, st, err := scanFeed(stmts.row(ctx, `SELECT `+feedColumns+` FROM feeds WHERE url = ?`, r.URL))
-		if found, err := scanned(err); err != nil {
-			return nil, fmt.Errorf("store feed %s: %w", aggregator.PublicURL(r.URL), err)
-		} else if !found || f.Name != r.Name {
-			f, st, err = scanFeed(stmts.row(ctx, `
-				INSERT INTO feeds (url, name) VALUES (?, ?)
-				ON CONFLICT (url) DO UPDATE SET name = excluded.name
-				RETURNING `+feedColumns, r.URL, r.Name))
-			if err != nil {
-				return nil, fmt.Errorf("store feed %s: %w", aggregator.PublicURL(r.URL), err)
+	err := s.withTx(ctx, "store feeds", nil, func(tx *prepared) error {
+		for i, r := range refs {
+			// Most feeds are stored already under their name: reading them
+			// writes nothing, and a commit that wrote nothing costs nothing.
+			f, st, err := scanFeed(tx.row(ctx, `SELECT `+feedColumns+` FROM feeds WHERE url = ?`, r.URL))
+			if found, err := rowFound(err); err != nil {
+				return fmt.Errorf("store feed %s: %w", aggregator.PublicURL(r.URL), err)
+			} else if !found || f.Name != r.Name {
+				f, st, err = scanFeed(tx.row(ctx, `
+					INSERT INTO feeds (url, name) VALUES (?, ?)
+					ON CONFLICT (url) DO UPDATE SET name = excluded.name
+					RETURNING `+feedColumns, r.URL, r.Name))
+				if err != nil {
+					return fmt.Errorf("store feed %s: %w", aggregator.PublicURL(r.URL), err)
+				}
 			}
+			out[i] = FeedStatus{Feed: f, State: st}
 		}
-		out[i] = FeedStatus{Feed: f, State: st}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store feeds: %w", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -77,4 +78,68 @@ func (s *Store) relabel(ctx context.Context, stories []aggregator.Story) error {
 		}
 	}
 	return nil
+}
+
+// Retag gives every stored article the tags fn returns for it, in one
+// transaction; fn sees the article with its categories and its origin feed.
+// Each slug is then labelled as the first article stored with it labels it.
+func (s *Store) Retag(ctx context.Context, fn func(it aggregator.Item, origin aggregator.Feed) []aggregator.Tag) (int, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT i.id, i.title, i.summary, i.content, i.author, i.categories, i.link, f.url, f.name, f.title
+		FROM items i JOIN feeds f ON f.id = i.feed_id ORDER BY i.id`)
+	if err != nil {
+		return 0, fmt.Errorf("retag: %w", err)
+	}
+	type retagged struct {
+		id   int64
+		tags []aggregator.Tag
+		json string
+	}
+	var out []retagged
+	for rows.Next() {
+		var (
+			id   int64
+			it   aggregator.Item
+			f    aggregator.Feed
+			cats string
+		)
+		if err := rows.Scan(&id, &it.Title, &it.Summary, &it.Content, &it.Author, &cats, &it.Link, &f.URL, &f.Name, &f.Title); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("retag: %w", err)
+		}
+		if err := json.Unmarshal([]byte(cats), &it.Categories); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("retag: %w", err)
+		}
+		tags := fn(it, f)
+		js, err := json.Marshal(nonNil(tags))
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("retag: %w", err)
+		}
+		out = append(out, retagged{id, tags, string(js)})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("retag: %w", err)
+	}
+	err = s.withTx(ctx, "retag", nil, func(tx *prepared) error {
+		// The labels are noted afresh, in the order the articles were stored.
+		if _, err := tx.exec(ctx, `DELETE FROM tag_labels`); err != nil {
+			return fmt.Errorf("retag: %w", err)
+		}
+		for _, r := range out {
+			if _, err := tx.exec(ctx, `UPDATE items SET tags = ? WHERE id = ?`, r.json, r.id); err != nil {
+				return fmt.Errorf("retag: %w", err)
+			}
+			if err := labelTags(ctx, tx, r.tags); err != nil {
+				return fmt.Errorf("retag: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(out), nil
 }

@@ -179,121 +179,70 @@ func (s *Store) pruneBatch(ctx context.Context, p *pruner, batch int) (items, st
 	}
 	args = append(args, upper, batch)
 
+	var (
+		ids  []string
+		n, m int64
+	)
 	// The transaction starts IMMEDIATE (see Open), so no writer comes between
 	// choosing the stories and deleting them.
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer tx.Rollback()
-	// ORDER BY published, id DESC reads the stories_published index backwards.
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM stories WHERE (`+string(where)+`) AND published <= ?
-		ORDER BY published, id DESC LIMIT ?`, args...)
-	if err != nil {
-		return 0, 0, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, 0, err
+	err = s.withTx(ctx, "delete stories", nil, func(tx *prepared) error {
+		// ORDER BY published, id DESC reads the stories_published index backwards.
+		rows, err := tx.query(ctx, `SELECT id FROM stories WHERE (`+string(where)+`) AND published <= ?
+			ORDER BY published, id DESC LIMIT ?`, args...)
+		if err != nil {
+			return err
 		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, 0, err
-	}
-	if len(ids) == 0 {
-		return 0, 0, nil
-	}
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return 0, 0, err
-	}
-	// A tombstone per source, before the sources go with their items.
-	_, err = tx.ExecContext(ctx, `
-		INSERT INTO tombstones (key, feed_id, guid, seen)
-		SELECT i.key, s.feed_id, s.guid, ? FROM items i JOIN item_sources s ON s.item_id = i.id
-		WHERE i.story_id IN (SELECT value FROM json_each(?))
-		ON CONFLICT (key, feed_id) DO UPDATE SET guid = excluded.guid, seen = max(seen, excluded.seen)`,
-		p.seen, string(list))
-	if err != nil {
-		return 0, 0, err
-	}
-	// item_sources go with their items (ON DELETE CASCADE).
-	res, err := tx.ExecContext(ctx, `DELETE FROM items WHERE story_id IN (SELECT value FROM json_each(?))`, string(list))
-	if err != nil {
-		return 0, 0, err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, 0, err
-	}
-	res, err = tx.ExecContext(ctx, `DELETE FROM stories WHERE id IN (SELECT value FROM json_each(?))`, string(list))
-	if err != nil {
-		return 0, 0, err
-	}
-	m, err := res.RowsAffected()
-	if err != nil {
-		return 0, 0, err
-	}
-	if err := tx.Commit(); err != nil {
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return errRollback
+		}
+		list, err := json.Marshal(ids)
+		if err != nil {
+			return err
+		}
+		// A tombstone per source, before the sources go with their items.
+		_, err = tx.exec(ctx, `
+			INSERT INTO tombstones (key, feed_id, guid, seen)
+			SELECT i.key, s.feed_id, s.guid, ? FROM items i JOIN item_sources s ON s.item_id = i.id
+			WHERE i.story_id IN (SELECT value FROM json_each(?))
+			ON CONFLICT (key, feed_id) DO UPDATE SET guid = excluded.guid, seen = max(seen, excluded.seen)`,
+			p.seen, string(list))
+		if err != nil {
+			return err
+		}
+		// item_sources go with their items (ON DELETE CASCADE).
+		res, err := tx.exec(ctx, `DELETE FROM items WHERE story_id IN (SELECT value FROM json_each(?))`, string(list))
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		res, err = tx.exec(ctx, `DELETE FROM stories WHERE id IN (SELECT value FROM json_each(?))`, string(list))
+		if err != nil {
+			return err
+		}
+		m, err = res.RowsAffected()
+		return err
+	})
+	if err != nil || len(ids) == 0 {
 		return 0, 0, err
 	}
 	if afterPruneBatch != nil {
 		afterPruneBatch(int(m))
 	}
 	return int(n), int(m), nil
-}
-
-// How long tombstones last; see sweepTombstones.
-const (
-	// tombstoneGrace is how long a feed's parsed documents may leave out a
-	// pruned item before its tombstone goes.
-	tombstoneGrace = 14 * 24 * time.Hour
-	// tombstoneRefresh is how often at most a document that carries a pruned
-	// item rewrites its tombstone's seen: a feed that repeats the item at
-	// every fetch then writes nothing most of the time. Far below
-	// tombstoneGrace.
-	tombstoneRefresh = 24 * time.Hour
-	// tombstoneMinAge is the least age of the limit for feeds no longer
-	// fetched.
-	tombstoneMinAge = 30 * 24 * time.Hour
-)
-
-// sweepTombstones drops the tombstones that have served their time, so that
-// the table holds about as many rows as the feeds' current documents carry
-// pruned items and cannot grow without end. A tombstone's seen is when its
-// item was pruned, moved on (at most once per tombstoneRefresh) each time a
-// parsed document of any feed carries the item again. It goes when
-//
-//   - its feed was parsed more than tombstoneGrace after seen: the feed's
-//     documents have left the item out for that long, so it is not coming
-//     back; a feed that is fetched but unchanged (304, same body) keeps them,
-//     since its document still is the one last parsed; or
-//   - seen, and the feed's last successful fetch, are both older than
-//     max(2×maxAge, tombstoneMinAge), maxAge being the retention age (0 for
-//     none): nothing has carried the item for that long, and the feed is gone
-//     (dropped from the config, failing or retired), so no parse will drop it
-//     by the first rule.
-//
-// Should a feed bring a dropped item back after all, it is stored again as
-// new, as before there were tombstones.
-func (s *Store) sweepTombstones(ctx context.Context, now time.Time, maxAge time.Duration) error {
-	limit := now.Add(-max(2*maxAge, tombstoneMinAge)).Unix()
-	// The table stays small and its rows are short: one statement, not
-	// batches, holds the write lock briefly.
-	_, err := s.db.ExecContext(ctx, `
-		DELETE FROM tombstones WHERE EXISTS (
-			SELECT 1 FROM feeds f WHERE f.id = tombstones.feed_id
-			AND (tombstones.seen < f.last_parsed - ?1 OR (tombstones.seen < ?2 AND f.last_success < ?2)))`,
-		int64(tombstoneGrace/time.Second), limit)
-	if err != nil {
-		return fmt.Errorf("sweep tombstones: %w", err)
-	}
-	return nil
 }
 
 // incrementalVacuum returns free pages to the file system when the database

@@ -211,35 +211,32 @@ var migrations = []string{
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	for {
-		tx, err := s.db.BeginTx(ctx, nil)
+	for current := false; !current; {
+		err := s.withTx(ctx, "migrate schema", nil, func(tx *prepared) error {
+			var version int
+			if err := tx.queryRow(ctx, "PRAGMA user_version", nil, &version); err != nil {
+				return fmt.Errorf("read schema version: %w", err)
+			}
+			if version > len(migrations) {
+				return fmt.Errorf("schema version %d is newer than this program knows (%d); upgrade aggregator", version, len(migrations))
+			}
+			if version == len(migrations) {
+				current = true
+				return errRollback
+			}
+			if _, err := tx.exec(ctx, migrations[version]); err != nil {
+				return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
+			}
+			if _, err := tx.exec(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+1)); err != nil {
+				return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		var version int
-		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("read schema version: %w", err)
-		}
-		if version > len(migrations) {
-			tx.Rollback()
-			return fmt.Errorf("schema version %d is newer than this program knows (%d); upgrade aggregator", version, len(migrations))
-		}
-		if version == len(migrations) {
-			return tx.Rollback()
-		}
-		if _, err := tx.ExecContext(ctx, migrations[version]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
-		}
 	}
+	return nil
 }
 
 func unix(t time.Time) int64 {
@@ -254,4 +251,23 @@ func fromUnix(n int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(n, 0).UTC()
+}
+
+// Counts reports how many feeds and items are stored.
+func (s *Store) Counts(ctx context.Context) (feeds, items int, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM feeds), (SELECT count(*) FROM items)`).Scan(&feeds, &items)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count: %w", err)
+	}
+	return feeds, items, nil
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its verdict: "ok",
+// or what is wrong.
+func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	var res string
+	if err := s.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil {
+		return "", fmt.Errorf("integrity check: %w", err)
+	}
+	return res, nil
 }

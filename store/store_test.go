@@ -21,6 +21,7 @@ import (
 var t0 = time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
 
 // openTest opens a fresh store in a temporary folder, with its clock at t0.
+// It is the store's own storetest.New, which these tests cannot import.
 func openTest(tb testing.TB) *Store {
 	tb.Helper()
 	s, err := Open(context.Background(), filepath.Join(tb.TempDir(), "agg.db"))

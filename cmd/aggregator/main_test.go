@@ -24,6 +24,7 @@ import (
 	"aggregator"
 	"aggregator/dedupe"
 	"aggregator/internal/shared"
+	"aggregator/internal/storetest"
 	"aggregator/pipeline"
 	"aggregator/store"
 	"aggregator/story"
@@ -116,10 +117,7 @@ func TestOnceKimFixtures(t *testing.T) {
 
 	// The store: 14 items in the feeds, of which two are the same World Wire
 	// story under links with different tracking parameters.
-	st, err := store.Open(context.Background(), filepath.Join(dir, "agg.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t, filepath.Join(dir, "agg.db"))
 	feeds, items, err := st.Counts(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -749,11 +747,7 @@ func TestOnceRetention(t *testing.T) {
 	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), filepath.Join(filepath.Dir(cfg), "agg.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t, filepath.Join(filepath.Dir(cfg), "agg.db"))
 	_, items, err := st.Counts(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -797,11 +791,7 @@ func TestDaemonRetentionAtStart(t *testing.T) {
 	}
 	data, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	st, err := store.Open(context.Background(), filepath.Join(filepath.Dir(cfg), "agg.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t, filepath.Join(filepath.Dir(cfg), "agg.db"))
 	_, items, err := st.Counts(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -832,11 +822,7 @@ func TestOnceFetchMaxItems(t *testing.T) {
 	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), filepath.Join(filepath.Dir(cfg), "agg.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t, filepath.Join(filepath.Dir(cfg), "agg.db"))
 	stories, err := st.Stories(context.Background(), 10)
 	if err != nil {
 		t.Fatal(err)
@@ -897,11 +883,7 @@ func TestStopMidCycle(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the daemon did not stop within 10s of SIGTERM, with a fetch hanging")
 	}
-	st, err := store.Open(context.Background(), dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t, dbPath)
 	if res, err := st.IntegrityCheck(context.Background()); err != nil || res != "ok" {
 		t.Errorf("integrity_check = %q, %v", res, err)
 	}

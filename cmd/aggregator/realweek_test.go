@@ -18,8 +18,8 @@ import (
 	"aggregator"
 	"aggregator/dedupe"
 	"aggregator/internal/shared"
+	"aggregator/internal/storetest"
 	"aggregator/pipeline"
-	"aggregator/store"
 	"aggregator/story"
 	"aggregator/tag"
 )
@@ -86,11 +86,7 @@ func TestRealweekReplay(t *testing.T) {
 		byLink[l] = append(byLink[l], it)
 	}
 
-	st, err := store.Open(ctx, filepath.Join(dir, "rw.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t, filepath.Join(dir, "rw.db"))
 	stories, err := st.Stories(ctx, len(items)+1)
 	if err != nil {
 		t.Fatal(err)
