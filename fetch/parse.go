@@ -156,8 +156,8 @@ func normaliseItem(it *gofeed.Item, linkBase *url.URL) aggregator.Item {
 		Content:    strings.TrimSpace(it.Content),
 		Author:     itemAuthor(it),
 		Categories: categories(it.Categories),
-		Published:  utc(it.PublishedParsed),
-		Updated:    utc(it.UpdatedParsed),
+		Published:  plausibleUTC(it.PublishedParsed),
+		Updated:    plausibleUTC(it.UpdatedParsed),
 	}
 }
 
@@ -214,9 +214,9 @@ func categories(in []string) []string {
 	return out
 }
 
-// utc is *t in UTC; zero (no date) when t is nil or not a plausible date
+// plausibleUTC is *t in UTC; zero (no date) when t is nil or not a plausible date
 // (see saneDate).
-func utc(t *time.Time) time.Time {
+func plausibleUTC(t *time.Time) time.Time {
 	if !saneDate(t) {
 		return time.Time{}
 	}
