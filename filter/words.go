@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"aggregator/internal/text"
 )
 
 // words returns the words of s, folded and joined by single spaces:
@@ -15,7 +17,7 @@ import (
 // spells out a few letters that have no decomposition (ø, ł, ß, æ, ...);
 // every run of other characters is one word break.
 func words(s string) string {
-	if !isASCII(s) {
+	if !text.IsASCII(s) {
 		// Invalid bytes would break words anyway; replaced first, they
 		// cannot stop the marks after them from being dropped.
 		s = norm.NFKD.String(strings.ToValidUTF8(s, " "))
@@ -46,7 +48,7 @@ func words(s string) string {
 				b.WriteByte(' ')
 			}
 			gap = false
-			if sp, ok := spelled[r]; ok {
+			if sp, ok := text.Spell(r); ok {
 				b.WriteString(sp)
 			} else {
 				b.WriteRune(unicode.ToLower(r))
@@ -56,21 +58,4 @@ func words(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// spelled spells letters that NFKD does not decompose.
-var spelled = map[rune]string{
-	'ø': "o", 'Ø': "o", 'ł': "l", 'Ł': "l", 'đ': "d", 'Đ': "d",
-	'ħ': "h", 'Ħ': "h", 'ı': "i", 'ß': "ss", 'ẞ': "ss",
-	'æ': "ae", 'Æ': "ae", 'œ': "oe", 'Œ': "oe", 'þ': "th", 'Þ': "th",
-	'ð': "d", 'Ð': "d",
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }

@@ -10,6 +10,8 @@ import (
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
+
+	"aggregator/internal/text"
 )
 
 // normalizer turns raw titles and summaries into tokens. It holds
@@ -65,18 +67,11 @@ var honorifics = map[string]bool{
 	"gov": true, "governor": true, "general": true, "gen": true, "pope": true,
 }
 
-// isApostrophe reports apostrophe-like runes (NFKC leaves curly quotes alone).
+// isApostrophe reports the runes the clusterer reads as apostrophes: those
+// of text.IsApostrophe, and the backtick some feeds type for one ("Kim`s").
+// NFKC leaves curly quotes alone.
 func isApostrophe(r rune) bool {
-	return r == '\'' || r == '\u2019' || r == '\u2018' || r == '\u02bc' || r == '`'
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
+	return text.IsApostrophe(r) || r == '`'
 }
 
 // Lead returns as much of a summary as Add can use, so that a caller holding
@@ -146,7 +141,7 @@ func StripHTML(s string) string {
 
 // clean applies NFKC and accent removal (ASCII fast path).
 func (n *normalizer) clean(s string) string {
-	if isASCII(s) {
+	if text.IsASCII(s) {
 		return s
 	}
 	s = norm.NFKC.String(s)
@@ -159,7 +154,7 @@ func (n *normalizer) clean(s string) string {
 // foldWord lower-cases (Unicode case folding), removes a possessive 's and
 // any remaining apostrophes.
 func (n *normalizer) foldWord(w string) string {
-	if isASCII(w) {
+	if text.IsASCII(w) {
 		w = strings.ToLower(w)
 	} else {
 		w = n.fold.String(w)
