@@ -328,7 +328,7 @@ func (r *rule) matches(x *itemText, hits []uint8) bool {
 // phraseTokens normalises a rule phrase into its token sequence.
 func phraseTokens(p string) []string {
 	var out []string
-	for _, w := range tokenize(stripHTML(p), nil) {
+	for _, w := range tokenize(text.FromHTML(p, htmlText), nil) {
 		out = append(out, w.norm)
 	}
 	return out
@@ -372,11 +372,11 @@ func (x *itemText) plain(f int) string {
 		it := &x.in.Item
 		switch f {
 		case fieldTitle:
-			x.text[f] = stripHTML(it.Title)
+			x.text[f] = text.FromHTML(it.Title, htmlText)
 		case fieldSummary:
-			x.text[f] = stripHTML(it.Summary)
+			x.text[f] = text.FromHTML(it.Summary, htmlText)
 		case fieldContent:
-			x.text[f] = stripHTML(it.Content)
+			x.text[f] = text.FromHTML(it.Content, htmlText)
 		case fieldCategories:
 			x.text[f] = strings.Join(it.Categories, paraSep)
 		case fieldAuthor:
