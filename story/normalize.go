@@ -5,7 +5,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/net/html"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -100,44 +99,15 @@ func Lead(s string) string {
 // leadBytes is how much text Lead keeps.
 const leadBytes = 2048
 
-// StripHTML returns the text content of an HTML fragment: tags removed,
-// entities decoded, script/style bodies dropped, block boundaries turned into
-// spaces. Plain text without '<' or '&' is returned unchanged.
+// StripHTML returns the text content of an HTML fragment as the clusterer
+// reads it: tags removed, entities decoded, script/style bodies dropped,
+// every tag turned into a space. Plain text without '<' or '&' is returned
+// unchanged.
 func StripHTML(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return s
-	}
-	if !strings.Contains(s, "<") {
-		return html.UnescapeString(s)
-	}
-	var b strings.Builder
-	z := html.NewTokenizer(strings.NewReader(s))
-	skip := 0
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return b.String()
-		case html.TextToken:
-			if skip == 0 {
-				b.Write(z.Text())
-			}
-		case html.StartTagToken:
-			name, _ := z.TagName()
-			if n := string(name); n == "script" || n == "style" {
-				skip++
-			}
-			b.WriteByte(' ')
-		case html.EndTagToken:
-			name, _ := z.TagName()
-			if n := string(name); (n == "script" || n == "style") && skip > 0 {
-				skip--
-			}
-			b.WriteByte(' ')
-		case html.SelfClosingTagToken:
-			b.WriteByte(' ')
-		}
-	}
+	return text.FromHTML(s, htmlText)
 }
+
+var htmlText = text.Options{Sep: " ", Drop: text.ScriptOrStyle}
 
 // clean applies NFKC and accent removal (ASCII fast path).
 func (n *normalizer) clean(s string) string {
