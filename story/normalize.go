@@ -107,6 +107,8 @@ func StripHTML(s string) string {
 	return text.FromHTML(s, htmlText)
 }
 
+// htmlText are the clusterer's rules for HTML: every tag separates words,
+// and script and style bodies are dropped.
 var htmlText = text.Options{Sep: " ", Drop: text.ScriptOrStyle}
 
 // clean applies NFKC and accent removal (ASCII fast path).
