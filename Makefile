@@ -49,11 +49,11 @@ FUZZTIME_HTML ?= 100000x
 fuzz:
 	$(GO) test ./dedupe -run '^$$' -fuzz '^FuzzCanonicalURL$$' -fuzztime $(FUZZTIME_URL) -fuzzminimizetime 100x
 	$(GO) test . -run '^$$' -fuzz '^FuzzPublicURL$$' -fuzztime $(FUZZTIME_URL) -fuzzminimizetime 100x
-	$(GO) test ./tag -run '^$$' -fuzz '^FuzzParseFilter$$' -fuzztime $(FUZZTIME_FILTER) -fuzzminimizetime 100x
+	$(GO) test ./filter -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME_FILTER) -fuzzminimizetime 100x
 	$(GO) test ./tag -run '^$$' -fuzz '^FuzzTags$$' -fuzztime $(FUZZTIME_TAGS) -fuzzminimizetime 100x
 	$(GO) test ./pipeline -run '^$$' -fuzz '^FuzzIngest$$' -fuzztime $(FUZZTIME_INGEST) -fuzzminimizetime 100x
 	$(GO) test ./config -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME_CONFIG) -fuzzminimizetime 100x
-	$(GO) test ./tag -run '^$$' -fuzz '^FuzzStripHTML$$' -fuzztime $(FUZZTIME_TEXT) -fuzzminimizetime 100x
+	$(GO) test ./internal/text -run '^$$' -fuzz '^FuzzFromHTML$$' -fuzztime $(FUZZTIME_TEXT) -fuzzminimizetime 100x
 	$(GO) test ./tag -run '^$$' -fuzz '^FuzzTokenize$$' -fuzztime $(FUZZTIME_TEXT) -fuzzminimizetime 100x
 	$(GO) test ./fetch -run '^$$' -fuzz '^FuzzSanitizeSkipsResolving$$' -fuzztime $(FUZZTIME_HTML) -fuzzminimizetime 100x
 	$(GO) test ./fetch -run '^$$' -fuzz '^FuzzCheckDepth$$' -fuzztime $(FUZZTIME_HTML) -fuzzminimizetime 100x

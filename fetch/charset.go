@@ -11,6 +11,8 @@ import (
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/unicode"
+
+	"aggregator/internal/text"
 )
 
 // xmlEncoding finds the encoding an XML declaration names; submatch 1 is
@@ -99,7 +101,7 @@ func asciiCompatibleEncoding(doc []byte, contentType string) encoding.Encoding {
 		}
 		return nil
 	default:
-		if (declared == nil || declName == "utf-8") && !isASCII(doc) && utf8.Valid(doc) {
+		if (declared == nil || declName == "utf-8") && !text.IsASCII(doc) && utf8.Valid(doc) {
 			return nil
 		}
 		return header
@@ -185,14 +187,4 @@ func xmlCharset(contentType string) string {
 		return ""
 	}
 	return strings.TrimSpace(params["charset"])
-}
-
-// isASCII reports whether b is all ASCII.
-func isASCII(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }

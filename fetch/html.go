@@ -9,6 +9,8 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 	xhtml "golang.org/x/net/html"
+
+	"aggregator/internal/text"
 )
 
 // ugcPolicy is the one sanitising policy, built on first use. A bluemonday
@@ -150,44 +152,28 @@ func absolutizeHTML(s string, base *url.URL) string {
 func plainText(s string) string {
 	if strings.IndexByte(s, '<') < 0 || strings.IndexByte(s, '>') < 0 {
 		// No tag possible: an HTML tokenizer would swallow a stray "<b" at
-		// the end, so only decode entities.
+		// the end, so only decode entities. The standard library's decoder
+		// leaves a one-digit character reference without its ';' ("&#1")
+		// as it is, which the tokenizer's does not.
 		return collapseSpace(html.UnescapeString(s))
 	}
-	z := xhtml.NewTokenizer(strings.NewReader(s))
-	var b strings.Builder
-	b.Grow(len(s))
-	skip := 0
-	for {
-		tt := z.Next()
-		switch tt {
-		case xhtml.ErrorToken:
-			return collapseSpace(b.String())
-		case xhtml.TextToken:
-			if skip == 0 {
-				b.Write(z.Text()) // Text unescapes once
-			}
-		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
-			name, _ := z.TagName()
-			switch string(name) {
-			case "script", "style":
-				if tt == xhtml.StartTagToken {
-					skip++
-				}
-			case "br", "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote":
-				b.WriteByte(' ')
-			}
-		case xhtml.EndTagToken:
-			name, _ := z.TagName()
-			switch string(name) {
-			case "script", "style":
-				if skip > 0 {
-					skip--
-				}
-			case "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote":
-				b.WriteByte(' ')
-			}
-		}
+	return collapseSpace(text.FromHTML(s, plainRules))
+}
+
+// plainRules are plainText's rules for markup: only the elements that
+// start a line or a paragraph separate words.
+var plainRules = text.Options{Sep: " ", Break: lineBreak, Drop: text.ScriptOrStyle}
+
+// lineBreak reports the tags that start a line or a paragraph (an end tag
+// of br does not).
+func lineBreak(name string, end bool) bool {
+	switch name {
+	case "br":
+		return !end
+	case "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote":
+		return true
 	}
+	return false
 }
 
 // collapseSpace drops invisible characters, replaces runs of white space

@@ -9,7 +9,7 @@ import (
 	"aggregator/publish"
 	"aggregator/store"
 	"aggregator/story"
-	"aggregator/tag"
+	"aggregator/filter"
 )
 
 // StoryEntries publishes the stored stories as entries, by Rule.
@@ -170,8 +170,8 @@ const archiveSetting = "archive:"
 var _ publish.ArchiveMemory = StoryEntries{}
 
 // Subject is what an output's filter sees of an entry.
-func Subject(e aggregator.Entry) tag.Subject {
-	sub := tag.Subject{
+func Subject(e aggregator.Entry) filter.Subject {
+	sub := filter.Subject{
 		Title:     e.Item.Title,
 		TextOf:    func() string { return story.StripHTML(e.Item.Summary + " " + e.Item.Content) },
 		Lang:      e.Sources[0].Feed.Language,

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html"
 
 	"aggregator"
+	"aggregator/internal/text"
 )
 
 // atomFeed extends gorilla/feeds' AtomFeed, which has room for one link only,
@@ -351,15 +352,15 @@ func entryTitle(it aggregator.Item) string {
 	if it.Title != "" {
 		return it.Title
 	}
-	text := strings.Join(strings.Fields(plainText(it.Summary+" "+it.Content)), " ")
-	if text == "" {
+	t := text.FromHTML(it.Summary+" "+it.Content, titleRules)
+	if t == "" {
 		return "Untitled"
 	}
 	const max = 80
-	if utf8.RuneCountInString(text) <= max {
-		return text
+	if utf8.RuneCountInString(t) <= max {
+		return t
 	}
-	r := []rune(text)[:max]
+	r := []rune(t)[:max]
 	// Cut at the last space, unless that would drop more than half: both in runes.
 	for i := len(r) - 1; i > max/2; i-- {
 		if r[i] == ' ' {
@@ -369,18 +370,6 @@ func entryTitle(it aggregator.Item) string {
 	return string(r) + "…"
 }
 
-// plainText drops the markup of an HTML fragment and decodes its entities.
-func plainText(fragment string) string {
-	z := html.NewTokenizer(strings.NewReader(fragment))
-	var b strings.Builder
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return b.String()
-		case html.TextToken:
-			b.Write(z.Text())
-		default:
-			b.WriteByte(' ')
-		}
-	}
-}
+// titleRules are entryTitle's rules for the text of an entry: every tag and
+// every comment separates words, and the text is one line.
+var titleRules = text.Options{Sep: " ", Comments: true, Collapse: true}

@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
-	"strings"
-
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 
 	"aggregator"
+	"aggregator/internal/text"
 )
 
 // JSONFeedContentType is the content type to serve a JSON Feed with.
@@ -108,7 +105,7 @@ func jsonItemOf(e aggregator.Entry) jsonItem {
 		ID:            e.ID,
 		URL:           e.Item.Link,
 		Title:         a.Title,
-		Summary:       textOf(e.Item.Summary),
+		Summary:       text.FromHTML(e.Item.Summary, summaryRules),
 		DatePublished: a.Published,
 		DateModified:  a.Updated,
 	}
@@ -138,33 +135,12 @@ func jsonItemOf(e aggregator.Entry) jsonItem {
 	return x
 }
 
-// textOf is the text of an HTML fragment on one line: its markup dropped,
-// its entities decoded and its runs of white space made one space. Unlike
-// plainText, inline elements do not separate words ("<a>Putin</a>." is
-// "Putin.", not "Putin .").
-func textOf(fragment string) string {
-	z := html.NewTokenizer(strings.NewReader(fragment))
-	var b strings.Builder
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return strings.Join(strings.Fields(b.String()), " ")
-		case html.TextToken:
-			b.Write(z.Text())
-		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
-			if !inlineElements[atom.Lookup(name)] {
-				b.WriteByte(' ')
-			}
-		}
-	}
-}
-
-// inlineElements are the elements that do not break the text they are in.
-var inlineElements = map[atom.Atom]bool{
-	atom.A: true, atom.Abbr: true, atom.B: true, atom.Bdi: true, atom.Bdo: true,
-	atom.Cite: true, atom.Code: true, atom.Data: true, atom.Dfn: true, atom.Em: true,
-	atom.I: true, atom.Kbd: true, atom.Mark: true, atom.Q: true, atom.S: true,
-	atom.Samp: true, atom.Small: true, atom.Span: true, atom.Strong: true, atom.Sub: true,
-	atom.Sup: true, atom.Time: true, atom.U: true, atom.Var: true,
+// summaryRules are the rules for the text of a summary: its markup
+// dropped, its entities decoded and its runs of white space made one space.
+// Unlike entryTitle's, inline elements do not separate words
+// ("<a>Putin</a>." is "Putin.", not "Putin ."), but font and wbr do.
+var summaryRules = text.Options{
+	Sep:      " ",
+	Break:    func(name string, _ bool) bool { return !text.Inline(name) || name == "font" || name == "wbr" },
+	Collapse: true,
 }

@@ -5,11 +5,12 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/net/html"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
+
+	"aggregator/internal/text"
 )
 
 // normalizer turns raw titles and summaries into tokens. It holds
@@ -65,18 +66,11 @@ var honorifics = map[string]bool{
 	"gov": true, "governor": true, "general": true, "gen": true, "pope": true,
 }
 
-// isApostrophe reports apostrophe-like runes (NFKC leaves curly quotes alone).
+// isApostrophe reports the runes the clusterer reads as apostrophes: those
+// of text.IsApostrophe, and the backtick some feeds type for one ("Kim`s").
+// NFKC leaves curly quotes alone.
 func isApostrophe(r rune) bool {
-	return r == '\'' || r == '\u2019' || r == '\u2018' || r == '\u02bc' || r == '`'
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
+	return text.IsApostrophe(r) || r == '`'
 }
 
 // Lead returns as much of a summary as Add can use, so that a caller holding
@@ -105,48 +99,21 @@ func Lead(s string) string {
 // leadBytes is how much text Lead keeps.
 const leadBytes = 2048
 
-// StripHTML returns the text content of an HTML fragment: tags removed,
-// entities decoded, script/style bodies dropped, block boundaries turned into
-// spaces. Plain text without '<' or '&' is returned unchanged.
+// StripHTML returns the text content of an HTML fragment as the clusterer
+// reads it: tags removed, entities decoded, script/style bodies dropped,
+// every tag turned into a space. Plain text without '<' or '&' is returned
+// unchanged.
 func StripHTML(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return s
-	}
-	if !strings.Contains(s, "<") {
-		return html.UnescapeString(s)
-	}
-	var b strings.Builder
-	z := html.NewTokenizer(strings.NewReader(s))
-	skip := 0
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return b.String()
-		case html.TextToken:
-			if skip == 0 {
-				b.Write(z.Text())
-			}
-		case html.StartTagToken:
-			name, _ := z.TagName()
-			if n := string(name); n == "script" || n == "style" {
-				skip++
-			}
-			b.WriteByte(' ')
-		case html.EndTagToken:
-			name, _ := z.TagName()
-			if n := string(name); (n == "script" || n == "style") && skip > 0 {
-				skip--
-			}
-			b.WriteByte(' ')
-		case html.SelfClosingTagToken:
-			b.WriteByte(' ')
-		}
-	}
+	return text.FromHTML(s, htmlText)
 }
+
+// htmlText are the clusterer's rules for HTML: every tag separates words,
+// and script and style bodies are dropped.
+var htmlText = text.Options{Sep: " ", Drop: text.ScriptOrStyle}
 
 // clean applies NFKC and accent removal (ASCII fast path).
 func (n *normalizer) clean(s string) string {
-	if isASCII(s) {
+	if text.IsASCII(s) {
 		return s
 	}
 	s = norm.NFKC.String(s)
@@ -159,7 +126,7 @@ func (n *normalizer) clean(s string) string {
 // foldWord lower-cases (Unicode case folding), removes a possessive 's and
 // any remaining apostrophes.
 func (n *normalizer) foldWord(w string) string {
-	if isASCII(w) {
+	if text.IsASCII(w) {
 		w = strings.ToLower(w)
 	} else {
 		w = n.fold.String(w)

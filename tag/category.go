@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"aggregator/internal/text"
 )
 
 // Kind says where a tag comes from.
@@ -56,7 +57,7 @@ type Tag struct {
 //
 // The result matches ^[a-z0-9]+(-[a-z0-9]+)*$ or is empty.
 func Slug(s string) string {
-	if !isASCII(s) {
+	if !text.IsASCII(s) {
 		s = norm.NFKD.String(s)
 	}
 	var b strings.Builder
@@ -87,10 +88,10 @@ func Slug(s string) string {
 			gap = true
 			put("and")
 			gap = true
-		case isApostrophe(r), unicode.Is(unicode.Mn, r):
+		case text.IsApostrophe(r), unicode.Is(unicode.Mn, r):
 			// deleted
 		default:
-			if sp, ok := spelled[r]; ok {
+			if sp, ok := text.Spell(r); ok {
 				put(sp)
 				continue
 			}
@@ -114,28 +115,6 @@ func validSlug(s string) bool {
 				return false
 			}
 		default:
-			return false
-		}
-	}
-	return true
-}
-
-// spelled spells letters that NFKD does not decompose.
-var spelled = map[rune]string{
-	'ø': "o", 'Ø': "o", 'ł': "l", 'Ł': "l", 'đ': "d", 'Đ': "d",
-	'ħ': "h", 'Ħ': "h", 'ı': "i", 'ß': "ss", 'ẞ': "ss",
-	'æ': "ae", 'Æ': "ae", 'œ': "oe", 'Œ': "oe", 'þ': "th", 'Þ': "th",
-	'ð': "d", 'Ð': "d",
-}
-
-// isApostrophe reports apostrophe-like runes.
-func isApostrophe(r rune) bool {
-	return r == '\'' || r == '\u2019' || r == '\u2018' || r == '\u02bc'
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
 			return false
 		}
 	}

@@ -25,6 +25,8 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"aggregator"
+
+	"aggregator/internal/text"
 )
 
 // RuleSpec is one tag rule of the config.
@@ -326,7 +328,7 @@ func (r *rule) matches(x *itemText, hits []uint8) bool {
 // phraseTokens normalises a rule phrase into its token sequence.
 func phraseTokens(p string) []string {
 	var out []string
-	for _, w := range tokenize(stripHTML(p), nil) {
+	for _, w := range tokenize(text.FromHTML(p, htmlText), nil) {
 		out = append(out, w.norm)
 	}
 	return out
@@ -370,11 +372,11 @@ func (x *itemText) plain(f int) string {
 		it := &x.in.Item
 		switch f {
 		case fieldTitle:
-			x.text[f] = stripHTML(it.Title)
+			x.text[f] = text.FromHTML(it.Title, htmlText)
 		case fieldSummary:
-			x.text[f] = stripHTML(it.Summary)
+			x.text[f] = text.FromHTML(it.Summary, htmlText)
 		case fieldContent:
-			x.text[f] = stripHTML(it.Content)
+			x.text[f] = text.FromHTML(it.Content, htmlText)
 		case fieldCategories:
 			x.text[f] = strings.Join(it.Categories, paraSep)
 		case fieldAuthor:
@@ -635,7 +637,7 @@ func (tz *tokenizer) appendASCIIWord(out *[]token, s string, i int, flags uint16
 			if c >= utf8.RuneSelf {
 				r, w = utf8.DecodeRuneInString(s[j:])
 			}
-			if c >= utf8.RuneSelf && isWordRune(r) || isApostrophe(r) && j+w < len(s) && startsWord(s[j+w:]) {
+			if c >= utf8.RuneSelf && isWordRune(r) || text.IsApostrophe(r) && j+w < len(s) && startsWord(s[j+w:]) {
 				return 0, false
 			}
 			break
@@ -715,7 +717,7 @@ func wordEnd(s string, j int) int {
 			return j
 		}
 		r, w := utf8.DecodeRuneInString(s[j:])
-		if isWordRune(r) || isApostrophe(r) && j+w < len(s) && startsWord(s[j+w:]) {
+		if isWordRune(r) || text.IsApostrophe(r) && j+w < len(s) && startsWord(s[j+w:]) {
 			j += w
 			continue
 		}
@@ -808,7 +810,7 @@ func isWordRune(r rune) bool {
 func (tz *tokenizer) appendWord(out *[]token, raw string, flags uint16) bool {
 	// possessive
 	if n := len(raw); n > 2 && (raw[n-1] == 's' || raw[n-1] == 'S') {
-		if r, w := utf8.DecodeLastRuneInString(raw[:n-1]); isApostrophe(r) {
+		if r, w := utf8.DecodeLastRuneInString(raw[:n-1]); text.IsApostrophe(r) {
 			raw = raw[:n-1-w]
 			flags |= tPoss
 		}
@@ -977,7 +979,7 @@ func makeTokenSlow(raw string, flags uint16) (token, bool) {
 // letters without a decomposition, as Slug does; letters of other scripts
 // are kept (lower-cased).
 func fold(w string) string {
-	if isASCII(w) {
+	if text.IsASCII(w) {
 		lower := true
 		for i := 0; i < len(w); i++ {
 			if c := w[i]; 'A' <= c && c <= 'Z' || c == '\'' {
@@ -1004,14 +1006,14 @@ func fold(w string) string {
 	var b strings.Builder
 	for _, r := range norm.NFKD.String(w) {
 		switch {
-		case isApostrophe(r), unicode.IsMark(r):
+		case text.IsApostrophe(r), unicode.IsMark(r):
 		case r < utf8.RuneSelf:
 			if 'A' <= r && r <= 'Z' {
 				r += 'a' - 'A'
 			}
 			b.WriteRune(r)
 		default:
-			if sp, ok := spelled[r]; ok {
+			if sp, ok := text.Spell(r); ok {
 				b.WriteString(sp)
 			} else if unicode.IsLetter(r) || unicode.IsDigit(r) {
 				b.WriteRune(unicode.ToLower(r))

@@ -4,62 +4,12 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"aggregator/internal/text"
 )
 
-// The fast paths of stripHTML and tokenize must give exactly what the
-// general code gives: stripHTMLTokenizer for HTML, makeTokenSlow for words,
-// the word lists for lexicon bits.
-
-// markupPieces make random strings that are mostly markup.
-var markupPieces = []string{"<", "<", "<", ">", ">", "/", "/", "=", "=", "\"", "'", " ", " ", "\n", "\r", "\r\n", "\t", "\f", "\v",
-	"a", "b", "p", "P", "x", "br", "div", "em", "EM", "script", "style", "title", "template", "object", "iframe", "textarea",
-	"!", "?", "-", "--", "&", "&amp;", "&amp", "&#", "&#x41;", "&lt", ";", "\x00", "é", "\u212a", "kbd", "K", "s", "S", "xmp",
-	"noscript", "span", "href", "alt", "1", "\xff"}
-
-func TestStripHTMLFast(t *testing.T) {
-	n := 300000
-	if testing.Short() {
-		n = 20000
-	}
-	rng := rand.New(rand.NewPCG(11, 12))
-	fast := 0
-	for range n {
-		var sb strings.Builder
-		for range 1 + rng.IntN(14) {
-			sb.WriteString(markupPieces[rng.IntN(len(markupPieces))])
-		}
-		s := sb.String()
-		if !strings.Contains(s, "<") {
-			continue
-		}
-		want := stripHTMLTokenizer(s)
-		if got, ok := stripHTMLFast(s); ok {
-			fast++
-			if got != want {
-				t.Fatalf("stripHTMLFast(%q) = %q, want %q", s, got, want)
-			}
-		}
-	}
-	if fast < n/10 {
-		t.Errorf("only %d of %d strings took the fast path", fast, n)
-	}
-}
-
-func FuzzStripHTML(f *testing.F) {
-	f.Add(`<p class="x">Kim &amp; <b>Putin</b></p><img src=a.jpg alt='x > y'/>`)
-	f.Add("a<3 b</ c</> d<?x> e<a\r\nb=c>f")
-	f.Add("<P>x</P ><br/><x-y z=1/>&eacute;&#0;")
-	f.Fuzz(func(t *testing.T, s string) {
-		if !strings.Contains(s, "<") {
-			return
-		}
-		if got, ok := stripHTMLFast(s); ok {
-			if want := stripHTMLTokenizer(s); got != want {
-				t.Fatalf("stripHTMLFast(%q) = %q, want %q", s, got, want)
-			}
-		}
-	})
-}
+// The fast paths of tokenize must give exactly what the general code
+// gives: makeTokenSlow for words, the word lists for lexicon bits.
 
 // wordPieces make random text of words with apostrophes, accents, marks,
 // capitals and other scripts.
@@ -133,7 +83,7 @@ func TestTokenFastPaths(t *testing.T) {
 		checkTokens(t, sb.String())
 	}
 	for _, in := range articleItems(20, 3) {
-		checkTokens(t, stripHTML(in.Item.Title+"\n"+in.Item.Summary+"\n"+in.Item.Content))
+		checkTokens(t, text.FromHTML(in.Item.Title+"\n"+in.Item.Summary+"\n"+in.Item.Content, htmlText))
 	}
 }
 

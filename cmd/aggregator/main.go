@@ -32,6 +32,7 @@ import (
 	"aggregator/config"
 	"aggregator/dedupe"
 	"aggregator/fetch"
+	"aggregator/filter"
 	"aggregator/pipeline"
 	"aggregator/publish"
 	"aggregator/store"
@@ -397,7 +398,7 @@ func loadConfigWith(flagValue string, o config.Options) (*config.Config, error) 
 		return nil, &exitError{code: exitUsage, err: err}
 	}
 	o.CheckFilter = func(expr string) error {
-		_, err := tag.ParseFilter(expr)
+		_, err := filter.Parse(expr)
 		return err
 	}
 	cfg, err := config.LoadFileWith(path, o)
@@ -562,7 +563,7 @@ func publishOutputs(cfg *config.Config) ([]publish.Output, error) {
 		if strings.TrimSpace(o.Filter) == "" {
 			continue
 		}
-		f, err := tag.ParseFilter(o.Filter)
+		f, err := filter.Parse(o.Filter)
 		if err != nil {
 			return nil, fmt.Errorf("outputs[%d].filter: output %q: %w", i, o.Name, err)
 		}

@@ -1,4 +1,4 @@
-package tag
+package filter
 
 import (
 	"errors"
@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-var filterNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
-// filterSubjects are the stories the tests match filters against. In nk,
+// testSubjects are the stories the tests match filters against. In nk,
 // "BBC News" is the title of a feed that has no name in the config.
-var filterSubjects = map[string]Subject{
+var testSubjects = map[string]Subject{
 	"nk": {
 		Tags:      []string{"north-korea", "politics"},
 		Sources:   []string{"Reuters", "BBC News", "Yonhap", "reuters "},
@@ -19,7 +19,7 @@ var filterSubjects = map[string]Subject{
 		Title:     "Kim Jong-un visits Moscow",
 		Text:      "North Korea's leader met Putin; talks on Ukraine war.",
 		Lang:      "en-GB",
-		Published: filterNow.Add(-3 * time.Hour),
+		Published: testNow.Add(-3 * time.Hour),
 	},
 	"sport": {
 		Tags:      []string{"north-korea", "sport"},
@@ -28,7 +28,7 @@ var filterSubjects = map[string]Subject{
 		Title:     "Football: North Korea beat Japan 2-1",
 		Text:      "A late goal in Pyongyang.",
 		Lang:      "en",
-		Published: filterNow.Add(-50 * time.Hour),
+		Published: testNow.Add(-50 * time.Hour),
 	},
 	"fr": {
 		Tags:      []string{"ukraine-war", "europe"},
@@ -37,14 +37,14 @@ var filterSubjects = map[string]Subject{
 		Title:     "Guerre en Ukraine : la Côte d’Ivoire réagit",
 		Text:      "Le président Zelensky s'est exprimé à Kyiv.",
 		Lang:      "fr",
-		Published: filterNow.Add(-9 * 24 * time.Hour),
+		Published: testNow.Add(-9 * 24 * time.Hour),
 	},
 	"unknown": {
 		Title: "Untitled",
 	},
 }
 
-func TestFilterParseCanonical(t *testing.T) {
+func TestParseCanonical(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"", ""},
 		{"   \t", ""},
@@ -88,19 +88,19 @@ func TestFilterParseCanonical(t *testing.T) {
 		{"tag:north-korea AND sources>=3", "tag:north-korea AND sources>=3"},
 	}
 	for _, tt := range tests {
-		f, err := ParseFilter(tt.in)
+		f, err := Parse(tt.in)
 		if err != nil {
-			t.Errorf("ParseFilter(%q): %v", tt.in, err)
+			t.Errorf("Parse(%q): %v", tt.in, err)
 			continue
 		}
 		if got := f.String(); got != tt.want {
-			t.Errorf("ParseFilter(%q).String() = %q, want %q", tt.in, got, tt.want)
+			t.Errorf("Parse(%q).String() = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
-func TestFilterParseErrors(t *testing.T) {
-	const pred = filterExpectPredicate
+func TestParseErrors(t *testing.T) {
+	const pred = expectPredicate
 	tests := []struct {
 		in       string
 		col      int
@@ -153,20 +153,20 @@ func TestFilterParseErrors(t *testing.T) {
 		{strings.Repeat("(", 101) + "tag:a" + strings.Repeat(")", 101), 101, "at most 100 nested parentheses and NOTs", "("},
 	}
 	for _, tt := range tests {
-		f, err := ParseFilter(tt.in)
-		var fe *FilterError
+		f, err := Parse(tt.in)
+		var fe *SyntaxError
 		if !errors.As(err, &fe) {
-			t.Errorf("ParseFilter(%q) = %v, %v; want a *FilterError", tt.in, f, err)
+			t.Errorf("Parse(%q) = %v, %v; want a *SyntaxError", tt.in, f, err)
 			continue
 		}
 		if fe.Column != tt.col || fe.Expected != tt.expected || fe.Found != tt.found {
-			t.Errorf("ParseFilter(%q): got column %d, expected %q, found %q; want %d, %q, %q",
+			t.Errorf("Parse(%q): got column %d, expected %q, found %q; want %d, %q, %q",
 				tt.in, fe.Column, fe.Expected, fe.Found, tt.col, tt.expected, tt.found)
 		}
 	}
 }
 
-func TestFilterErrorMessage(t *testing.T) {
+func TestSyntaxErrorMessage(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"tag:north-korea AND AND tag:x", `column 21: expected a predicate (tag:, source:, title:, text:, /regex/, lang:, age, sources) or "(", found "AND"`},
 		{"(tag:a tag:b)", `column 8: expected AND, OR or ), found "tag:b"`},
@@ -174,17 +174,17 @@ func TestFilterErrorMessage(t *testing.T) {
 		{"age<2y", `column 5: expected a duration like 90m, 48h, 2d or 1w, found "2y"`},
 	}
 	for _, tt := range tests {
-		_, err := ParseFilter(tt.in)
+		_, err := Parse(tt.in)
 		if err == nil || err.Error() != tt.want {
-			t.Errorf("ParseFilter(%q) error = %v, want %s", tt.in, err, tt.want)
+			t.Errorf("Parse(%q) error = %v, want %s", tt.in, err, tt.want)
 		}
 	}
 }
 
-func TestFilterMatch(t *testing.T) {
+func TestMatch(t *testing.T) {
 	tests := []struct {
 		filter string
-		want   []string // the subjects it matches, in filterSubjects' key order: fr nk sport unknown
+		want   []string // the subjects it matches, in testSubjects' key order: fr nk sport unknown
 	}{
 		{"", []string{"fr", "nk", "sport", "unknown"}},
 		{"tag:north-korea", []string{"nk", "sport"}},
@@ -250,14 +250,14 @@ func TestFilterMatch(t *testing.T) {
 	}
 	names := []string{"fr", "nk", "sport", "unknown"}
 	for _, tt := range tests {
-		f, err := ParseFilter(tt.filter)
+		f, err := Parse(tt.filter)
 		if err != nil {
-			t.Errorf("ParseFilter(%q): %v", tt.filter, err)
+			t.Errorf("Parse(%q): %v", tt.filter, err)
 			continue
 		}
 		var got []string
 		for _, name := range names {
-			if f.Match(filterSubjects[name], filterNow) {
+			if f.Match(testSubjects[name], testNow) {
 				got = append(got, name)
 			}
 		}
@@ -267,17 +267,17 @@ func TestFilterMatch(t *testing.T) {
 	}
 }
 
-func TestFilterNil(t *testing.T) {
+func TestNilFilter(t *testing.T) {
 	var f *Filter
-	if !f.Match(Subject{}, filterNow) || f.String() != "" {
+	if !f.Match(Subject{}, testNow) || f.String() != "" {
 		t.Error("a nil *Filter should match everything and print as \"\"")
 	}
-	if !(&Filter{}).Match(Subject{}, filterNow) {
+	if !(&Filter{}).Match(Subject{}, testNow) {
 		t.Error("the zero Filter should match everything")
 	}
 }
 
-func TestFilterText(t *testing.T) {
+func TestWords(t *testing.T) {
 	for _, tt := range []struct{ in, words string }{
 		{"Ukraine war", "ukraine war"},
 		{"  Kim Jong-un's  ", "kim jong un s"},
@@ -287,13 +287,13 @@ func TestFilterText(t *testing.T) {
 		{"Война в Украине", "воина в украине"},
 		{"--", ""},
 	} {
-		if got := filterWords(tt.in); got != tt.words {
-			t.Errorf("filterWords(%q) = %q, want %q", tt.in, got, tt.words)
+		if got := words(tt.in); got != tt.words {
+			t.Errorf("words(%q) = %q, want %q", tt.in, got, tt.words)
 		}
 	}
 }
 
-func TestFilterDuration(t *testing.T) {
+func TestParseDuration(t *testing.T) {
 	for _, tt := range []struct {
 		in   string
 		want time.Duration
@@ -316,19 +316,19 @@ func TestFilterDuration(t *testing.T) {
 		{"1..5h", 0, false},
 		{"15300w", 0, false}, // overflows
 	} {
-		got, ok := filterParseDuration(tt.in)
+		got, ok := parseDuration(tt.in)
 		if got != tt.want || ok != tt.ok {
-			t.Errorf("filterParseDuration(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+			t.Errorf("parseDuration(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
 	}
 }
 
-// filterEquivalent fails t unless a and b, parsed, match the same test
+// equivalent fails t unless a and b, parsed, match the same test
 // subjects at a few times.
-func filterEquivalent(t *testing.T, a, b *Filter) {
+func equivalent(t *testing.T, a, b *Filter) {
 	t.Helper()
-	for name, s := range filterSubjects {
-		for _, now := range []time.Time{filterNow, filterNow.Add(-3 * time.Hour), filterNow.Add(10 * 24 * time.Hour)} {
+	for name, s := range testSubjects {
+		for _, now := range []time.Time{testNow, testNow.Add(-3 * time.Hour), testNow.Add(10 * 24 * time.Hour)} {
 			if a.Match(s, now) != b.Match(s, now) {
 				t.Fatalf("%q and %q differ on %s at %v", a, b, name, now)
 			}
@@ -336,26 +336,26 @@ func filterEquivalent(t *testing.T, a, b *Filter) {
 	}
 }
 
-func TestFilterRoundTrip(t *testing.T) {
-	for _, in := range filterSeeds {
-		f, err := ParseFilter(in)
+func TestRoundTrip(t *testing.T) {
+	for _, in := range seeds {
+		f, err := Parse(in)
 		if err != nil {
 			continue
 		}
 		s := f.String()
-		g, err := ParseFilter(s)
+		g, err := Parse(s)
 		if err != nil {
-			t.Errorf("ParseFilter(%q).String() = %q, which does not parse: %v", in, s, err)
+			t.Errorf("Parse(%q).String() = %q, which does not parse: %v", in, s, err)
 			continue
 		}
 		if g.String() != s {
 			t.Errorf("String of %q is not stable: %q, then %q", in, s, g.String())
 		}
-		filterEquivalent(t, f, g)
+		equivalent(t, f, g)
 	}
 }
 
-var filterSeeds = []string{
+var seeds = []string{
 	"",
 	"tag:north-korea AND NOT tag:sport",
 	`tag:"Ukraine war" OR tag:"Côte d'Ivoire"`,
@@ -386,52 +386,52 @@ var filterSeeds = []string{
 	"tAg:\xf1ʳ", // found by fuzzing: invalid UTF-8 before a mark
 }
 
-func FuzzParseFilter(f *testing.F) {
-	for _, s := range filterSeeds {
+func FuzzParse(f *testing.F) {
+	for _, s := range seeds {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		flt, err := ParseFilter(in)
+		flt, err := Parse(in)
 		if err != nil {
-			var fe *FilterError
+			var fe *SyntaxError
 			if !errors.As(err, &fe) {
-				t.Fatalf("ParseFilter(%q): error %v is not a *FilterError", in, err)
+				t.Fatalf("Parse(%q): error %v is not a *SyntaxError", in, err)
 			}
 			if n := len([]rune(in)); fe.Column < 1 || fe.Column > n+1 {
-				t.Fatalf("ParseFilter(%q): column %d out of 1..%d", in, fe.Column, n+1)
+				t.Fatalf("Parse(%q): column %d out of 1..%d", in, fe.Column, n+1)
 			}
 			return
 		}
 		s := flt.String()
-		g, err := ParseFilter(s)
+		g, err := Parse(s)
 		if err != nil {
-			t.Fatalf("ParseFilter(%q).String() = %q, which does not parse: %v", in, s, err)
+			t.Fatalf("Parse(%q).String() = %q, which does not parse: %v", in, s, err)
 		}
 		if g.String() != s {
 			t.Fatalf("String of %q is not stable: %q, then %q", in, s, g.String())
 		}
-		filterEquivalent(t, flt, g)
+		equivalent(t, flt, g)
 	})
 }
 
 func BenchmarkMatch(b *testing.B) {
-	f, err := ParseFilter(`(text:"ukraine war" OR tag:north-korea) AND NOT tag:sport AND lang:en AND sources>=2 AND age<2d`)
+	f, err := Parse(`(text:"ukraine war" OR tag:north-korea) AND NOT tag:sport AND lang:en AND sources>=2 AND age<2d`)
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := filterSubjects["nk"]
+	s := testSubjects["nk"]
 	s.Text = strings.Repeat("Officials in Seoul said the talks went on for hours. ", 8) + s.Text
 	b.ReportAllocs()
 	for b.Loop() {
-		if !f.Match(s, filterNow) {
+		if !f.Match(s, testNow) {
 			b.Fatal("no match")
 		}
 	}
 }
 
-// TestFilterTextOf: a subject's text comes from TextOf only when a
+// TestTextOf: a subject's text comes from TextOf only when a
 // predicate reads text, and then once.
-func TestFilterTextOf(t *testing.T) {
+func TestTextOf(t *testing.T) {
 	calls := 0
 	sub := Subject{Tags: []string{"korea"}, Title: "Kim goes by train", TextOf: func() string {
 		calls++
@@ -450,7 +450,7 @@ func TestFilterTextOf(t *testing.T) {
 		{`tag:korea AND NOT text:"moscow"`, true, 1},
 	} {
 		calls = 0
-		f, err := ParseFilter(tc.filter)
+		f, err := Parse(tc.filter)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package tag
+package filter
 
 import (
 	"strings"
@@ -6,18 +6,18 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"aggregator/internal/text"
 )
 
-// Text normalisation for the filter language. Both helpers fold text the
-// same way: compatibility-decompose (NFKD), drop combining marks, lower-case,
-// spell out a few letters that have no decomposition (ø, ł, ß, æ, ...), and
-// treat every run of other characters as one word break.
-
-// filterWords returns the words of s, folded and joined by single spaces:
+// words returns the words of s, folded and joined by single spaces:
 // "Kim Jong-un's visit" -> "kim jong un s visit". Phrase predicates compare
-// these forms, so that a phrase matches whole words only.
-func filterWords(s string) string {
-	if !filterIsASCII(s) {
+// these forms, so that a phrase matches whole words only. Folding
+// compatibility-decomposes (NFKD), drops combining marks, lower-cases and
+// spells out a few letters that have no decomposition (ø, ł, ß, æ, ...);
+// every run of other characters is one word break.
+func words(s string) string {
+	if !text.IsASCII(s) {
 		// Invalid bytes would break words anyway; replaced first, they
 		// cannot stop the marks after them from being dropped.
 		s = norm.NFKD.String(strings.ToValidUTF8(s, " "))
@@ -48,7 +48,7 @@ func filterWords(s string) string {
 				b.WriteByte(' ')
 			}
 			gap = false
-			if sp, ok := filterSpelled[r]; ok {
+			if sp, ok := text.Spell(r); ok {
 				b.WriteString(sp)
 			} else {
 				b.WriteRune(unicode.ToLower(r))
@@ -58,21 +58,4 @@ func filterWords(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// filterSpelled spells letters that NFKD does not decompose.
-var filterSpelled = map[rune]string{
-	'ø': "o", 'Ø': "o", 'ł': "l", 'Ł': "l", 'đ': "d", 'Đ': "d",
-	'ħ': "h", 'Ħ': "h", 'ı': "i", 'ß': "ss", 'ẞ': "ss",
-	'æ': "ae", 'Æ': "ae", 'œ': "oe", 'Œ': "oe", 'þ': "th", 'Þ': "th",
-	'ð': "d", 'Ð': "d",
-}
-
-func filterIsASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
