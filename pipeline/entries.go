@@ -6,10 +6,10 @@ import (
 	"slices"
 
 	"aggregator"
+	"aggregator/filter"
 	"aggregator/publish"
 	"aggregator/store"
 	"aggregator/story"
-	"aggregator/filter"
 )
 
 // StoryEntries publishes the stored stories as entries, by Rule.
