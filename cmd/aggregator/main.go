@@ -26,8 +26,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"aggregator"
 	"aggregator/config"
 	"aggregator/dedupe"
@@ -574,14 +572,9 @@ func publishOutputs(cfg *config.Config) ([]publish.Output, error) {
 // maxAge is how long, in seconds, readers may cache the outputs: the
 // shortest interval at which a feed is fetched, within a minute and an hour.
 func maxAge(feeds []pipeline.Feed, now time.Time) int {
-	shortest := time.Hour
-	for _, f := range feeds {
-		s, err := cron.ParseStandard(f.Schedule)
-		if err != nil {
-			continue
-		}
-		next := s.Next(now)
-		shortest = min(shortest, s.Next(next).Sub(next))
+	shortest, ok := pipeline.ShortestInterval(feeds, now)
+	if !ok || shortest > time.Hour {
+		shortest = time.Hour
 	}
 	return int(max(shortest, time.Minute) / time.Second)
 }
