@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -320,7 +319,7 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		Rules: dedupe.NewRules(cfg.Dedupe.TrackingParams),
 	}
 	var err error
-	if runner.Tagger, err = newTagger(cfg); err != nil {
+	if runner.Tagger, err = tag.New(taggerOptions(cfg)); err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
 	if *cfg.Stories.Enabled {
@@ -335,7 +334,9 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		}
 	}
 	feeds := pipelineFeeds(cfg)
-	if _, err := runner.Retag(ctx, feeds, taggingFingerprint(cfg), taggingChanges(cfg)); err != nil {
+	fingerprint := taggingFingerprint(cfg)
+	changes := func(old string) []string { return tag.Changes(old, fingerprint) }
+	if _, err := runner.Retag(ctx, feeds, fingerprint, changes); err != nil {
 		return nil, err
 	}
 	outputs, err := publishOutputs(cfg)
@@ -453,102 +454,23 @@ func pipelineFeeds(cfg *config.Config) []pipeline.Feed {
 	return feeds
 }
 
-// newTagger compiles the config's tag rules.
-func newTagger(cfg *config.Config) (*tag.Tagger, error) {
+// taggerOptions are the config's tag rules and tagging settings.
+func taggerOptions(cfg *config.Config) tag.Options {
 	o := tag.Options{Aliases: cfg.Tagging.Aliases, Entities: *cfg.Tagging.Entities}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Tags)) {
 		r := cfg.Tags[name]
 		o.Rules = append(o.Rules, tag.RuleSpec{Name: name, Label: r.Label, Any: r.Any, All: r.All, None: r.None, Regex: r.Regex, Fields: r.Fields})
 	}
-	return tag.New(o)
+	return o
 }
 
-// taggingVersion changes when the tagger's own behaviour changes, so that
-// stored articles are tagged again.
-const taggingVersion = "3"
-
-// tagging is everything that decides an article's tags. Its JSON is the
-// fingerprint the store keeps, so that the next start can say what changed.
-type tagging struct {
-	Version  string
-	Tags     map[string]config.TagRule
-	Tagging  config.Tagging
-	FeedTags map[string][]string // of the feeds that have tags, by URL
-}
-
-// taggingFingerprint names everything that decides an article's tags. It
-// changes only when one of those does: a feed without tags of its own, added
-// or removed, changes no article's tags.
+// taggingFingerprint is tag.Fingerprint of the config's tagging.
 func taggingFingerprint(cfg *config.Config) string {
-	t := tagging{Version: taggingVersion, Tags: cfg.Tags, Tagging: cfg.Tagging, FeedTags: map[string][]string{}}
+	feedTags := make(map[string][]string, len(cfg.Feeds))
 	for _, f := range cfg.Feeds {
-		if len(f.Tags) > 0 {
-			t.FeedTags[f.URL] = f.Tags
-		}
+		feedTags[f.URL] = f.Tags
 	}
-	data, _ := json.Marshal(t)
-	return string(data)
-}
-
-// taggingChanges says what changed between the fingerprint old and the
-// config's tagging, in the config's words; nil when old is not one it can
-// read.
-func taggingChanges(cfg *config.Config) func(old string) []string {
-	return func(old string) []string {
-		var was, now tagging
-		if json.Unmarshal([]byte(old), &was) != nil || json.Unmarshal([]byte(taggingFingerprint(cfg)), &now) != nil {
-			return nil
-		}
-		var out []string
-		if was.Version != now.Version {
-			out = append(out, "the built-in tagger was updated")
-		}
-		same := func(a, b any) bool {
-			x, _ := json.Marshal(a)
-			y, _ := json.Marshal(b)
-			return string(x) == string(y)
-		}
-		keyed := func(what string, a, b map[string]any) {
-			for _, k := range slices.Sorted(maps.Keys(b)) {
-				if v, ok := a[k]; !ok {
-					out = append(out, fmt.Sprintf(what+" added", k))
-				} else if !same(v, b[k]) {
-					out = append(out, fmt.Sprintf(what+" changed", k))
-				}
-			}
-			for _, k := range slices.Sorted(maps.Keys(a)) {
-				if _, ok := b[k]; !ok {
-					out = append(out, fmt.Sprintf(what+" removed", k))
-				}
-			}
-		}
-		keyed("tags.%s", anyMap(was.Tags), anyMap(now.Tags))
-		if !same(was.Tagging.Entities, now.Tagging.Entities) {
-			out = append(out, "tagging.entities changed")
-		}
-		if !same(was.Tagging.Aliases, now.Tagging.Aliases) {
-			out = append(out, "tagging.aliases changed")
-		}
-		keyed("the tags of feed %s", publicKeys(anyMap(was.FeedTags)), publicKeys(anyMap(now.FeedTags)))
-		return out
-	}
-}
-
-func anyMap[V any](m map[string]V) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-// publicKeys shows feed URLs as aggregator.PublicURL does.
-func publicKeys(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[aggregator.PublicURL(k)] = v
-	}
-	return out
+	return tag.Fingerprint(taggerOptions(cfg), feedTags)
 }
 
 // publishOutputs turns the config's outputs into publish.Outputs, with
