@@ -1,113 +1,22 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"aggregator"
-	"aggregator/config"
 	"aggregator/dedupe"
 	"aggregator/pipeline"
 	"aggregator/store"
 	"aggregator/story"
 )
-
-// storyConfig is the clusterer's configuration with the config's overrides.
-func storyConfig(cfg *config.Config) story.Config {
-	sc := story.DefaultConfig()
-	if cfg.Stories.Threshold > 0 {
-		sc.Threshold = cfg.Stories.Threshold
-	}
-	if w := cfg.Stories.Window.Std(); w > 0 {
-		sc.Window = w
-	}
-	return sc
-}
-
-func runEvalClusters(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("aggregator eval-clusters", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: aggregator eval-clusters [--config FILE] [--out PRED.jsonl] FILE.jsonl
-
-Places the items of FILE.jsonl (one JSON object a line: id, source, title,
-summary, link, published, story, and optionally feed and day) in stories with
-the daemon's own code, on a temporary store: the items of each day are one
---once run, in which each feed (else each source) gives its items as one
-document. Prints pairwise and B-cubed precision, recall and F1 against the
-"story" labels. --config takes the stories settings (threshold, window) from a
-config file.
-
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	configPath := fs.String("config", "", "take the stories settings from this config `FILE`")
-	out := fs.String("out", "", "write {\"id\", \"cluster\"} per item to this `FILE`")
-	files, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(files) != 1 {
-		fs.Usage()
-		return &exitError{code: exitUsage, err: errors.New("eval-clusters takes one FILE.jsonl")}
-	}
-	sc := story.DefaultConfig()
-	if *configPath != "" {
-		cfg, err := config.LoadFile(*configPath)
-		if err != nil {
-			return &exitError{code: exitUsage, err: err}
-		}
-		sc = storyConfig(cfg)
-	}
-	f, err := os.Open(files[0])
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	items, err := story.ReadItems(f)
-	f.Close()
-	if err != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", files[0], err)}
-	}
-	assignments, err := pipeline.Evaluate(ctx, items, sc)
-	if err != nil {
-		return fmt.Errorf("%s: %w", files[0], err)
-	}
-	fmt.Fprint(stdout, story.Score(assignments))
-	if *out == "" {
-		return nil
-	}
-	w, err := os.Create(*out)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	for _, a := range assignments {
-		if err := enc.Encode(struct {
-			ID      string `json:"id"`
-			Cluster string `json:"cluster"`
-		}{a.ID, a.Story}); err != nil {
-			w.Close()
-			return err
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close()
-}
 
 func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("aggregator explain", flag.ContinueOnError)
@@ -267,23 +176,4 @@ func sharedWords(s aggregator.Story, i int) []string {
 		out = out[:8]
 	}
 	return out
-}
-
-// parseArgs parses flags that may come before or after the positional
-// arguments, and returns the positional ones.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, &exitError{code: exitOK}
-			}
-			return nil, &exitError{code: exitUsage}
-		}
-		if fs.NArg() == 0 {
-			return positional, nil
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
