@@ -12,15 +12,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"aggregator/config"
-	"aggregator/store"
-	"aggregator/story"
 )
 
 // Exit codes.
@@ -36,10 +33,10 @@ func main() {
 	// Catch the signals before anything else: SIGINT and SIGTERM stop the
 	// program, and a SIGHUP is held until the daemon can reload, so that one
 	// sent while it starts does not kill it.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+	reload := make(chan os.Signal, 1)
+	signal.Notify(reload, syscall.SIGHUP)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := runHup(ctx, os.Args[1:], os.Stdout, os.Stderr, hup)
+	err := runWithReload(ctx, os.Args[1:], os.Stdout, os.Stderr, reload)
 	stop()
 	if err != nil {
 		var ee *exitError
@@ -96,33 +93,24 @@ holds the store's lock (--once without --wait).
 Flags:
 `
 
-// run runs the program with args. The daemon catches SIGHUP from when it
-// knows it is the daemon; main catches it earlier, with runHup.
+// run runs the program with args, as main does, except that the daemon
+// catches SIGHUP only from when it knows it is the daemon.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return runHup(ctx, args, stdout, stderr, nil)
+	return runWithReload(ctx, args, stdout, stderr, nil)
 }
 
-// runHup is run with hup, a channel that has received SIGHUP since the
-// process started (nil: none). The daemon reloads on each SIGHUP, one that
-// arrived while it started included; the other commands give SIGHUP back its
-// default action.
-func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup chan os.Signal) error {
+// runWithReload runs the command that args name. reload is a channel that
+// has caught SIGHUP since the process started (nil: none caught yet): the
+// daemon reloads its config on each SIGHUP, one that arrived while it
+// started included, and the other commands give SIGHUP back its default
+// action.
+func runWithReload(ctx context.Context, args []string, stdout, stderr io.Writer, reload chan os.Signal) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		// A command (or a stray argument, which is a usage error): not the daemon.
-		releaseHangup(hup)
+		releaseHangup(reload)
 		switch args[0] {
 		case "version":
-			fmt.Fprintln(stdout, "aggregator", versionString())
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				fmt.Fprintln(stdout, "go", strings.TrimPrefix(bi.GoVersion, "go"))
-				for _, s := range bi.Settings {
-					switch s.Key {
-					case "vcs.revision", "vcs.time", "vcs.modified", "GOOS", "GOARCH", "CGO_ENABLED":
-						fmt.Fprintln(stdout, s.Key, s.Value)
-					}
-				}
-			}
-			return nil
+			return runVersion(stdout)
 		case "status":
 			return runStatus(ctx, args[1:], stdout, stderr)
 		case "eval-clusters":
@@ -135,6 +123,12 @@ func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup ch
 			return runDiscover(ctx, args[1:], stdout, stderr)
 		}
 	}
+	return runFeeds(ctx, args, stdout, stderr, reload)
+}
+
+// runFeeds runs the program without a command: the daemon, one cycle
+// (--once), or a check of the config (--check).
+func runFeeds(ctx context.Context, args []string, stdout, stderr io.Writer, reload chan os.Signal) error {
 	fs := flag.NewFlagSet("aggregator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -162,11 +156,11 @@ func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup ch
 		return &exitError{code: exitUsage, err: errors.New("--force and --wait go with --once")}
 	}
 	if *once || *check {
-		releaseHangup(hup)
-	} else if hup == nil {
-		hup = make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
+		releaseHangup(reload)
+	} else if reload == nil {
+		reload = make(chan os.Signal, 1)
+		signal.Notify(reload, syscall.SIGHUP)
+		defer signal.Stop(reload)
 	}
 	var warnings []config.Problem
 	opts := config.Options{CheckFeedFiles: *check}
@@ -195,81 +189,60 @@ func runHup(ctx context.Context, args []string, stdout, stderr io.Writer, hup ch
 	}
 	warnConfig(ctx, log, stderr, warnings)
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
+	if err != nil {
+		return err
 	}
-	if *memProfile != "" {
-		defer func() {
-			if f, err := os.Create(*memProfile); err == nil {
+	defer stopProfiles()
+	if *once {
+		return runOnce(ctx, cfg, log, *force, *wait, stderr)
+	}
+	return runDaemon(ctx, cfg, log, reload)
+}
+
+// startProfiles starts a CPU profile written to cpu, when named, and
+// returns what ends it and writes a heap profile to mem, when named.
+func startProfiles(cpu, mem string) (stop func(), err error) {
+	var stops []func()
+	stop = func() {
+		for _, s := range slices.Backward(stops) {
+			s()
+		}
+	}
+	if cpu != "" {
+		f, err := os.Create(cpu)
+		if err != nil {
+			return nil, err
+		}
+		stops = append(stops, func() { f.Close() })
+		if err := pprof.StartCPUProfile(f); err != nil {
+			stop()
+			return nil, err
+		}
+		stops = append(stops, pprof.StopCPUProfile)
+	}
+	if mem != "" {
+		stops = append(stops, func() {
+			if f, err := os.Create(mem); err == nil {
 				runtime.GC()
 				pprof.WriteHeapProfile(f)
 				f.Close()
 			}
-		}()
+		})
 	}
-	if *once {
-		lock, err := lockOnce(ctx, cfg.Store, *wait)
-		if errors.Is(err, errLocked) {
-			return &exitError{code: exitLocked, err: err}
-		}
-		if err != nil {
-			return err
-		}
-		defer lock.Unlock()
-	}
-	st, err := store.Open(ctx, cfg.Store)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
-	if *once {
-		su, err := newSetup(ctx, cfg, st, log, nil, "", true)
-		if err != nil {
-			return err
-		}
-		return runOnce(ctx, su, *force, stderr)
-	}
-	load := func(stories *story.Clusterer) (*setup, error) {
-		next, err := loadConfig(cfg.Path)
-		if err != nil {
-			return nil, err
-		}
-		if next.Store != cfg.Store {
-			return nil, fmt.Errorf("store: %s was %s; a new store needs a restart", next.Store, cfg.Store)
-		}
-		return newSetup(ctx, next, st, log, stories, "feeds/", false)
-	}
-	// Apply the retention limits before the stories are restored and the
-	// outputs first published.
-	if _, err := prune(ctx, st, cfg.Retention, log, time.Now()); err != nil {
-		log.Error("pruning failed; will try again", "err", err)
-	}
-	su, err := newSetup(ctx, cfg, st, log, nil, "feeds/", false)
-	if err != nil {
-		return err
-	}
-	return runDaemon(ctx, log, su, load, hup)
+	return stop, nil
 }
 
 // releaseHangup gives SIGHUP back its default action, which ends the process
 // (or nothing, under nohup), for a program that is not the daemon. A SIGHUP
-// that hup received meanwhile is raised again, to take that action.
-func releaseHangup(hup chan os.Signal) {
-	if hup == nil {
+// that caught received meanwhile is raised again, to take that action.
+func releaseHangup(caught chan os.Signal) {
+	if caught == nil {
 		return
 	}
-	signal.Stop(hup)
+	signal.Stop(caught)
 	select {
-	case <-hup:
+	case <-caught:
 		syscall.Kill(os.Getpid(), syscall.SIGHUP)
 	default:
 	}

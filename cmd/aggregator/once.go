@@ -5,13 +5,37 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"aggregator"
+	"aggregator/config"
 	"aggregator/pipeline"
+	"aggregator/store"
 )
 
-func runOnce(ctx context.Context, su *setup, force bool, stderr io.Writer) error {
+// runOnce runs one cycle (--once): it fetches every feed of cfg that may
+// be fetched now (with force, every feed), places the new articles in
+// stories, prunes and writes the outputs. Another --once run on the same
+// store makes it fail with exitLocked, or with wait, wait for that run.
+func runOnce(ctx context.Context, cfg *config.Config, log *slog.Logger, force, wait bool, stderr io.Writer) error {
+	lock, err := lockOnce(ctx, cfg.Store, wait)
+	if errors.Is(err, errLocked) {
+		return &exitError{code: exitLocked, err: err}
+	}
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	st, err := store.Open(ctx, cfg.Store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	su, err := newSetup(ctx, cfg, st, log, asOnce, nil)
+	if err != nil {
+		return err
+	}
 	progress := &onceReport{w: stderr, live: isTerminal(stderr), total: len(su.feeds)}
 	su.runner.OnReport = progress.add
 	reports := su.runner.RunAll(ctx, su.feeds, force)

@@ -24,8 +24,9 @@ import (
 	"aggregator/tag"
 )
 
-// setup is what follows from one config: the runner, the feeds and the
-// publisher. The daemon makes a new one when its config is reloaded.
+// setup is what follows from one config on the open store: the runner,
+// the feeds, the publisher and how stories become entries. The daemon makes
+// a new one when its config is reloaded.
 type setup struct {
 	cfg     *config.Config
 	runner  *pipeline.Runner
@@ -34,14 +35,29 @@ type setup struct {
 	entries pipeline.StoryEntries
 }
 
-// newSetup builds a setup from cfg on the open store. stories, when not nil,
-// is the clusterer to keep (on a reload); otherwise a new one is restored
-// from the store. feedDir is where the feeds live under the base URL.
-//
-// A new clusterer is restored at once, or with once (a --once run) only when
-// the run has new articles to place.
-func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger,
-	stories *story.Clusterer, feedDir string, once bool) (*setup, error) {
+// mode is how the program runs, which decides where the outputs link their
+// feeds and when the stories are restored.
+type mode int
+
+const (
+	// asDaemon serves the feeds under feeds/ and restores the stories at
+	// start, to place the articles of its first fetches.
+	asDaemon mode = iota
+	// asOnce writes the feeds beside the index page, and restores the
+	// stories only when the run has new articles to place, so that a run
+	// that finds nothing new does not pay for it.
+	asOnce
+)
+
+// newSetup builds a setup from cfg on the open store st. stories, when not
+// nil, is the daemon's clusterer, kept across a reload; otherwise a new one
+// is restored from the store, as m says.
+func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger, m mode,
+	stories *story.Clusterer) (*setup, error) {
+	feedDir := "feeds/"
+	if m == asOnce {
+		feedDir = ""
+	}
 	runner := &pipeline.Runner{
 		Store: st, Fetcher: newFetchClient(cfg), Log: log,
 		Policy: fetch.Policy{
@@ -59,7 +75,7 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		runner.Stories = stories
 		if runner.Stories == nil {
 			runner.Stories = story.New(storyConfig(cfg))
-			if once {
+			if m == asOnce {
 				runner.RestoreLater()
 			} else if err := runner.Restore(ctx); err != nil {
 				return nil, err

@@ -1,10 +1,33 @@
 package main
 
-import "runtime/debug"
+import (
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+)
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
 var version = ""
 
+// runVersion implements "aggregator version": the version, and the Go
+// version and build settings it was built with.
+func runVersion(stdout io.Writer) error {
+	fmt.Fprintln(stdout, "aggregator", versionString())
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		fmt.Fprintln(stdout, "go", strings.TrimPrefix(bi.GoVersion, "go"))
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision", "vcs.time", "vcs.modified", "GOOS", "GOARCH", "CGO_ENABLED":
+				fmt.Fprintln(stdout, s.Key, s.Value)
+			}
+		}
+	}
+	return nil
+}
+
+// versionString is the version: the one set at build time, else the
+// module's, else the commit a checkout was built from.
 func versionString() string {
 	if version != "" {
 		return version
