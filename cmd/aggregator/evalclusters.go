@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,11 +14,7 @@ import (
 	"aggregator/story"
 )
 
-func runEvalClusters(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("aggregator eval-clusters", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: aggregator eval-clusters [--config FILE] [--out PRED.jsonl] FILE.jsonl
+const evalClustersUsage = `Usage: aggregator eval-clusters [--config FILE] [--out PRED.jsonl] FILE.jsonl
 
 Places the items of FILE.jsonl (one JSON object a line: id, source, title,
 summary, link, published, story, and optionally feed and day) in stories with
@@ -30,9 +25,11 @@ document. Prints pairwise and B-cubed precision, recall and F1 against the
 config file.
 
 Flags:
-`)
-		fs.PrintDefaults()
-	}
+`
+
+// runEvalClusters implements "aggregator eval-clusters FILE.jsonl".
+func runEvalClusters(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("aggregator eval-clusters", evalClustersUsage, stderr)
 	configPath := fs.String("config", "", "take the stories settings from this config `FILE`")
 	out := fs.String("out", "", "write {\"id\", \"cluster\"} per item to this `FILE`")
 	files, err := parseArgs(fs, args)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -18,14 +17,16 @@ import (
 	"aggregator/story"
 )
 
+const explainUsage = `Usage: aggregator explain [--config FILE] URL
+
+Shows the story the article at URL belongs to, its articles, and why they are together.
+
+Flags:
+`
+
+// runExplain implements "aggregator explain URL".
 func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("aggregator explain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: aggregator explain [--config FILE] URL\n\n"+
-			"Shows the story the article at URL belongs to, its articles, and why they are together.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("aggregator explain", explainUsage, stderr)
 	configPath := fs.String("config", "", "config `FILE` (YAML)")
 	links, err := parseArgs(fs, args)
 	if err != nil {

@@ -129,12 +129,7 @@ func runWithReload(ctx context.Context, args []string, stdout, stderr io.Writer,
 // runFeeds runs the program without a command: the daemon, one cycle
 // (--once), or a check of the config (--check).
 func runFeeds(ctx context.Context, args []string, stdout, stderr io.Writer, reload chan os.Signal) error {
-	fs := flag.NewFlagSet("aggregator", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("aggregator", usage, stderr)
 	var (
 		configPath = fs.String("config", "", "config `FILE` (YAML)")
 		once       = fs.Bool("once", false, "run one cycle over every feed, write the outputs, exit")
@@ -246,6 +241,18 @@ func releaseHangup(caught chan os.Signal) {
 		syscall.Kill(os.Getpid(), syscall.SIGHUP)
 	default:
 	}
+}
+
+// newFlagSet makes the flag set of a command: its errors go to stderr, and
+// so does its usage, the text usage followed by the command's flags.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	return fs
 }
 
 // parseFlags parses args into fs and refuses stray arguments.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -88,11 +87,7 @@ credentials (a user name and password, a token or key in the query).
 
 // runImportOPML implements "aggregator import-opml FILE.opml".
 func runImportOPML(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("aggregator import-opml", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, importOPMLUsage)
-	}
+	fs := newFlagSet("aggregator import-opml", importOPMLUsage, stderr)
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -31,13 +30,16 @@ type feedStatus struct {
 	Error       string     `json:"error"`
 }
 
+const statusUsage = `Usage: aggregator status [--config FILE] [--json]
+
+Shows the health of each feed in the config.
+
+Flags:
+`
+
+// runStatus implements "aggregator status".
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("aggregator status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: aggregator status [--config FILE] [--json]\n\nShows the health of each feed in the config.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("aggregator status", statusUsage, stderr)
 	configPath := fs.String("config", "", "config `FILE` (YAML)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	if err := parseFlags(fs, args); err != nil {
