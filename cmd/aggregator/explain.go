@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"aggregator"
-	"aggregator/dedupe"
-	"aggregator/pipeline"
 	"aggregator/store"
 	"aggregator/story"
 )
@@ -42,15 +40,14 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer st.Close()
-	rules := dedupe.NewRules(cfg.Dedupe.TrackingParams)
-	p, err := st.StoryOf(ctx, rules.Key("", aggregator.Item{Link: link}), link)
+	p, err := st.StoryOf(ctx, dedupeRules(cfg).Key("", aggregator.Item{Link: link}), link)
 	if errors.Is(err, store.ErrNotFound) {
 		return &exitError{code: exitFeeds, err: fmt.Errorf("no stored article has the link %s", link)}
 	}
 	if err != nil {
 		return err
 	}
-	entries := pipeline.StoryEntries{Store: st, Rule: entryRule(cfg)}
+	entries := storyEntries(cfg, st)
 	e, err := entries.Entry(ctx, p.Story)
 	if err != nil {
 		return err

@@ -54,10 +54,26 @@ const (
 // is restored from the store, as m says.
 func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger, m mode,
 	stories *story.Clusterer) (*setup, error) {
+	feeds := pipelineFeeds(cfg)
+	runner, err := newRunner(ctx, cfg, st, log, m, stories, feeds)
+	if err != nil {
+		return nil, err
+	}
 	feedDir := "feeds/"
 	if m == asOnce {
 		feedDir = ""
 	}
+	pub, err := newPublisher(cfg, st, feeds, feedDir)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return &setup{cfg: cfg, runner: runner, feeds: feeds, pub: pub, entries: storyEntries(cfg, st)}, nil
+}
+
+// newRunner builds the runner of cfg's feeds on st, with its clusterer
+// (see newSetup), and tags the stored articles again if the tagging changed.
+func newRunner(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger, m mode,
+	stories *story.Clusterer, feeds []pipeline.Feed) (*pipeline.Runner, error) {
 	runner := &pipeline.Runner{
 		Store: st, Fetcher: newFetchClient(cfg), Log: log,
 		Policy: fetch.Policy{
@@ -65,7 +81,7 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 			BackoffBase: cfg.Fetch.BackoffBase.Std(),
 			BackoffMax:  cfg.Fetch.BackoffMax.Std(),
 		},
-		Rules: dedupe.NewRules(cfg.Dedupe.TrackingParams),
+		Rules: dedupeRules(cfg),
 	}
 	var err error
 	if runner.Tagger, err = tag.New(taggerOptions(cfg)); err != nil {
@@ -82,15 +98,20 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 			}
 		}
 	}
-	feeds := pipelineFeeds(cfg)
 	fingerprint := taggingFingerprint(cfg)
 	changes := func(old string) []string { return tag.Changes(old, fingerprint) }
 	if _, err := runner.Retag(ctx, feeds, fingerprint, changes); err != nil {
 		return nil, err
 	}
+	return runner, nil
+}
+
+// newPublisher builds the publisher of cfg's outputs from st, for feeds,
+// with the outputs' feeds at feedDir under the base URL.
+func newPublisher(cfg *config.Config, st *store.Store, feeds []pipeline.Feed, feedDir string) (*publish.Publisher, error) {
 	outputs, err := publishOutputs(cfg)
 	if err != nil {
-		return nil, &exitError{code: exitUsage, err: err}
+		return nil, err
 	}
 	pub := &publish.Publisher{Outputs: outputs, Hub: cfg.Publish.WebSubHub, FeedDir: feedDir,
 		Health: pipeline.Health{Store: st, Feeds: feeds, Jitter: cfg.Fetch.Jitter.Std()}}
@@ -98,18 +119,27 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 		pub.Subscriptions = append(pub.Subscriptions, publish.Subscription{Title: f.Name, XMLURL: f.URL, Tags: f.Tags})
 	}
 	if pub.BaseURL, err = url.Parse(cfg.Publish.BaseURL); err != nil {
-		return nil, &exitError{code: exitUsage, err: fmt.Errorf("publish.base_url: %w", err)}
+		return nil, fmt.Errorf("publish.base_url: %w", err)
 	}
 	pub.Site = publish.Publication{Title: strings.TrimSpace(cfg.Publish.Title), Subtitle: strings.TrimSpace(cfg.Publish.Subtitle)}
 	if cfg.Publish.Icon != "" {
 		icon, err := url.Parse(cfg.Publish.Icon)
 		if err != nil {
-			return nil, &exitError{code: exitUsage, err: fmt.Errorf("publish.icon: %w", err)}
+			return nil, fmt.Errorf("publish.icon: %w", err)
 		}
 		pub.Site.Icon = pub.BaseURL.ResolveReference(icon).String()
 	}
-	entries := pipeline.StoryEntries{Store: st, Rule: entryRule(cfg)}
-	return &setup{cfg: cfg, runner: runner, feeds: feeds, pub: pub, entries: entries}, nil
+	return pub, nil
+}
+
+// storyEntries publishes the stories of st as cfg makes them entries.
+func storyEntries(cfg *config.Config, st *store.Store) pipeline.StoryEntries {
+	return pipeline.StoryEntries{Store: st, Rule: entryRule(cfg)}
+}
+
+// dedupeRules are the config's rules for telling articles apart.
+func dedupeRules(cfg *config.Config) *dedupe.Rules {
+	return dedupe.NewRules(cfg.Dedupe.TrackingParams)
 }
 
 // entryRule is how the config makes a story an entry.
