@@ -298,31 +298,24 @@ func TestDaemon(t *testing.T) {
 	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n", urls...)
 
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, io.Discard) }()
 
 	feedURL := "http://" + addr + "/feeds/all.atom"
 	var (
-		resp *http.Response
-		body []byte
+		resp    *http.Response
+		lastErr error
 	)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var err error
-		resp, err = http.Get(feedURL)
-		if err == nil {
-			body, _ = io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && len(parseAtom(t, body).Entries) == 8 {
-				break
-			}
+	waitUntil(t, 20*time.Second, func() bool {
+		resp, lastErr = http.Get(feedURL)
+		if lastErr != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("the daemon did not serve 8 entries at %s (last error %v)", feedURL, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK && len(parseAtom(t, body).Entries) == 8
+	}, "the daemon did not serve 8 entries at %s (last error %v)", feedURL, lazy(func() string { return fmt.Sprint(lastErr) }))
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/atom+xml") {
 		t.Errorf("Content-Type %q", ct)
 	}
@@ -340,19 +333,7 @@ func TestDaemon(t *testing.T) {
 	if resp2.StatusCode != http.StatusNotModified {
 		t.Errorf("conditional GET: status %d, want 304", resp2.StatusCode)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		r, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			r.Body.Close()
-			if r.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("/readyz never became ready")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, 10*time.Second, func() bool { return isReady(addr) }, "/readyz never became ready")
 	index, err := http.Get("http://" + addr + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -861,19 +842,15 @@ func TestStopMidCycle(t *testing.T) {
 	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, logs) }()
 	dbPath := filepath.Join(filepath.Dir(cfg), "agg.db")
 	// Wait until the two quick feeds are stored while the slow one hangs.
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if st, err := store.Open(context.Background(), dbPath); err == nil {
-			_, items, _ := st.Counts(context.Background())
-			st.Close()
-			if items == 6 {
-				break
-			}
+	waitUntil(t, 10*time.Second, func() bool {
+		st, err := store.Open(context.Background(), dbPath)
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the quick feeds were not stored; logs:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		defer st.Close()
+		_, items, _ := st.Counts(context.Background())
+		return items == 6
+	}, "the quick feeds were not stored; logs:\n%s", logs)
 	cancel() // what SIGTERM does, through signal.NotifyContext
 	select {
 	case err := <-done:
@@ -905,19 +882,7 @@ func startDaemon(t *testing.T, cfg, addr string) {
 			t.Errorf("daemon: %v", err)
 		}
 	})
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the daemon on %s never became ready (last error %v)", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, 15*time.Second, func() bool { return isReady(addr) }, "the daemon on %s never became ready", addr)
 }
 
 // TestEvalClustersConfig: the stories settings of --config reach the
