@@ -65,9 +65,10 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // printExplanation shows a story: its entry (headline, tags, storyline),
-// its articles, and for each the probability it had of belonging to the
-// story when it joined, the distinctive words it shares with the rest of the
-// story, and its own tags.
+// its articles, and for each how it came into the story (the probability it
+// had of belonging to the story it joined, or that it started the story or
+// one merged into it later), the distinctive words it shares with the rest
+// of the story, and its own tags.
 func printExplanation(w io.Writer, p store.Placement, e aggregator.Entry, later []aggregator.Entry, sc story.Config) {
 	s := p.Story
 	first := s.Members[0].Item.Published
@@ -108,6 +109,7 @@ func printExplanation(w io.Writer, p store.Placement, e aggregator.Entry, later 
 	fmt.Fprintf(w, "and it comes within %s of the story's latest article.\n\n", sc.Window)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tJOINED\tAFTER FIRST\tOUTLETS\tTITLE\tSHARED WORDS")
+	merged := false
 	for i, m := range s.Members {
 		mark := ""
 		switch {
@@ -116,18 +118,20 @@ func printExplanation(w io.Writer, p store.Placement, e aggregator.Entry, later 
 		case i == rep:
 			mark = "*"
 		}
-		score := fmt.Sprintf("%.3f", p.Scores[i])
-		if m.EntryID == s.ID {
-			score = "started it"
-		}
+		joined := joinedAs(p, i)
+		merged = merged || joined == mergedIn
 		var names []string
 		for _, src := range m.Sources {
 			names = append(names, src.Feed.DisplayName())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", mark, score, m.Item.Published.Sub(first).Round(time.Minute),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", mark, joined, m.Item.Published.Sub(first).Round(time.Minute),
 			strings.Join(names, ", "), truncate(m.Item.Title, 70), strings.Join(sharedWords(s, i), " "))
 	}
 	tw.Flush()
+	if merged {
+		fmt.Fprintf(w, "\n%s: it started a story of its own, found later to be the same event and merged into this one;\n", mergedIn)
+		fmt.Fprintln(w, "the articles that joined that story show the probability they had of belonging to it.")
+	}
 	fmt.Fprintln(w, "\n* the headline article; → the article asked about. Each article's own tags:")
 	for _, m := range s.Members {
 		var own []string
@@ -136,6 +140,28 @@ func printExplanation(w io.Writer, p store.Placement, e aggregator.Entry, later 
 		}
 		fmt.Fprintf(w, "  %s: %s\n", truncate(m.Item.Title, 50), strings.Join(own, ", "))
 	}
+}
+
+// How an article that did not join a story by the join model came into it.
+const (
+	startedIt = "started it" // the article the story began with
+	mergedIn  = "merged in"  // it began a story that was merged into this one
+)
+
+// joinedAs says how member i of p's story came into it: the probability the
+// join model gave it of belonging to the story it joined, or startedIt or
+// mergedIn for an article that began a story. The store keeps a score of 1
+// for those, which is no probability. A story's id, and a cluster's, is the
+// entry id of the article that began it (see story.StoryID).
+func joinedAs(p store.Placement, i int) string {
+	m := p.Story.Members[i]
+	switch began := story.StoryID(m.EntryID); {
+	case began == p.Story.ID:
+		return startedIt
+	case i < len(p.Clusters) && began == p.Clusters[i]:
+		return mergedIn
+	}
+	return fmt.Sprintf("%.3f", p.Scores[i])
 }
 
 // sharedWords lists the words of member i's title and summary that other

@@ -514,6 +514,93 @@ func TestExplain(t *testing.T) {
 	}
 }
 
+// explain says how each article came into its story: the one it began with
+// started it; one that began a story merged into it later was merged in,
+// not joined with a probability of 1, which is only the store's placeholder.
+func TestExplainMergedStory(t *testing.T) {
+	ctx := context.Background()
+	feedURL := "https://desk.example/feed.xml"
+	cfg := writeConfig(t, "", feedURL)
+	st, err := store.Open(ctx, filepath.Join(filepath.Dir(cfg), "agg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, _, err := st.Feed(ctx, feedURL, "Desk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
+	titles := []string{"Kim's train rolls toward Russia", "Kim heads to Russia by armoured train", "Kim's armoured train reaches Russia"}
+	var items []store.Keyed
+	for i, title := range titles {
+		link := fmt.Sprintf("https://desk.example/%d", i)
+		items = append(items, store.Keyed{Key: link, Hash: title, Item: aggregator.Item{GUID: link, Link: link, Title: title,
+			Published: t0.Add(time.Duration(i) * time.Hour)}})
+	}
+	if _, _, err := st.SaveFetch(ctx, feed.ID, store.Fetched{Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	id := func(i int) string { return aggregator.EntryID(items[i].Key) }
+	// The first article starts a story, the second one of its own, and the
+	// third joins the first and shows that both are the same event.
+	if err := st.Place(ctx, []store.Placed{
+		{EntryID: id(0), StoryID: id(0)},
+		{EntryID: id(1), StoryID: id(1)},
+		{EntryID: id(2), StoryID: id(0), Score: 0.5, Merges: []string{id(1)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	var stdout bytes.Buffer
+	if err := run(ctx, []string{"explain", "--config", cfg, items[1].Item.Link}, &stdout, io.Discard); err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	out := stdout.String()
+	_, table, _ := strings.Cut(out, "JOINED")
+	row := func(title string) string {
+		for line := range strings.Lines(table) {
+			if strings.Contains(line, title) && strings.Contains(line, "Desk") {
+				return line
+			}
+		}
+		t.Fatalf("no row for %q:\n%s", title, out)
+		return ""
+	}
+	for i, want := range []string{"started it", "merged in", "0.500"} {
+		if got := row(titles[i]); !strings.Contains(got, " "+want+" ") {
+			t.Errorf("the row of %q does not say %q:\n%s", titles[i], want, out)
+		}
+	}
+	if strings.Contains(out, "1.000") || !strings.Contains(out, "merged in: it started a story of its own") {
+		t.Errorf("explain shows the placeholder score, or does not say what merged in means:\n%s", out)
+	}
+}
+
+// The README's example of explain is what explain prints for the Korea
+// Desk article of the offline demo after one --once run.
+func TestExplainREADME(t *testing.T) {
+	cfg := writeKimDemo(t, t.TempDir(), "")
+	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	link := "https://korea-desk.example/2023/09/12/kim-train-russia"
+	if err := run(context.Background(), []string{"explain", "--config", cfg, link}, &stdout, io.Discard); err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start = "```\nstory "
+	_, example, ok := strings.Cut(string(readme), start)
+	example, _, _ = strings.Cut(example, "```")
+	if !ok || "story "+example != stdout.String() {
+		t.Errorf("the README's example of explain is not what it prints; it prints:\n%s", stdout.String())
+	}
+}
+
 // The demo config's topic rules and filtered outputs: the Kim train story
 // carries the four topic tags and both leaders as entity tags; the korea
 // output carries the two Kim stories, korea-top only the widely reported one,
