@@ -73,7 +73,7 @@ func printExplanation(w io.Writer, p store.Placement, e aggregator.Entry, later 
 	s := p.Story
 	first := s.Members[0].Item.Published
 	outlets := map[string]bool{}
-	rep := 0
+	headline := 0
 	for i, m := range s.Members {
 		if m.Item.Published.Before(first) {
 			first = m.Item.Published
@@ -82,7 +82,7 @@ func printExplanation(w io.Writer, p store.Placement, e aggregator.Entry, later 
 			outlets[src.Feed.DisplayName()] = true
 		}
 		if m.Item.Link == e.Item.Link && m.Item.Title == e.Item.Title {
-			rep = i
+			headline = i
 		}
 	}
 	fmt.Fprintf(w, "story %s: %d articles from %d outlets\n", s.ID, len(s.Members), len(outlets))
@@ -115,7 +115,7 @@ func printExplanation(w io.Writer, p store.Placement, e aggregator.Entry, later 
 		switch {
 		case i == p.Index:
 			mark = "→"
-		case i == rep:
+		case i == headline:
 			mark = "*"
 		}
 		joined := joinedAs(p, i)

@@ -47,7 +47,9 @@ func main() {
 	os.Exit(exitCode(err))
 }
 
-// exitError carries an exit code other than exitCannotRun.
+// exitError ends the program with an exit code of its own; any other error
+// exits with exitCannotRun. Commands return it for outcomes that scripts
+// tell apart: bad usage, failed feeds, a held lock.
 type exitError struct {
 	code int
 	err  error // nil when everything has been said already
@@ -62,6 +64,7 @@ func (e *exitError) Error() string {
 
 func (e *exitError) Unwrap() error { return e.err }
 
+// exitCode is the exit code that err ends the program with.
 func exitCode(err error) int {
 	if err == nil {
 		return exitOK

@@ -32,28 +32,28 @@ func runOnce(ctx context.Context, cfg *config.Config, log *slog.Logger, force, w
 		return err
 	}
 	defer st.Close()
-	su, err := newSetup(ctx, cfg, st, log, asOnce, nil)
+	s, err := newSetup(ctx, cfg, st, log, asOnce, nil)
 	if err != nil {
 		return err
 	}
-	progress := &onceReport{w: stderr, live: isTerminal(stderr), total: len(su.feeds)}
-	su.runner.OnReport = progress.add
-	reports := su.runner.RunAll(ctx, su.feeds, force)
+	progress := &onceReport{w: stderr, live: isTerminal(stderr), total: len(s.feeds)}
+	s.runner.OnReport = progress.add
+	reports := s.runner.RunAll(ctx, s.feeds, force)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	// Prune first, so that the outputs show what the store keeps. A prune
 	// that fails keeps nothing from being published: the error is
 	// returned after the outputs are written.
-	_, pruneErr := prune(ctx, su.runner.Store, su.cfg.Retention, su.runner.Log, time.Now())
-	site, err := su.pub.Build(ctx, su.entries)
+	_, pruneErr := prune(ctx, s.runner.Store, s.cfg.Retention, s.runner.Log, time.Now())
+	site, err := s.pub.Build(ctx, s.entries)
 	if err != nil {
 		return errors.Join(err, pruneErr)
 	}
-	if err := site.WriteDir(ctx, su.cfg.Publish.Dir); err != nil {
+	if err := site.WriteDir(ctx, s.cfg.Publish.Dir); err != nil {
 		return errors.Join(err, pruneErr)
 	}
-	progress.finish(ctx, su.runner.Store.StoryCount)
+	progress.finish(ctx, s.runner.Store.StoryCount)
 	if pruneErr != nil {
 		return pruneErr
 	}
@@ -76,6 +76,7 @@ type onceReport struct {
 	failed   []pipeline.Report
 }
 
+// add counts one feed's turn.
 func (o *onceReport) add(rep pipeline.Report) {
 	o.done++
 	switch {

@@ -49,6 +49,8 @@ type opmlOutline struct {
 	Outlines []opmlOutline `xml:"outline"`
 }
 
+// attr is the value of the first of the attributes names that the outline
+// has and that is not blank.
 func (o *opmlOutline) attr(names ...string) string {
 	for _, name := range names {
 		for _, a := range o.Attrs {
@@ -67,6 +69,8 @@ func (o *opmlOutline) label() string {
 	return strings.Join(strings.Fields(o.attr("title", "text")), " ")
 }
 
+// opmlFile is an OPML document: its root element, to check that it is
+// <opml>, and its body.
 type opmlFile struct {
 	XMLName xml.Name
 	Body    *opmlOutline `xml:"body"`

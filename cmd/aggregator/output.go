@@ -52,6 +52,8 @@ func count(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// oneLine collapses the whitespace of s, newlines included, and cuts it to
+// n runes, so that an error fits on one line of a summary.
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > n {

@@ -152,8 +152,9 @@ func loadConfig(flagValue string) (*config.Config, error) {
 	return loadConfigWith(flagValue, config.Options{})
 }
 
-// loadConfigWith is loadConfig with the checks of o, and always that of
-// the outputs' filters.
+// loadConfigWith is loadConfig with the extra checks and warnings of o. It
+// also checks that the outputs' filters parse, which package config leaves
+// to the caller since the filter language is not its own.
 func loadConfigWith(flagValue string, o config.Options) (*config.Config, error) {
 	path, err := findConfig(flagValue)
 	if err != nil {
@@ -183,7 +184,9 @@ func openConfigStore(ctx context.Context, configPath string) (*config.Config, *s
 	return cfg, st, nil
 }
 
-// newFetchClient builds the one fetch client from the config.
+// newFetchClient builds a fetch client with the config's fetch settings.
+// A run makes one and fetches every feed with it, so that the limits on
+// concurrent fetches, per host too, hold across the feeds.
 func newFetchClient(cfg *config.Config) *fetch.Client {
 	ua := cfg.Fetch.UserAgent
 	if ua == "" {
@@ -200,6 +203,7 @@ func newFetchClient(cfg *config.Config) *fetch.Client {
 	return c
 }
 
+// pipelineFeeds are the config's feeds as the runner fetches them.
 func pipelineFeeds(cfg *config.Config) []pipeline.Feed {
 	feeds := make([]pipeline.Feed, len(cfg.Feeds))
 	for i, f := range cfg.Feeds {
@@ -255,7 +259,8 @@ func publishOutputs(cfg *config.Config) ([]publish.Output, error) {
 	return outputs, nil
 }
 
-// findConfig applies the default: ./config.yaml, else $AGGREGATOR_CONFIG.
+// findConfig names the config file to load: flagValue when given, else
+// ./config.yaml when it exists, else $AGGREGATOR_CONFIG.
 func findConfig(flagValue string) (string, error) {
 	if flagValue != "" {
 		return flagValue, nil

@@ -55,8 +55,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	byURL := make(map[string]store.FeedStatus, len(stored))
-	for _, fs := range stored {
-		byURL[fs.Feed.URL] = fs
+	for _, f := range stored {
+		byURL[f.Feed.URL] = f
 	}
 	now := time.Now()
 	lines := make([]feedStatus, 0, len(cfg.Feeds))
@@ -93,6 +93,7 @@ func newFeedStatus(s store.FeedStatus, next time.Time) feedStatus {
 	return line
 }
 
+// optTime is t, or nil for the zero time, which --json shows as null.
 func optTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -135,6 +136,7 @@ func nextFetch(t, now time.Time, loc *time.Location) string {
 	return t.Format(layout) + " (" + publish.Until(t, now) + ")"
 }
 
+// ago shows how long before now t was: "4m0s ago", or "never" for nil.
 func ago(t *time.Time, now time.Time) string {
 	if t == nil {
 		return "never"
@@ -142,6 +144,7 @@ func ago(t *time.Time, now time.Time) string {
 	return now.Sub(*t).Round(time.Second).String() + " ago"
 }
 
+// truncate cuts s to n runes, the last an ellipsis, to keep a table narrow.
 func truncate(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
