@@ -94,19 +94,8 @@ func (d *daemon) run(ctx context.Context, reload <-chan os.Signal) error {
 	d.server.MaxAge = maxAge(cur.feeds, time.Now())
 	d.metrics = newMetrics(cur.runner.Store, cur.feeds)
 
-	// The WebSub pinger, if there is a hub, lives as long as the daemon.
-	pingDone := make(chan error, 1)
-	pingCtx, stopPinger := context.WithCancel(context.Background())
-	defer func() {
-		stopPinger()
-		if d.pinger != nil {
-			<-pingDone
-		}
-	}()
-	if cur.pub.Hub != "" {
-		d.pinger = &publish.Pinger{Hub: cur.pub.Hub, Log: log}
-		go func() { pingDone <- d.pinger.Run(pingCtx) }()
-	}
+	stopPinger := d.startPinger()
+	defer stopPinger()
 
 	// Serve what the store already holds before the first fetch completes.
 	d.publish(ctx)
@@ -123,10 +112,8 @@ func (d *daemon) run(ctx context.Context, reload <-chan os.Signal) error {
 	// Under systemd (Type=notify), say when the daemon is ready, reloading
 	// or stopping, and keep the watchdog fed; elsewhere these do nothing.
 	d.systemd = newNotifier()
-	watchCtx, stopWatchdog := context.WithCancel(context.Background())
-	watchDone := make(chan struct{})
-	go func() { defer close(watchDone); d.systemd.Watchdog(watchCtx) }()
-	defer func() { stopWatchdog(); <-watchDone }()
+	stopWatchdog := d.startWatchdog()
+	defer stopWatchdog()
 	if err := d.systemd.Ready(); err != nil {
 		log.Warn("telling systemd the daemon is ready failed", "err", err)
 	}
@@ -162,6 +149,38 @@ loop:
 		runErr = schedErr
 	}
 	return runErr
+}
+
+// startPinger starts the WebSub pinger when the config names a hub. It lives
+// as long as the daemon, since a reload cannot change the hub; stop ends it.
+func (d *daemon) startPinger() (stop func()) {
+	hub := d.current.pub.Hub
+	if hub == "" {
+		return func() {}
+	}
+	d.pinger = &publish.Pinger{Hub: hub, Log: d.log}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.pinger.Run(ctx) }()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// startWatchdog keeps systemd's watchdog fed, when systemd runs one, until
+// stop is called, so that systemd restarts a daemon that hangs.
+func (d *daemon) startWatchdog() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.systemd.Watchdog(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // publish builds the outputs from what the store holds and serves them,
