@@ -93,3 +93,29 @@ func TestNextAttempt(t *testing.T) {
 		t.Errorf("with jitter: NextAttempt = %v, %v; want the scheduler's next run %v", got, err, sched.Next(now))
 	}
 }
+
+// The shortest interval is that of the most frequent schedule; feeds
+// whose schedule does not parse do not count.
+func TestShortestInterval(t *testing.T) {
+	now := time.Date(2023, 9, 12, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		schedules []string
+		want      time.Duration
+		ok        bool
+	}{
+		{[]string{"@every 15m"}, 15 * time.Minute, true},
+		{[]string{"@daily", "*/10 * * * *", "@every 15m"}, 10 * time.Minute, true},
+		{[]string{"not a schedule", "@hourly"}, time.Hour, true},
+		{[]string{"not a schedule"}, 0, false},
+		{nil, 0, false},
+	}
+	for _, tt := range tests {
+		var feeds []Feed
+		for _, s := range tt.schedules {
+			feeds = append(feeds, Feed{Schedule: s})
+		}
+		if got, ok := ShortestInterval(feeds, now); got != tt.want || ok != tt.ok {
+			t.Errorf("ShortestInterval(%q) = %v, %v; want %v, %v", tt.schedules, got, ok, tt.want, tt.ok)
+		}
+	}
+}

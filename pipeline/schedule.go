@@ -116,6 +116,24 @@ func interval(s cron.Schedule, now time.Time) time.Duration {
 	return s.Next(a).Sub(a)
 }
 
+// ShortestInterval is the shortest time between two runs of the feeds'
+// schedules after now, for readers who should look again as often as the
+// feeds may change; false when no feed has a schedule that parses.
+func ShortestInterval(feeds []Feed, now time.Time) (time.Duration, bool) {
+	var shortest time.Duration
+	found := false
+	for _, f := range feeds {
+		spec, err := cron.ParseStandard(f.Schedule)
+		if err != nil {
+			continue
+		}
+		if every := interval(spec, now); !found || every < shortest {
+			shortest, found = every, true
+		}
+	}
+	return shortest, found
+}
+
 // Run schedules the feeds and blocks until ctx is done. Then it stops
 // scheduling, waits for the fetches in flight (which see ctx cancelled) and
 // returns ctx's error.

@@ -1315,4 +1315,13 @@ func TestPlaceMerges(t *testing.T) {
 	if want := []string{k(0) + ">" + k(0), k(1) + ">" + k(0), k(2) + ">" + k(2), k(0) + ">" + k(0)}; !slices.Equal(clusters, want) {
 		t.Errorf("replayed clusters %q, want %q", clusters, want)
 	}
+	// StoryOf tells the articles that began a story, this one or one merged
+	// into it, by their cluster, which is their own.
+	p, err := s.StoryOf(ctx, "k1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{k(0), k(1), k(0)}; p.Story.ID != k(0) || p.Index != 1 || !slices.Equal(p.Clusters, want) {
+		t.Errorf("StoryOf(k1) = story %s, index %d, clusters %q; want story k0, index 1, clusters %q", p.Story.ID, p.Index, p.Clusters, want)
+	}
 }

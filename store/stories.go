@@ -301,12 +301,18 @@ func (s *Store) StoryCount(ctx context.Context) (int, error) {
 // ErrNotFound is returned when the store has no such item.
 var ErrNotFound = errors.New("not found")
 
-// Placement is a stored story and how close each article was to it when it
-// joined (1 for the article that started it).
+// Placement is a stored story and how each of its articles came into it.
 type Placement struct {
-	Story  aggregator.Story
-	Scores []float64 // by member
-	Index  int       // the member asked about
+	Story aggregator.Story
+	// Scores are, by member, how close each was to the story it joined
+	// when it joined; 1 for one that started a story (see Clusters).
+	Scores []float64
+	// Clusters are, by member, the clusterer's own story it was placed in
+	// (see Placed.Cluster), whose id is that of the article that started
+	// it; "" for an article not placed yet. A member whose cluster is its
+	// own began a story: this one, or one merged into it later.
+	Clusters []string
+	Index    int // the member asked about
 }
 
 // StoryOf returns the story of the article with the given dedup key, or
@@ -328,23 +334,24 @@ func (s *Store) StoryOf(ctx context.Context, key, link string) (Placement, error
 		return Placement{}, fmt.Errorf("story of %s: %w", link, errors.Join(err, ErrNotFound))
 	}
 	p := Placement{Story: stories[0]}
-	rows, err := s.db.QueryContext(ctx, `SELECT entry_id, story_score FROM items WHERE story_id = ? ORDER BY id`, storyID)
+	rows, err := s.db.QueryContext(ctx, `SELECT entry_id, story_score, cluster_id FROM items WHERE story_id = ? ORDER BY id`, storyID)
 	if err != nil {
 		return Placement{}, fmt.Errorf("story of %s: %w", link, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id    string
-			score float64
+			id, cluster string
+			score       float64
 		)
-		if err := rows.Scan(&id, &score); err != nil {
+		if err := rows.Scan(&id, &score, &cluster); err != nil {
 			return Placement{}, fmt.Errorf("story of %s: %w", link, err)
 		}
 		if id == entryID {
 			p.Index = len(p.Scores)
 		}
 		p.Scores = append(p.Scores, score)
+		p.Clusters = append(p.Clusters, cluster)
 	}
 	return p, rows.Err()
 }

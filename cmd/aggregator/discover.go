@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -31,12 +30,7 @@ Flags:
 
 // runDiscover implements "aggregator discover URL".
 func runDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("aggregator discover", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, discoverUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("aggregator discover", discoverUsage, stderr)
 	configPath := fs.String("config", "", "config `FILE` (YAML) whose fetch: settings to use")
 	urls, err := parseArgs(fs, args)
 	if err != nil {

@@ -298,31 +298,24 @@ func TestDaemon(t *testing.T) {
 	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n", urls...)
 
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, io.Discard) }()
 
 	feedURL := "http://" + addr + "/feeds/all.atom"
 	var (
-		resp *http.Response
-		body []byte
+		resp    *http.Response
+		lastErr error
 	)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var err error
-		resp, err = http.Get(feedURL)
-		if err == nil {
-			body, _ = io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && len(parseAtom(t, body).Entries) == 8 {
-				break
-			}
+	waitUntil(t, 20*time.Second, func() bool {
+		resp, lastErr = http.Get(feedURL)
+		if lastErr != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("the daemon did not serve 8 entries at %s (last error %v)", feedURL, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK && len(parseAtom(t, body).Entries) == 8
+	}, "the daemon did not serve 8 entries at %s (last error %v)", feedURL, lazy(func() string { return fmt.Sprint(lastErr) }))
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/atom+xml") {
 		t.Errorf("Content-Type %q", ct)
 	}
@@ -340,19 +333,7 @@ func TestDaemon(t *testing.T) {
 	if resp2.StatusCode != http.StatusNotModified {
 		t.Errorf("conditional GET: status %d, want 304", resp2.StatusCode)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		r, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			r.Body.Close()
-			if r.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("/readyz never became ready")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, 10*time.Second, func() bool { return isReady(addr) }, "/readyz never became ready")
 	index, err := http.Get("http://" + addr + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -530,6 +511,93 @@ func TestExplain(t *testing.T) {
 	err := run(context.Background(), []string{"explain", "--config", cfg, "https://nowhere.example/x"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "no stored article") {
 		t.Errorf("explain of an unknown link: %v", err)
+	}
+}
+
+// explain says how each article came into its story: the one it began with
+// started it; one that began a story merged into it later was merged in,
+// not joined with a probability of 1, which is only the store's placeholder.
+func TestExplainMergedStory(t *testing.T) {
+	ctx := context.Background()
+	feedURL := "https://desk.example/feed.xml"
+	cfg := writeConfig(t, "", feedURL)
+	st, err := store.Open(ctx, filepath.Join(filepath.Dir(cfg), "agg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, _, err := st.Feed(ctx, feedURL, "Desk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
+	titles := []string{"Kim's train rolls toward Russia", "Kim heads to Russia by armoured train", "Kim's armoured train reaches Russia"}
+	var items []store.Keyed
+	for i, title := range titles {
+		link := fmt.Sprintf("https://desk.example/%d", i)
+		items = append(items, store.Keyed{Key: link, Hash: title, Item: aggregator.Item{GUID: link, Link: link, Title: title,
+			Published: t0.Add(time.Duration(i) * time.Hour)}})
+	}
+	if _, _, err := st.SaveFetch(ctx, feed.ID, store.Fetched{Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	id := func(i int) string { return aggregator.EntryID(items[i].Key) }
+	// The first article starts a story, the second one of its own, and the
+	// third joins the first and shows that both are the same event.
+	if err := st.Place(ctx, []store.Placed{
+		{EntryID: id(0), StoryID: id(0)},
+		{EntryID: id(1), StoryID: id(1)},
+		{EntryID: id(2), StoryID: id(0), Score: 0.5, Merges: []string{id(1)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	var stdout bytes.Buffer
+	if err := run(ctx, []string{"explain", "--config", cfg, items[1].Item.Link}, &stdout, io.Discard); err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	out := stdout.String()
+	_, table, _ := strings.Cut(out, "JOINED")
+	row := func(title string) string {
+		for line := range strings.Lines(table) {
+			if strings.Contains(line, title) && strings.Contains(line, "Desk") {
+				return line
+			}
+		}
+		t.Fatalf("no row for %q:\n%s", title, out)
+		return ""
+	}
+	for i, want := range []string{"started it", "merged in", "0.500"} {
+		if got := row(titles[i]); !strings.Contains(got, " "+want+" ") {
+			t.Errorf("the row of %q does not say %q:\n%s", titles[i], want, out)
+		}
+	}
+	if strings.Contains(out, "1.000") || !strings.Contains(out, "merged in: it started a story of its own") {
+		t.Errorf("explain shows the placeholder score, or does not say what merged in means:\n%s", out)
+	}
+}
+
+// The README's example of explain is what explain prints for the Korea
+// Desk article of the offline demo after one --once run.
+func TestExplainREADME(t *testing.T) {
+	cfg := writeKimDemo(t, t.TempDir(), "")
+	if err := run(context.Background(), []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	link := "https://korea-desk.example/2023/09/12/kim-train-russia"
+	if err := run(context.Background(), []string{"explain", "--config", cfg, link}, &stdout, io.Discard); err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const start = "```\nstory "
+	_, example, ok := strings.Cut(string(readme), start)
+	example, _, _ = strings.Cut(example, "```")
+	if !ok || "story "+example != stdout.String() {
+		t.Errorf("the README's example of explain is not what it prints; it prints:\n%s", stdout.String())
 	}
 }
 
@@ -861,19 +929,15 @@ func TestStopMidCycle(t *testing.T) {
 	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, logs) }()
 	dbPath := filepath.Join(filepath.Dir(cfg), "agg.db")
 	// Wait until the two quick feeds are stored while the slow one hangs.
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		if st, err := store.Open(context.Background(), dbPath); err == nil {
-			_, items, _ := st.Counts(context.Background())
-			st.Close()
-			if items == 6 {
-				break
-			}
+	waitUntil(t, 10*time.Second, func() bool {
+		st, err := store.Open(context.Background(), dbPath)
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the quick feeds were not stored; logs:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		defer st.Close()
+		_, items, _ := st.Counts(context.Background())
+		return items == 6
+	}, "the quick feeds were not stored; logs:\n%s", logs)
 	cancel() // what SIGTERM does, through signal.NotifyContext
 	select {
 	case err := <-done:
@@ -905,19 +969,7 @@ func startDaemon(t *testing.T, cfg, addr string) {
 			t.Errorf("daemon: %v", err)
 		}
 	})
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the daemon on %s never became ready (last error %v)", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, 15*time.Second, func() bool { return isReady(addr) }, "the daemon on %s never became ready", addr)
 }
 
 // TestEvalClustersConfig: the stories settings of --config reach the

@@ -94,6 +94,8 @@ func (m *metrics) observe(rep pipeline.Report) {
 	}
 }
 
+// fetchResult is the result label of a feed's turn in
+// aggregator_fetches_total.
 func fetchResult(rep pipeline.Report) string {
 	var he *fetch.HTTPError
 	switch {
@@ -144,6 +146,8 @@ func pathLabel(p string) string {
 	return "other"
 }
 
+// statusRecorder notes the status code a handler writes, for
+// aggregator_http_requests_total.
 type statusRecorder struct {
 	http.ResponseWriter
 	code int
@@ -163,6 +167,7 @@ type feedHealth struct {
 	desc  *prometheus.Desc
 }
 
+// newFeedHealth makes the aggregator_feeds gauge of the feeds in st.
 func newFeedHealth(st *store.Store) *feedHealth {
 	return &feedHealth{st: st, desc: prometheus.NewDesc("aggregator_feeds",
 		"Feeds by health: ok, failing (the last attempt failed), retired (410 Gone), new (never fetched).",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -126,17 +127,11 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	syscall.Kill(os.Getpid(), syscall.SIGHUP)
-	for deadline := time.Now().Add(15 * time.Second); ; {
+	ok := lazy(func() string { return fmt.Sprint(value("aggregator_feeds", map[string]string{"health": "ok"})) })
+	waitUntil(t, 15*time.Second, func() bool {
 		value = scrape()
-		if value("aggregator_feeds", map[string]string{"health": "ok"}) == 4 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after a reload to 4 feeds, aggregator_feeds{health=\"ok\"} = %v, want 4",
-				value("aggregator_feeds", map[string]string{"health": "ok"}))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return ok() == "4"
+	}, "after a reload to 4 feeds, aggregator_feeds{health=\"ok\"} = %s, want 4", ok)
 	for _, h := range []string{"failing", "retired", "new"} {
 		if n := value("aggregator_feeds", map[string]string{"health": h}); n != 0 {
 			t.Errorf("after the reload, aggregator_feeds{health=%q} = %v, want 0", h, n)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -50,6 +49,8 @@ type opmlOutline struct {
 	Outlines []opmlOutline `xml:"outline"`
 }
 
+// attr is the value of the first of the attributes names that the outline
+// has and that is not blank.
 func (o *opmlOutline) attr(names ...string) string {
 	for _, name := range names {
 		for _, a := range o.Attrs {
@@ -68,6 +69,8 @@ func (o *opmlOutline) label() string {
 	return strings.Join(strings.Fields(o.attr("title", "text")), " ")
 }
 
+// opmlFile is an OPML document: its root element, to check that it is
+// <opml>, and its body.
 type opmlFile struct {
 	XMLName xml.Name
 	Body    *opmlOutline `xml:"body"`
@@ -88,11 +91,7 @@ credentials (a user name and password, a token or key in the query).
 
 // runImportOPML implements "aggregator import-opml FILE.opml".
 func runImportOPML(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("aggregator import-opml", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, importOPMLUsage)
-	}
+	fs := newFlagSet("aggregator import-opml", importOPMLUsage, stderr)
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err

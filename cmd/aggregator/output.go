@@ -1,15 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
-
-	"aggregator"
-	"aggregator/pipeline"
 )
 
 // newLogger makes the program's logger. Under journald (JOURNAL_STREAM set)
@@ -48,64 +44,6 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// onceReport counts what a --once run did, shows progress on a terminal,
-// and sums it up.
-type onceReport struct {
-	w        io.Writer
-	live     bool // a terminal: show progress as feeds finish
-	total    int
-	done     int
-	fetched  int
-	skipped  int
-	newItems int
-	failed   []pipeline.Report
-}
-
-func (o *onceReport) add(rep pipeline.Report) {
-	o.done++
-	switch {
-	case rep.Err != nil:
-		o.failed = append(o.failed, rep)
-	case rep.Skipped != "":
-		o.skipped++
-	default:
-		o.fetched++
-		o.newItems += rep.Added
-	}
-	if o.live {
-		fmt.Fprintf(o.w, "\r\033[Kfeeds %d/%d · %s · %s", o.done, o.total, count(o.newItems, "new item", "new items"), count(len(o.failed), "error", "errors"))
-	}
-}
-
-// finish prints the summary: on a terminal always, elsewhere only when some
-// feeds failed (cron mails whatever a job prints).
-func (o *onceReport) finish(ctx context.Context, stories func(context.Context) (int, error)) {
-	if o.live {
-		n, _ := stories(ctx)
-		fmt.Fprintf(o.w, "\r\033[K%s: %d fetched, %d not due, %d failed; %s; %s stored\n",
-			count(o.total, "feed", "feeds"), o.fetched, o.skipped, len(o.failed), count(o.newItems, "new item", "new items"),
-			count(n, "story", "stories"))
-	}
-	if len(o.failed) == 0 {
-		return
-	}
-	failed := fmt.Sprintf("%d of %s", len(o.failed), count(o.total, "feed", "feeds"))
-	if len(o.failed) == o.total {
-		failed = "every feed"
-		if o.total > 1 {
-			failed = fmt.Sprintf("all %d feeds", o.total)
-		}
-	}
-	fmt.Fprintf(o.w, "aggregator: %s failed; the outputs were written without their new articles, from what was stored before:\n", failed)
-	for _, rep := range o.failed {
-		name := aggregator.PublicURL(rep.Feed.URL)
-		if rep.Feed.Name != "" {
-			name = rep.Feed.Name + " (" + name + ")"
-		}
-		fmt.Fprintf(o.w, "  %s: %s\n", name, oneLine(rep.Err.Error(), 200))
-	}
-}
-
 // count says n things: "1 feed", "3 feeds".
 func count(n int, one, many string) string {
 	if n == 1 {
@@ -114,6 +52,8 @@ func count(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
+// oneLine collapses the whitespace of s, newlines included, and cuts it to
+// n runes, so that an error fits on one line of a summary.
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > n {

@@ -128,12 +128,7 @@ func TestReload(t *testing.T) {
 	}
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		for deadline := time.Now().Add(15 * time.Second); !cond(); {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s; logs:\n%s", what, logs.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitUntil(t, 15*time.Second, cond, "timed out waiting for %s; logs:\n%s", what, logs)
 	}
 	waitFor("/readyz", func() bool { return status("/readyz") == http.StatusOK })
 

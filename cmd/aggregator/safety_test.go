@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -236,38 +237,31 @@ func TestDaemonStoreFullDisk(t *testing.T) {
 	// await waits until all.atom has n entries, and returns it.
 	await := func(n int, why string) []byte {
 		t.Helper()
-		for deadline := time.Now().Add(20 * time.Second); ; {
+		var (
+			body []byte
+			got  int
+		)
+		waitUntil(t, 20*time.Second, func() bool {
 			running(why)
-			body, got := get()
-			if got == n {
-				return body
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("all.atom has %d entries, want %d %s; logs:\n%s", got, n, why, logs.String())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			body, got = get()
+			return got == n
+		}, "all.atom has %s entries, want %d %s; logs:\n%s", lazy(func() string { return fmt.Sprint(got) }), n, why, logs)
+		return body
 	}
 	before := await(nFeeds*2, "at start")
 
 	filler := fillDisk(t, storeDir)
 	items.Store(4) // new items, to store on the full disk
 	mark := len(logs.String())
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		failed := false
-		for line := range strings.Lines(logs.String()[mark:]) {
+	logsSince := lazy(func() string { return logs.String()[mark:] })
+	waitUntil(t, 20*time.Second, func() bool {
+		for line := range strings.Lines(logsSince.String()) {
 			if strings.Contains(line, "level=ERROR") && strings.Contains(line, "store failed") && diskFull(line) {
-				failed = true
+				return true
 			}
 		}
-		if failed {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no error logged for the store on a full disk; logs since it filled:\n%s", logs.String()[mark:])
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return false
+	}, "no error logged for the store on a full disk; logs since it filled:\n%s", logsSince)
 	// One more cycle on the full disk, and the daemon still serves the
 	// outputs it had.
 	time.Sleep(1500 * time.Millisecond)

@@ -105,12 +105,12 @@ func hangingServer(t *testing.T) (srv *httptest.Server, hits *atomic.Int32) {
 // program ends first or 15s pass.
 func (p *program) waitForHit(t *testing.T, hits *atomic.Int32) {
 	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); hits.Load() == 0; {
-		if !p.running() || time.Now().After(deadline) {
-			t.Fatalf("the hanging feed was never fetched; logs:\n%s", p.logs.String())
+	waitUntil(t, 15*time.Second, func() bool {
+		if !p.running() {
+			t.Fatalf("the program ended before it fetched the hanging feed; logs:\n%s", p.logs)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return hits.Load() > 0
+	}, "the hanging feed was never fetched; logs:\n%s", p.logs)
 }
 
 // A real SIGTERM while a fetch hangs: the daemon gives the fetch its grace,
@@ -173,12 +173,12 @@ func TestSIGHUPDuringStartup(t *testing.T) {
 		}
 		return false
 	}
-	for deadline := time.Now().Add(15 * time.Second); !opened(); {
-		if !p.running() || time.Now().After(deadline) {
-			t.Fatalf("the daemon never opened its store; logs:\n%s", p.logs.String())
+	waitUntil(t, 15*time.Second, func() bool {
+		if !p.running() {
+			t.Fatalf("the daemon ended before it opened its store; logs:\n%s", p.logs)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return opened()
+	}, "the daemon never opened its store; logs:\n%s", p.logs)
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -189,15 +189,12 @@ func TestSIGHUPDuringStartup(t *testing.T) {
 	conn.Close()
 	db.Close()
 
-	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(p.logs.String(), "config reloaded"); {
+	waitUntil(t, 15*time.Second, func() bool {
 		if !p.running() {
-			t.Fatalf("the daemon ended (exit %d) after a SIGHUP during start-up; logs:\n%s", p.wait(t, 0), p.logs.String())
+			t.Fatalf("the daemon ended (exit %d) after a SIGHUP during start-up; logs:\n%s", p.wait(t, 0), p.logs)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no reload after a SIGHUP during start-up; logs:\n%s", p.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return strings.Contains(p.logs.String(), "config reloaded")
+	}, "no reload after a SIGHUP during start-up; logs:\n%s", p.logs)
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t, 15*time.Second); code != exitOK {
 		t.Errorf("exit status %d after SIGTERM, want 0; logs:\n%s", code, p.logs.String())

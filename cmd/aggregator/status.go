@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -31,13 +30,16 @@ type feedStatus struct {
 	Error       string     `json:"error"`
 }
 
+const statusUsage = `Usage: aggregator status [--config FILE] [--json]
+
+Shows the health of each feed in the config.
+
+Flags:
+`
+
+// runStatus implements "aggregator status".
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("aggregator status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: aggregator status [--config FILE] [--json]\n\nShows the health of each feed in the config.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("aggregator status", statusUsage, stderr)
 	configPath := fs.String("config", "", "config `FILE` (YAML)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	if err := parseFlags(fs, args); err != nil {
@@ -53,8 +55,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	byURL := make(map[string]store.FeedStatus, len(stored))
-	for _, fs := range stored {
-		byURL[fs.Feed.URL] = fs
+	for _, f := range stored {
+		byURL[f.Feed.URL] = f
 	}
 	now := time.Now()
 	lines := make([]feedStatus, 0, len(cfg.Feeds))
@@ -91,6 +93,7 @@ func newFeedStatus(s store.FeedStatus, next time.Time) feedStatus {
 	return line
 }
 
+// optTime is t, or nil for the zero time, which --json shows as null.
 func optTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -133,6 +136,7 @@ func nextFetch(t, now time.Time, loc *time.Location) string {
 	return t.Format(layout) + " (" + publish.Until(t, now) + ")"
 }
 
+// ago shows how long before now t was: "4m0s ago", or "never" for nil.
 func ago(t *time.Time, now time.Time) string {
 	if t == nil {
 		return "never"
@@ -140,6 +144,7 @@ func ago(t *time.Time, now time.Time) string {
 	return now.Sub(*t).Round(time.Second).String() + " ago"
 }
 
+// truncate cuts s to n runes, the last an ellipsis, to keep a table narrow.
 func truncate(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"

@@ -9,8 +9,9 @@ import (
 	"aggregator/config"
 )
 
-// warnConfig tells of each warning about the config: through log when it
-// shows warnings, else as a line on stderr, as the summary of --once is.
+// warnConfig reports each warning about the config through log when log
+// shows warnings, else as a line on stderr. --check has no log, and --once
+// logs only errors by default, yet their warnings must still be seen.
 func warnConfig(ctx context.Context, log *slog.Logger, stderr io.Writer, warnings []config.Problem) {
 	for _, w := range warnings {
 		if log != nil && log.Enabled(ctx, slog.LevelWarn) {

@@ -1,122 +1,30 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"aggregator"
-	"aggregator/config"
-	"aggregator/dedupe"
-	"aggregator/pipeline"
 	"aggregator/store"
 	"aggregator/story"
 )
 
-// storyConfig is the clusterer's configuration with the config's overrides.
-func storyConfig(cfg *config.Config) story.Config {
-	sc := story.DefaultConfig()
-	if cfg.Stories.Threshold > 0 {
-		sc.Threshold = cfg.Stories.Threshold
-	}
-	if w := cfg.Stories.Window.Std(); w > 0 {
-		sc.Window = w
-	}
-	return sc
-}
+const explainUsage = `Usage: aggregator explain [--config FILE] URL
 
-func runEvalClusters(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("aggregator eval-clusters", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: aggregator eval-clusters [--config FILE] [--out PRED.jsonl] FILE.jsonl
-
-Places the items of FILE.jsonl (one JSON object a line: id, source, title,
-summary, link, published, story, and optionally feed and day) in stories with
-the daemon's own code, on a temporary store: the items of each day are one
---once run, in which each feed (else each source) gives its items as one
-document. Prints pairwise and B-cubed precision, recall and F1 against the
-"story" labels. --config takes the stories settings (threshold, window) from a
-config file.
+Shows the story the article at URL belongs to, its articles, and why they are together.
 
 Flags:
-`)
-		fs.PrintDefaults()
-	}
-	configPath := fs.String("config", "", "take the stories settings from this config `FILE`")
-	out := fs.String("out", "", "write {\"id\", \"cluster\"} per item to this `FILE`")
-	files, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(files) != 1 {
-		fs.Usage()
-		return &exitError{code: exitUsage, err: errors.New("eval-clusters takes one FILE.jsonl")}
-	}
-	sc := story.DefaultConfig()
-	if *configPath != "" {
-		cfg, err := config.LoadFile(*configPath)
-		if err != nil {
-			return &exitError{code: exitUsage, err: err}
-		}
-		sc = storyConfig(cfg)
-	}
-	f, err := os.Open(files[0])
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	items, err := story.ReadItems(f)
-	f.Close()
-	if err != nil {
-		return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", files[0], err)}
-	}
-	assignments, err := pipeline.Evaluate(ctx, items, sc)
-	if err != nil {
-		return fmt.Errorf("%s: %w", files[0], err)
-	}
-	fmt.Fprint(stdout, story.Score(assignments))
-	if *out == "" {
-		return nil
-	}
-	w, err := os.Create(*out)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	for _, a := range assignments {
-		if err := enc.Encode(struct {
-			ID      string `json:"id"`
-			Cluster string `json:"cluster"`
-		}{a.ID, a.Story}); err != nil {
-			w.Close()
-			return err
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close()
-}
+`
 
+// runExplain implements "aggregator explain URL".
 func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("aggregator explain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: aggregator explain [--config FILE] URL\n\n"+
-			"Shows the story the article at URL belongs to, its articles, and why they are together.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("aggregator explain", explainUsage, stderr)
 	configPath := fs.String("config", "", "config `FILE` (YAML)")
 	links, err := parseArgs(fs, args)
 	if err != nil {
@@ -132,15 +40,14 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer st.Close()
-	rules := dedupe.NewRules(cfg.Dedupe.TrackingParams)
-	p, err := st.StoryOf(ctx, rules.Key("", aggregator.Item{Link: link}), link)
+	p, err := st.StoryOf(ctx, dedupeRules(cfg).Key("", aggregator.Item{Link: link}), link)
 	if errors.Is(err, store.ErrNotFound) {
 		return &exitError{code: exitFeeds, err: fmt.Errorf("no stored article has the link %s", link)}
 	}
 	if err != nil {
 		return err
 	}
-	entries := pipeline.StoryEntries{Store: st, Rule: entryRule(cfg)}
+	entries := storyEntries(cfg, st)
 	e, err := entries.Entry(ctx, p.Story)
 	if err != nil {
 		return err
@@ -158,14 +65,15 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // printExplanation shows a story: its entry (headline, tags, storyline),
-// its articles, and for each the probability it had of belonging to the
-// story when it joined, the distinctive words it shares with the rest of the
-// story, and its own tags.
+// its articles, and for each how it came into the story (the probability it
+// had of belonging to the story it joined, or that it started the story or
+// one merged into it later), the distinctive words it shares with the rest
+// of the story, and its own tags.
 func printExplanation(w io.Writer, p store.Placement, e aggregator.Entry, later []aggregator.Entry, sc story.Config) {
 	s := p.Story
 	first := s.Members[0].Item.Published
 	outlets := map[string]bool{}
-	rep := 0
+	headline := 0
 	for i, m := range s.Members {
 		if m.Item.Published.Before(first) {
 			first = m.Item.Published
@@ -174,7 +82,7 @@ func printExplanation(w io.Writer, p store.Placement, e aggregator.Entry, later 
 			outlets[src.Feed.DisplayName()] = true
 		}
 		if m.Item.Link == e.Item.Link && m.Item.Title == e.Item.Title {
-			rep = i
+			headline = i
 		}
 	}
 	fmt.Fprintf(w, "story %s: %d articles from %d outlets\n", s.ID, len(s.Members), len(outlets))
@@ -201,26 +109,29 @@ func printExplanation(w io.Writer, p store.Placement, e aggregator.Entry, later 
 	fmt.Fprintf(w, "and it comes within %s of the story's latest article.\n\n", sc.Window)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tJOINED\tAFTER FIRST\tOUTLETS\tTITLE\tSHARED WORDS")
+	merged := false
 	for i, m := range s.Members {
 		mark := ""
 		switch {
 		case i == p.Index:
 			mark = "→"
-		case i == rep:
+		case i == headline:
 			mark = "*"
 		}
-		score := fmt.Sprintf("%.3f", p.Scores[i])
-		if m.EntryID == s.ID {
-			score = "started it"
-		}
+		joined := joinedAs(p, i)
+		merged = merged || joined == mergedIn
 		var names []string
 		for _, src := range m.Sources {
 			names = append(names, src.Feed.DisplayName())
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", mark, score, m.Item.Published.Sub(first).Round(time.Minute),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", mark, joined, m.Item.Published.Sub(first).Round(time.Minute),
 			strings.Join(names, ", "), truncate(m.Item.Title, 70), strings.Join(sharedWords(s, i), " "))
 	}
 	tw.Flush()
+	if merged {
+		fmt.Fprintf(w, "\n%s: it started a story of its own, found later to be the same event and merged into this one;\n", mergedIn)
+		fmt.Fprintln(w, "the articles that joined that story show the probability they had of belonging to it.")
+	}
 	fmt.Fprintln(w, "\n* the headline article; → the article asked about. Each article's own tags:")
 	for _, m := range s.Members {
 		var own []string
@@ -229,6 +140,28 @@ func printExplanation(w io.Writer, p store.Placement, e aggregator.Entry, later 
 		}
 		fmt.Fprintf(w, "  %s: %s\n", truncate(m.Item.Title, 50), strings.Join(own, ", "))
 	}
+}
+
+// How an article that did not join a story by the join model came into it.
+const (
+	startedIt = "started it" // the article the story began with
+	mergedIn  = "merged in"  // it began a story that was merged into this one
+)
+
+// joinedAs says how member i of p's story came into it: the probability the
+// join model gave it of belonging to the story it joined, or startedIt or
+// mergedIn for an article that began a story. The store keeps a score of 1
+// for those, which is no probability. A story's id, and a cluster's, is the
+// entry id of the article that began it (see story.StoryID).
+func joinedAs(p store.Placement, i int) string {
+	m := p.Story.Members[i]
+	switch began := story.StoryID(m.EntryID); {
+	case began == p.Story.ID:
+		return startedIt
+	case i < len(p.Clusters) && began == p.Clusters[i]:
+		return mergedIn
+	}
+	return fmt.Sprintf("%.3f", p.Scores[i])
 }
 
 // sharedWords lists the words of member i's title and summary that other
@@ -267,23 +200,4 @@ func sharedWords(s aggregator.Story, i int) []string {
 		out = out[:8]
 	}
 	return out
-}
-
-// parseArgs parses flags that may come before or after the positional
-// arguments, and returns the positional ones.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, &exitError{code: exitOK}
-			}
-			return nil, &exitError{code: exitUsage}
-		}
-		if fs.NArg() == 0 {
-			return positional, nil
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
