@@ -82,8 +82,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		p := joinPath(path, k.Value)
-		if k.ShortTag() == "!!merge" {
-			d.addf(k, p, "merge keys are not supported; write the keys out")
+		if d.mergeKey(k, p) {
 			continue
 		}
 		idx := fieldIndex(fields, k.Value)
@@ -91,14 +90,34 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 			d.addf(k, p, "unknown key; known keys here are %s", keyList(fields))
 			continue
 		}
-		if line, dup := seen[k.Value]; dup {
-			d.addf(k, p, "set twice (also on line %d); remove one", line)
+		if !d.firstTime(k, p, seen) {
 			continue
 		}
-		seen[k.Value] = k.Line
-		d.lines[p] = k.Line
 		d.decode(val, v.Field(idx), p)
 	}
+}
+
+// mergeKey reports (and says) that k, at p, is a YAML merge key ("<<"),
+// which the config does not take.
+func (d *decoder) mergeKey(k *yaml.Node, p string) bool {
+	if k.ShortTag() != "!!merge" {
+		return false
+	}
+	d.addf(k, p, "merge keys are not supported; write the keys out")
+	return true
+}
+
+// firstTime reports whether the key k, at p, is the first of its name in
+// its mapping (seen holds the lines of those before), and notes its line;
+// a second one is a problem.
+func (d *decoder) firstTime(k *yaml.Node, p string, seen map[string]int) bool {
+	if line, dup := seen[k.Value]; dup {
+		d.addf(k, p, "set twice (also on line %d); remove one", line)
+		return false
+	}
+	seen[k.Value] = k.Line
+	d.lines[p] = k.Line
+	return true
 }
 
 // dict decodes a mapping with keys of the user's choosing into a map with
@@ -123,16 +142,9 @@ func (d *decoder) dict(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		p := joinPath(path, k.Value)
-		if k.ShortTag() == "!!merge" {
-			d.addf(k, p, "merge keys are not supported; write the keys out")
+		if d.mergeKey(k, p) || !d.firstTime(k, p, seen) {
 			continue
 		}
-		if line, dup := seen[k.Value]; dup {
-			d.addf(k, p, "set twice (also on line %d); remove one", line)
-			continue
-		}
-		seen[k.Value] = k.Line
-		d.lines[p] = k.Line
 		elem := reflect.New(v.Type().Elem()).Elem()
 		d.decode(val, elem, p)
 		m.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), elem)
