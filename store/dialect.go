@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 )
@@ -128,4 +130,35 @@ func dollarPlaceholders(query string) string {
 		}
 	}
 	return b.String()
+}
+
+// db is the store's database handle: every statement it runs goes through
+// its dialect.
+type db struct {
+	*sql.DB
+	d *dialect
+}
+
+func (db *db) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.DB.QueryContext(ctx, db.d.sql(query), args...)
+}
+
+func (db *db) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.DB.QueryRowContext(ctx, db.d.sql(query), args...)
+}
+
+func (db *db) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return db.DB.ExecContext(ctx, db.d.sql(query), args...)
+}
+
+func (db *db) Query(query string, args ...any) (*sql.Rows, error) {
+	return db.QueryContext(context.Background(), query, args...)
+}
+
+func (db *db) QueryRow(query string, args ...any) *sql.Row {
+	return db.QueryRowContext(context.Background(), query, args...)
+}
+
+func (db *db) Exec(query string, args ...any) (sql.Result, error) {
+	return db.ExecContext(context.Background(), query, args...)
 }

@@ -118,7 +118,7 @@ func (s *Store) Feeds(ctx context.Context) ([]FeedStatus, error) {
 func saveState(ctx context.Context, tx *prepared, feedID int64, st aggregator.FeedState, parsed int64) error {
 	_, err := tx.exec(ctx, `
 		UPDATE feeds SET
-			current_url = CASE WHEN url = ? THEN '' ELSE ? END, last_parsed = max(last_parsed, ?),
+			current_url = CASE WHEN url = ? THEN '' ELSE ? END, last_parsed = `+tx.d.greatest+`(last_parsed, ?),
 			etag = ?, last_modified = ?, body_hash = ?, ttl = ?, skip_hours = ?, skip_days = ?,
 			last_attempt = ?, last_success = ?, last_status = ?, error = ?, failures = ?, next_fetch = ?, retired = ?,
 			failing_since = ?, outage_from = ?, recovered_at = ?

@@ -349,22 +349,22 @@ func insertItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now ti
 			storyID, score = id, sc
 		}
 	}
-	res, err := tx.exec(ctx, `
+	// RETURNING id, not LastInsertId, which PostgreSQL does not have.
+	var itemID int64
+	err = tx.queryRow(ctx, `
 		INSERT INTO items (key, entry_id, feed_id, guid, link, title, summary, content, author, categories,
 			published, updated, first_seen, content_hash, story_id, story_score, tags)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.Key, entryID, feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author,
-		it.cats, published.Unix(), upd.Unix(), now.Unix(), k.Hash, storyID, score, it.tags)
-	if err != nil {
-		return 0, it.Item, err
-	}
-	itemID, err := res.LastInsertId()
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		RETURNING id`,
+		[]any{k.Key, entryID, feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author,
+			it.cats, published.Unix(), upd.Unix(), now.Unix(), k.Hash, storyID, score, it.tags}, &itemID)
 	if err != nil {
 		return 0, it.Item, err
 	}
 	_, err = tx.exec(ctx, `
 		INSERT INTO stories (id, published, members, seq) VALUES (?, ?, 1, ?)
-		ON CONFLICT (id) DO UPDATE SET published = min(published, excluded.published), members = members + 1`,
+		ON CONFLICT (id) DO UPDATE SET published = `+tx.d.least+`(stories.published, excluded.published),
+			members = stories.members + 1`,
 		storyID, published.Unix(), itemID)
 	return itemID, it.Item, err
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -127,7 +126,7 @@ type pruner struct {
 
 // findBound finds the first story, in Stories order, that would take the
 // count of members over maxItems. It reads only the stories kept.
-func (p *pruner) findBound(ctx context.Context, db *sql.DB, maxItems int) error {
+func (p *pruner) findBound(ctx context.Context, db *db, maxItems int) error {
 	rows, err := db.QueryContext(ctx, `SELECT published, id, members FROM stories ORDER BY published DESC, id`)
 	if err != nil {
 		return err
@@ -215,21 +214,22 @@ func (s *Store) pruneBatch(ctx context.Context, p *pruner, batch int) (items, st
 		_, err = tx.exec(ctx, `
 			INSERT INTO tombstones (key, feed_id, guid, seen)
 			SELECT i.key, s.feed_id, s.guid, ? FROM items i JOIN item_sources s ON s.item_id = i.id
-			WHERE i.story_id IN (SELECT value FROM json_each(?))
-			ON CONFLICT (key, feed_id) DO UPDATE SET guid = excluded.guid, seen = max(seen, excluded.seen)`,
+			WHERE i.story_id IN (`+tx.d.jsonList+`)
+			ON CONFLICT (key, feed_id) DO UPDATE SET guid = excluded.guid,
+				seen = `+tx.d.greatest+`(tombstones.seen, excluded.seen)`,
 			p.seen, string(list))
 		if err != nil {
 			return err
 		}
 		// item_sources go with their items (ON DELETE CASCADE).
-		res, err := tx.exec(ctx, `DELETE FROM items WHERE story_id IN (SELECT value FROM json_each(?))`, string(list))
+		res, err := tx.exec(ctx, `DELETE FROM items WHERE story_id IN (`+tx.d.jsonList+`)`, string(list))
 		if err != nil {
 			return err
 		}
 		if n, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		res, err = tx.exec(ctx, `DELETE FROM stories WHERE id IN (SELECT value FROM json_each(?))`, string(list))
+		res, err = tx.exec(ctx, `DELETE FROM stories WHERE id IN (`+tx.d.jsonList+`)`, string(list))
 		if err != nil {
 			return err
 		}

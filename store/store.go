@@ -21,7 +21,7 @@ import (
 // Store is an open database. Its methods are safe for concurrent use, and
 // several processes (the daemon and a --once run) may share one file.
 type Store struct {
-	db  *sql.DB
+	db  *db
 	now func() time.Time
 }
 
@@ -42,7 +42,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Set("_txlock", "immediate")
 	// In a file: URI, SQLite decodes %XX and ends the path at ? or #.
 	name := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(filepath.ToSlash(path))
-	db, err := sql.Open("sqlite", "file:"+name+"?"+q.Encode())
+	sqlDB, err := sql.Open("sqlite", "file:"+name+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -50,11 +50,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// and an open connection holds file handles (the database, its WAL);
 	// without a bound, a thousand fetches saving at once would hold a
 	// thousand of them.
-	db.SetMaxOpenConns(maxConns)
-	db.SetMaxIdleConns(maxConns)
-	s := &Store{db: db, now: time.Now}
+	sqlDB.SetMaxOpenConns(maxConns)
+	sqlDB.SetMaxIdleConns(maxConns)
+	s := &Store{db: &db{DB: sqlDB, d: sqliteDialect}, now: time.Now}
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
+		sqlDB.Close()
 		if diskFull(path) {
 			// SQLite says "disk I/O error" when it cannot create the
 			// shared-memory file of a WAL store on a full disk.

@@ -411,7 +411,8 @@ func (s *Store) Place(ctx context.Context, placed []Placed) error {
 					query{`UPDATE stories SET members = members - 1 WHERE id = ?`, []any{old}},
 					query{`DELETE FROM stories WHERE id = ? AND members <= 0`, []any{old}},
 					query{`INSERT INTO stories (id, published, members, seq) VALUES (?, ?, 1, ?)
-					  ON CONFLICT (id) DO UPDATE SET published = min(published, excluded.published), members = members + 1`,
+					  ON CONFLICT (id) DO UPDATE SET published = ` + tx.d.least + `(stories.published, excluded.published),
+					  members = stories.members + 1`,
 						[]any{p.StoryID, published, id}})
 			}
 			if p.Follows != "" {
@@ -422,7 +423,7 @@ func (s *Store) Place(ctx context.Context, placed []Placed) error {
 					continue
 				}
 				queries = append(queries,
-					query{`UPDATE stories SET published = min(published, (SELECT published FROM stories WHERE id = ?)),
+					query{`UPDATE stories SET published = ` + tx.d.least + `(published, (SELECT published FROM stories WHERE id = ?)),
 						members = members + (SELECT members FROM stories WHERE id = ?) WHERE id = ? AND EXISTS (SELECT 1 FROM stories WHERE id = ?)`,
 						[]any{m, m, p.StoryID, m}},
 					query{`UPDATE items SET story_id = ? WHERE story_id = ?`, []any{p.StoryID, m}},

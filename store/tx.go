@@ -17,7 +17,7 @@ func (s *Store) withTx(ctx context.Context, what string, opts *sql.TxOptions, fn
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer tx.Rollback()
-	stmts := &prepared{tx: tx}
+	stmts := &prepared{tx: tx, d: s.db.d}
 	defer stmts.close()
 	err = fn(stmts)
 	if errors.Is(err, errRollback) {
@@ -38,17 +38,25 @@ func (s *Store) withTx(ctx context.Context, what string, opts *sql.TxOptions, fn
 var errRollback = errors.New("roll back")
 
 // prepared caches the statements of one transaction: a feed of many items
-// would otherwise have SQLite parse the same SQL again for every item.
+// would otherwise have SQLite parse the same SQL again for every item. On
+// PostgreSQL it caches nothing (d.prepare is false): pgx keeps a cache of
+// prepared statements per connection, which outlives the transaction.
 type prepared struct {
 	tx *sql.Tx
+	d  *dialect
 	m  map[string]*sql.Stmt
 }
 
+// stmt returns query prepared in the transaction, or when the dialect
+// leaves preparing to the driver, nil; its arguments then go to direct.
 func (p *prepared) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := p.m[query]; ok {
 		return st, nil
 	}
-	st, err := p.tx.PrepareContext(ctx, query)
+	if !p.d.prepare {
+		return nil, nil
+	}
+	st, err := p.tx.PrepareContext(ctx, p.d.sql(query))
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +73,9 @@ func (p *prepared) row(ctx context.Context, query string, args ...any) scanner {
 	if err != nil {
 		return errRow{err}
 	}
+	if st == nil {
+		return p.tx.QueryRowContext(ctx, p.d.sql(query), args...)
+	}
 	return st.QueryRowContext(ctx, args...)
 }
 
@@ -79,6 +90,9 @@ func (p *prepared) query(ctx context.Context, query string, args ...any) (*sql.R
 	if err != nil {
 		return nil, err
 	}
+	if st == nil {
+		return p.tx.QueryContext(ctx, p.d.sql(query), args...)
+	}
 	return st.QueryContext(ctx, args...)
 }
 
@@ -90,6 +104,9 @@ func (p *prepared) exec(ctx context.Context, query string, args ...any) (sql.Res
 	st, err := p.stmt(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	if st == nil {
+		return p.tx.ExecContext(ctx, p.d.sql(query), args...)
 	}
 	return st.ExecContext(ctx, args...)
 }
