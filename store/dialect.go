@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -38,22 +39,50 @@ type dialect struct {
 	// prepare: cache prepared statements per transaction (SQLite; pgx
 	// caches statements per connection itself).
 	prepare bool
+	// migrations bring the schema from version i to i+1; the same number
+	// of them, with the same meaning, on every engine.
+	migrations []string
+	// version reads the schema version, setVersion writes it.
+	version    func(context.Context, *sql.Tx) (int, error)
+	setVersion func(context.Context, *sql.Tx, int) error
+	// writeLock, when not "", is run first in every write transaction.
+	writeLock string
+	// readOnly is the isolation level of read-only transactions.
+	readOnly sql.IsolationLevel
+	// vacuum: Prune may hand free pages back (SQLite's incremental_vacuum);
+	// PostgreSQL's autovacuum does it on its own.
+	vacuum bool
 }
 
 var (
 	sqliteDialect = &dialect{
-		name:     "sqlite",
-		least:    "min",
-		greatest: "max",
-		jsonList: `SELECT value FROM json_each(?)`,
-		prepare:  true,
+		name:       "sqlite",
+		least:      "min",
+		greatest:   "max",
+		jsonList:   `SELECT value FROM json_each(?)`,
+		prepare:    true,
+		migrations: migrations,
+		version: func(ctx context.Context, tx *sql.Tx) (v int, err error) {
+			err = tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v)
+			return v, err
+		},
+		setVersion: func(ctx context.Context, tx *sql.Tx, v int) error {
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v))
+			return err
+		},
+		vacuum: true,
 	}
 	postgresDialect = &dialect{
-		name:     "postgres",
-		rebind:   dollarPlaceholders,
-		least:    "LEAST",
-		greatest: "GREATEST",
-		jsonList: `SELECT jsonb_array_elements_text(CAST(? AS jsonb))`,
+		name:       "postgres",
+		rebind:     dollarPlaceholders,
+		least:      "LEAST",
+		greatest:   "GREATEST",
+		jsonList:   `SELECT jsonb_array_elements_text(CAST(? AS jsonb))`,
+		migrations: postgresMigrations,
+		version:    postgresVersion,
+		setVersion: postgresSetVersion,
+		writeLock:  fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, writeLock),
+		readOnly:   sql.LevelRepeatableRead,
 	}
 )
 
@@ -136,7 +165,17 @@ func dollarPlaceholders(query string) string {
 // its dialect.
 type db struct {
 	*sql.DB
-	d *dialect
+	d    *dialect
+	pool interface{ Close() } // PostgreSQL's pgxpool, under DB
+}
+
+// Close closes the database.
+func (db *db) Close() error {
+	err := db.DB.Close()
+	if db.pool != nil {
+		db.pool.Close()
+	}
+	return err
 }
 
 func (db *db) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {

@@ -23,3 +23,9 @@ func TestDollarPlaceholders(t *testing.T) {
 		}
 	}
 }
+
+func TestDialectMigrations(t *testing.T) {
+	if len(postgresMigrations) != len(migrations) {
+		t.Errorf("%d migrations on PostgreSQL, %d on SQLite: each must have its counterpart", len(postgresMigrations), len(migrations))
+	}
+}

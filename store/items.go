@@ -301,7 +301,7 @@ func saveItem(ctx context.Context, tx *prepared, feed aggregator.Feed, k Keyed, 
 	_, err = tx.exec(ctx, `
 		INSERT INTO item_sources (item_id, feed_id, guid, link, first_seen) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (item_id, feed_id) DO UPDATE SET guid = excluded.guid, link = excluded.link
-			WHERE guid != excluded.guid OR link != excluded.link`,
+			WHERE item_sources.guid != excluded.guid OR item_sources.link != excluded.link`,
 		itemID, feed.ID, it.GUID, it.Link, now.Unix())
 	return isNew, isChanged, err
 }

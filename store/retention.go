@@ -248,6 +248,9 @@ func (s *Store) pruneBatch(ctx context.Context, p *pruner, batch int) (items, st
 // incrementalVacuum returns free pages to the file system when the database
 // uses auto_vacuum=INCREMENTAL (2), and does nothing otherwise.
 func (s *Store) incrementalVacuum(ctx context.Context) error {
+	if !s.db.d.vacuum {
+		return nil
+	}
 	var mode int
 	if err := s.db.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil {
 		return fmt.Errorf("read auto_vacuum: %w", err)

@@ -25,8 +25,14 @@ type Store struct {
 	now func() time.Time
 }
 
-// Open opens or creates the database at path and brings its schema up to date.
+// Open opens the store and brings its schema up to date: the PostgreSQL
+// database a postgres:// or postgresql:// URL names, else the SQLite
+// database at the path, which it creates if need be. See dialect.go for how
+// one store runs on both.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if isPostgres(path) {
+		return openPostgres(ctx, path)
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
@@ -210,11 +216,15 @@ var migrations = []string{
 		ON CONFLICT (slug) DO NOTHING;`,
 }
 
+// migrate brings the schema up to date, a migration per transaction; on
+// PostgreSQL each runs under the advisory write lock (see withTx), so
+// instances starting together migrate one after the other.
 func (s *Store) migrate(ctx context.Context) error {
+	migrations := s.db.d.migrations
 	for current := false; !current; {
 		err := s.withTx(ctx, "migrate schema", nil, func(tx *prepared) error {
-			var version int
-			if err := tx.queryRow(ctx, "PRAGMA user_version", nil, &version); err != nil {
+			version, err := s.db.d.version(ctx, tx.tx)
+			if err != nil {
 				return fmt.Errorf("read schema version: %w", err)
 			}
 			if version > len(migrations) {
@@ -227,7 +237,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if _, err := tx.exec(ctx, migrations[version]); err != nil {
 				return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
 			}
-			if _, err := tx.exec(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+1)); err != nil {
+			if err := s.db.d.setVersion(ctx, tx.tx, version+1); err != nil {
 				return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
 			}
 			return nil
@@ -263,9 +273,16 @@ func (s *Store) Counts(ctx context.Context) (feeds, items int, err error) {
 }
 
 // IntegrityCheck runs PRAGMA integrity_check and returns its verdict: "ok",
-// or what is wrong.
+// or what is wrong. On PostgreSQL, which checks its pages itself, it is
+// "ok" when the database answers.
 func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
 	var res string
+	if s.db.d != sqliteDialect {
+		if err := s.db.QueryRowContext(ctx, `SELECT 'ok'`).Scan(&res); err != nil {
+			return "", fmt.Errorf("integrity check: %w", err)
+		}
+		return res, nil
+	}
 	if err := s.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil {
 		return "", fmt.Errorf("integrity check: %w", err)
 	}

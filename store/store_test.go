@@ -24,7 +24,7 @@ var t0 = time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
 // It is the store's own storetest.New, which these tests cannot import.
 func openTest(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(context.Background(), filepath.Join(tb.TempDir(), "agg.db"))
+	s, err := Open(context.Background(), testStore(tb, filepath.Join(tb.TempDir(), "agg.db")))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -12,11 +12,20 @@ import (
 // nothing it did is kept. Errors beginning or committing the transaction
 // are wrapped with what, the operation's name; fn wraps its own.
 func (s *Store) withTx(ctx context.Context, what string, opts *sql.TxOptions, fn func(tx *prepared) error) error {
+	d := s.db.d
+	if opts != nil && opts.ReadOnly && d.readOnly != sql.LevelDefault {
+		opts = &sql.TxOptions{Isolation: d.readOnly, ReadOnly: true}
+	}
 	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer tx.Rollback()
+	if d.writeLock != "" && (opts == nil || !opts.ReadOnly) {
+		if _, err := tx.ExecContext(ctx, d.writeLock); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
 	stmts := &prepared{tx: tx, d: s.db.d}
 	defer stmts.close()
 	err = fn(stmts)
