@@ -59,3 +59,49 @@ func onSQLite(tb testing.TB) {
 		tb.Skip("SQLite only")
 	}
 }
+
+// TestOpenPostgresTogether opens one fresh PostgreSQL database from several
+// stores at once: they migrate it one after the other (under the advisory
+// write lock), and each finds it current.
+func TestOpenPostgresTogether(t *testing.T) {
+	if os.Getenv(testPostgresEnv) == "" {
+		t.Skip(testPostgresEnv + " is not set")
+	}
+	dsn := testStore(t, "")
+	ctx := context.Background()
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			s, err := Open(ctx, dsn)
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var versions, version int
+	if err := s.db.QueryRow(`SELECT count(*), max(version) FROM schema_version`).Scan(&versions, &version); err != nil {
+		t.Fatal(err)
+	}
+	if versions != 1 || version != len(postgresMigrations) {
+		t.Errorf("schema_version holds %d rows, the largest %d; want 1 row, %d", versions, version, len(postgresMigrations))
+	}
+}
+
+// TestRedacted: a store's URL is shown without its password.
+func TestRedacted(t *testing.T) {
+	got := redacted("postgres://agg:s3cret@db.example/agg?sslmode=disable")
+	if got != "postgres://agg:xxxxx@db.example/agg?sslmode=disable" {
+		t.Errorf("redacted = %q", got)
+	}
+}
