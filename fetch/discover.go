@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
@@ -152,10 +153,14 @@ func (c *Client) lookForFeed(ctx context.Context, u *url.URL, req Request, page 
 	return fmt.Errorf("parse feed: %w", &found) // as parse wraps it
 }
 
-// firstFeed is the first of candidates that is a feed.
+// firstFeed is the first of candidates that is a feed, looked for until
+// ctx ends. Its deadline is compared with the clock too: a candidate's own
+// fetch timer, due a moment after ctx's, may fire first on a busy machine
+// and end that fetch while ctx still looks alive.
 func (c *Client) firstFeed(ctx context.Context, first *url.URL, req Request, candidates []FeedLink) (FeedLink, bool) {
+	deadline, bounded := ctx.Deadline()
 	for _, l := range candidates {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || bounded && !time.Now().Before(deadline) {
 			break
 		}
 		if f, _, err := c.tryFeed(ctx, first, req, l); err == nil {
