@@ -31,9 +31,11 @@ func labelsOf(t *testing.T, s *Store, slug string) []string {
 
 // TestOneLabelPerSlug: articles that spell a tag differently read with the
 // label of the first stored, until the store is tagged again.
-func TestOneLabelPerSlug(t *testing.T) {
+func TestOneLabelPerSlug(t *testing.T) { eachEngine(t, testOneLabelPerSlug) }
+
+func testOneLabelPerSlug(t *testing.T, eng engine) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := eng.open(t)
 	f, _, err := s.Feed(ctx, feedA, "A")
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +67,7 @@ func TestOneLabelPerSlug(t *testing.T) {
 }
 
 // TestMigrateTagLabels: a store from before tag_labels gets its slugs'
-// labels from its articles, the first stored first.
+// labels from its articles, the first stored first. SQLite only (oldStore).
 func TestMigrateTagLabels(t *testing.T) {
 	ctx := context.Background()
 	qs := []string{`INSERT INTO feeds (id, url, name, last_success) VALUES (1, 'https://old.example/feed', 'old', 1694500000)`}

@@ -11,7 +11,9 @@ import (
 // An article's text comes from the feed whose site owns its link, whichever
 // feed stored it first; a feed that lists another site's article only
 // credits it.
-func TestSaveFetchOwnerDecidesText(t *testing.T) {
+func TestSaveFetchOwnerDecidesText(t *testing.T) { eachEngine(t, testSaveFetchOwnerDecidesText) }
+
+func testSaveFetchOwnerDecidesText(t *testing.T, eng engine) {
 	ctx := context.Background()
 	const (
 		link = "https://www.trusted.example/world/2023/09/12/kim-train"
@@ -60,7 +62,7 @@ func TestSaveFetchOwnerDecidesText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := openTest(t)
+			s := eng.open(t)
 			feeds := map[string]aggregator.Feed{}
 			var retold []string
 			for _, f := range []feed{tt.first, tt.then} {
@@ -140,7 +142,7 @@ func TestSaveFetchOwnerDecidesText(t *testing.T) {
 	}
 
 	t.Run("placed before it is taken over: not retold, and updated", func(t *testing.T) {
-		s := openTest(t)
+		s := eng.open(t)
 		h, _, _ := s.Feed(ctx, hostile.url, "")
 		tr, _, _ := s.Feed(ctx, trusted.url, "")
 		item := func(title string) []Keyed {

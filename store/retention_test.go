@@ -34,10 +34,10 @@ var pruneFixture = []pruneStory{
 }
 
 // seedPrune stores pruneFixture and returns the store.
-func seedPrune(t *testing.T) *Store {
+func seedPrune(t *testing.T, eng engine) *Store {
 	t.Helper()
 	ctx := context.Background()
-	s := openTest(t)
+	s := eng.open(t)
 	a, _, err := s.Feed(ctx, feedA, "A")
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +150,9 @@ func count(t *testing.T, s *Store, table string) int {
 	return n
 }
 
-func TestPrune(t *testing.T) {
+func TestPrune(t *testing.T) { eachEngine(t, testPrune) }
+
+func testPrune(t *testing.T, eng engine) {
 	all := []string{"newest:3", "recent:1", "edge:1", "old:2", "mixed:2", "stale:2", "ancient:1"}
 	tests := []struct {
 		name                string
@@ -186,7 +188,7 @@ func TestPrune(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			s := seedPrune(t)
+			s := seedPrune(t, eng)
 			if got := storyNames(t, s); !reflect.DeepEqual(got, all) {
 				t.Fatalf("fixture stories = %q, want %q", got, all)
 			}
@@ -250,9 +252,11 @@ func TestPrune(t *testing.T) {
 // still carries it, under its key or (from a feed that carried it) its GUID,
 // stores nothing and revises nothing, and Unstored reports it as not to be
 // written; a new item of the same feed is stored, and the feeds stay.
-func TestPruneThenStore(t *testing.T) {
+func TestPruneThenStore(t *testing.T) { eachEngine(t, testPruneThenStore) }
+
+func testPruneThenStore(t *testing.T, eng engine) {
 	ctx := context.Background()
-	s := seedPrune(t)
+	s := seedPrune(t, eng)
 	if _, _, err := s.Prune(ctx, t0.Add(-90*day), 0, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -341,9 +345,11 @@ func tombstones(t *testing.T, s *Store) []string {
 // Tombstones go once their feed's parsed documents have left the item out
 // for tombstoneGrace, or once their feed has not been fetched for
 // max(2×max_age, 30 days); a feed fetched but unchanged keeps them.
-func TestTombstoneSweep(t *testing.T) {
+func TestTombstoneSweep(t *testing.T) { eachEngine(t, testTombstoneSweep) }
+
+func testTombstoneSweep(t *testing.T, eng engine) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := eng.open(t)
 	a, _, err := s.Feed(ctx, feedA, "A")
 	if err != nil {
 		t.Fatal(err)
@@ -434,7 +440,9 @@ func TestTombstoneSweep(t *testing.T) {
 
 // The limit for the tombstones of feeds no longer fetched is twice the
 // retention age, and at least 30 days.
-func TestTombstoneSweepMaxAge(t *testing.T) {
+func TestTombstoneSweepMaxAge(t *testing.T) { eachEngine(t, testTombstoneSweepMaxAge) }
+
+func testTombstoneSweepMaxAge(t *testing.T, eng engine) {
 	for _, tt := range []struct {
 		maxAge, limit time.Duration
 	}{
@@ -444,7 +452,7 @@ func TestTombstoneSweepMaxAge(t *testing.T) {
 	} {
 		t.Run(tt.maxAge.String(), func(t *testing.T) {
 			ctx := context.Background()
-			s := openTest(t)
+			s := eng.open(t)
 			b, _, err := s.Feed(ctx, feedB, "B")
 			if err != nil {
 				t.Fatal(err)
@@ -484,7 +492,8 @@ func TestTombstoneSweepMaxAge(t *testing.T) {
 }
 
 // Prune hands freed pages back only to a database in incremental
-// auto-vacuum mode, and never changes the mode.
+// auto-vacuum mode, and never changes the mode. SQLite only: auto_vacuum
+// and the free list are SQLite's.
 func TestPruneVacuum(t *testing.T) {
 	big := strings.Repeat("lorem ipsum ", 2000)
 	fill := func(t *testing.T, s *Store) {
@@ -513,9 +522,8 @@ func TestPruneVacuum(t *testing.T) {
 		checkConsistent(t, s)
 	}
 
-	onSQLite(t) // auto_vacuum and the free list are SQLite's
 	t.Run("incremental", func(t *testing.T) {
-		s := openTest(t)
+		s := sqliteEngine.open(t)
 		if _, err := s.db.Exec(`PRAGMA auto_vacuum = INCREMENTAL; VACUUM`); err != nil {
 			t.Fatal(err)
 		}
@@ -529,7 +537,7 @@ func TestPruneVacuum(t *testing.T) {
 		}
 	})
 	t.Run("none", func(t *testing.T) {
-		s := openTest(t)
+		s := sqliteEngine.open(t)
 		fill(t, s)
 		prune(t, s)
 		if got := pragma(t, s, "auto_vacuum"); got != "0" {

@@ -15,16 +15,43 @@ import (
 	"time"
 
 	"aggregator"
+	"aggregator/internal/pgtest"
 )
 
 // t0 is the store clock of most tests: a fixed, whole-second instant.
 var t0 = time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
 
-// openTest opens a fresh store in a temporary folder, with its clock at t0.
-// It is the store's own storetest.New, which these tests cannot import.
-func openTest(tb testing.TB) *Store {
+// An engine is a database the store runs on, as the tests open it.
+type engine struct {
+	name string
+	// store is the argument of Open for a new, empty store.
+	store func(tb testing.TB) string
+}
+
+var (
+	sqliteEngine = engine{"sqlite", func(tb testing.TB) string {
+		return filepath.Join(tb.TempDir(), "agg.db")
+	}}
+	// postgresEngine's stores are databases of their own on the cluster
+	// pgtest finds or starts; without one its tests skip, or fail in CI.
+	postgresEngine = engine{"postgres", pgtest.DSN}
+	engines        = []engine{sqliteEngine, postgresEngine}
+)
+
+// eachEngine runs test on every engine, as subtests named after them
+// (go test -run 'Test.*/postgres' picks one engine).
+func eachEngine(t *testing.T, test func(t *testing.T, eng engine)) {
+	t.Helper()
+	for _, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) { test(t, eng) })
+	}
+}
+
+// open opens a new, empty store of the engine, with its clock at t0. It
+// is the store's own storetest.New, which these tests cannot import.
+func (eng engine) open(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(context.Background(), testStore(tb, filepath.Join(tb.TempDir(), "agg.db")))
+	s, err := Open(context.Background(), eng.store(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -42,6 +69,8 @@ func pragma(t *testing.T, s *Store, name string) string {
 	return v
 }
 
+// TestOpen: what opening a SQLite file does to it. SQLite only (WAL, PRAGMA,
+// file paths); TestReopen and TestOpenPostgresTogether open both engines.
 func TestOpen(t *testing.T) {
 	ctx := context.Background()
 	wantVersion := fmt.Sprint(len(migrations))
@@ -86,66 +115,6 @@ func TestOpen(t *testing.T) {
 		}
 	})
 
-	t.Run("reopening is a no-op", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "agg.db")
-		s, err := Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, _, err := s.Feed(ctx, "https://a.example/feed", "A")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{Items: []Keyed{keyed("k1", "h1")}}); err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
-
-		s, err = Open(ctx, path)
-		if err != nil {
-			t.Fatalf("reopen: %v", err)
-		}
-		defer s.Close()
-		if got := pragma(t, s, "user_version"); got != wantVersion {
-			t.Errorf("user_version after reopen = %s, want %s", got, wantVersion)
-		}
-		feeds, items, err := s.Counts(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if feeds != 1 || items != 1 {
-			t.Errorf("Counts after reopen = %d feeds, %d items; want 1, 1", feeds, items)
-		}
-		again, _, err := s.Feed(ctx, "https://a.example/feed", "A")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if again.ID != f.ID {
-			t.Errorf("feed id after reopen = %d, want %d", again.ID, f.ID)
-		}
-	})
-
-	t.Run("a newer schema asks to upgrade", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "agg.db")
-		s, err := Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations)+1)); err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
-
-		s, err = Open(ctx, path)
-		if err == nil {
-			s.Close()
-			t.Fatal("Open of a newer schema succeeded, want an error")
-		}
-		if !strings.Contains(err.Error(), "upgrade") || !strings.Contains(err.Error(), "newer") {
-			t.Errorf("error = %q, want it to say the schema is newer and to upgrade", err)
-		}
-	})
-
 	t.Run("concurrent opens of a new file", func(t *testing.T) {
 		// The daemon and a --once run may both start on a database that does
 		// not exist yet.
@@ -169,9 +138,108 @@ func TestOpen(t *testing.T) {
 	})
 }
 
-func TestFeed(t *testing.T) {
+// TestReopen: a store opens again as it was left, and not at all when a
+// newer program has migrated it further.
+func TestReopen(t *testing.T) { eachEngine(t, testReopen) }
+
+func testReopen(t *testing.T, eng engine) {
 	ctx := context.Background()
-	s := openTest(t)
+
+	t.Run("reopening is a no-op", func(t *testing.T) {
+		path := eng.store(t)
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _, err := s.Feed(ctx, "https://a.example/feed", "A")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.SaveFetch(ctx, f.ID, Fetched{Items: []Keyed{keyed("k1", "h1")}}); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+
+		s, err = Open(ctx, path)
+		if err != nil {
+			t.Fatalf("reopen: %v", err)
+		}
+		defer s.Close()
+		if got := schemaVersion(t, s); got != len(migrations) {
+			t.Errorf("schema version after reopen = %d, want %d", got, len(migrations))
+		}
+		feeds, items, err := s.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if feeds != 1 || items != 1 {
+			t.Errorf("Counts after reopen = %d feeds, %d items; want 1, 1", feeds, items)
+		}
+		again, _, err := s.Feed(ctx, "https://a.example/feed", "A")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.ID != f.ID {
+			t.Errorf("feed id after reopen = %d, want %d", again.ID, f.ID)
+		}
+	})
+
+	t.Run("a newer schema asks to upgrade", func(t *testing.T) {
+		path := eng.store(t)
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		setSchemaVersion(t, s, len(migrations)+1)
+		s.Close()
+
+		s, err = Open(ctx, path)
+		if err == nil {
+			s.Close()
+			t.Fatal("Open of a newer schema succeeded, want an error")
+		}
+		if !strings.Contains(err.Error(), "upgrade") || !strings.Contains(err.Error(), "newer") {
+			t.Errorf("error = %q, want it to say the schema is newer and to upgrade", err)
+		}
+	})
+
+}
+
+// schemaVersion is the store's schema version, as its engine keeps it.
+func schemaVersion(t *testing.T, s *Store) int {
+	t.Helper()
+	tx, err := s.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	v, err := s.db.d.version(context.Background(), tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func setSchemaVersion(t *testing.T, s *Store, v int) {
+	t.Helper()
+	tx, err := s.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := s.db.d.setVersion(context.Background(), tx, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFeed(t *testing.T) { eachEngine(t, testFeed) }
+
+func testFeed(t *testing.T, eng engine) {
+	ctx := context.Background()
+	s := eng.open(t)
 
 	a, st, err := s.Feed(ctx, "https://a.example/feed", "Alpha")
 	if err != nil {
@@ -259,9 +327,11 @@ const (
 
 // Every field of the state survives a round trip; a current URL equal to the
 // configured one is not stored twice.
-func TestFeedStateRoundTrip(t *testing.T) {
+func TestFeedStateRoundTrip(t *testing.T) { eachEngine(t, testFeedStateRoundTrip) }
+
+func testFeedStateRoundTrip(t *testing.T, eng engine) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := eng.open(t)
 	f, _, err := s.Feed(ctx, feedA, "A")
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +371,9 @@ func TestFeedStateRoundTrip(t *testing.T) {
 	}
 }
 
-func TestSaveFetch(t *testing.T) {
+func TestSaveFetch(t *testing.T) { eachEngine(t, testSaveFetch) }
+
+func testSaveFetch(t *testing.T, eng engine) {
 	ctx := context.Background()
 	tests := []struct {
 		name  string
@@ -487,7 +559,7 @@ func TestSaveFetch(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := openTest(t)
+			s := eng.open(t)
 			// Create feedB first: its lower id must not make it the origin.
 			feeds := map[string]aggregator.Feed{}
 			for _, u := range []string{feedB, feedA} {
@@ -551,11 +623,13 @@ func wantSources(t *testing.T, e aggregator.Entry, want ...aggregator.Source) {
 	}
 }
 
-func TestEntries(t *testing.T) {
+func TestEntries(t *testing.T) { eachEngine(t, testEntries) }
+
+func testEntries(t *testing.T, eng engine) {
 	ctx := context.Background()
 
 	t.Run("newest first, ties by entry id, limit", func(t *testing.T) {
-		s := openTest(t)
+		s := eng.open(t)
 		f, _, err := s.Feed(ctx, feedA, "")
 		if err != nil {
 			t.Fatal(err)
@@ -610,7 +684,7 @@ func TestEntries(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				s := openTest(t)
+				s := eng.open(t)
 				// A clock with a fraction of a second: stored times are whole seconds.
 				s.SetClock(func() time.Time { return t0.Add(400 * time.Millisecond) })
 				f, _, err := s.Feed(ctx, feedA, "")
@@ -633,7 +707,7 @@ func TestEntries(t *testing.T) {
 	})
 
 	t.Run("fields round-trip", func(t *testing.T) {
-		s := openTest(t)
+		s := eng.open(t)
 		f, _, err := s.Feed(ctx, feedA, "Origin")
 		if err != nil {
 			t.Fatal(err)
@@ -684,18 +758,20 @@ func TestEntries(t *testing.T) {
 	})
 
 	t.Run("empty store", func(t *testing.T) {
-		entries, err := entriesOf(ctx, openTest(t), 10)
+		entries, err := entriesOf(ctx, eng.open(t), 10)
 		if err != nil || len(entries) != 0 {
 			t.Errorf("Entries = %v, %v; want none", entries, err)
 		}
 	})
 }
 
-// TestConcurrentStores writes through two Store values on one file, as the
+// TestConcurrentStores writes through two Store values on one store, as the
 // daemon and a --once run do.
-func TestConcurrentStores(t *testing.T) {
+func TestConcurrentStores(t *testing.T) { eachEngine(t, testConcurrentStores) }
+
+func testConcurrentStores(t *testing.T, eng engine) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "agg.db")
+	path := eng.store(t)
 	const writers, fetches, perFetch = 2, 50, 3
 
 	stores := make([]*Store, writers)
@@ -752,7 +828,7 @@ func TestConcurrentStores(t *testing.T) {
 
 func BenchmarkSaveFetch(b *testing.B) {
 	ctx := context.Background()
-	s := openTest(b)
+	s := sqliteEngine.open(b)
 	f, _, err := s.Feed(ctx, feedA, "")
 	if err != nil {
 		b.Fatal(err)
@@ -786,7 +862,7 @@ func BenchmarkSaveFetch(b *testing.B) {
 // every save of a changed feed: most of its items are stored, a few are new.
 func BenchmarkUnstored(b *testing.B) {
 	ctx := context.Background()
-	s := openTest(b)
+	s := sqliteEngine.open(b)
 	f, _, err := s.Feed(ctx, feedA, "")
 	if err != nil {
 		b.Fatal(err)
@@ -835,7 +911,8 @@ func oldStore(t *testing.T, version int, inserts ...string) string {
 }
 
 // A store written by the first schema version opens with its feeds' fetch
-// history carried over.
+// history carried over. SQLite only, as are the other tests of stores
+// from before PostgreSQL (oldStore): no PostgreSQL store is that old.
 func TestMigrateFromVersion1(t *testing.T) {
 	path := oldStore(t, 1,
 		`INSERT INTO feeds (url, etag, checked_at, error) VALUES ('https://ok.example/feed', '"e"', 1694500000, '')`,
@@ -864,7 +941,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 
 // A store written before there were tombstones (schema version 6) opens
 // with its items, and pruning it leaves tombstones that keep a pruned item
-// out.
+// out. SQLite only (oldStore).
 func TestMigrateToTombstones(t *testing.T) {
 	ctx := context.Background()
 	path := oldStore(t, 6,
@@ -931,9 +1008,11 @@ func onlyEntry(t *testing.T, s *Store) aggregator.Entry {
 // Articles assigned to one story come back as one story, ordered by their
 // earliest article, with every member and its sources; Replay gives them
 // back in the order they were stored; StoryOf finds the story of an article.
-func TestStories(t *testing.T) {
+func TestStories(t *testing.T) { eachEngine(t, testStories) }
+
+func testStories(t *testing.T, eng engine) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := eng.open(t)
 	a, _, _ := s.Feed(ctx, feedA, "A")
 	b, _, _ := s.Feed(ctx, feedB, "B")
 	at := func(k Keyed, d time.Duration) Keyed {
@@ -1017,9 +1096,11 @@ func TestStories(t *testing.T) {
 // notes the story a new one follows, and ReplayPlaced gives them back in the
 // order they were placed, not stored; an article the store does not have is
 // skipped, and one not placed is not replayed.
-func TestPlace(t *testing.T) {
+func TestPlace(t *testing.T) { eachEngine(t, testPlace) }
+
+func testPlace(t *testing.T, eng engine) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := eng.open(t)
 	a, _, _ := s.Feed(ctx, feedA, "A")
 	items := []Keyed{
 		keyed("k1", "h").with(func(it *aggregator.Item) { it.Published = t0.Add(-2 * time.Hour) }),
@@ -1083,9 +1164,11 @@ func TestPlace(t *testing.T) {
 }
 
 // Stories come back in the order they were created, whatever their dates.
-func TestStoriesAfter(t *testing.T) {
+func TestStoriesAfter(t *testing.T) { eachEngine(t, testStoriesAfter) }
+
+func testStoriesAfter(t *testing.T, eng engine) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := eng.open(t)
 	a, _, _ := s.Feed(ctx, feedA, "A")
 	items := []Keyed{
 		keyed("k1", "h").with(func(it *aggregator.Item) { it.Published = t0.Add(-time.Hour) }),
@@ -1113,9 +1196,11 @@ func TestStoriesAfter(t *testing.T) {
 
 // TestSaveFetches: several fetches share a transaction, and one that fails
 // is undone alone.
-func TestSaveFetches(t *testing.T) {
+func TestSaveFetches(t *testing.T) { eachEngine(t, testSaveFetches) }
+
+func testSaveFetches(t *testing.T, eng engine) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := eng.open(t)
 	refs := []FeedRef{{"https://a.example/feed", "A"}, {"https://b.example/feed", "B"}}
 	feeds, err := s.FeedsFor(ctx, refs)
 	if err != nil {
@@ -1162,9 +1247,11 @@ func TestSaveFetches(t *testing.T) {
 // TestPrepare: Prepare runs only for what is written (a new item, an item
 // its origin revised), and a hash of an older scheme is replaced without a
 // revision.
-func TestPrepare(t *testing.T) {
+func TestPrepare(t *testing.T) { eachEngine(t, testPrepare) }
+
+func testPrepare(t *testing.T, eng engine) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := eng.open(t)
 	f, _, err := s.Feed(ctx, feedA, "A")
 	if err != nil {
 		t.Fatal(err)
@@ -1224,11 +1311,13 @@ func TestPrepare(t *testing.T) {
 // TestStorySourcesChunked: the sources of a story's members are read in
 // chunks (SQLite bounds a statement's parameters), and every member still
 // gets all its sources, origin first.
-func TestStorySourcesChunked(t *testing.T) {
+func TestStorySourcesChunked(t *testing.T) { eachEngine(t, testStorySourcesChunked) }
+
+func testStorySourcesChunked(t *testing.T, eng engine) {
 	defer func(n int) { sourcesChunk = n }(sourcesChunk)
 	sourcesChunk = 3
 	ctx := context.Background()
-	s := openTest(t)
+	s := eng.open(t)
 	a, _, err := s.Feed(ctx, feedA, "A")
 	if err != nil {
 		t.Fatal(err)
@@ -1263,9 +1352,11 @@ func TestStorySourcesChunked(t *testing.T) {
 
 // A merge moves a story's articles into another and redirects the stories
 // that followed it; each article keeps its cluster for the replay.
-func TestPlaceMerges(t *testing.T) {
+func TestPlaceMerges(t *testing.T) { eachEngine(t, testPlaceMerges) }
+
+func testPlaceMerges(t *testing.T, eng engine) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := eng.open(t)
 	a, _, _ := s.Feed(ctx, feedA, "A")
 	var items []Keyed
 	for i := range 4 {
