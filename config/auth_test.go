@@ -373,3 +373,54 @@ func TestMarshalRoundTrip(t *testing.T) {
 		t.Errorf("round trip:\n got %+v\nwant %+v\n%s", again, c, y)
 	}
 }
+
+// store_password_file gives a PostgreSQL store's password: read as a
+// feed's password_file, relative to the config's folder, and never shown.
+func TestLoadStorePassword(t *testing.T) {
+	const store = "store: postgres://agg@db.example/agg\n"
+	path, c, err := loadWith(t, store+"store_password_file: secrets/db\n"+feedSrc,
+		nil, map[string]string{"secrets/db": "s3cret\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(filepath.Dir(path), "secrets", "db"); c.StorePasswordFile != want {
+		t.Errorf("StorePasswordFile = %q, want %q", c.StorePasswordFile, want)
+	}
+	if got := c.StorePassword.Reveal(); got != "s3cret" {
+		t.Errorf("StorePassword = %q, want s3cret", got)
+	}
+	for _, shown := range []string{fmt.Sprintf("%v %+v %#v %s", *c, *c, *c, c.StorePassword), logged(c)} {
+		if strings.Contains(shown, "s3cret") {
+			t.Errorf("the password shows in %s", shown)
+		}
+	}
+
+	for _, tt := range []struct{ name, src, want string }{
+		{"missing file", store + "store_password_file: nope\n",
+			":2: store_password_file: cannot read $DIR/nope: no such file or directory; check the path (relative paths are relative to the config's folder) and the file's permissions"},
+		{"SQLite store", "store: a.db\nstore_password_file: nope\n",
+			":2: store_password_file: set for a SQLite store, which has no password; remove it, or set store to a postgres:// URL"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path, _, err := loadWith(t, tt.src+feedSrc, nil, nil)
+			var cerr *Error
+			if !errors.As(err, &cerr) || len(cerr.Problems) != 1 {
+				t.Fatalf("err = %v, want one problem", err)
+			}
+			p := cerr.Problems[0]
+			got := strings.TrimPrefix(p.String(), p.File)
+			if want := strings.ReplaceAll(tt.want, "$DIR", filepath.Dir(path)); got != want {
+				t.Errorf("problem\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+const feedSrc = "feeds:\n  - url: https://example.com/feed.xml\n"
+
+// logged is what slog's text handler writes of c.
+func logged(c *Config) string {
+	var b strings.Builder
+	slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", c, "password", c.StorePassword)
+	return b.String()
+}

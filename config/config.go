@@ -52,19 +52,23 @@ const (
 
 // Config is the aggregator's configuration. Zero values stand for defaults.
 type Config struct {
-	Path      string             `yaml:"-"`        // the file it was loaded from (absolute), "" if none
-	Store     string             `yaml:"store"`    // SQLite file; after Load: absolute path
-	Schedule  string             `yaml:"schedule"` // default robfig/cron spec for every feed
-	Server    Server             `yaml:"server"`
-	Publish   Publish            `yaml:"publish"`
-	Fetch     Fetch              `yaml:"fetch"`
-	Feeds     []Feed             `yaml:"feeds"`
-	Outputs   []Output           `yaml:"outputs"`
-	Dedupe    Dedupe             `yaml:"dedupe"`
-	Stories   Stories            `yaml:"stories"`
-	Tags      map[string]TagRule `yaml:"tags"` // rule tags, by tag slug
-	Tagging   Tagging            `yaml:"tagging"`
-	Retention Retention          `yaml:"retention"`
+	Path  string `yaml:"-"`     // the file it was loaded from (absolute), "" if none
+	Store string `yaml:"store"` // SQLite file (after Load: absolute path), or a postgres:// URL
+	// StorePasswordFile holds the password of a PostgreSQL store; after
+	// Load: absolute path.
+	StorePasswordFile string             `yaml:"store_password_file"`
+	StorePassword     Secret             `yaml:"-"`        // set by Load from StorePasswordFile
+	Schedule          string             `yaml:"schedule"` // default robfig/cron spec for every feed
+	Server            Server             `yaml:"server"`
+	Publish           Publish            `yaml:"publish"`
+	Fetch             Fetch              `yaml:"fetch"`
+	Feeds             []Feed             `yaml:"feeds"`
+	Outputs           []Output           `yaml:"outputs"`
+	Dedupe            Dedupe             `yaml:"dedupe"`
+	Stories           Stories            `yaml:"stories"`
+	Tags              map[string]TagRule `yaml:"tags"` // rule tags, by tag slug
+	Tagging           Tagging            `yaml:"tagging"`
+	Retention         Retention          `yaml:"retention"`
 }
 
 // Server configures the HTTP server.
@@ -454,7 +458,10 @@ func (c *Config) setDefaults(set map[string]bool) {
 // resolve makes paths absolute against dir and fills in the defaults of feeds
 // and outputs. Values that do not parse are left for check to report.
 func (c *Config) resolve(dir string) {
-	c.Store = absPath(dir, c.Store)
+	if !IsPostgres(c.Store) {
+		c.Store = absPath(dir, c.Store)
+	}
+	c.StorePasswordFile = absPath(dir, c.StorePasswordFile)
 	c.Publish.Dir = absPath(dir, c.Publish.Dir)
 	if u, err := baseURL(c.Publish.BaseURL); err == nil {
 		c.Publish.BaseURL = u
@@ -516,6 +523,12 @@ func defaultBaseURL(listen string) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// IsPostgres reports whether a store value names a PostgreSQL database (a
+// postgres:// or postgresql:// URL) rather than a SQLite file.
+func IsPostgres(store string) bool {
+	return strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://")
 }
 
 func absPath(dir, p string) string {

@@ -65,6 +65,13 @@ func (a Auth) Format(f fmt.State, verb rune) {
 // Auths that do not name exactly one source, or that failed to decode, are
 // left to check.
 func (c *Config) readPasswords(p *problems, getenv func(string) (string, bool)) {
+	if c.StorePasswordFile != "" {
+		if !IsPostgres(c.Store) {
+			p.addf("store_password_file", "set for a SQLite store, which has no password; remove it, or set store to a postgres:// URL")
+		} else if pw, ok := readPasswordFile(p, "store_password_file", c.StorePasswordFile); ok {
+			c.StorePassword = Secret(pw)
+		}
+	}
 	for i := range c.Feeds {
 		a := c.Feeds[i].Auth
 		path := fmt.Sprintf("feeds[%d].auth", i)
@@ -85,25 +92,33 @@ func (c *Config) readPasswords(p *problems, getenv func(string) (string, bool)) 
 			}
 			continue
 		}
-		data, err := os.ReadFile(a.PasswordFile)
-		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			p.addf(path+".password_file", "cannot read %s: %v; check the path (relative paths are relative to the config's folder) and the file's permissions", a.PasswordFile, err)
-			continue
+		if pw, ok := readPasswordFile(p, path+".password_file", a.PasswordFile); ok {
+			a.Password = Secret(pw)
 		}
-		pw := string(data)
-		if s, ok := strings.CutSuffix(pw, "\n"); ok {
-			pw = strings.TrimSuffix(s, "\r")
-		}
-		if pw == "" {
-			p.addf(path+".password_file", "%s is empty; write the password in it", a.PasswordFile)
-			continue
-		}
-		a.Password = Secret(pw)
 	}
+}
+
+// readPasswordFile reads the password in file, without one trailing
+// newline, or records in p, under field, why it cannot.
+func readPasswordFile(p *problems, field, file string) (string, bool) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		p.addf(field, "cannot read %s: %v; check the path (relative paths are relative to the config's folder) and the file's permissions", file, err)
+		return "", false
+	}
+	pw := string(data)
+	if s, ok := strings.CutSuffix(pw, "\n"); ok {
+		pw = strings.TrimSuffix(s, "\r")
+	}
+	if pw == "" {
+		p.addf(field, "%s is empty; write the password in it", file)
+		return "", false
+	}
+	return pw, true
 }
 
 // envNameProblem says what is wrong with name as the name of an environment
