@@ -30,9 +30,9 @@ func redacted(store string) string {
 // openPostgres opens the PostgreSQL database at the URL store (the
 // parameters pgx takes; a password also from PGPASSWORD or ~/.pgpass) and
 // brings its schema up to date.
-func openPostgres(ctx context.Context, store string) (*Store, error) {
+func openPostgres(ctx context.Context, store string, o Options) (*Store, error) {
 	name := redacted(store)
-	cfg, err := pgxpool.ParseConfig(store)
+	cfg, err := postgresConfig(store, o)
 	if err != nil {
 		// pgx's parse errors show the URL with its password masked.
 		return nil, fmt.Errorf("open store %s: %w", name, err)
@@ -48,6 +48,18 @@ func openPostgres(ctx context.Context, store string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
 	return s, nil
+}
+
+// postgresConfig is pgx's pool configuration of the store's URL and o.
+func postgresConfig(store string, o Options) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(store)
+	if err != nil {
+		return nil, err
+	}
+	if o.Password != "" {
+		cfg.ConnConfig.Password = o.Password
+	}
+	return cfg, nil
 }
 
 // writeLock is the key of the transaction-level advisory lock that every

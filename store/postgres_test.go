@@ -42,6 +42,24 @@ func TestOpenPostgresTogether(t *testing.T) {
 	}
 }
 
+// TestPostgresPassword: Options.Password is the password pgx connects
+// with, over the URL's.
+func TestPostgresPassword(t *testing.T) {
+	for _, tt := range []struct{ url, password, want string }{
+		{"postgres://agg@db.example/agg", "s3cret", "s3cret"},
+		{"postgres://agg:old@db.example/agg", "s3cret", "s3cret"},
+		{"postgres://agg:old@db.example/agg", "", "old"},
+	} {
+		cfg, err := postgresConfig(tt.url, Options{Password: tt.password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.ConnConfig.Password; got != tt.want {
+			t.Errorf("%s with %q: password %q, want %q", tt.url, tt.password, got, tt.want)
+		}
+	}
+}
+
 // TestRedacted: a store's URL is shown without its password.
 func TestRedacted(t *testing.T) {
 	got := redacted("postgres://agg:s3cret@db.example/agg?sslmode=disable")

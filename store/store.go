@@ -30,8 +30,20 @@ type Store struct {
 // database at the path, which it creates if need be. See dialect.go for how
 // one store runs on both.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// Options are how to open a store beyond its path or URL.
+type Options struct {
+	// Password is a PostgreSQL store's password (config's
+	// store_password_file); it overrides one in the URL.
+	Password string
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	if isPostgres(path) {
-		return openPostgres(ctx, path)
+		return openPostgres(ctx, path, o)
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {

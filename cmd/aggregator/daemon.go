@@ -45,7 +45,7 @@ const pruneEvery = time.Hour
 // a config that does not load is logged, and the running one stays. A
 // signal that came before the daemon was ready reloads once it is.
 func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, reload <-chan os.Signal) error {
-	st, err := store.Open(ctx, cfg.Store)
+	st, err := store.OpenWith(ctx, cfg.Store, store.Options{Password: cfg.StorePassword.Reveal()})
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func runOnce(ctx context.Context, cfg *config.Config, log *slog.Logger, force, w
 		return err
 	}
 	defer lock.Unlock()
-	st, err := store.Open(ctx, cfg.Store)
+	st, err := store.OpenWith(ctx, cfg.Store, store.Options{Password: cfg.StorePassword.Reveal()})
 	if err != nil {
 		return err
 	}

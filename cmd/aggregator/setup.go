@@ -178,7 +178,7 @@ func openConfigStore(ctx context.Context, configPath string) (*config.Config, *s
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := store.Open(ctx, cfg.Store)
+	st, err := store.OpenWith(ctx, cfg.Store, store.Options{Password: cfg.StorePassword.Reveal()})
 	if err != nil {
 		return nil, nil, err
 	}
