@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // The store runs on two engines: the embedded SQLite (a path as the store)
@@ -166,7 +168,7 @@ func dollarPlaceholders(query string) string {
 type db struct {
 	*sql.DB
 	d    *dialect
-	pool interface{ Close() } // PostgreSQL's pgxpool, under DB
+	pool *pgxpool.Pool // PostgreSQL's, under DB; nil on SQLite
 }
 
 // Close closes the database.

@@ -42,7 +42,7 @@ func openPostgres(ctx context.Context, store string, o Options) (*Store, error) 
 		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
 	sqlDB := stdlib.OpenDBFromPool(pool)
-	s := &Store{db: &db{DB: sqlDB, d: postgresDialect, pool: pool}, now: time.Now}
+	s := &Store{db: &db{DB: sqlDB, d: postgresDialect, pool: pool}, now: time.Now, name: name}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", name, err)

@@ -23,6 +23,9 @@ import (
 type Store struct {
 	db  *db
 	now func() time.Time
+	// name is what to show of the store: a SQLite store's path, a
+	// PostgreSQL store's URL without its password.
+	name string
 }
 
 // Open opens the store and brings its schema up to date: the PostgreSQL
@@ -70,7 +73,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	// thousand of them.
 	sqlDB.SetMaxOpenConns(maxConns)
 	sqlDB.SetMaxIdleConns(maxConns)
-	s := &Store{db: &db{DB: sqlDB, d: sqliteDialect}, now: time.Now}
+	s := &Store{db: &db{DB: sqlDB, d: sqliteDialect}, now: time.Now, name: path}
 	if err := s.migrate(ctx); err != nil {
 		sqlDB.Close()
 		if diskFull(path) {

@@ -23,6 +23,7 @@ import (
 
 	"aggregator"
 	"aggregator/dedupe"
+	"aggregator/internal/pgtest"
 	"aggregator/internal/shared"
 	"aggregator/internal/storetest"
 	"aggregator/pipeline"
@@ -748,7 +749,7 @@ func TestOnceLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	held, err := lockOnce(context.Background(), loaded.Store, false)
+	unlock, err := lockOnce(context.Background(), storetest.Open(t, loaded.Store), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -765,7 +766,7 @@ func TestOnceLock(t *testing.T) {
 		t.Fatalf("--wait returned while the lock was held: %v", err)
 	case <-time.After(300 * time.Millisecond):
 	}
-	held.Unlock()
+	unlock()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -773,6 +774,86 @@ func TestOnceLock(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("--wait did not run after the lock was released")
+	}
+}
+
+// Two --once runs on one PostgreSQL store do not overlap either: while the
+// first fetches, the second exits with 4, or waits with --wait; and no lock
+// file is made after the URL.
+func TestOnceLockPostgres(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	kim, err := filepath.Abs("../../testdata/kim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeds := http.FileServer(http.Dir(kim))
+	started, release := make(chan struct{}), make(chan struct{})
+	var first sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		first.Do(func() {
+			close(started)
+			<-release
+		})
+		feeds.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := writeConfig(t, "", srv.URL+"/korea-desk.atom")
+	setStore(t, cfg, dsn)
+	dir := t.TempDir()
+	t.Chdir(dir)
+
+	once := func(args ...string) <-chan error {
+		done := make(chan error, 1)
+		go func() {
+			done <- run(context.Background(), append([]string{"--config", cfg, "--once"}, args...), io.Discard, io.Discard)
+		}()
+		return done
+	}
+	running := once()
+	select {
+	case <-started:
+	case err := <-running:
+		t.Fatalf("first run ended before it fetched: %v", err)
+	}
+	err = <-once()
+	if code := exitCode(err); code != exitLocked || !strings.Contains(err.Error(), "--wait") || !strings.Contains(err.Error(), "advisory lock") {
+		t.Errorf("second run: exit %d (%v), want %d, the advisory lock and a hint about --wait", code, err, exitLocked)
+	}
+	waiting := once("--wait")
+	select {
+	case err := <-waiting:
+		t.Fatalf("--wait returned while the first run held the lock: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	for name, done := range map[string]<-chan error{"first run": running, "--wait run": waiting} {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s did not end", name)
+		}
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*")); len(files) != 0 {
+		t.Errorf("the runs left %v in the working folder", files)
+	}
+	if files, _ := filepath.Glob(filepath.Join(filepath.Dir(cfg), "*.lock")); len(files) != 0 {
+		t.Errorf("the runs left lock files %v beside the config", files)
+	}
+}
+
+// setStore rewrites the store line of the config at path to store.
+func setStore(t *testing.T, path, store string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(b), "store: agg.db\n", fmt.Sprintf("store: %q\n", store), 1)
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

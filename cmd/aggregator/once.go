@@ -19,19 +19,19 @@ import (
 // stories, prunes and writes the outputs. Another --once run on the same
 // store makes it fail with exitLocked, or with wait, wait for that run.
 func runOnce(ctx context.Context, cfg *config.Config, log *slog.Logger, force, wait bool, stderr io.Writer) error {
-	lock, err := lockOnce(ctx, cfg.Store, wait)
+	st, err := store.OpenWith(ctx, cfg.Store, store.Options{Password: cfg.StorePassword.Reveal()})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	unlock, err := lockOnce(ctx, st, wait)
 	if errors.Is(err, errLocked) {
 		return &exitError{code: exitLocked, err: err}
 	}
 	if err != nil {
 		return err
 	}
-	defer lock.Unlock()
-	st, err := store.OpenWith(ctx, cfg.Store, store.Options{Password: cfg.StorePassword.Reveal()})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	defer unlock()
 	s, err := newSetup(ctx, cfg, st, log, asOnce, nil)
 	if err != nil {
 		return err
