@@ -18,11 +18,30 @@ func isPostgres(store string) bool {
 	return strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://")
 }
 
+// Redacted is what of a store's path or URL may be shown, in logs and
+// errors: a SQLite store's path as it is, a PostgreSQL store's URL without
+// its password, whether in the user information or in the query (pgx's
+// password and sslpassword parameters).
+func Redacted(store string) string {
+	if !isPostgres(store) {
+		return store
+	}
+	return redacted(store)
+}
+
 // redacted is a PostgreSQL URL fit to show: without its password.
 func redacted(store string) string {
 	u, err := url.Parse(store)
 	if err != nil {
 		return "postgres://…"
+	}
+	if q := u.Query(); q.Has("password") || q.Has("sslpassword") {
+		for _, k := range []string{"password", "sslpassword"} {
+			if q.Has(k) {
+				q.Set(k, "xxxxx")
+			}
+		}
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

@@ -60,10 +60,19 @@ func TestPostgresPassword(t *testing.T) {
 	}
 }
 
-// TestRedacted: a store's URL is shown without its password.
+// TestRedacted: a store is shown without a password, whether the URL
+// carries it in its user information or in its query; a SQLite path as it
+// is.
 func TestRedacted(t *testing.T) {
-	got := redacted("postgres://agg:s3cret@db.example/agg?sslmode=disable")
-	if got != "postgres://agg:xxxxx@db.example/agg?sslmode=disable" {
-		t.Errorf("redacted = %q", got)
+	for _, tt := range []struct{ store, want string }{
+		{"postgres://agg:s3cret@db.example/agg?sslmode=disable", "postgres://agg:xxxxx@db.example/agg?sslmode=disable"},
+		{"postgresql://agg@db.example/agg?password=s3cret&sslmode=require", "postgresql://agg@db.example/agg?password=xxxxx&sslmode=require"},
+		{"postgres://db.example/agg?sslpassword=s3cret", "postgres://db.example/agg?sslpassword=xxxxx"},
+		{"postgres://agg@db.example/agg", "postgres://agg@db.example/agg"},
+		{"/var/lib/aggregator/agg:s3cret@x.db", "/var/lib/aggregator/agg:s3cret@x.db"},
+	} {
+		if got := Redacted(tt.store); got != tt.want {
+			t.Errorf("Redacted(%q) = %q, want %q", tt.store, got, tt.want)
+		}
 	}
 }

@@ -285,7 +285,12 @@ func (d *daemon) loadSetup(ctx context.Context) (*setup, error) {
 		return nil, err
 	}
 	if next.Store != cur.cfg.Store {
-		return nil, fmt.Errorf("store: %s was %s; a new store needs a restart", next.Store, cur.cfg.Store)
+		// Shown without a password that a postgres:// URL may carry.
+		was, now := store.Redacted(cur.cfg.Store), store.Redacted(next.Store)
+		if was == now {
+			return nil, fmt.Errorf("store: %s changed (its password); a new store needs a restart", now)
+		}
+		return nil, fmt.Errorf("store: %s was %s; a new store needs a restart", now, was)
 	}
 	return newSetup(ctx, next, cur.runner.Store, d.log, asDaemon, cur.runner.Stories)
 }

@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"aggregator/internal/pgtest"
+	"aggregator/store"
 )
 
 // lockedBuffer is a bytes.Buffer safe for a logger writing while a test reads.
@@ -200,5 +203,59 @@ func TestReload(t *testing.T) {
 		if !strings.Contains(notes.String(), want) {
 			t.Errorf("systemd was not told %s; it heard:\n%s", want, notes.String())
 		}
+	}
+}
+
+// A reload that changes a PostgreSQL store is refused, and logged without
+// the passwords of either URL.
+func TestReloadStorePostgres(t *testing.T) {
+	// The test cluster trusts its users: the passwords are there to be
+	// kept out of the logs.
+	dsn := strings.Replace(pgtest.DSN(t), "@", ":s3cret@", 1)
+	srv := newCountingServer(t)
+	addr := freeAddr(t)
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	write := func(store string) {
+		t.Helper()
+		body := "store: \"" + store + "\"\nschedule: \"@every 1h\"\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\nserver:\n  listen: " + addr +
+			"\nfeeds:\n  - url: " + srv.URL + "/korea-desk.atom\n"
+		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(dsn)
+	logs := &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, logs) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("daemon: %v", err)
+		}
+	}()
+	waitUntil(t, 15*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, "timed out waiting for /readyz; logs:\n%s", logs)
+
+	for i, tt := range []struct{ store, want string }{
+		{strings.Replace(dsn, "s3cret", "n3wpass", 1), "changed (its password); a new store needs a restart"},
+		{strings.Replace(strings.Replace(dsn, "s3cret", "n3wpass", 1), "/pgtest_", "/other_", 1), "was postgres://aggregator:xxxxx@"},
+	} {
+		write(tt.store)
+		syscall.Kill(os.Getpid(), syscall.SIGHUP)
+		waitUntil(t, 15*time.Second, func() bool { return strings.Count(logs.String(), "reload failed") == i+1 },
+			"timed out waiting for the failed reload to be logged; logs:\n%s", logs)
+		if s := logs.String(); !strings.Contains(s, tt.want) {
+			t.Errorf("reload to %s: the logs do not say %q:\n%s", store.Redacted(tt.store), tt.want, s)
+		}
+	}
+	if s := logs.String(); strings.Contains(s, "s3cret") || strings.Contains(s, "n3wpass") {
+		t.Errorf("a password reached the logs:\n%s", s)
 	}
 }
