@@ -84,6 +84,9 @@ func lockRunFile(ctx context.Context, path string, wait bool) (func(), error) {
 func (s *Store) lockRunPostgres(ctx context.Context, wait bool) (func(), error) {
 	conn, err := pgx.ConnectConfig(ctx, s.db.pool.Config().ConnConfig)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("lock store %s: %w", s.name, err)
 	}
 	if wait {
