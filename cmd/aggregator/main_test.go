@@ -1041,16 +1041,22 @@ func TestStopMidCycle(t *testing.T) {
 // ends, and returns once /readyz says it is ready.
 func startDaemon(t *testing.T, cfg, addr string) {
 	t.Helper()
+	runDaemonUntilEnd(t, cfg, io.Discard)
+	waitUntil(t, 15*time.Second, func() bool { return isReady(addr) }, "the daemon on %s never became ready", addr)
+}
+
+// runDaemonUntilEnd starts the daemon on cfg, logging to logs, and stops
+// it when the test ends, failing the test unless it stops cleanly.
+func runDaemonUntilEnd(t *testing.T, cfg string, logs io.Writer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, io.Discard) }()
+	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, logs) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("daemon: %v", err)
 		}
 	})
-	waitUntil(t, 15*time.Second, func() bool { return isReady(addr) }, "the daemon on %s never became ready", addr)
 }
 
 // TestEvalClustersConfig: the stories settings of --config reach the

@@ -225,15 +225,7 @@ func TestReloadStorePostgres(t *testing.T) {
 	}
 	write(dsn)
 	logs := &lockedBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, logs) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("daemon: %v", err)
-		}
-	}()
+	runDaemonUntilEnd(t, cfg, logs)
 	waitUntil(t, 15*time.Second, func() bool {
 		resp, err := http.Get("http://" + addr + "/readyz")
 		if err != nil {
