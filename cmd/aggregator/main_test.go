@@ -1001,8 +1001,9 @@ func TestStopMidCycle(t *testing.T) {
 	defer slow.Close()
 	defer once.Do(func() { close(release) })
 	srv := kimServer(t)
-	addr := freeAddr(t)
-	cfg := writeConfig(t, "server:\n  listen: "+addr+"\n",
+	// Port 0: the test does not read the daemon over HTTP, and a port chosen
+	// by the kernel at listen time cannot be taken by another test first.
+	cfg := writeConfig(t, "server:\n  listen: 127.0.0.1:0\n",
 		srv.URL+"/korea-desk.atom", slow.URL+"/feed.xml", srv.URL+"/newsroom.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -1011,6 +1012,11 @@ func TestStopMidCycle(t *testing.T) {
 	dbPath := filepath.Join(filepath.Dir(cfg), "agg.db")
 	// Wait until the two quick feeds are stored while the slow one hangs.
 	waitUntil(t, 10*time.Second, func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("the daemon stopped before SIGTERM: %v; logs:\n%s", err, logs)
+		default:
+		}
 		st, err := store.Open(context.Background(), dbPath)
 		if err != nil {
 			return false
