@@ -51,6 +51,9 @@ type dialect struct {
 	writeLock string
 	// readOnly is the isolation level of read-only transactions.
 	readOnly sql.IsolationLevel
+	// skipLocked ends a SELECT that locks the rows it finds, skipping those
+	// another transaction locked; "" on SQLite, whose writers take turns.
+	skipLocked string
 	// vacuum: Prune may hand free pages back (SQLite's incremental_vacuum);
 	// PostgreSQL's autovacuum does it on its own.
 	vacuum bool
@@ -85,6 +88,7 @@ var (
 		setVersion: postgresSetVersion,
 		writeLock:  fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, writeLock),
 		readOnly:   sql.LevelRepeatableRead,
+		skipLocked: " FOR UPDATE SKIP LOCKED",
 	}
 )
 

@@ -17,7 +17,9 @@ const feedColumns = `id, url, name, title, site_url, atom_id, language,
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanFeed(row scanner) (aggregator.Feed, aggregator.FeedState, error) {
+// scanFeed scans the feedColumns of row, and then into extra the columns
+// that follow them.
+func scanFeed(row scanner, extra ...any) (aggregator.Feed, aggregator.FeedState, error) {
 	var (
 		f                           aggregator.Feed
 		st                          aggregator.FeedState
@@ -25,10 +27,11 @@ func scanFeed(row scanner) (aggregator.Feed, aggregator.FeedState, error) {
 		failing, outage, recovered  int64
 		skipHours, skipDays         string
 	)
-	err := row.Scan(&f.ID, &f.URL, &f.Name, &f.Title, &f.SiteURL, &f.AtomID, &f.Language,
+	dest := []any{&f.ID, &f.URL, &f.Name, &f.Title, &f.SiteURL, &f.AtomID, &f.Language,
 		&st.URL, &st.ETag, &st.LastModified, &st.BodyHash, &ttl, &skipHours, &skipDays,
 		&attempt, &success, &st.LastStatus, &st.Error, &st.Failures, &next, &st.Retired,
-		&failing, &outage, &recovered)
+		&failing, &outage, &recovered}
+	err := row.Scan(append(dest, extra...)...)
 	if err != nil {
 		return f, st, err
 	}
@@ -90,22 +93,26 @@ func (s *Store) FeedsFor(ctx context.Context, refs []FeedRef) ([]FeedStatus, err
 type FeedStatus struct {
 	Feed  aggregator.Feed
 	State aggregator.FeedState
+	// FetchedBy names the instance that last fetched the feed, when
+	// instances share the store (see Fetched.By); Feeds gives it.
+	FetchedBy string
 }
 
 // Feeds returns every stored feed with its state, ordered by URL.
 func (s *Store) Feeds(ctx context.Context) ([]FeedStatus, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+feedColumns+` FROM feeds ORDER BY url`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+feedColumns+`, fetched_by FROM feeds ORDER BY url`)
 	if err != nil {
 		return nil, fmt.Errorf("list feeds: %w", err)
 	}
 	defer rows.Close()
 	var out []FeedStatus
 	for rows.Next() {
-		f, st, err := scanFeed(rows)
+		var by string
+		f, st, err := scanFeed(rows, &by)
 		if err != nil {
 			return nil, fmt.Errorf("list feeds: %w", err)
 		}
-		out = append(out, FeedStatus{Feed: f, State: st})
+		out = append(out, FeedStatus{Feed: f, State: st, FetchedBy: by})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list feeds: %w", err)
@@ -115,7 +122,18 @@ func (s *Store) Feeds(ctx context.Context) ([]FeedStatus, error) {
 
 // saveState records a feed's state, and parsed (unix seconds, 0 for none)
 // as the time a document of the feed was last parsed.
-func saveState(ctx context.Context, tx *prepared, feedID int64, st aggregator.FeedState, parsed int64) error {
+// by, when not "", is the instance that fetched the feed: it is noted, and
+// its lease on the feed (see LeaseFeeds) given back.
+func saveState(ctx context.Context, tx *prepared, feedID int64, st aggregator.FeedState, parsed int64, by string) error {
+	if by != "" {
+		_, err := tx.exec(ctx, `UPDATE feeds SET fetched_by = ?,
+			lease_until = CASE WHEN lease_holder = ? THEN 0 ELSE lease_until END,
+			lease_holder = CASE WHEN lease_holder = ? THEN '' ELSE lease_holder END
+			WHERE id = ?`, by, by, by, feedID)
+		if err != nil {
+			return err
+		}
+	}
 	_, err := tx.exec(ctx, `
 		UPDATE feeds SET
 			current_url = CASE WHEN url = ? THEN '' ELSE ? END, last_parsed = `+tx.d.greatest+`(last_parsed, ?),

@@ -46,6 +46,10 @@ type Fetched struct {
 	// Place): its entry id and the item as now stored, with its entry
 	// times, so that the story it joins is chosen by the text it now has.
 	Retold func(entryID string, it aggregator.Item)
+	// By names the instance that fetched the feed, when instances share the
+	// store: it is noted as the feed's last fetcher (FetchedBy), and its
+	// lease on the feed given back.
+	By string
 }
 
 // Meta is what a feed says of itself.
@@ -125,7 +129,7 @@ func saveFetch(ctx context.Context, stmts *prepared, feedID int64, f Fetched, no
 	if f.Meta != nil || len(f.Items) > 0 {
 		parsed = now.Unix()
 	}
-	if err := saveState(ctx, stmts, feedID, f.State, parsed); err != nil {
+	if err := saveState(ctx, stmts, feedID, f.State, parsed, f.By); err != nil {
 		return 0, 0, fmt.Errorf("save fetch: %w", err)
 	}
 	if m := f.Meta; m != nil {

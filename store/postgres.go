@@ -78,6 +78,9 @@ func postgresConfig(store string, o Options) (*pgxpool.Config, error) {
 	if o.Password != "" {
 		cfg.ConnConfig.Password = o.Password
 	}
+	if o.Instance != "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = appPrefix + o.Instance
+	}
 	return cfg, nil
 }
 
@@ -204,6 +207,17 @@ var postgresMigrations = []string{
 		WHERE t.value->>'Label' != ''
 		ORDER BY i.id, t.n
 		ON CONFLICT (slug) DO NOTHING;`,
+
+	`ALTER TABLE feeds ADD COLUMN lease_holder TEXT COLLATE "C" NOT NULL DEFAULT '';
+	ALTER TABLE feeds ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE feeds ADD COLUMN fetched_by TEXT COLLATE "C" NOT NULL DEFAULT '';
+	CREATE TABLE site_files (
+		name         TEXT COLLATE "C" PRIMARY KEY,
+		content_type TEXT COLLATE "C" NOT NULL,
+		etag         TEXT COLLATE "C" NOT NULL,
+		mod_time     BIGINT NOT NULL,
+		body         BYTEA NOT NULL
+	);`,
 }
 
 // postgresVersion reads the schema version on PostgreSQL, where a table

@@ -41,6 +41,9 @@ type Options struct {
 	// Password is a PostgreSQL store's password (config's
 	// store_password_file); it overrides one in the URL.
 	Password string
+	// Instance names this process among the instances sharing a
+	// PostgreSQL store, in its sessions' application_name (see LeaderName).
+	Instance string
 }
 
 // OpenWith is Open with options.
@@ -229,6 +232,20 @@ var migrations = []string{
 		WHERE json_extract(t.value, '$.Label') != ''
 		ORDER BY i.id
 		ON CONFLICT (slug) DO NOTHING;`,
+
+	// Instances sharing a store (see fleet.go): which one holds a feed's
+	// lease to fetch it, until when, and which fetched it last; and the
+	// leader's rendered files, which every instance serves.
+	`ALTER TABLE feeds ADD COLUMN lease_holder TEXT NOT NULL DEFAULT '';
+	ALTER TABLE feeds ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE feeds ADD COLUMN fetched_by TEXT NOT NULL DEFAULT '';
+	CREATE TABLE site_files (
+		name         TEXT PRIMARY KEY,
+		content_type TEXT NOT NULL,
+		etag         TEXT NOT NULL,
+		mod_time     INTEGER NOT NULL,
+		body         BLOB NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 // migrate brings the schema up to date, a migration per transaction; on

@@ -377,10 +377,19 @@ type Placed struct {
 // replays them in it). An article stored as a story of its own that joined
 // another moves into it, and so do the articles of stories merged into it.
 func (s *Store) Place(ctx context.Context, placed []Placed) error {
+	return s.PlaceIn(ctx, 0, placed)
+}
+
+// PlaceIn is Place by the leader of term (see Leader), which fails with
+// ErrNotLeader once another instance leads; term 0 places unfenced.
+func (s *Store) PlaceIn(ctx context.Context, term int64, placed []Placed) error {
 	if len(placed) == 0 {
 		return nil
 	}
 	return s.withTx(ctx, "place", nil, func(tx *prepared) error {
+		if err := checkTerm(ctx, tx, term); err != nil {
+			return err
+		}
 		var seq int64
 		if err := tx.queryRow(ctx, `SELECT coalesce(max(placed), 0) FROM items`, nil, &seq); err != nil {
 			return fmt.Errorf("place: %w", err)
