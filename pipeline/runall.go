@@ -30,6 +30,10 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 		return reports
 	}
 
+	renewing, stopRenewing := context.WithCancel(ctx)
+	defer stopRenewing()
+	go r.RenewLeases(renewing)
+
 	ahead := cmp.Or(r.ahead, fetchAhead)
 	// At most ahead fetches are started and not yet stored, so that their
 	// outcomes never wait to be sent.
@@ -41,7 +45,7 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 	for s.head < len(turns) {
 		for ; next < len(turns); next++ {
 			t := turns[next]
-			if t.rep.Skipped != "" {
+			if t.rep.Skipped != "" || t.rep.Err != nil {
 				s.put(&outcome{t: t, rep: t.rep, final: true})
 				continue
 			}
@@ -50,8 +54,15 @@ func (r *Runner) RunAll(ctx context.Context, feeds []Feed, force bool) []Report 
 			}
 			s.fetching++
 			go func() {
-				res, err := r.fetch(ctx, t)
-				results <- r.outcomeOf(ctx, t, res, err)
+				var o *outcome
+				if r.claim(ctx, t, force, 0) {
+					res, err := r.fetch(ctx, t)
+					o = r.outcomeOf(ctx, t, res, err)
+				} else {
+					o = &outcome{t: t, rep: t.rep, final: true}
+				}
+				o.started = true
+				results <- o
 			}()
 		}
 		s.putArrived(results)
@@ -192,7 +203,7 @@ func (s *orderedSaver) save(ctx context.Context, idx []int) {
 		for _, i := range idx[:cap(batch)] {
 			sl := &s.slots[i]
 			batch = append(batch, sl.ready)
-			if sl.ready.t.rep.Skipped == "" {
+			if sl.ready.started {
 				s.fetching--
 			}
 			sl.ready, sl.done = nil, true

@@ -70,6 +70,23 @@ type Runner struct {
 	restoring bool
 	// ahead is RunAll's fetchAhead; 0: fetchAhead.
 	ahead int
+
+	// Instance names this instance among those sharing the store: it holds
+	// the leases of the feeds it fetches (see fleet.go), and the store notes
+	// it as their fetcher.
+	Instance string
+	// Lease is how long a feed's lease lasts unless renewed; 0:
+	// DefaultLease.
+	Lease time.Duration
+	// Leader, if set, says whether this instance leads the instances
+	// sharing the store, and its term: only the leader places articles in
+	// stories (see Settle). nil: this Runner places the articles it stores.
+	Leader interface{ Leading() (bool, int64) }
+
+	held leases // the feeds whose leases this Runner holds
+	// term is the leader's term in which Settle last placed articles (see
+	// settleTerm), -1 when it did not lead.
+	term int64
 }
 
 func (r *Runner) rules() *dedupe.Rules {

@@ -148,10 +148,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	startupDone := make(chan struct{})
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		s.settleLoop(ctx, startupDone, jobs.changed)
+	}()
+	go func() {
+		defer wg.Done()
+		s.Runner.RenewLeases(jobs.ctx)
 	}()
 	startUp(ctx, &wg, starts, startupDone)
 	c.Start()
@@ -171,7 +175,8 @@ type fetchJobs struct {
 	changed chan struct{} // buffered: one signal stands for any number
 
 	mu       sync.Mutex
-	stopping bool // no fetch starts once set
+	stopping bool          // no fetch starts once set
+	stopped  chan struct{} // closed once stopping is set
 	inFlight sync.WaitGroup
 }
 
@@ -180,7 +185,7 @@ type fetchJobs struct {
 // lets quick fetches finish.
 func newFetchJobs(ctx context.Context) *fetchJobs {
 	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	return &fetchJobs{ctx: jobCtx, cancel: cancel, changed: make(chan struct{}, 1)}
+	return &fetchJobs{ctx: jobCtx, cancel: cancel, changed: make(chan struct{}, 1), stopped: make(chan struct{})}
 }
 
 // run fetches f with r, unless the jobs are stopping.
@@ -193,13 +198,28 @@ func (j *fetchJobs) run(r *Runner, f Feed, every time.Duration) {
 	j.inFlight.Add(1)
 	j.mu.Unlock()
 	defer j.inFlight.Done()
-	// Never twice within half the feed's interval: the start-up
-	// run may fall just before the feed's first scheduled time.
-	rep := r.runFeed(j.ctx, f, false, every/2)
-	if rep.Added > 0 || rep.Changed > 0 {
+	for {
+		// Never twice within half the feed's interval: the start-up
+		// run may fall just before the feed's first scheduled time.
+		rep := r.runFeed(j.ctx, f, false, every/2)
+		if rep.Added > 0 || rep.Changed > 0 {
+			select {
+			case j.changed <- struct{}{}:
+			default:
+			}
+		}
+		if rep.HeldUntil.IsZero() {
+			return
+		}
+		// Another instance sharing the store is fetching the feed. Should
+		// it die, its lease runs out: look again then, and fetch the feed
+		// unless that instance did.
+		t := time.NewTimer(time.Until(rep.HeldUntil) + time.Second)
 		select {
-		case j.changed <- struct{}{}:
-		default:
+		case <-j.stopped:
+			t.Stop()
+			return
+		case <-t.C:
 		}
 	}
 }
@@ -209,6 +229,7 @@ func (j *fetchJobs) run(r *Runner, f Feed, every time.Duration) {
 func (j *fetchJobs) stop(grace time.Duration) {
 	j.mu.Lock()
 	j.stopping = true // no new fetches
+	close(j.stopped)
 	j.mu.Unlock()
 	finished := make(chan struct{})
 	go func() { j.inFlight.Wait(); close(finished) }()

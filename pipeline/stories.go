@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"time"
 
 	"aggregator"
 	"aggregator/store"
@@ -58,11 +59,21 @@ func (r *Runner) queue(articles []fresh) {
 // Articles published at the same time go in the order of their feeds in
 // RunAll. RunAll settles before it returns; the Scheduler after each burst
 // of fetches.
+//
+// When a Leader is set, only the leader places articles, and when
+// instances share the store it places those every instance stored, which
+// it reads from the store; a new term rebuilds the stories from the store
+// first, since another leader may have placed articles meanwhile.
 func (r *Runner) Settle(ctx context.Context) error {
 	if r.Stories == nil {
 		return nil
 	}
 	r.mu.Lock()
+	term, err := r.settleTerm(ctx)
+	if err != nil || term < 0 {
+		r.mu.Unlock()
+		return err
+	}
 	if r.restoring && len(r.pending) > 0 {
 		r.restoring = false
 		if err := r.replay(ctx); err != nil {
@@ -85,7 +96,40 @@ func (r *Runner) Settle(ctx context.Context) error {
 			Follows: pl.Follows, Merges: pl.Merges}
 	}
 	r.mu.Unlock()
-	return r.Store.Place(context.WithoutCancel(ctx), placed)
+	return r.Store.PlaceIn(context.WithoutCancel(ctx), term, placed)
+}
+
+// settleTerm is the part of Settle that depends on the leader, with r.mu
+// held: it returns the leader's term (0 without a Leader or on SQLite),
+// or -1 when this instance does not lead and is to place nothing. Sharing
+// the store, it makes the articles waiting for Settle those the store holds
+// unplaced, whoever stored them.
+func (r *Runner) settleTerm(ctx context.Context) (int64, error) {
+	if r.Leader == nil {
+		return 0, nil
+	}
+	lead, term := r.Leader.Leading()
+	if !lead {
+		// The leader places them; a later term of this instance restores
+		// the stories first.
+		r.pending, r.term = nil, -1
+		return -1, nil
+	}
+	if !r.Store.Shared() {
+		return term, nil
+	}
+	r.pending = nil
+	if term != r.term {
+		r.Stories.Reset()
+		r.term = term
+		if err := r.replay(ctx); err != nil {
+			return 0, err
+		}
+		r.restoring = false
+	}
+	// Every article not placed yet, however old: so Settle places what
+	// any instance stores, as it places what this one stores.
+	return term, r.unplaced(ctx, time.Time{})
 }
 
 // latest keeps only the last turn of each article that waits twice (taken
@@ -147,6 +191,12 @@ func (r *Runner) replay(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return r.unplaced(ctx, since)
+}
+
+// unplaced adds to those waiting for Settle the articles stored since and
+// not yet placed, with r.mu held.
+func (r *Runner) unplaced(ctx context.Context, since time.Time) error {
 	waiting := map[string]bool{}
 	for _, a := range r.pending {
 		waiting[a.entryID] = true

@@ -28,6 +28,9 @@ type Report struct {
 	// Took is how long the fetch took (waiting for a slot included); 0
 	// when the feed was not fetched.
 	Took time.Duration
+	// HeldUntil is when the lease of another instance that is fetching the
+	// feed runs out, when that is why the feed was skipped.
+	HeldUntil time.Time
 }
 
 // turn is one feed's fetch in progress.
@@ -37,6 +40,8 @@ type turn struct {
 	state aggregator.FeedState
 	rep   Report
 	order int // the feed's place among those of RunAll; 0 for RunFeed
+	// leased: the turn holds the feed's lease (see claim).
+	leased bool
 }
 
 // RunFeed gives one feed its turn: it is fetched unless it is retired or
@@ -50,11 +55,14 @@ func (r *Runner) RunFeed(ctx context.Context, f Feed, force bool) Report {
 // the Scheduler, which never fetches a feed twice within half its interval.
 func (r *Runner) runFeed(ctx context.Context, f Feed, force bool, minGap time.Duration) Report {
 	t := r.loadTurn(ctx, f, force, minGap)
-	rep := t.rep
-	if rep.Err == nil && rep.Skipped == "" {
-		res, err := r.fetch(ctx, t)
-		rep = r.storeFetch(ctx, t, res, err)
+	if !r.claim(ctx, t, force, minGap) {
+		if r.OnReport != nil {
+			r.OnReport(t.rep)
+		}
+		return t.rep
 	}
+	res, err := r.fetch(ctx, t)
+	rep := r.storeFetch(ctx, t, res, err)
 	if r.OnReport != nil {
 		r.OnReport(rep)
 	}
@@ -128,6 +136,7 @@ type outcome struct {
 	in       store.Fetched
 	articles []fresh // new articles, once stored
 	final    bool    // rep is final: there is nothing to store
+	started  bool    // RunAll started a fetch for it (one of its fetching)
 }
 
 // outcomeOf applies the politeness policy to a fetch outcome and makes what is
@@ -140,12 +149,16 @@ func (r *Runner) outcomeOf(ctx context.Context, t *turn, res *fetch.Result, fetc
 		// Cancelled: not the feed's fault, and nothing to record.
 		o.rep.Err = ctx.Err()
 		o.final = true
+		r.release(t)
 		return o
 	}
 	now := r.now()
 	fetchErr = r.Policy.CapRetryAfter(fetchErr)
 	next := r.Policy.Apply(now, t.state, res, fetchErr)
 	o.in = store.Fetched{State: next}
+	if t.leased {
+		o.in.By = r.Instance
+	}
 	if fetchErr != nil {
 		o.rep.Err = fetchErr
 		if next.Retired && !t.state.Retired {
@@ -237,10 +250,12 @@ func (r *Runner) finishTurn(o *outcome, sv store.Saved) Report {
 	rep := o.rep
 	log := r.Log.With(o.t.feed.logAttrs()...)
 	if sv.Err != nil {
+		r.release(o.t)
 		log.Error("store failed", "err", sv.Err)
 		rep.Err = errors.Join(rep.Err, sv.Err)
 		return rep
 	}
+	r.stored(o.t)
 	rep.Added, rep.Changed = sv.Added, sv.Changed
 	r.queue(o.articles)
 	if res := rep.Result; rep.Err == nil && res != nil {

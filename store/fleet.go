@@ -157,6 +157,20 @@ func (s *Store) ReleaseFeeds(ctx context.Context, ids []int64, holder string) er
 	return nil
 }
 
+// RenewLeases extends, until until, holder's leases of the feeds ids; the
+// leases it no longer holds stay as they are.
+func (s *Store) RenewLeases(ctx context.Context, ids []int64, holder string, until time.Time) error {
+	for start := 0; start < len(ids); start += leaseBatch {
+		in, args := idList(ids[start:min(start+leaseBatch, len(ids))])
+		_, err := s.db.ExecContext(ctx, `UPDATE feeds SET lease_until = ? WHERE lease_holder = ? AND id IN (`+in+`)`,
+			append([]any{unix(until), holder}, args...)...)
+		if err != nil {
+			return fmt.Errorf("renew leases: %w", err)
+		}
+	}
+	return nil
+}
+
 // idList is the placeholders and arguments of a list of ids.
 func idList(ids []int64) (string, []any) {
 	args := make([]any, len(ids))
@@ -311,4 +325,16 @@ func unixNano(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixNano()
+}
+
+// HasUnplaced reports whether articles wait to be placed in stories (see
+// Place): for the leader of instances sharing the store, the sign that
+// another instance stored some.
+func (s *Store) HasUnplaced(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM items WHERE placed = 0 LIMIT 1) AS waiting`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("unplaced articles: %w", err)
+	}
+	return n > 0, nil
 }

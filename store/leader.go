@@ -45,15 +45,23 @@ type Leader struct {
 	// Log receives why a campaign failed; nil: slog.Default().
 	Log *slog.Logger
 
-	mu   sync.Mutex
-	term int64 // the leader's term; 0 while not leading
-	lead bool
+	mu    sync.Mutex
+	term  int64 // the leader's term; 0 while not leading
+	lead  bool
+	tried chan struct{}
+	once  sync.Once
 }
 
 // Leader returns the store's Leader for this instance; see Run.
 func (s *Store) Leader() *Leader {
-	return &Leader{s: s, Retry: 5 * time.Second}
+	return &Leader{s: s, Retry: 5 * time.Second, tried: make(chan struct{})}
 }
+
+// Tried is closed once Run has first tried to lead, and Leading says
+// whether it does (or once Run has returned).
+func (l *Leader) Tried() <-chan struct{} { return l.tried }
+
+func (l *Leader) markTried() { l.once.Do(func() { close(l.tried) }) }
 
 // Leading reports whether the instance leads, and its term.
 func (l *Leader) Leading() (bool, int64) {
@@ -75,15 +83,18 @@ func (l *Leader) set(lead bool, term int64) {
 // Run campaigns until ctx is done, then stops leading. On SQLite it leads
 // at once.
 func (l *Leader) Run(ctx context.Context) {
+	defer l.markTried()
 	defer l.set(false, 0)
 	if !l.s.Shared() {
 		l.set(true, 0)
+		l.markTried()
 		<-ctx.Done()
 		return
 	}
 	for ctx.Err() == nil {
 		err := l.campaign(ctx)
 		l.set(false, 0)
+		l.markTried()
 		if err != nil && ctx.Err() == nil {
 			log := cmp.Or(l.Log, slog.Default())
 			log.Warn("leading the instances failed; trying again", "err", err, "in", l.Retry)
@@ -114,6 +125,7 @@ func (l *Leader) campaign(ctx context.Context) error {
 		if locked {
 			break
 		}
+		l.markTried()
 		if !sleep(ctx, l.Retry) {
 			return nil
 		}
@@ -123,6 +135,7 @@ func (l *Leader) campaign(ctx context.Context) error {
 		return err
 	}
 	l.set(true, term)
+	l.markTried()
 	for sleep(ctx, l.Retry) {
 		var one int
 		if err := l.query(ctx, conn, `SELECT 1`).Scan(&one); err != nil {

@@ -10,3 +10,12 @@ import "time"
 // little (a Clusterer restored so places realweek's later half exactly as
 // the one that placed the first, TestRestoreContinuesAsBefore).
 func (c *Clusterer) Horizon() time.Duration { return c.cfg.Window }
+
+// Reset empties c, as New with its config returns it: an instance that
+// takes over placing articles from another rebuilds the stories from the
+// store (see pipeline's Restore) into an empty Clusterer.
+func (c *Clusterer) Reset() {
+	trace := c.trace
+	*c = *New(c.cfg)
+	c.trace = trace
+}

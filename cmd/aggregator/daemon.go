@@ -45,7 +45,7 @@ const pruneEvery = time.Hour
 // a config that does not load is logged, and the running one stays. A
 // signal that came before the daemon was ready reloads once it is.
 func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, reload <-chan os.Signal) error {
-	st, err := store.OpenWith(ctx, cfg.Store, store.Options{Password: cfg.StorePassword.Reveal()})
+	st, err := store.OpenWith(ctx, cfg.Store, storeOptions(cfg))
 	if err != nil {
 		return err
 	}
@@ -83,6 +83,14 @@ type daemon struct {
 	// shows what the store holds last.
 	publishing sync.Mutex
 	published  *publish.Site // nil until the first publish
+
+	// leader campaigns for this instance to lead those sharing the store;
+	// nil when the store is not shared (see fleet.go).
+	leader *store.Leader
+	// siteVersion is the version of the stored site served, and
+	// publishedTerm the leader's term it was published in (0: another
+	// instance's), when the store is shared.
+	siteVersion, publishedTerm int64
 }
 
 // run serves and schedules until ctx is done or the HTTP server fails,
@@ -96,6 +104,8 @@ func (d *daemon) run(ctx context.Context, reload <-chan os.Signal) error {
 
 	stopPinger := d.startPinger()
 	defer stopPinger()
+	stopFleet := d.startFleet(ctx)
+	defer stopFleet()
 
 	// Serve what the store already holds before the first fetch completes.
 	d.publish(ctx)
@@ -191,11 +201,22 @@ func (d *daemon) publish(ctx context.Context) {
 	d.publishing.Lock()
 	defer d.publishing.Unlock()
 	cur := d.current
-	site, err := cur.pub.Build(ctx, cur.entries)
+	var (
+		site *publish.Site
+		err  error
+	)
+	if d.shared() {
+		site, err = d.publishShared(ctx)
+	} else {
+		site, err = cur.pub.Build(ctx, cur.entries)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Error("publish failed; still serving the previous outputs", "err", err)
 		}
+		return
+	}
+	if site == nil {
 		return
 	}
 	d.server.Swap(site)
@@ -292,7 +313,11 @@ func (d *daemon) loadSetup(ctx context.Context) (*setup, error) {
 		}
 		return nil, fmt.Errorf("store: %s was %s; a new store needs a restart", now, was)
 	}
-	return newSetup(ctx, next, cur.runner.Store, d.log, asDaemon, cur.runner.Stories)
+	s, err := newSetup(ctx, next, cur.runner.Store, d.log, asDaemon, cur.runner.Stories)
+	if err == nil && d.leader != nil {
+		s.runner.Leader = d.leader
+	}
+	return s, err
 }
 
 // maxAge is how long, in seconds, readers may cache the outputs: the

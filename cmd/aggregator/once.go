@@ -19,7 +19,7 @@ import (
 // stories, prunes and writes the outputs. Another --once run on the same
 // store makes it fail with exitLocked, or with wait, wait for that run.
 func runOnce(ctx context.Context, cfg *config.Config, log *slog.Logger, force, wait bool, stderr io.Writer) error {
-	st, err := store.OpenWith(ctx, cfg.Store, store.Options{Password: cfg.StorePassword.Reveal()})
+	st, err := store.OpenWith(ctx, cfg.Store, storeOptions(cfg))
 	if err != nil {
 		return err
 	}
@@ -35,6 +35,17 @@ func runOnce(ctx context.Context, cfg *config.Config, log *slog.Logger, force, w
 	s, err := newSetup(ctx, cfg, st, log, asOnce, nil)
 	if err != nil {
 		return err
+	}
+	if st.Shared() {
+		// Among instances sharing the store, the run places its articles in
+		// stories only if no daemon leads; else the leader places them.
+		leadCtx, stopLeading := context.WithCancel(ctx)
+		defer stopLeading()
+		leader := st.Leader()
+		leader.Log = log
+		go leader.Run(leadCtx)
+		<-leader.Tried()
+		s.runner.Leader = leader
 	}
 	progress := &onceReport{w: stderr, live: isTerminal(stderr), total: len(s.feeds)}
 	s.runner.OnReport = progress.add

@@ -84,6 +84,9 @@ func newRunner(ctx context.Context, cfg *config.Config, st *store.Store, log *sl
 		},
 		Rules: dedupeRules(cfg),
 	}
+	if st.Shared() {
+		runner.Instance = instanceName()
+	}
 	var err error
 	if runner.Tagger, err = tag.New(taggerOptions(cfg)); err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
@@ -178,7 +181,7 @@ func openConfigStore(ctx context.Context, configPath string) (*config.Config, *s
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := store.OpenWith(ctx, cfg.Store, store.Options{Password: cfg.StorePassword.Reveal()})
+	st, err := store.OpenWith(ctx, cfg.Store, storeOptions(cfg))
 	if err != nil {
 		return nil, nil, err
 	}
