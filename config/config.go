@@ -57,6 +57,10 @@ type Config struct {
 	// StorePasswordFile holds the password of a PostgreSQL store; after
 	// Load: absolute path.
 	StorePasswordFile string             `yaml:"store_password_file"`
+	// Instance names this instance among those sharing a PostgreSQL store,
+	// in status pages, metrics and the database's sessions; "" for its
+	// host and process id.
+	Instance string `yaml:"instance"`
 	StorePassword     Secret             `yaml:"-"`        // set by Load from StorePasswordFile
 	Schedule          string             `yaml:"schedule"` // default robfig/cron spec for every feed
 	Server            Server             `yaml:"server"`

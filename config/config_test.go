@@ -295,7 +295,7 @@ func TestLoadErrors(t *testing.T) {
 		want []string // problems, without the file name
 	}{
 		{"unknown top-level key", "feeds:\n  - url: https://example.com/\nserve:\n  listen: :80\n", []string{
-			":3: serve: unknown key; known keys here are store, store_password_file, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging, retention",
+			":3: serve: unknown key; known keys here are store, store_password_file, instance, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging, retention",
 		}},
 		{"unknown key in a feed", "feeds:\n  - url: https://a.example/\n  - url: https://b.example/\n    category: [x]\n", []string{
 			":4: feeds[1].category: unknown key; known keys here are url, name, schedule, headers, auth, timeout, tags",
@@ -377,10 +377,10 @@ func TestLoadErrors(t *testing.T) {
 			": feeds: no feeds; add at least one under feeds:",
 		}},
 		{"not a mapping", "- https://example.com/\n", []string{
-			":1: want keys, found a list; the keys here are store, store_password_file, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging, retention",
+			":1: want keys, found a list; the keys here are store, store_password_file, instance, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging, retention",
 		}},
 		{"typo hides the feeds", "feed:\n  - url: https://example.com/\n", []string{
-			":1: feed: unknown key; known keys here are store, store_password_file, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging, retention",
+			":1: feed: unknown key; known keys here are store, store_password_file, instance, schedule, server, publish, fetch, feeds, outputs, dedupe, stories, tags, tagging, retention",
 			": feeds: no feeds; add at least one under feeds:",
 		}},
 		{"two documents", "feeds:\n  - url: https://example.com/\n---\nstore: x.db\n", []string{

@@ -49,6 +49,7 @@ func (c *Config) Validate() error {
 // than null (nil: none).
 func (c *Config) check(p *problems, dir string, set map[string]bool) {
 	c.checkSchedule(p, "schedule", c.Schedule)
+	c.checkInstance(p)
 	c.checkServer(p)
 	c.checkPublish(p)
 	c.checkFetch(p, set)
@@ -114,6 +115,24 @@ func (c *Config) checkPublish(p *problems) {
 		if u, err := url.Parse(icon); err != nil || (u.Scheme != "" && ((u.Scheme != "http" && u.Scheme != "https") || u.Host == "")) {
 			p.addf("publish.icon", "%q is neither an http(s) URL nor a path under base_url; write e.g. https://news.example.com/icon.png or icon.png", icon)
 		}
+	}
+}
+
+// checkInstance checks the instance's name: a short word, as PostgreSQL's
+// application_name (at most 63 bytes, with the program's prefix) shows it.
+func (c *Config) checkInstance(p *problems) {
+	name := c.Instance
+	if name == "" {
+		return
+	}
+	ok := len(name) <= 48
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-_:", r)) {
+			ok = false
+		}
+	}
+	if !ok {
+		p.addf("instance", "%q is not a name of up to 48 letters, digits and . - _ :; write e.g. \"feeds-2\", or leave it out for host:pid", name)
 	}
 }
 

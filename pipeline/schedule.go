@@ -198,30 +198,41 @@ func (j *fetchJobs) run(r *Runner, f Feed, every time.Duration) {
 	j.inFlight.Add(1)
 	j.mu.Unlock()
 	defer j.inFlight.Done()
-	for {
-		// Never twice within half the feed's interval: the start-up
-		// run may fall just before the feed's first scheduled time.
-		rep := r.runFeed(j.ctx, f, false, every/2)
-		if rep.Added > 0 || rep.Changed > 0 {
-			select {
-			case j.changed <- struct{}{}:
-			default:
-			}
-		}
-		if rep.HeldUntil.IsZero() {
-			return
-		}
-		// Another instance sharing the store is fetching the feed. Should
-		// it die, its lease runs out: look again then, and fetch the feed
-		// unless that instance did.
-		t := time.NewTimer(time.Until(rep.HeldUntil) + time.Second)
+	// Never twice within half the feed's interval: the start-up
+	// run may fall just before the feed's first scheduled time.
+	rep := r.runFeed(j.ctx, f, false, every/2)
+	if rep.Added > 0 || rep.Changed > 0 {
 		select {
-		case <-j.stopped:
-			t.Stop()
-			return
-		case <-t.C:
+		case j.changed <- struct{}{}:
+		default:
 		}
 	}
+	if !rep.HeldUntil.IsZero() {
+		j.retry(r, f, every, rep.HeldUntil)
+	}
+}
+
+// retry runs f again after until, unless the jobs stop first: another
+// instance sharing the store holds the feed's lease until then. Should that
+// instance die, its lease runs out, and this one fetches the feed, unless
+// that instance did (see Runner.claim).
+func (j *fetchJobs) retry(r *Runner, f Feed, every time.Duration, until time.Time) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.stopping {
+		return
+	}
+	j.inFlight.Add(1)
+	go func() {
+		defer j.inFlight.Done()
+		t := time.NewTimer(time.Until(until) + time.Second)
+		defer t.Stop()
+		select {
+		case <-j.stopped:
+		case <-t.C:
+			j.run(r, f, every)
+		}
+	}()
 }
 
 // stop lets no more fetches start, waits up to grace for those in flight,

@@ -19,8 +19,11 @@ import (
 // same bytes and ETags.
 
 // instanceName names this process among the instances sharing a store:
-// its host and process id.
-func instanceName() string {
+// the config's instance, else its host and process id.
+func instanceName(cfg *config.Config) string {
+	if cfg.Instance != "" {
+		return cfg.Instance
+	}
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "localhost"
@@ -30,7 +33,7 @@ func instanceName() string {
 
 // storeOptions are the options of cfg's store for this process.
 func storeOptions(cfg *config.Config) store.Options {
-	return store.Options{Password: cfg.StorePassword.Reveal(), Instance: instanceName()}
+	return store.Options{Password: cfg.StorePassword.Reveal(), Instance: instanceName(cfg)}
 }
 
 // fleetPoll is how often an instance sharing its store looks at what the

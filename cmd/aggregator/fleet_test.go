@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"aggregator/internal/pgtest"
+	"aggregator/internal/storetest"
+)
+
+// fleetFarm serves n RSS feeds of three items each, counting the requests
+// of each feed.
+type fleetFarm struct {
+	*httptest.Server
+	mu       sync.Mutex
+	requests map[string]int
+}
+
+func newFleetFarm(t *testing.T, n int) *fleetFarm {
+	f := &fleetFarm{requests: map[string]int{}}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.requests[r.URL.Path]++
+		f.mu.Unlock()
+		var i int
+		if _, err := fmt.Sscanf(r.URL.Path, "/feed/%d.xml", &i); err != nil || i >= n {
+			http.NotFound(w, r)
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // so that fetches overlap
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Desk %d</title><link>https://desk%d.example/</link>`, i, i)
+		for j := range 3 {
+			fmt.Fprintf(w, `<item><title>Report %d from desk %d on harbour %d</title><link>https://desk%d.example/%d</link>
+				<description>Desk %d files its report number %d about the harbour.</description>
+				<pubDate>Tue, 12 Sep 2023 %02d:%02d:00 GMT</pubDate></item>`, j, i, i*7+j, i, j, i, j, 6+j, i%60)
+		}
+		fmt.Fprint(w, `</channel></rss>`)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fleetFarm) counts() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int, len(f.requests))
+	for k, v := range f.requests {
+		out[k] = v
+	}
+	return out
+}
+
+// fleetConfig writes the config of one instance of a fleet on the store
+// dsn, listening on addr.
+func fleetConfig(t *testing.T, dsn, name, addr, farm string, feeds int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "store: %q\ninstance: %s\nserver:\n  listen: %s\n", dsn, name, addr)
+	b.WriteString("schedule: \"@every 1h\"\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\n")
+	b.WriteString("publish:\n  dir: public\n  base_url: http://feeds.example/\nfeeds:\n")
+	for i := range feeds {
+		fmt.Fprintf(&b, "  - url: %s/feed/%d.xml\n", farm, i)
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// fleetGet fetches path from the instance at addr: its body and ETag.
+func fleetGet(addr, path string) (string, string, error) {
+	resp, err := http.Get("http://" + addr + "/" + path)
+	if err != nil {
+		return "", "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", "", fmt.Errorf("%s: %s", path, resp.Status)
+	}
+	return string(body), resp.Header.Get("ETag"), err
+}
+
+// TestFleet: three daemons on one PostgreSQL store share the fetching
+// (every feed fetched once), one leads, and all three serve the same
+// bytes; when the leader stops, another takes over and the others follow
+// it.
+func TestFleet(t *testing.T) {
+	const feeds = 24
+	dsn := pgtest.DSN(t)
+	farm := newFleetFarm(t, feeds)
+	type instance struct {
+		name, addr string
+		logs       *lockedBuffer
+		stop       func()
+	}
+	instances := make([]*instance, 3)
+	for i := range instances {
+		in := &instance{name: fmt.Sprint("feeds-", i+1), addr: freeAddr(t), logs: &lockedBuffer{}}
+		cfg := fleetConfig(t, dsn, in.name, in.addr, farm.URL, feeds)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, in.logs) }()
+		var once sync.Once
+		in.stop = func() {
+			once.Do(func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("%s: %v", in.name, err)
+				}
+			})
+		}
+		t.Cleanup(in.stop)
+		instances[i] = in
+	}
+	for _, in := range instances {
+		waitUntil(t, 30*time.Second, func() bool { return isReady(in.addr) }, "%s never became ready; logs:\n%s", in.name, in.logs)
+	}
+
+	// Every feed fetched once, by one of the three.
+	waitUntil(t, 20*time.Second, func() bool { return len(farm.counts()) == feeds }, "not every feed was fetched: %v", lazy(func() string { return fmt.Sprint(farm.counts()) }))
+	time.Sleep(time.Second)
+	for path, n := range farm.counts() {
+		if n != 1 {
+			t.Errorf("%s fetched %d times, want once", path, n)
+		}
+	}
+	st := storetest.Open(t, dsn)
+	if _, items, err := st.Counts(context.Background()); err != nil || items != 3*feeds {
+		t.Errorf("%d items stored (%v), want %d", items, err, 3*feeds)
+	}
+	statuses, err := st.Feeds(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[string]int{}
+	for _, f := range statuses {
+		by[f.FetchedBy]++
+	}
+	if by[""] != 0 {
+		t.Errorf("feeds by fetcher %v: want every feed named with its fetcher", by)
+	}
+
+	leader, err := st.LeaderName(context.Background())
+	if err != nil || leader == "" {
+		t.Fatalf("leader %q, %v", leader, err)
+	}
+	same := func(path string, among []*instance) func() bool {
+		return func() bool {
+			var first string
+			for i, in := range among {
+				body, etag, err := fleetGet(in.addr, path)
+				if err != nil || !strings.Contains(body, "<entry>") && !strings.Contains(body, "<html") {
+					return false
+				}
+				if i == 0 {
+					first = etag + body
+				} else if etag+body != first {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	served := func(path string, among []*instance) lazy {
+		return func() string {
+			var b strings.Builder
+			for _, in := range among {
+				body, etag, err := fleetGet(in.addr, path)
+				fmt.Fprintf(&b, "%s: %s %v %d bytes\n%.300s\nlogs:\n%s\n", in.name, etag, err, len(body), body, in.logs)
+			}
+			return b.String()
+		}
+	}
+	waitUntil(t, 20*time.Second, same("feeds/all.atom", instances), "the instances never served the same all.atom:\n%s", served("feeds/all.atom", instances))
+	waitUntil(t, 20*time.Second, same("index.html", instances), "the instances never served the same index.html")
+
+	// The leader stops; one of the others leads within 30 s, and the last
+	// follows it.
+	var rest []*instance
+	for _, in := range instances {
+		if in.name == leader {
+			in.stop()
+		} else {
+			rest = append(rest, in)
+		}
+	}
+	if len(rest) != 2 {
+		t.Fatalf("leader %q is none of the instances", leader)
+	}
+	waitUntil(t, 30*time.Second, func() bool {
+		name, err := st.LeaderName(context.Background())
+		return err == nil && name != "" && name != leader
+	}, "no instance took over from %s", leader)
+	next, _ := st.LeaderName(context.Background())
+	for _, in := range rest {
+		if in.name == next {
+			waitUntil(t, 10*time.Second, func() bool { return strings.Contains(in.logs.String(), "leading the instances") },
+				"%s leads and did not say so; logs:\n%s", next, in.logs)
+		}
+	}
+	waitUntil(t, 20*time.Second, same("feeds/all.atom", rest), "after the take-over, the instances never served the same all.atom")
+}
