@@ -438,10 +438,10 @@ func quoteIdent(name string) string {
 }
 
 // selectOrdered is the query, on the engine of d, for the columns cols of
-// a table, its rows ordered by the columns order. Text is ordered by its bytes on both
-// engines (SQLite's BINARY, PostgreSQL's "C", whatever the column's own
-// collation), and NULL first, so that both sides give the rows in the same
-// order.
+// a table, its rows ordered by the columns order. Text is ordered by its
+// bytes on both engines (SQLite's BINARY, PostgreSQL's "C", whatever the
+// column's own collation), and NULL first, so that both sides give the
+// rows in the same order.
 func selectOrdered(d *dialect, table string, cols []dbColumn, order []dbColumn) string {
 	var b strings.Builder
 	b.WriteString("SELECT ")
