@@ -109,7 +109,8 @@ func Copy(ctx context.Context, from, to *Store, progress func(table string, rows
 		})
 	})
 	if err != nil {
-		return report, err
+		// Nothing of the copy was kept.
+		return CopyReport{}, err
 	}
 	return report, nil
 }
