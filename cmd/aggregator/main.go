@@ -85,13 +85,14 @@ const usage = `Usage:
   aggregator eval-clusters FILE.jsonl   cluster labelled items as the daemon would and score the result
   aggregator import-opml FILE.opml      print the feeds: entries of an OPML export, to paste into a config
   aggregator discover URL               print the feeds: entries of the feeds a web site offers
+  aggregator migrate --from SRC --to DST  copy a store into a new, empty one: SQLite to PostgreSQL, or back
   aggregator version                    print the version
 
 FILE defaults to ./config.yaml, else $AGGREGATOR_CONFIG.
 
 Exit codes: 0 success; 1 the cycle ran but some feeds failed (--once);
 2 bad usage or bad config; 3 could not run at all; 4 another --once run
-holds the store's lock (--once without --wait).
+holds the store's lock (--once without --wait, migrate).
 
 Flags:
 `
@@ -124,6 +125,8 @@ func runWithReload(ctx context.Context, args []string, stdout, stderr io.Writer,
 			return runImportOPML(args[1:], stdout, stderr)
 		case "discover":
 			return runDiscover(ctx, args[1:], stdout, stderr)
+		case "migrate":
+			return runMigrate(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return runFeeds(ctx, args, stdout, stderr, reload)
