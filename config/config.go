@@ -56,23 +56,23 @@ type Config struct {
 	Store string `yaml:"store"` // SQLite file (after Load: absolute path), or a postgres:// URL
 	// StorePasswordFile holds the password of a PostgreSQL store; after
 	// Load: absolute path.
-	StorePasswordFile string             `yaml:"store_password_file"`
+	StorePasswordFile string `yaml:"store_password_file"`
 	// Instance names this instance among those sharing a PostgreSQL store,
 	// in status pages, metrics and the database's sessions; "" for its
 	// host and process id.
-	Instance string `yaml:"instance"`
-	StorePassword     Secret             `yaml:"-"`        // set by Load from StorePasswordFile
-	Schedule          string             `yaml:"schedule"` // default robfig/cron spec for every feed
-	Server            Server             `yaml:"server"`
-	Publish           Publish            `yaml:"publish"`
-	Fetch             Fetch              `yaml:"fetch"`
-	Feeds             []Feed             `yaml:"feeds"`
-	Outputs           []Output           `yaml:"outputs"`
-	Dedupe            Dedupe             `yaml:"dedupe"`
-	Stories           Stories            `yaml:"stories"`
-	Tags              map[string]TagRule `yaml:"tags"` // rule tags, by tag slug
-	Tagging           Tagging            `yaml:"tagging"`
-	Retention         Retention          `yaml:"retention"`
+	Instance      string             `yaml:"instance"`
+	StorePassword Secret             `yaml:"-"`        // set by Load from StorePasswordFile
+	Schedule      string             `yaml:"schedule"` // default robfig/cron spec for every feed
+	Server        Server             `yaml:"server"`
+	Publish       Publish            `yaml:"publish"`
+	Fetch         Fetch              `yaml:"fetch"`
+	Feeds         []Feed             `yaml:"feeds"`
+	Outputs       []Output           `yaml:"outputs"`
+	Dedupe        Dedupe             `yaml:"dedupe"`
+	Stories       Stories            `yaml:"stories"`
+	Tags          map[string]TagRule `yaml:"tags"` // rule tags, by tag slug
+	Tagging       Tagging            `yaml:"tagging"`
+	Retention     Retention          `yaml:"retention"`
 }
 
 // Server configures the HTTP server.

@@ -90,10 +90,13 @@ func fillStore(t *testing.T, s *Store) (pruned Keyed) {
 	if err := s.SetSetting(ctx, "archive:all", `{"next":3,"pages":["a","b"]}`); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.SaveSite(ctx, 0, []SiteFile{{Name: "index.html", ContentType: "text/html", ETag: `"1"`, ModTime: t0, Body: []byte("<p>\x00\xff")}}); err != nil {
+		t.Fatal(err)
+	}
 	if items, _, err := s.Prune(ctx, t0.Add(-90*day), 0, 0); err != nil || items != 1 {
 		t.Fatalf("Prune = %d items, %v; want the old one", items, err)
 	}
-	for _, table := range []string{"feeds", "items", "item_sources", "settings", "stories", "tag_labels", "tombstones"} {
+	for _, table := range []string{"feeds", "items", "item_sources", "settings", "site_files", "stories", "tag_labels", "tombstones"} {
 		if n := count(t, s, table); n == 0 {
 			t.Fatalf("fillStore left %s empty", table)
 		}
@@ -211,7 +214,7 @@ func TestCopy(t *testing.T) {
 			t.Errorf("%s: sha256 %q", tc.Name, tc.SHA256)
 		}
 	}
-	if want := []string{"feeds", "items", "item_sources", "settings", "stories", "tag_labels", "tombstones"}; !slices.Equal(names, want) {
+	if want := []string{"feeds", "items", "item_sources", "settings", "site_files", "stories", "tag_labels", "tombstones"}; !slices.Equal(names, want) {
 		t.Errorf("copied %q, want %q (parents first)", names, want)
 	}
 	if got := tableSums(t, src); !reflect.DeepEqual(got, report.Tables) {

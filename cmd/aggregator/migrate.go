@@ -47,11 +47,11 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *from == *to {
 		return &exitError{code: exitUsage, err: fmt.Errorf("--from and --to are the same store, %s", store.Redacted(*from))}
 	}
-	fromOpts, err := storeOptions("--from", *from, *fromPassword)
+	fromOpts, err := migrateStoreOptions("--from", *from, *fromPassword)
 	if err != nil {
 		return err
 	}
-	toOpts, err := storeOptions("--to", *to, *toPassword)
+	toOpts, err := migrateStoreOptions("--to", *to, *toPassword)
 	if err != nil {
 		return err
 	}
@@ -105,9 +105,9 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// storeOptions are the options to open the store of a --from or --to
+// migrateStoreOptions are the options to open the store of a --from or --to
 // with: the password in passwordFile, which only a PostgreSQL store takes.
-func storeOptions(flag, st, passwordFile string) (store.Options, error) {
+func migrateStoreOptions(flag, st, passwordFile string) (store.Options, error) {
 	if passwordFile == "" {
 		return store.Options{}, nil
 	}
