@@ -111,6 +111,10 @@ type Fetch struct {
 	BackoffMax  Duration `yaml:"backoff_max"`   // longest wait after failures
 	Jitter      Duration `yaml:"jitter"`        // each feed's schedule is shifted by a stable offset of up to this much; after Load: 0 means none
 	MinInterval Duration `yaml:"min_interval"`  // shortest time a schedule may leave between two fetches of a feed; after Load never 0
+	// Lease is how long an instance sharing a PostgreSQL store holds a
+	// feed it fetches without renewing it: when an instance dies, the
+	// others fetch its feeds after this long. 0: the default (2m).
+	Lease Duration `yaml:"lease"`
 	UserAgent   string   `yaml:"user_agent"`    // "" for the program's own
 	// AllowPrivate lets feeds (and redirects) reach loopback, private,
 	// link-local, CGNAT and cloud metadata addresses; off, they are refused.

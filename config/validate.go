@@ -118,6 +118,9 @@ func (c *Config) checkPublish(p *problems) {
 	}
 }
 
+// minLease is the shortest fetch.lease.
+const minLease = 3 * time.Second
+
 // checkInstance checks the instance's name: a short word, as PostgreSQL's
 // application_name (at most 63 bytes, with the program's prefix) shows it.
 func (c *Config) checkInstance(p *problems) {
@@ -203,6 +206,9 @@ func (c *Config) checkFetch(p *problems, set map[string]bool) {
 	}
 	if c.Fetch.MinInterval < 0 {
 		p.addf("fetch.min_interval", "%s is negative; write e.g. \"1m\", or 0 for the default (%s)", c.Fetch.MinInterval, Duration(DefaultMinInterval))
+	}
+	if l := c.Fetch.Lease; l != 0 && l < Duration(minLease) {
+		p.addf("fetch.lease", "%s is shorter than %s: a lease is renewed every third of it, and a busy database could let it run out under a fetch; write e.g. \"2m\", or 0 for the default", l, Duration(minLease))
 	}
 	if c.Fetch.Jitter < 0 {
 		p.addf("fetch.jitter", "%s is negative; write e.g. \"5m\", or 0 for no jitter", c.Fetch.Jitter)

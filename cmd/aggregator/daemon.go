@@ -287,7 +287,9 @@ func (d *daemon) reload(ctx context.Context) {
 	if err := cur.runner.Settle(ctx); err != nil {
 		log.Error("placing new articles in stories failed", "err", err)
 	}
+	d.publishing.Lock() // followFleet reads current
 	d.current = next
+	d.publishing.Unlock()
 	d.metrics.setFeeds(next.feeds)
 	d.server.MaxAge = maxAge(next.feeds, time.Now())
 	d.publish(ctx)

@@ -97,7 +97,11 @@ func (d *daemon) followFleet(ctx context.Context, nudge <-chan struct{}) {
 			d.publish(ctx)
 			continue
 		}
-		runner := d.current.runner
+		// reload replaces d.current, and publish writes publishedTerm,
+		// under the publishing lock.
+		d.publishing.Lock()
+		runner, published := d.current.runner, d.publishedTerm
+		d.publishing.Unlock()
 		waiting, err := runner.Store.HasUnplaced(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -110,7 +114,7 @@ func (d *daemon) followFleet(ctx context.Context, nudge <-chan struct{}) {
 				d.log.Error("placing new articles in stories failed; they are published on their own", "err", err)
 			}
 		}
-		if waiting || term != d.publishedTerm {
+		if waiting || term != published {
 			d.publish(ctx)
 		}
 	}

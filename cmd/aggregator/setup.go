@@ -85,7 +85,7 @@ func newRunner(ctx context.Context, cfg *config.Config, st *store.Store, log *sl
 		Rules: dedupeRules(cfg),
 	}
 	if st.Shared() {
-		runner.Instance = instanceName(cfg)
+		runner.Instance, runner.Lease = instanceName(cfg), cfg.Fetch.Lease.Std()
 	}
 	var err error
 	if runner.Tagger, err = tag.New(taggerOptions(cfg)); err != nil {
