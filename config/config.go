@@ -114,8 +114,8 @@ type Fetch struct {
 	// Lease is how long an instance sharing a PostgreSQL store holds a
 	// feed it fetches without renewing it: when an instance dies, the
 	// others fetch its feeds after this long. 0: the default (2m).
-	Lease Duration `yaml:"lease"`
-	UserAgent   string   `yaml:"user_agent"`    // "" for the program's own
+	Lease     Duration `yaml:"lease"`
+	UserAgent string   `yaml:"user_agent"` // "" for the program's own
 	// AllowPrivate lets feeds (and redirects) reach loopback, private,
 	// link-local, CGNAT and cloud metadata addresses; off, they are refused.
 	AllowPrivate bool `yaml:"allow_private_addresses"`
