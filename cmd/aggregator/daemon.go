@@ -221,7 +221,7 @@ func (d *daemon) publish(ctx context.Context) {
 	}
 	d.server.Swap(site)
 	d.metrics.renders.Inc()
-	if d.pinger != nil && d.published != nil {
+	if d.pinger != nil && d.published != nil && d.leads() {
 		d.pinger.Notify(publish.ChangedFeeds(d.published, site, cur.pub.BaseURL))
 	}
 	d.published = site

@@ -44,6 +44,16 @@ const fleetPoll = 5 * time.Second
 // shared reports whether other instances may share the daemon's store.
 func (d *daemon) shared() bool { return d.leader != nil }
 
+// leads reports whether the daemon leads the instances sharing its store,
+// or has its store to itself: whether the hub hears of its changes from it.
+func (d *daemon) leads() bool {
+	if !d.shared() {
+		return true
+	}
+	lead, _ := d.leader.Leading()
+	return lead
+}
+
 // startFleet, when the store is shared, campaigns to lead and follows the
 // other instances' work until ctx is done (see followFleet); stop waits for
 // both to end.

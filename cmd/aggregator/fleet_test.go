@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,6 +77,35 @@ func fleetConfig(t *testing.T, dsn, name, addr, farm string, feeds int) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// storedItems lists the items of the store that driver opens at dsn: key,
+// link, title and content, sorted.
+func storedItems(t *testing.T, driver, dsn string) []string {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT key, link, title, content, summary FROM items`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var key, link, title, content, summary string
+		if err := rows.Scan(&key, &link, &title, &content, &summary); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, strings.Join([]string{key, link, title, content, summary}, "|"))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // fleetGet fetches path from the instance at addr: its body and ETag.
@@ -149,6 +180,21 @@ func TestFleet(t *testing.T) {
 	}
 	if by[""] != 0 {
 		t.Errorf("feeds by fetcher %v: want every feed named with its fetcher", by)
+	}
+
+	// The same items as one instance on SQLite stores from the same feeds.
+	urls := make([]string, feeds)
+	for i := range urls {
+		urls[i] = fmt.Sprintf("%s/feed/%d.xml", farm.URL, i)
+	}
+	one := writeConfig(t, "", urls...)
+	if err := run(context.Background(), []string{"--once", "--config", one}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("--once on SQLite: %v", err)
+	}
+	fleetItems, oneItems := storedItems(t, "pgx", dsn), storedItems(t, "sqlite", filepath.Join(filepath.Dir(one), "agg.db"))
+	if !slices.Equal(fleetItems, oneItems) || len(oneItems) != 3*feeds {
+		t.Errorf("the fleet stored %d items, one instance on SQLite %d; want the same %d:\n%v\n%v",
+			len(fleetItems), len(oneItems), 3*feeds, fleetItems, oneItems)
 	}
 
 	leader, err := st.LeaderName(context.Background())

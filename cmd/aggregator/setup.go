@@ -95,7 +95,9 @@ func newRunner(ctx context.Context, cfg *config.Config, st *store.Store, log *sl
 		runner.Stories = stories
 		if runner.Stories == nil {
 			runner.Stories = story.New(storyConfig(cfg))
-			if m == asOnce {
+			// On a shared store the leader rebuilds the stories when its
+			// term begins (see Runner.Settle): the others never need them.
+			if m == asOnce || st.Shared() {
 				runner.RestoreLater()
 			} else if err := runner.Restore(ctx); err != nil {
 				return nil, err
