@@ -76,7 +76,7 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 func newRunner(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger, m mode,
 	stories *story.Clusterer, feeds []pipeline.Feed) (*pipeline.Runner, error) {
 	runner := &pipeline.Runner{
-		Store: st, Fetcher: newFetchClient(cfg), Log: log,
+		Store: st, Fetcher: storeFetchClient(cfg, st), Log: log,
 		Policy: fetch.Policy{
 			MaxWait:     cfg.Fetch.MaxWait.Std(),
 			BackoffBase: cfg.Fetch.BackoffBase.Std(),
@@ -206,6 +206,18 @@ func newFetchClient(cfg *config.Config) *fetch.Client {
 	c.Concurrency = cfg.Fetch.Concurrency
 	c.PerHost = cfg.Fetch.PerHost
 	c.AllowPrivate = cfg.Fetch.AllowPrivate
+	return c
+}
+
+// storeFetchClient is newFetchClient for a run that stores into st. On
+// PostgreSQL, which several instances may share, the client also takes one
+// of the store's host slots for each fetch, so that per_host holds for
+// all of them together (see store.HostSlots).
+func storeFetchClient(cfg *config.Config, st *store.Store) *fetch.Client {
+	c := newFetchClient(cfg)
+	if slots := st.HostSlots(cfg.Fetch.PerHost, cfg.Fetch.Concurrency); slots != nil {
+		c.HostLimit = slots
+	}
 	return c
 }
 
