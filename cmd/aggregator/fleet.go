@@ -149,7 +149,12 @@ func (d *daemon) publishShared(ctx context.Context) (*publish.Site, error) {
 		}
 		version, err := st.SaveSite(ctx, term, files)
 		if errors.Is(err, store.ErrNotLeader) {
-			return nil, nil // the next leader publishes
+			// The next leader publishes; until then, serve this render
+			// rather than nothing.
+			if d.published == nil {
+				return site, nil
+			}
+			return nil, nil
 		}
 		if err != nil {
 			return nil, err
@@ -158,8 +163,16 @@ func (d *daemon) publishShared(ctx context.Context) (*publish.Site, error) {
 		return site, nil
 	}
 	version, err := st.SiteVersion(ctx)
-	if err != nil || version == 0 || version == d.siteVersion {
+	if err != nil {
 		return nil, err
+	}
+	if version == 0 && d.published == nil {
+		// No leader stored a site yet: serve this instance's own render
+		// until one does.
+		return cur.pub.Build(ctx, cur.entries)
+	}
+	if version == 0 || version == d.siteVersion {
+		return nil, nil
 	}
 	files, version, err := st.Site(ctx)
 	if err != nil {
