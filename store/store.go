@@ -26,6 +26,8 @@ type Store struct {
 	// name is what to show of the store: a SQLite store's path, a
 	// PostgreSQL store's URL without its password.
 	name string
+	// runScope is Options.RunScope.
+	runScope string
 	// slots hold the host slots of a PostgreSQL store (see HostSlots);
 	// nil on SQLite.
 	slots *slotPools
@@ -47,6 +49,11 @@ type Options struct {
 	// Instance names this process among the instances sharing a
 	// PostgreSQL store, in its sessions' application_name (see LeaderName).
 	Instance string
+	// RunScope, on PostgreSQL, narrows LockRun to the runs of one scope
+	// (an instance of a fleet, whose runs must not overlap), so that the
+	// runs of other instances sharing the store go on beside them; "":
+	// one run at a time on the whole database.
+	RunScope string
 }
 
 // OpenWith is Open with options.

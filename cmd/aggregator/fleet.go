@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,9 +32,16 @@ func instanceName(cfg *config.Config) string {
 	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }
 
-// storeOptions are the options of cfg's store for this process.
+// storeOptions are the options of cfg's store for this process. The runs
+// (--once) of one instance exclude each other, those of others sharing a
+// PostgreSQL store go on beside them: the instance's name, else its host,
+// scopes the run lock.
 func storeOptions(cfg *config.Config) store.Options {
-	return store.Options{Password: cfg.StorePassword.Reveal(), Instance: instanceName(cfg)}
+	scope := cfg.Instance
+	if scope == "" {
+		scope, _ = os.Hostname()
+	}
+	return store.Options{Password: cfg.StorePassword.Reveal(), Instance: instanceName(cfg), RunScope: cmp.Or(scope, "localhost")}
 }
 
 // fleetPoll is how often an instance sharing its store looks at what the

@@ -275,3 +275,42 @@ func TestFleetPartition(t *testing.T) {
 		return err1 == nil && err2 == nil && ea == eb && a == b && strings.Contains(a, "<entry>")
 	}, "%s and %s never served the same all.atom after the cut", cut.name, other.name)
 }
+
+// TestOnceInstances: --once runs of two instances sharing a PostgreSQL
+// store run side by side (the run lock is each instance's), and share the
+// feeds: the second leaves the first the feeds it holds, and no feed is
+// asked for twice.
+func TestOnceInstances(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	farm := hangingFarm(t, 4)
+	urls := make([]string, 4)
+	for i := range urls {
+		urls[i] = fmt.Sprintf("%s/feed/%d.xml", farm.URL, i)
+	}
+	// Feed 0 first, so that a's run is stuck on it when b's starts.
+	a, b := writeConfig(t, "instance: a\n", urls...), writeConfig(t, "instance: b\n", urls...)
+	setStore(t, a, dsn)
+	setStore(t, b, dsn)
+	t.Chdir(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := make(chan error, 1)
+	go func() { first <- run(ctx, []string{"--config", a, "--once"}, io.Discard, io.Discard) }()
+	waitUntil(t, 20*time.Second, func() bool { return farm.counts()["/feed/0.xml"] == 1 }, "a never asked for feed 0")
+	var logs lockedBuffer
+	if err := run(context.Background(), []string{"--config", b, "--once"}, io.Discard, &logs); err != nil {
+		t.Fatalf("b's run beside a's: %v; logs:\n%s", err, logs.String())
+	}
+	st := storetest.Open(t, dsn)
+	waitUntil(t, 10*time.Second, func() bool {
+		_, items, err := st.Counts(context.Background())
+		return err == nil && items == 3*3
+	}, "the three feeds that answer were not stored")
+	for path, n := range farm.counts() {
+		if n != 1 {
+			t.Errorf("%s asked for %d times, want once", path, n)
+		}
+	}
+	cancel()
+	<-first
+}
