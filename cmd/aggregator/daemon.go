@@ -315,6 +315,12 @@ func (d *daemon) loadSetup(ctx context.Context) (*setup, error) {
 		}
 		return nil, fmt.Errorf("store: %s was %s; a new store needs a restart", now, was)
 	}
+	if next.StorePassword.Reveal() != cur.cfg.StorePassword.Reveal() {
+		return nil, fmt.Errorf("store_password_file: the password changed; the store stays open with the old one until a restart")
+	}
+	if next.Instance != cur.cfg.Instance {
+		return nil, fmt.Errorf("instance: %q was %q; a new name needs a restart", next.Instance, cur.cfg.Instance)
+	}
 	s, err := newSetup(ctx, next, cur.runner.Store, d.log, asDaemon, cur.runner.Stories)
 	if err == nil && d.leader != nil {
 		s.runner.Leader = d.leader

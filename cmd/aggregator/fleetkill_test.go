@@ -115,9 +115,12 @@ func TestFleetKill(t *testing.T) {
 
 	// The instance fetching feed 0, which hangs, dies: another fetches it
 	// once the lease runs out.
+	// Its first request hangs: whoever holds its lease then is stuck on it
+	// (an instance may hold a lease while it waits for a slot to fetch).
 	var fetcher string
+	waitUntil(t, 20*time.Second, func() bool { return farm.counts()["/feed/0.xml"] == 1 }, "nobody asked for feed 0")
 	waitUntil(t, 20*time.Second, func() bool { fetcher = leaseHolder(t, db, "/feed/0.xml"); return fetcher != "" },
-		"nobody took feed 0's lease")
+		"nobody holds feed 0's lease")
 	killed := byName[fetcher]
 	killed.kill(t)
 	st := storetest.Open(t, dsn)
@@ -133,9 +136,16 @@ func TestFleetKill(t *testing.T) {
 		}
 		return ""
 	}
+	allLogs := lazy(func() string {
+		var b strings.Builder
+		for _, p := range procs {
+			fmt.Fprintf(&b, "%s:\n%s\n", p.name, p.logs)
+		}
+		return b.String()
+	})
 	start := time.Now()
 	waitUntil(t, 20*time.Second, func() bool { by := fetchedBy(); return by != "" && by != fetcher },
-		"feed 0 was not fetched by another instance after %s died", fetcher)
+		"feed 0 was not fetched by another instance after %s died; logs:\n%s", fetcher, allLogs)
 	t.Logf("feed 0 fetched again %v after its fetcher was killed", time.Since(start).Round(100*time.Millisecond))
 	var alive []*process
 	for _, p := range procs {
@@ -193,13 +203,7 @@ func TestFleetKill(t *testing.T) {
 			}
 		}
 		return true
-	}, "the instances left never served the same whole all.atom with feed 0's reports; logs:\n%s", lazy(func() string {
-		var b strings.Builder
-		for _, p := range procs {
-			fmt.Fprintf(&b, "%s:\n%s\n", p.name, p.logs)
-		}
-		return b.String()
-	}))
+	}, "the instances left never served the same whole all.atom with feed 0's reports; logs:\n%s", allLogs)
 }
 
 // appendConfig adds text to the end of the config file at path.
