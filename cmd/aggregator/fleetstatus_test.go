@@ -5,11 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"aggregator"
 	"aggregator/internal/pgtest"
@@ -98,5 +103,103 @@ func TestStatusOnSharedStore(t *testing.T) {
 		if got, ok := feeds[i]["fetched_by"]; !ok || got != want {
 			t.Errorf("status --json: feed %d has fetched_by %v (present: %v), want %q", i+1, got, ok, want)
 		}
+	}
+}
+
+// Two daemons on one PostgreSQL store: /metrics of each names it in
+// aggregator_instance_info and gives aggregator_leader 1 for the one that
+// leads, 0 for the other; the status page both serve says which rendered
+// it, that it leads, and which instance fetched each feed.
+func TestFleetMetricsAndStatusPage(t *testing.T) {
+	const feeds = 4
+	dsn := pgtest.DSN(t)
+	farm := newFleetFarm(t, feeds)
+	type instance struct {
+		name, addr string
+		logs       *lockedBuffer
+	}
+	var instances []*instance
+	for i := range 2 {
+		in := &instance{name: fmt.Sprint("feeds-", i+1), addr: freeAddr(t), logs: &lockedBuffer{}}
+		cfg := fleetConfig(t, dsn, in.name, in.addr, farm.URL, feeds)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, in.logs) }()
+		var once sync.Once
+		t.Cleanup(func() {
+			once.Do(func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("%s: %v", in.name, err)
+				}
+			})
+		})
+		instances = append(instances, in)
+	}
+	for _, in := range instances {
+		waitUntil(t, 30*time.Second, func() bool { return isReady(in.addr) }, "%s never became ready; logs:\n%s", in.name, in.logs)
+	}
+	waitUntil(t, 20*time.Second, func() bool { return len(farm.counts()) == feeds }, "not every feed was fetched: %v",
+		lazy(func() string { return fmt.Sprint(farm.counts()) }))
+
+	gauge := func(in *instance, name string) (float64, map[string]string, bool) {
+		text, _, err := fleetGet(in.addr, "metrics")
+		if err != nil {
+			t.Fatalf("%s: %v", in.name, err)
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		families, err := parser.TextToMetricFamilies(strings.NewReader(text))
+		if err != nil {
+			t.Fatalf("%s: /metrics does not parse: %v", in.name, err)
+		}
+		f, ok := families[name]
+		if !ok || len(f.Metric) != 1 || f.Metric[0].Gauge == nil {
+			return 0, nil, false
+		}
+		labels := map[string]string{}
+		for _, l := range f.Metric[0].Label {
+			labels[l.GetName()] = l.GetValue()
+		}
+		return f.Metric[0].Gauge.GetValue(), labels, true
+	}
+	var leaders []string
+	for _, in := range instances {
+		v, labels, ok := gauge(in, "aggregator_instance_info")
+		if !ok || v != 1 || labels["instance"] != in.name {
+			t.Errorf("%s: aggregator_instance_info %v %v (found: %v), want 1 with instance=%q", in.name, v, labels, ok, in.name)
+		}
+		v, _, ok = gauge(in, "aggregator_leader")
+		if !ok || v != 0 && v != 1 {
+			t.Errorf("%s: aggregator_leader %v (found: %v), want 0 or 1", in.name, v, ok)
+		}
+		if v == 1 {
+			leaders = append(leaders, in.name)
+		}
+	}
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	name, err := st.LeaderName(context.Background())
+	if err != nil || len(leaders) != 1 || leaders[0] != name {
+		t.Fatalf("aggregator_leader is 1 for %v; the store says %q leads (%v)", leaders, name, err)
+	}
+
+	// Once every fetch is stored and published, both serve the leader's
+	// status page, which names each feed's fetcher.
+	want := "Rendered by " + name + ", which leads the instances sharing this store."
+	page := func(in *instance) string {
+		body, _, err := fleetGet(in.addr, "status.html")
+		if err != nil {
+			return err.Error()
+		}
+		return body
+	}
+	for _, in := range instances {
+		waitUntil(t, 20*time.Second, func() bool {
+			body := page(in)
+			return strings.Contains(body, want) && strings.Count(body, "fetched by feeds-") == feeds
+		}, "%s never served a status page rendered by the leader with every feed's fetcher:\n%s", in.name, lazy(func() string { return page(in) }))
 	}
 }
