@@ -65,6 +65,8 @@ th, td { text-align: left; padding: .35rem .5rem; border-top: 1px solid var(--ru
 .failing, .retired { color: var(--bad); font-weight: 600; }
 .ok { color: var(--ok); }
 .err, .by, .fleet { color: var(--muted); }
+.by { font-weight: normal; }
+.fleet { overflow-wrap: anywhere; }
 @media (max-width: 40rem) {
   table, tbody, tr, td { display: block; }
   tr.head { display: none; }
