@@ -92,6 +92,13 @@ type Publisher struct {
 	// nothing is stored and no feed was fetched yet, and the status page
 	// counts the time to each next fetch from it; nil: time.Now.
 	Now func() time.Time
+	// Instance, when instances share the store, names the one that renders
+	// the site: the status page says so, and with Leader whether it leads
+	// them. "" (the store is not shared): the page names no instance.
+	Instance string
+	// Leader, if set, says whether Instance leads the instances sharing
+	// the store, and its term.
+	Leader interface{ Leading() (bool, int64) }
 
 	mu       sync.Mutex
 	archives map[string]*archive // by output name

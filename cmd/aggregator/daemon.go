@@ -106,6 +106,7 @@ func (d *daemon) run(ctx context.Context, reload <-chan os.Signal) error {
 	defer stopPinger()
 	stopFleet := d.startFleet(ctx)
 	defer stopFleet()
+	d.metrics.addFleet(cur.runner.Instance, d.leader)
 
 	// Serve what the store already holds before the first fetch completes.
 	d.publish(ctx)

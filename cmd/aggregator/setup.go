@@ -68,7 +68,22 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
+	if st.Shared() {
+		pub.Instance, pub.Leader = runner.Instance, runnerLeader{runner}
+	}
 	return &setup{cfg: cfg, runner: runner, feeds: feeds, pub: pub, entries: storyEntries(cfg, st)}, nil
+}
+
+// runnerLeader says whether the instance leads as its runner's Leader
+// does, which is set after the setup is made (see startFleet, runOnce):
+// not while it has none.
+type runnerLeader struct{ r *pipeline.Runner }
+
+func (l runnerLeader) Leading() (bool, int64) {
+	if l.r.Leader == nil {
+		return false, 0
+	}
+	return l.r.Leader.Leading()
 }
 
 // newRunner builds the runner of cfg's feeds on st, with its clusterer
