@@ -165,8 +165,8 @@ func TestFleetMetricsAndStatusPage(t *testing.T) {
 	var leaders []string
 	for _, in := range instances {
 		v, labels, ok := gauge(in, "aggregator_instance_info")
-		if !ok || v != 1 || labels["instance"] != in.name {
-			t.Errorf("%s: aggregator_instance_info %v %v (found: %v), want 1 with instance=%q", in.name, v, labels, ok, in.name)
+		if !ok || v != 1 || labels["name"] != in.name {
+			t.Errorf("%s: aggregator_instance_info %v %v (found: %v), want 1 with name=%q", in.name, v, labels, ok, in.name)
 		}
 		v, _, ok = gauge(in, "aggregator_leader")
 		if !ok || v != 0 && v != 1 {

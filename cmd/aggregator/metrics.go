@@ -97,8 +97,8 @@ func (m *metrics) addFleet(instance string, leader *store.Leader) {
 	})
 	info := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        "aggregator_instance_info",
-		Help:        "Always 1; instance names this instance among those sharing its PostgreSQL store. Only on a shared store.",
-		ConstLabels: prometheus.Labels{"instance": instance},
+		Help:        "Always 1; name is this instance's among those sharing its PostgreSQL store (config instance:). Only on a shared store.",
+		ConstLabels: prometheus.Labels{"name": instance},
 	}, func() float64 { return 1 })
 	m.reg.MustRegister(leading, info)
 }
