@@ -147,6 +147,10 @@ func (d *daemon) publishShared(ctx context.Context) (*publish.Site, error) {
 	st := cur.runner.Store
 	lead, term := d.leader.Leading()
 	if lead {
+		if term != d.publishedTerm {
+			// Another leader may have extended the archives meanwhile.
+			cur.pub.ForgetArchives()
+		}
 		site, err := cur.pub.Build(ctx, cur.entries)
 		if err != nil {
 			return nil, err
@@ -176,8 +180,8 @@ func (d *daemon) publishShared(ctx context.Context) (*publish.Site, error) {
 	}
 	if version == 0 && d.published == nil {
 		// No leader stored a site yet: serve this instance's own render
-		// until one does.
-		return cur.pub.Build(ctx, cur.entries)
+		// until one does, without archives, which are the leader's to keep.
+		return cur.pub.Build(ctx, publish.Entries(cur.entries))
 	}
 	if version == 0 || version == d.siteVersion {
 		return nil, nil
@@ -187,11 +191,11 @@ func (d *daemon) publishShared(ctx context.Context) (*publish.Site, error) {
 		return nil, err
 	}
 	// The archive pages are rendered when asked for, from the store.
-	site, err := cur.pub.Build(ctx, cur.entries)
+	lazy, err := cur.pub.Archives(ctx, cur.entries)
 	if err != nil {
 		return nil, err
 	}
-	site.Files = make(map[string]*publish.File, len(files))
+	site := &publish.Site{Files: make(map[string]*publish.File, len(files)), Lazy: lazy, Changed: map[string]bool{}}
 	for _, f := range files {
 		site.Files[f.Name] = &publish.File{Body: f.Body, ContentType: f.ContentType, ModTime: f.ModTime, ETag: f.ETag}
 	}
