@@ -94,7 +94,7 @@ pg_stop() { :; }
 trap 'pg_stop; cleanup' EXIT
 banner
 echo "farm: $FEEDS feeds × $ITEMS items of ~$SIZE bytes, dups $DUPS, tracking $TRACKING, seed $SEED, -bad 0, -period 0"
-echo "fetch concurrency and per_host $CONCURRENCY; $INSTANCES instances; PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $NF }'), shared_buffers $SHARED_BUFFERS; phases: $(echo $PHASES)"
+echo "fetch concurrency and per_host $CONCURRENCY; $INSTANCES instances; PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }'), shared_buffers $SHARED_BUFFERS; phases: $(echo $PHASES)"
 [ -n "${MINIFLUX:-}" ] && has miniflux && echo "miniflux: $MINIFLUX $("$MINIFLUX" -version 2>&1 | head -1), $MF_FEEDS feeds"
 build aggregator feedfarm
 
@@ -113,8 +113,11 @@ as_pg "$PG_BIN/initdb" -D "$pgdir/data" -U postgres -A trust -E UTF8 --no-locale
 pgport=$(free_port)
 # The server's defaults (fsync, synchronous_commit and full_page_writes on),
 # but for the address and shared_buffers.
-printf "listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = ''\nshared_buffers = %s\n" \
-	"$pgport" "$SHARED_BUFFERS" | as_pg tee -a "$pgdir/data/postgresql.conf" >/dev/null
+{
+	printf "listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = ''\nshared_buffers = %s\n" \
+		"$pgport" "$SHARED_BUFFERS"
+	[ -z "${STATEMENTS:-}" ] || echo "shared_preload_libraries = 'pg_stat_statements'"
+} | as_pg tee -a "$pgdir/data/postgresql.conf" >/dev/null
 as_pg "$PG_BIN/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w start >/dev/null ||
 	{ cat "$pgdir/log" >&2; die "pg_ctl start failed"; }
 pg_stop() { as_pg "$PG_BIN/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null 2>&1 || true; }
@@ -124,7 +127,24 @@ psql_on() { # DB SQL: one statement's rows, unaligned
 }
 psql_on postgres "CREATE ROLE bench LOGIN"
 dsn() { echo "postgres://bench@127.0.0.1:$pgport/$1?sslmode=disable"; }
-newdb() { psql_on postgres "CREATE DATABASE $1 OWNER bench"; }
+newdb() {
+	psql_on postgres "CREATE DATABASE $1 OWNER bench"
+	[ -z "${STATEMENTS:-}" ] || psql_on "$1" "CREATE EXTENSION pg_stat_statements"
+}
+# statements DB NAME: with STATEMENTS=N, the N statements on DB that took
+# the most time since the last call, into the notes; then resets the counts.
+statements() {
+	[ -n "${STATEMENTS:-}" ] || return 0
+	{
+		echo "$2: the $STATEMENTS statements that took the most time (calls, total ms, rows, query):"
+		psql_on "$1" "SELECT calls, round(total_exec_time), rows, regexp_replace(left(query, 160), '\s+', ' ', 'g')
+			FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+			ORDER BY total_exec_time DESC LIMIT $STATEMENTS" | sed 's/^/  /'
+		psql_on "$1" "SELECT 'total: ' || sum(calls) || ' calls, ' || round(sum(total_exec_time)) || ' ms'
+			FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())" | sed 's/^/  /'
+	} >>"$work/notes"
+	psql_on "$1" "SELECT pg_stat_statements_reset()" >/dev/null
+}
 
 # pg_cpu: CPU seconds the cluster used so far: the postmaster's own and its
 # reaped children's (cutime, cstime), and its live children's.
@@ -230,6 +250,8 @@ once() {
 	local req=$(($(cut -d' ' -f1 <<<"$after") - $(cut -d' ' -f1 <<<"$before")))
 	[ "$req" -eq "$n" ] || echo "$script: $name: the farm saw $req requests for $n feeds" >&2
 	echo "$name: peak RSS $((rss / 1024)) MiB" >>"$work/notes"
+	[ "$kind" = pg ] && statements "$st" "$name"
+	return 0
 }
 
 notes() { echo "$*" | tee -a "$work/notes" >&2; }
@@ -349,6 +371,7 @@ if has fleet; then
 		if [ -n "${one_items:-}" ] && [ "$name" = cold ]; then
 			notes "fleet cold: $items items stored against $one_items by one instance ($( [ "$items" -eq "$one_items" ] && echo equal || echo DIFFERENT))"
 		fi
+		statements fleet "fleet $name"
 		for pid in "${fpids[@]}"; do kill -TERM "$pid"; done
 		for pid in "${fpids[@]}"; do wait "$pid" || echo "$script: $name: a daemon exited $?" >&2; untrack "$pid"; done
 	}
@@ -439,6 +462,7 @@ EOF
 		row "$name" "$wall" "$cpu" "$(awk -v a="$pg1" -v b="$pg0" 'BEGIN { printf "%.2f", a - b }')" \
 			"$before" "$after" "$entries" "$(size_of pg miniflux)" $((entries - entries0))
 		echo "$name: peak RSS $((rss / 1024)) MiB; $(grep -c 'Unable to refresh' "$work/$name.log" || true) feeds failed" >>"$work/notes"
+		statements miniflux "$name"
 	}
 	mf_refresh "miniflux, $MF_FEEDS: cold"
 	env "${mf_env[@]}" "$MINIFLUX" -reset-feed-next-check-at >"$work/miniflux-reset.log" 2>&1
