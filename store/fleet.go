@@ -158,11 +158,16 @@ func (s *Store) ReleaseFeeds(ctx context.Context, ids []int64, holder string) er
 }
 
 // RenewLeases extends, until until, holder's leases of the feeds ids; the
-// leases it no longer holds stay as they are.
+// leases it no longer holds stay as they are, and so do those of feeds
+// whose rows another transaction is writing at this moment: that is a save
+// giving the lease back, which a renewal waiting for it would deadlock with
+// when the save goes on to a row the renewal holds. Such a lease, should
+// the save fail, is renewed next time, well before it runs out.
 func (s *Store) RenewLeases(ctx context.Context, ids []int64, holder string, until time.Time) error {
 	for start := 0; start < len(ids); start += leaseBatch {
 		in, args := idList(ids[start:min(start+leaseBatch, len(ids))])
-		_, err := s.db.ExecContext(ctx, `UPDATE feeds SET lease_until = ? WHERE lease_holder = ? AND id IN (`+in+`)`,
+		_, err := s.db.ExecContext(ctx, `UPDATE feeds SET lease_until = ?
+			WHERE id IN (SELECT id FROM feeds WHERE lease_holder = ? AND id IN (`+in+`)`+s.db.d.skipLocked+`)`,
 			append([]any{unix(until), holder}, args...)...)
 		if err != nil {
 			return fmt.Errorf("renew leases: %w", err)
