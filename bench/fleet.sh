@@ -239,7 +239,19 @@ once() {
 	items0=$(items_in "$kind" "$st" 2>/dev/null || echo 0)
 	before=$(farm_stats "$farm")
 	pg0=$(pg_cpu)
-	timed_once "$name" "$cfg"
+	# Exit 1 (some feeds failed) is a finding to report, not the end.
+	local code=0
+	timed "$name" "$work/aggregator" --config "$cfg" --once --log-level info --log-format json \
+		2>"$work/$name.log" || code=$?
+	if [ "$code" -eq 1 ]; then
+		notes "$name: --once exited 1: $(grep -v '^{' "$work/$name.log" | grep -m1 'failed'); errors:" \
+			"$(grep -o '"err":"[^"]*"' "$work/$name.log" | sed 's/[0-9]\{3,\}/N/g' | sort | uniq -c | sort -rn | head -3 | tr -s ' \n' ' ')"
+	elif [ "$code" -ne 0 ]; then
+		echo "$script: $name: --once exited $code; its summary and last log lines:" >&2
+		summary "$work/$name.log"
+		grep '^{' "$work/$name.log" | grep -v '"msg":"fetched"' | tail -5 >&2
+		exit 1
+	fi
 	pg1=$(pg_cpu)
 	after=$(farm_stats "$farm")
 	read -r wall cpu rss <<<"$(time_of "$name")"
