@@ -118,6 +118,13 @@ type Client struct {
 	// parsed, all fetches together (see Fetch); 0 → DefaultMaxParseMemory.
 	MaxParseMemory int64
 
+	// HostLimit, when not nil, is a limit per host shared with other
+	// Clients, those of other instances on one store for instance
+	// (store.HostSlots): an HTTP fetch holds one of its slots for the URL's
+	// host besides its own PerHost and Concurrency slots (see Fetch). nil:
+	// PerHost holds for this Client alone.
+	HostLimit HostLimit
+
 	// AllowPrivate lets fetches connect to loopback, private, link-local,
 	// CGNAT, unspecified, multicast and cloud metadata addresses, which are
 	// otherwise refused (after DNS resolution, on every redirect hop). It is
@@ -218,10 +225,12 @@ type Result struct {
 
 // Fetch gets and, unless it is unchanged, parses one feed.
 //
-// For http(s), Fetch first waits for a slot for the URL's host and then for
-// a global one (see Client.Concurrency and PerHost); only ctx bounds that
-// wait. The timeout (Request.Timeout, else Client.Timeout) starts once the
-// slots are held and covers the HTTP exchange and the reading of the body.
+// For http(s), Fetch first waits for a slot for the URL's host, then for
+// one of Client.HostLimit if set, then for a global one (see
+// Client.Concurrency and PerHost); only ctx bounds that wait, and a
+// HostLimit that fails fails the fetch. The timeout (Request.Timeout, else
+// Client.Timeout) starts once the slots are held and covers the HTTP
+// exchange and the reading of the body.
 // A 2xx body holds its share of Client.MaxParseMemory, its size (all of the
 // budget for a body larger than that, which so is parsed alone), from
 // before it is read until it is parsed: the whole of its Content-Length at
@@ -341,7 +350,7 @@ func (c *Client) fetchHTTP(ctx context.Context, u *url.URL, req Request) (*Resul
 // the slots are held until the body is read.
 func (c *Client) exchange(ctx context.Context, u *url.URL, req Request) (*response, error) {
 	name := aggregator.PublicURL(u.String())
-	release, err := c.limiter().acquire(ctx, hostKey(u))
+	release, err := c.limiter().acquire(ctx, hostKey(u), c.HostLimit)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: wait for a slot: %w", name, err)
 	}

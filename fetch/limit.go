@@ -10,6 +10,16 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
+// HostLimit bounds simultaneous fetches to one host beyond one Client: the
+// per-host limit of a fleet of instances that share it (see Client.HostLimit).
+// host is the key the Client limits the host under: lower-case host:port.
+// Acquire waits for a slot for host, or until ctx is done, when it returns
+// ctx's error; on success the caller calls release exactly once. It must be
+// safe for concurrent use.
+type HostLimit interface {
+	Acquire(ctx context.Context, host string) (release func(), err error)
+}
+
 // limiter bounds simultaneous fetches: perHost at once to one host, global
 // at once in all. A fetch takes its host's slot before a global one, so that
 // fetches queued behind a slow host hold no global slot and do not hold up
@@ -35,9 +45,19 @@ func newLimiter(global, perHost int) *limiter {
 	}
 }
 
-// acquire waits for a slot for host and a global slot, or until ctx is done.
-// On success the caller must call release exactly once.
-func (l *limiter) acquire(ctx context.Context, host string) (release func(), err error) {
+// acquire waits for a slot for host, then one of fleet for host (unless
+// fleet is nil), then a global slot, or until ctx is done. On success the
+// caller must call release exactly once.
+//
+// The fleet's slot comes between the two local ones. Before the global
+// slot, because a host may be busy with the fetches of other instances for
+// long: waiting for it with a global slot held would hold up this
+// instance's fetches of every other host. After the host's local slot, so
+// that at most perHost fetches of this Client ask the fleet for one host.
+// The price is that a fetch may hold a fleet slot while it waits for a
+// global one, keeping it from the other instances meanwhile; that wait
+// ends as soon as one of this Client's running fetches does.
+func (l *limiter) acquire(ctx context.Context, host string, fleet HostLimit) (release func(), err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -48,19 +68,32 @@ func (l *limiter) acquire(ctx context.Context, host string) (release func(), err
 		l.unref(host, h)
 		return nil, ctx.Err()
 	}
+	releaseFleet := noRelease
+	if fleet != nil {
+		if releaseFleet, err = fleet.Acquire(ctx, host); err != nil {
+			<-h.sem
+			l.unref(host, h)
+			return nil, err
+		}
+	}
 	select {
 	case l.global <- struct{}{}:
 	case <-ctx.Done():
+		releaseFleet()
 		<-h.sem
 		l.unref(host, h)
 		return nil, ctx.Err()
 	}
 	return func() {
 		<-l.global
+		releaseFleet()
 		<-h.sem
 		l.unref(host, h)
 	}, nil
 }
+
+// noRelease is the release of a slot not taken.
+func noRelease() {}
 
 func (l *limiter) ref(host string) *hostSlots {
 	l.mu.Lock()

@@ -62,6 +62,7 @@ func (h Health) FeedHealth(ctx context.Context) ([]publish.FeedHealth, error) {
 			LastSuccess: st.LastSuccess, NextFetch: st.NextFetch, LastStatus: st.LastStatus,
 			Failures: st.Failures, Error: st.Error, SiteURL: s.Feed.SiteURL,
 			FailingSince: st.FailingSince, OutageFrom: st.OutageFrom, RecoveredAt: st.RecoveredAt,
+			FetchedBy: s.FetchedBy,
 		}
 		if st.URL != f.URL {
 			fh.CurrentURL = st.URL

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"aggregator"
 	"aggregator/internal/storetest"
+	"aggregator/publish"
 )
 
 // TestFeedHealthSite: a feed's health carries the site it links to and
@@ -45,6 +48,45 @@ func TestFeedHealthSite(t *testing.T) {
 				i, got[i].Name, got[i].SiteURL, got[i].Health, w.name, w.site, w.health)
 		}
 	}
+}
+
+// On a shared store (PostgreSQL), the instance that fetched a feed reaches
+// its health and the status page; a feed never fetched names none. On
+// SQLite, where one process owns the store, no fetcher is named.
+func TestFeedHealthFetchedBy(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<rss version="2.0"><channel><title>Korea Desk</title><link>https://korea.example/</link>
+<item><title>Kim boards a train</title><link>https://korea.example/kim</link></item></channel></rss>`)
+	}))
+	defer srv.Close()
+	storetest.EachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		ctx := context.Background()
+		st := eng.New(t)
+		feeds := []Feed{{URL: srv.URL + "/a", Name: "Desk A"}, {URL: srv.URL + "/never", Name: "Desk Never"}}
+		r := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Instance: "feeds-2"}
+		if err := Failed(r.RunAll(ctx, feeds[:1], false)); err != nil {
+			t.Fatal(err)
+		}
+		health := Health{Store: st, Feeds: feeds}
+		got, err := health.FeedHealth(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[bool]string{true: "feeds-2", false: ""}[st.Shared()]
+		if len(got) != 2 || got[0].FetchedBy != want || got[1].FetchedBy != "" {
+			t.Fatalf("feeds' health %+v: want the first fetched by %q, the second by none", got, want)
+		}
+		base, _ := url.Parse("https://agg.example/")
+		site, err := (&publish.Publisher{BaseURL: base, Health: health}).Build(ctx, StoryEntries{Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := string(site.Files[publish.StatusPath].Body)
+		if n, want := strings.Count(page, "fetched by"), map[bool]int{true: 1, false: 0}[st.Shared()]; n != want ||
+			st.Shared() && !strings.Contains(page, "fetched by feeds-2") {
+			t.Errorf("the status page names a fetcher %d times, want %d (feeds-2):\n%s", n, want, page)
+		}
+	})
 }
 
 // The next attempt is a run of the feed's schedule, after now, and not

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -96,7 +97,14 @@ func (r *Runner) Settle(ctx context.Context) error {
 			Follows: pl.Follows, Merges: pl.Merges}
 	}
 	r.mu.Unlock()
-	return r.Store.PlaceIn(context.WithoutCancel(ctx), term, placed)
+	err = r.Store.PlaceIn(context.WithoutCancel(ctx), term, placed)
+	if errors.Is(err, store.ErrNotLeader) {
+		// Another instance took the lead meanwhile: it places these
+		// articles, and this one's stories are stale until its next term.
+		r.Log.Info("another instance leads now; it places the new articles")
+		return nil
+	}
+	return err
 }
 
 // settleTerm is the part of Settle that depends on the leader, with r.mu

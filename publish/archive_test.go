@@ -367,3 +367,51 @@ func TestArchiveReachesEveryStory(t *testing.T) {
 		})
 	}
 }
+
+// TestArchivesOfAnother: a Publisher that serves what another renders
+// (another instance on a shared store) has the archive pages that one's
+// last Build saved, the same bytes, however many stories were created
+// since; and it saves nothing.
+func TestArchivesOfAnother(t *testing.T) {
+	src := &memSource{archiveSource: &archiveSource{fakeSource: fakeSource{entries: numbered(7)}}, state: map[string][]byte{}}
+	out := Output{Name: "all", Title: "All", Limit: 3}
+	publisher := func() *Publisher {
+		return &Publisher{Outputs: []Output{out}, BaseURL: mustURL("https://agg.example/"), FeedDir: "feeds/"}
+	}
+	ctx := context.Background()
+	if lazy, err := publisher().Archives(ctx, src); err != nil || len(lazy) != 0 {
+		t.Fatalf("before any Build: %d pages, %v; want none", len(lazy), err)
+	}
+	site, err := publisher().Build(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := string(src.state["feeds/all"])
+	src.entries = numbered(10) // a third page completes, unseen by the builder
+	lazy, err := publisher().Archives(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lazy) != len(site.Lazy) || len(lazy) != 2 {
+		t.Fatalf("Archives: %d pages, Build %d; want the 2 Build saved", len(lazy), len(site.Lazy))
+	}
+	for name, render := range lazy {
+		got, err := render(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := lazyFile(t, site, name)
+		if string(got.Body) != string(want.Body) || got.ETag != want.ETag {
+			t.Errorf("%s differs from the builder's", name)
+		}
+	}
+	if string(src.state["feeds/all"]) != saved {
+		t.Error("Archives saved archive state")
+	}
+	// Without the source's archives, a Build has none and saves none.
+	src.state = map[string][]byte{}
+	plain, err := publisher().Build(ctx, Entries(src))
+	if err != nil || len(plain.Lazy) != 0 || len(src.state) != 0 {
+		t.Errorf("Build of Entries(src): %d pages, state %v, %v; want none", len(plain.Lazy), src.state, err)
+	}
+}

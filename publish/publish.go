@@ -92,6 +92,13 @@ type Publisher struct {
 	// nothing is stored and no feed was fetched yet, and the status page
 	// counts the time to each next fetch from it; nil: time.Now.
 	Now func() time.Time
+	// Instance, when instances share the store, names the one that renders
+	// the site: the status page says so, and with Leader whether it leads
+	// them. "" (the store is not shared): the page names no instance.
+	Instance string
+	// Leader, if set, says whether Instance leads the instances sharing
+	// the store, and its term.
+	Leader interface{ Leading() (bool, int64) }
 
 	mu       sync.Mutex
 	archives map[string]*archive // by output name
@@ -154,10 +161,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 	}
 	for _, o := range p.Outputs {
 		o.Hub, o.Site = p.Hub, p.Site
-		limit := o.Limit
-		if limit <= 0 {
-			limit = DefaultLimit
-		}
+		limit := o.limit()
 		entries, err := src.Entries(ctx, limit, o.Keep)
 		if err != nil {
 			return nil, fmt.Errorf("publish %s: %w", o.Name, err)
@@ -263,6 +267,60 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 // updated date: the newest stored entry's update, the same for the same
 // store however often it is rendered; with no entry stored, the newest
 // fetch attempt; with none, the time of the build.
+// limit is how many entries the output's feed holds, and each of its
+// archive pages.
+func (o Output) limit() int {
+	if o.Limit <= 0 {
+		return DefaultLimit
+	}
+	return o.Limit
+}
+
+// Archives returns the archive pages that another Publisher's Build over
+// the same store last saved (see ArchiveMemory), rendered when asked for:
+// for an instance that serves the files another rendered, and renders these
+// pages from the store they share, as that one does. It saves nothing.
+func (p *Publisher) Archives(ctx context.Context, src EntrySource) (map[string]LazyFile, error) {
+	site := &Site{Files: map[string]*File{}, Lazy: map[string]LazyFile{}, Changed: map[string]bool{}}
+	as, ok := src.(ArchiveSource)
+	mem, remembers := src.(ArchiveMemory)
+	if !ok || !remembers {
+		return site.Lazy, nil
+	}
+	for _, o := range p.Outputs {
+		o.Hub, o.Site = p.Hub, p.Site
+		limit := o.limit()
+		a, err := loadArchive(ctx, mem, p.FeedDir+o.Name, o, limit)
+		if err != nil {
+			return nil, fmt.Errorf("publish %s: %w", o.Name, err)
+		}
+		if a != nil {
+			p.archivePages(site, as, o, limit, a.members[:a.written*limit], a.written)
+		}
+	}
+	return site.Lazy, nil
+}
+
+// ForgetArchives drops what the Publisher remembers of the archives, so
+// that the next Build reads them from its source's ArchiveMemory: for an
+// instance that takes over publishing from another, which kept them
+// meanwhile.
+func (p *Publisher) ForgetArchives() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.archives = nil
+}
+
+// Entries hides what src is beyond an EntrySource: a Build from it has no
+// archives, and saves none.
+func Entries(src EntrySource) EntrySource { return entriesOnly{src} }
+
+type entriesOnly struct{ src EntrySource }
+
+func (e entriesOnly) Entries(ctx context.Context, limit int, keep func(aggregator.Entry) bool) ([]aggregator.Entry, error) {
+	return e.src.Entries(ctx, limit, keep)
+}
+
 func (p *Publisher) asOf(ctx context.Context, src EntrySource, health []FeedHealth) (time.Time, error) {
 	newest, err := src.Entries(ctx, 1, nil)
 	if err != nil {

@@ -24,6 +24,9 @@ type FeedHealth struct {
 	LastStatus  int
 	Failures    int
 	Error       string
+	// FetchedBy names the instance that last fetched the feed, when
+	// instances share the store; "" otherwise.
+	FetchedBy string
 
 	FailingSince time.Time // the current outage's first failure; zero while ok
 	OutageFrom   time.Time // the last ended outage's first failure
@@ -61,7 +64,9 @@ table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; padding: .35rem .5rem; border-top: 1px solid var(--rule); vertical-align: top; overflow-wrap: anywhere; }
 .failing, .retired { color: var(--bad); font-weight: 600; }
 .ok { color: var(--ok); }
-.err { color: var(--muted); }
+.err, .by, .fleet { color: var(--muted); }
+.by { font-weight: normal; }
+.fleet { overflow-wrap: anywhere; }
 @media (max-width: 40rem) {
   table, tbody, tr, td { display: block; }
   tr.head { display: none; }
@@ -75,10 +80,11 @@ th, td { text-align: left; padding: .35rem .5rem; border-top: 1px solid var(--ru
 </head>
 <body>
 <h1>Feed health</h1>
-<p>{{.OK}} of {{len .Feeds}} feeds ok{{if .Broken}}, {{.Broken}} failing or retired{{end}}, as of {{.When .Now}}. <a href="{{.Feed}}">Subscribe to changes</a>.</p>
+{{if .Instance}}<p class="fleet">Rendered by {{.Instance}}{{if .Leads}}, which leads the instances sharing this store{{else}}, one of the instances sharing this store{{end}}.</p>
+{{end}}<p>{{.OK}} of {{len .Feeds}} feeds ok{{if .Broken}}, {{.Broken}} failing or retired{{end}}, as of {{.When .Now}}. <a href="{{.Feed}}">Subscribe to changes</a>.</p>
 <table>
 <tr class="head"><th>Feed</th><th>Health</th><th>Last success</th><th>Next fetch</th><th>Error</th></tr>
-{{range .Feeds}}<tr><td class="name">{{.Name}}{{if .CurrentURL}}<br><small>moved to {{public .CurrentURL}}</small>{{end}}</td>
+{{range .Feeds}}<tr><td class="name">{{.Name}}{{if .CurrentURL}}<br><small>moved to {{public .CurrentURL}}</small>{{end}}{{if .FetchedBy}}<br><small class="by">fetched by {{.FetchedBy}}</small>{{end}}</td>
 <td class="{{.Health}}" data-label="Health">{{.Health}}{{if .Failures}} ({{.Failures}}){{end}}</td>
 <td data-label="Last success">{{$.When .LastSuccess}}</td><td data-label="Next fetch">{{if eq .Health "retired"}}never{{else}}{{$.Next .NextFetch}}{{end}}</td>
 <td class="err">{{.Error}}</td></tr>
@@ -93,6 +99,11 @@ type statusPage struct {
 	Feed       string
 	Now        time.Time // when the page was rendered
 	loc        *time.Location
+	// Instance names the instance that rendered the page among those
+	// sharing the store, and Leads says whether it leads them; "" when the
+	// store is not shared.
+	Instance string
+	Leads    bool
 }
 
 // When shows t in the page's time zone.
@@ -147,7 +158,10 @@ func Until(t, now time.Time) string {
 func (p *Publisher) healthFiles(health []FeedHealth, asOf time.Time) (page, feed *File, err error) {
 	feedPath := p.FeedDir + HealthFeed
 	var b bytes.Buffer
-	data := statusPage{Feeds: health, Feed: feedPath, Now: time.Now(), loc: p.Location}
+	data := statusPage{Feeds: health, Feed: feedPath, Now: time.Now(), loc: p.Location, Instance: p.Instance}
+	if p.Instance != "" && p.Leader != nil {
+		data.Leads, _ = p.Leader.Leading()
+	}
 	if p.Now != nil {
 		data.Now = p.Now()
 	}

@@ -31,6 +31,64 @@ func TestStatusPageTimes(t *testing.T) {
 	}
 }
 
+// leading is a Leader that leads, or not.
+type leading bool
+
+func (l leading) Leading() (bool, int64) { return bool(l), 1 }
+
+// Among instances sharing a store, the status page names the instance
+// that fetched each feed, and the one that rendered it and whether it
+// leads; names are escaped. Without them (one process on its store) it
+// names none.
+func TestStatusPageFleet(t *testing.T) {
+	now := time.Date(2023, 9, 12, 10, 7, 0, 0, time.UTC)
+	health := healthSource{
+		{Name: "A", URL: "https://a.example/feed", Health: "ok", LastAttempt: now, LastSuccess: now, FetchedBy: "feeds-2"},
+		{Name: "B", URL: "https://b.example/feed", Health: "ok", LastAttempt: now, LastSuccess: now, FetchedBy: "<b>x</b>"},
+		{Name: "C", URL: "https://c.example/feed", Health: "new"},
+	}
+	render := func(p *Publisher) string {
+		t.Helper()
+		p.BaseURL, p.Now, p.Health = mustURL("https://agg.example/"), func() time.Time { return now }, health
+		site, err := p.Build(context.Background(), fakeSource{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(site.Files[StatusPath].Body)
+	}
+
+	page := render(&Publisher{Instance: "feeds-1", Leader: leading(true)})
+	for _, want := range []string{
+		"Rendered by feeds-1, which leads the instances sharing this store.",
+		"fetched by feeds-2", "fetched by &lt;b&gt;x&lt;/b&gt;",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the status page lacks %q:\n%s", want, page)
+		}
+	}
+	if n := strings.Count(page, "fetched by"); n != 2 {
+		t.Errorf("the status page names a fetcher %d times, want 2 (none for the feed never fetched):\n%s", n, page)
+	}
+	if strings.Contains(page, "<b>x") {
+		t.Errorf("the status page does not escape an instance's name:\n%s", page)
+	}
+
+	page = render(&Publisher{Instance: "feeds-3:41", Leader: leading(false)})
+	if want := "Rendered by feeds-3:41, one of the instances sharing this store."; !strings.Contains(page, want) {
+		t.Errorf("the status page of an instance that does not lead lacks %q:\n%s", want, page)
+	}
+
+	for i := range health {
+		health[i].FetchedBy = ""
+	}
+	page = render(&Publisher{})
+	for _, unwanted := range []string{"Rendered by", "fetched by", `class="fleet"`, `class="by"`} {
+		if strings.Contains(page, unwanted) {
+			t.Errorf("the status page of a store not shared shows %q:\n%s", unwanted, page)
+		}
+	}
+}
+
 func TestUntil(t *testing.T) {
 	now := time.Date(2023, 9, 12, 10, 7, 0, 0, time.UTC)
 	for d, want := range map[time.Duration]string{

@@ -1,6 +1,10 @@
 package store
 
-import "testing"
+import (
+	"context"
+	"slices"
+	"testing"
+)
 
 func TestDollarPlaceholders(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
@@ -27,5 +31,41 @@ func TestDollarPlaceholders(t *testing.T) {
 func TestDialectMigrations(t *testing.T) {
 	if len(postgresMigrations) != len(migrations) {
 		t.Errorf("%d migrations on PostgreSQL, %d on SQLite: each must have its counterpart", len(postgresMigrations), len(migrations))
+	}
+}
+
+// TestSameSchema: the migrations give both engines the same tables, with
+// the same columns, so that one copy of the store's SQL runs on both.
+func TestSameSchema(t *testing.T) {
+	ctx := context.Background()
+	columns := func(s *Store, query string) []string {
+		rows, err := s.db.QueryContext(ctx, query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var table, column string
+			if err := rows.Scan(&table, &column); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, table+"."+column)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(out)
+		return out
+	}
+	lite := columns(sqliteEngine.open(t), `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'`)
+	pg := columns(postgresEngine.open(t), `SELECT table_name, column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name != 'schema_version'`)
+	if !slices.Equal(lite, pg) {
+		t.Errorf("the schemas differ:\nSQLite     %v\nPostgreSQL %v", lite, pg)
+	}
+	if len(lite) < 50 {
+		t.Errorf("only %d columns found: %v", len(lite), lite)
 	}
 }

@@ -36,7 +36,7 @@ type Lease struct {
 	Granted    bool
 	// Holder and Until say who holds the lease, until when, when it was
 	// not granted; Holder is "" when another instance was taking it at
-	// that moment.
+	// that moment, and Until then when a lease taken then would run out.
 	Holder string
 	Until  time.Time
 }
@@ -112,8 +112,16 @@ func (s *Store) leaseBatch(ctx context.Context, ids []int64, holder string, now,
 		return nil, err
 	}
 	for i := range out {
-		if h, ok := holders[out[i].Feed.ID]; ok {
-			out[i].Holder, out[i].Until = h.Holder, h.Until
+		if out[i].Granted {
+			continue
+		}
+		h := holders[out[i].Feed.ID]
+		out[i].Holder, out[i].Until = h.Holder, h.Until
+		if !h.Until.After(now) {
+			// Another instance was taking the lease at that moment (the row
+			// was locked, and what it wrote not yet committed): its lease
+			// runs as long as this one would have.
+			out[i].Holder, out[i].Until = "", until
 		}
 	}
 	return out, nil

@@ -61,7 +61,7 @@ func openPostgres(ctx context.Context, store string, o Options) (*Store, error) 
 		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
 	sqlDB := stdlib.OpenDBFromPool(pool)
-	s := &Store{db: &db{DB: sqlDB, d: postgresDialect, pool: pool}, now: time.Now, name: name}
+	s := &Store{db: &db{DB: sqlDB, d: postgresDialect, pool: pool}, now: time.Now, name: name, slots: newSlotPools(pool.Config()), runScope: o.RunScope}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", name, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"syscall"
 	"time"
@@ -89,13 +90,22 @@ func (s *Store) lockRunPostgres(ctx context.Context, wait bool) (func(), error) 
 		}
 		return nil, fmt.Errorf("lock store %s: %w", s.name, err)
 	}
+	// The lock of the whole database is runLock; that of a scope, the
+	// two-key lock (runLock, the scope's hash).
+	key, args, what := "$1", []any{int64(runLock)}, fmt.Sprintf("the advisory lock %d on %s", runLock, s.name)
+	if s.runScope != "" {
+		h := fnv.New32a()
+		h.Write([]byte(s.runScope))
+		key, args = "$1, $2", []any{int32(runLock), int32(h.Sum32())}
+		what = fmt.Sprintf("the advisory lock of %s's runs on %s", s.runScope, s.name)
+	}
 	if wait {
-		_, err = conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(runLock))
+		_, err = conn.Exec(ctx, `SELECT pg_advisory_lock(`+key+`)`, args...)
 	} else {
 		var locked bool
-		err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(runLock)).Scan(&locked)
+		err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+key+`)`, args...).Scan(&locked)
 		if err == nil && !locked {
-			err = &LockedError{Lock: fmt.Sprintf("the advisory lock %d on %s", runLock, s.name)}
+			err = &LockedError{Lock: what}
 		}
 	}
 	if err != nil {

@@ -26,6 +26,11 @@ type Store struct {
 	// name is what to show of the store: a SQLite store's path, a
 	// PostgreSQL store's URL without its password.
 	name string
+	// runScope is Options.RunScope.
+	runScope string
+	// slots hold the host slots of a PostgreSQL store (see HostSlots);
+	// nil on SQLite.
+	slots *slotPools
 }
 
 // Open opens the store and brings its schema up to date: the PostgreSQL
@@ -44,6 +49,11 @@ type Options struct {
 	// Instance names this process among the instances sharing a
 	// PostgreSQL store, in its sessions' application_name (see LeaderName).
 	Instance string
+	// RunScope, on PostgreSQL, narrows LockRun to the runs of one scope
+	// (an instance of a fleet, whose runs must not overlap), so that the
+	// runs of other instances sharing the store go on beside them; "":
+	// one run at a time on the whole database.
+	RunScope string
 }
 
 // OpenWith is Open with options.
@@ -105,8 +115,14 @@ func diskFull(path string) bool {
 // maxConns bounds the database connections a Store keeps open.
 const maxConns = 8
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database. On PostgreSQL it first waits for the host
+// slots taken of the store to be released (see HostSlots).
+func (s *Store) Close() error {
+	if s.slots != nil {
+		s.slots.close()
+	}
+	return s.db.Close()
+}
 
 // SetClock replaces the clock used to stamp new items; for tests.
 func (s *Store) SetClock(now func() time.Time) { s.now = now }

@@ -106,6 +106,7 @@ func (d *daemon) run(ctx context.Context, reload <-chan os.Signal) error {
 	defer stopPinger()
 	stopFleet := d.startFleet(ctx)
 	defer stopFleet()
+	d.metrics.addFleet(cur.runner.Instance, d.leader)
 
 	// Serve what the store already holds before the first fetch completes.
 	d.publish(ctx)
@@ -221,7 +222,7 @@ func (d *daemon) publish(ctx context.Context) {
 	}
 	d.server.Swap(site)
 	d.metrics.renders.Inc()
-	if d.pinger != nil && d.published != nil {
+	if d.pinger != nil && d.published != nil && d.leads() {
 		d.pinger.Notify(publish.ChangedFeeds(d.published, site, cur.pub.BaseURL))
 	}
 	d.published = site
@@ -314,6 +315,12 @@ func (d *daemon) loadSetup(ctx context.Context) (*setup, error) {
 			return nil, fmt.Errorf("store: %s changed (its password); a new store needs a restart", now)
 		}
 		return nil, fmt.Errorf("store: %s was %s; a new store needs a restart", now, was)
+	}
+	if next.StorePassword.Reveal() != cur.cfg.StorePassword.Reveal() {
+		return nil, fmt.Errorf("store_password_file: the password changed; the store stays open with the old one until a restart")
+	}
+	if next.Instance != cur.cfg.Instance {
+		return nil, fmt.Errorf("instance: %q was %q; a new name needs a restart", next.Instance, cur.cfg.Instance)
 	}
 	s, err := newSetup(ctx, next, cur.runner.Store, d.log, asDaemon, cur.runner.Stories)
 	if err == nil && d.leader != nil {

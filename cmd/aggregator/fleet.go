@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,9 +32,16 @@ func instanceName(cfg *config.Config) string {
 	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }
 
-// storeOptions are the options of cfg's store for this process.
+// storeOptions are the options of cfg's store for this process. The runs
+// (--once) of one instance exclude each other, those of others sharing a
+// PostgreSQL store go on beside them: the instance's name, else its host,
+// scopes the run lock.
 func storeOptions(cfg *config.Config) store.Options {
-	return store.Options{Password: cfg.StorePassword.Reveal(), Instance: instanceName(cfg)}
+	scope := cfg.Instance
+	if scope == "" {
+		scope, _ = os.Hostname()
+	}
+	return store.Options{Password: cfg.StorePassword.Reveal(), Instance: instanceName(cfg), RunScope: cmp.Or(scope, "localhost")}
 }
 
 // fleetPoll is how often an instance sharing its store looks at what the
@@ -43,6 +51,16 @@ const fleetPoll = 5 * time.Second
 
 // shared reports whether other instances may share the daemon's store.
 func (d *daemon) shared() bool { return d.leader != nil }
+
+// leads reports whether the daemon leads the instances sharing its store,
+// or has its store to itself: whether the hub hears of its changes from it.
+func (d *daemon) leads() bool {
+	if !d.shared() {
+		return true
+	}
+	lead, _ := d.leader.Leading()
+	return lead
+}
 
 // startFleet, when the store is shared, campaigns to lead and follows the
 // other instances' work until ctx is done (see followFleet); stop waits for
@@ -129,6 +147,10 @@ func (d *daemon) publishShared(ctx context.Context) (*publish.Site, error) {
 	st := cur.runner.Store
 	lead, term := d.leader.Leading()
 	if lead {
+		if term != d.publishedTerm {
+			// Another leader may have extended the archives meanwhile.
+			cur.pub.ForgetArchives()
+		}
 		site, err := cur.pub.Build(ctx, cur.entries)
 		if err != nil {
 			return nil, err
@@ -139,7 +161,12 @@ func (d *daemon) publishShared(ctx context.Context) (*publish.Site, error) {
 		}
 		version, err := st.SaveSite(ctx, term, files)
 		if errors.Is(err, store.ErrNotLeader) {
-			return nil, nil // the next leader publishes
+			// The next leader publishes; until then, serve this render
+			// rather than nothing.
+			if d.published == nil {
+				return site, nil
+			}
+			return nil, nil
 		}
 		if err != nil {
 			return nil, err
@@ -148,19 +175,27 @@ func (d *daemon) publishShared(ctx context.Context) (*publish.Site, error) {
 		return site, nil
 	}
 	version, err := st.SiteVersion(ctx)
-	if err != nil || version == 0 || version == d.siteVersion {
+	if err != nil {
 		return nil, err
+	}
+	if version == 0 && d.published == nil {
+		// No leader stored a site yet: serve this instance's own render
+		// until one does, without archives, which are the leader's to keep.
+		return cur.pub.Build(ctx, publish.Entries(cur.entries))
+	}
+	if version == 0 || version == d.siteVersion {
+		return nil, nil
 	}
 	files, version, err := st.Site(ctx)
 	if err != nil {
 		return nil, err
 	}
 	// The archive pages are rendered when asked for, from the store.
-	site, err := cur.pub.Build(ctx, cur.entries)
+	lazy, err := cur.pub.Archives(ctx, cur.entries)
 	if err != nil {
 		return nil, err
 	}
-	site.Files = make(map[string]*publish.File, len(files))
+	site := &publish.Site{Files: make(map[string]*publish.File, len(files)), Lazy: lazy, Changed: map[string]bool{}}
 	for _, f := range files {
 		site.Files[f.Name] = &publish.File{Body: f.Body, ContentType: f.ContentType, ModTime: f.ModTime, ETag: f.ETag}
 	}

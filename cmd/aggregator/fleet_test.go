@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -40,14 +42,23 @@ func newFleetFarm(t *testing.T, n int) *fleetFarm {
 		w.Header().Set("Content-Type", "application/rss+xml")
 		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Desk %d</title><link>https://desk%d.example/</link>`, i, i)
 		for j := range 3 {
-			fmt.Fprintf(w, `<item><title>Report %d from desk %d on harbour %d</title><link>https://desk%d.example/%d</link>
-				<description>Desk %d files its report number %d about the harbour.</description>
-				<pubDate>Tue, 12 Sep 2023 %02d:%02d:00 GMT</pubDate></item>`, j, i, i*7+j, i, j, i, j, 6+j, i%60)
+			// Words of their own, so that each item is a story of its own.
+			k := 10 * (3*i + j)
+			fmt.Fprintf(w, `<item><title>Report %d from desk %d: %s %s %s</title><link>https://desk%d.example/%d</link>
+				<description>%s %s %s %s %s.</description>
+				<pubDate>Tue, 12 Sep 2023 %02d:%02d:00 GMT</pubDate></item>`, j, i, word(k), word(k+1), word(k+2), i, j,
+				word(k+3), word(k+4), word(k+5), word(k+6), word(k+7), 6+j, i%60)
 		}
 		fmt.Fprint(w, `</channel></rss>`)
 	}))
 	t.Cleanup(f.Close)
 	return f
+}
+
+// word is a made-up word of its own for each n below 10,000.
+func word(n int) string {
+	syllables := []string{"ka", "lo", "mi", "nu", "pe", "ra", "si", "to", "vu", "ze"}
+	return syllables[n%10] + syllables[n/10%10] + syllables[n/100%10] + syllables[n/1000%10] + "n"
 }
 
 func (f *fleetFarm) counts() map[string]int {
@@ -66,7 +77,10 @@ func fleetConfig(t *testing.T, dsn, name, addr, farm string, feeds int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "store: %q\ninstance: %s\nserver:\n  listen: %s\n", dsn, name, addr)
 	b.WriteString("schedule: \"@every 1h\"\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\n")
-	b.WriteString("publish:\n  dir: public\n  base_url: http://feeds.example/\nfeeds:\n")
+	b.WriteString("publish:\n  dir: public\n  base_url: http://feeds.example/\n")
+	// Pages of 2 stories: archive pages, which every instance renders from
+	// the store, as well as the files the leader stores.
+	b.WriteString("outputs:\n  - name: all\n    limit: 2\nfeeds:\n")
 	for i := range feeds {
 		fmt.Fprintf(&b, "  - url: %s/feed/%d.xml\n", farm, i)
 	}
@@ -75,6 +89,35 @@ func fleetConfig(t *testing.T, dsn, name, addr, farm string, feeds int) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// storedItems lists the items of the store that driver opens at dsn: key,
+// link, title and content, sorted.
+func storedItems(t *testing.T, driver, dsn string) []string {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT key, link, title, content, summary FROM items`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var key, link, title, content, summary string
+		if err := rows.Scan(&key, &link, &title, &content, &summary); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, strings.Join([]string{key, link, title, content, summary}, "|"))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // fleetGet fetches path from the instance at addr: its body and ETag.
@@ -151,6 +194,21 @@ func TestFleet(t *testing.T) {
 		t.Errorf("feeds by fetcher %v: want every feed named with its fetcher", by)
 	}
 
+	// The same items as one instance on SQLite stores from the same feeds.
+	urls := make([]string, feeds)
+	for i := range urls {
+		urls[i] = fmt.Sprintf("%s/feed/%d.xml", farm.URL, i)
+	}
+	one := writeConfig(t, "", urls...)
+	if err := run(context.Background(), []string{"--once", "--config", one}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("--once on SQLite: %v", err)
+	}
+	fleetItems, oneItems := storedItems(t, "pgx", dsn), storedItems(t, "sqlite", filepath.Join(filepath.Dir(one), "agg.db"))
+	if !slices.Equal(fleetItems, oneItems) || len(oneItems) != 3*feeds {
+		t.Errorf("the fleet stored %d items, one instance on SQLite %d; want the same %d:\n%v\n%v",
+			len(fleetItems), len(oneItems), 3*feeds, fleetItems, oneItems)
+	}
+
 	leader, err := st.LeaderName(context.Background())
 	if err != nil || leader == "" {
 		t.Fatalf("leader %q, %v", leader, err)
@@ -184,6 +242,10 @@ func TestFleet(t *testing.T) {
 	}
 	waitUntil(t, 20*time.Second, same("feeds/all.atom", instances), "the instances never served the same all.atom:\n%s", served("feeds/all.atom", instances))
 	waitUntil(t, 20*time.Second, same("index.html", instances), "the instances never served the same index.html")
+	if body, _, _ := fleetGet(instances[0].addr, "feeds/all.atom"); !strings.Contains(body, "prev-archive") {
+		t.Errorf("all.atom links no archive:\n%s", body)
+	}
+	waitUntil(t, 20*time.Second, same("feeds/all/archive/1.atom", instances), "the instances never served the same archive page:\n%s", served("feeds/all/archive/1.atom", instances))
 
 	// The leader stops; one of the others leads within 30 s, and the last
 	// follows it.

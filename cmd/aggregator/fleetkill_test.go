@@ -115,9 +115,12 @@ func TestFleetKill(t *testing.T) {
 
 	// The instance fetching feed 0, which hangs, dies: another fetches it
 	// once the lease runs out.
+	// Its first request hangs: whoever holds its lease then is stuck on it
+	// (an instance may hold a lease while it waits for a slot to fetch).
 	var fetcher string
+	waitUntil(t, 20*time.Second, func() bool { return farm.counts()["/feed/0.xml"] == 1 }, "nobody asked for feed 0")
 	waitUntil(t, 20*time.Second, func() bool { fetcher = leaseHolder(t, db, "/feed/0.xml"); return fetcher != "" },
-		"nobody took feed 0's lease")
+		"nobody holds feed 0's lease")
 	killed := byName[fetcher]
 	killed.kill(t)
 	st := storetest.Open(t, dsn)
@@ -133,9 +136,16 @@ func TestFleetKill(t *testing.T) {
 		}
 		return ""
 	}
+	allLogs := lazy(func() string {
+		var b strings.Builder
+		for _, p := range procs {
+			fmt.Fprintf(&b, "%s:\n%s\n", p.name, p.logs)
+		}
+		return b.String()
+	})
 	start := time.Now()
 	waitUntil(t, 20*time.Second, func() bool { by := fetchedBy(); return by != "" && by != fetcher },
-		"feed 0 was not fetched by another instance after %s died", fetcher)
+		"feed 0 was not fetched by another instance after %s died; logs:\n%s", fetcher, allLogs)
 	t.Logf("feed 0 fetched again %v after its fetcher was killed", time.Since(start).Round(100*time.Millisecond))
 	var alive []*process
 	for _, p := range procs {
@@ -193,13 +203,7 @@ func TestFleetKill(t *testing.T) {
 			}
 		}
 		return true
-	}, "the instances left never served the same whole all.atom with feed 0's reports; logs:\n%s", lazy(func() string {
-		var b strings.Builder
-		for _, p := range procs {
-			fmt.Fprintf(&b, "%s:\n%s\n", p.name, p.logs)
-		}
-		return b.String()
-	}))
+	}, "the instances left never served the same whole all.atom with feed 0's reports; logs:\n%s", allLogs)
 }
 
 // appendConfig adds text to the end of the config file at path.
@@ -274,4 +278,43 @@ func TestFleetPartition(t *testing.T) {
 		b, eb, err2 := fleetGet(other.addr, "feeds/all.atom")
 		return err1 == nil && err2 == nil && ea == eb && a == b && strings.Contains(a, "<entry>")
 	}, "%s and %s never served the same all.atom after the cut", cut.name, other.name)
+}
+
+// TestOnceInstances: --once runs of two instances sharing a PostgreSQL
+// store run side by side (the run lock is each instance's), and share the
+// feeds: the second leaves the first the feeds it holds, and no feed is
+// asked for twice.
+func TestOnceInstances(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	farm := hangingFarm(t, 4)
+	urls := make([]string, 4)
+	for i := range urls {
+		urls[i] = fmt.Sprintf("%s/feed/%d.xml", farm.URL, i)
+	}
+	// Feed 0 first, so that a's run is stuck on it when b's starts.
+	a, b := writeConfig(t, "instance: a\n", urls...), writeConfig(t, "instance: b\n", urls...)
+	setStore(t, a, dsn)
+	setStore(t, b, dsn)
+	t.Chdir(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	first := make(chan error, 1)
+	go func() { first <- run(ctx, []string{"--config", a, "--once"}, io.Discard, io.Discard) }()
+	waitUntil(t, 20*time.Second, func() bool { return farm.counts()["/feed/0.xml"] == 1 }, "a never asked for feed 0")
+	var logs lockedBuffer
+	if err := run(context.Background(), []string{"--config", b, "--once"}, io.Discard, &logs); err != nil {
+		t.Fatalf("b's run beside a's: %v; logs:\n%s", err, logs.String())
+	}
+	st := storetest.Open(t, dsn)
+	waitUntil(t, 10*time.Second, func() bool {
+		_, items, err := st.Counts(context.Background())
+		return err == nil && items == 3*3
+	}, "the three feeds that answer were not stored")
+	for path, n := range farm.counts() {
+		if n != 1 {
+			t.Errorf("%s asked for %d times, want once", path, n)
+		}
+	}
+	cancel()
+	<-first
 }

@@ -389,6 +389,9 @@ func TestStatus(t *testing.T) {
 	if !strings.Contains(string(page), `class="failing"`) || !strings.Contains(string(page), "Korea Desk") {
 		t.Errorf("status.html does not show the failing feed:\n%s", page)
 	}
+	if strings.Contains(string(page), "Rendered by") || strings.Contains(string(page), "fetched by") {
+		t.Errorf("status.html of a SQLite store names instances:\n%s", page)
+	}
 	healthFeed, err := os.ReadFile(filepath.Join(public, "_health.atom"))
 	if err != nil {
 		t.Fatal(err)
@@ -407,6 +410,10 @@ func TestStatus(t *testing.T) {
 	}
 	if len(lines) != 2 {
 		t.Fatalf("status lists %d feeds, want 2", len(lines))
+	}
+	// No instances share a SQLite store: every fetched_by is there, empty.
+	if n := strings.Count(stdout.String(), `"fetched_by": ""`); n != 2 {
+		t.Errorf("status --json has %d empty fetched_by, want 2:\n%s", n, stdout.String())
 	}
 	ok, bad := lines[0], lines[1]
 	// The second run was a conditional GET.
@@ -464,6 +471,9 @@ func TestStatus(t *testing.T) {
 		if got := cell("NEXT FETCH", "ERROR"); !regexp.MustCompile(`^(\d+ \w+ )?\d\d:\d\d \S+ \(in (\d+ min|\d+ h( \d+ min)?|under a minute)\)$`).MatchString(got) {
 			t.Errorf("NEXT FETCH is %q, want a local time and how far it is (\"14:05 CEST (in 4 min)\")", got)
 		}
+	}
+	if strings.Contains(stdout.String(), "leader:") || strings.Contains(header, "FETCHED BY") {
+		t.Errorf("status of a SQLite store names a leader or fetchers:\n%s", stdout.String())
 	}
 }
 

@@ -77,6 +77,32 @@ func newMetrics(st *store.Store, feeds []pipeline.Feed) *metrics {
 	return m
 }
 
+// addFleet adds, when instances share the store (leader is not nil), the
+// gauges that name this instance and say whether it leads them. On a store
+// not shared (SQLite), where the one process always leads, they are left
+// out.
+func (m *metrics) addFleet(instance string, leader *store.Leader) {
+	if leader == nil {
+		return
+	}
+	leading := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "aggregator_leader",
+		Help: "1 while this instance leads the instances sharing its PostgreSQL store " +
+			"(places articles in stories and renders the outputs), 0 while it follows. Only on a shared store.",
+	}, func() float64 {
+		if lead, _ := leader.Leading(); lead {
+			return 1
+		}
+		return 0
+	})
+	info := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "aggregator_instance_info",
+		Help:        "Always 1; name is this instance's among those sharing its PostgreSQL store (config instance:). Only on a shared store.",
+		ConstLabels: prometheus.Labels{"name": instance},
+	}, func() float64 { return 1 })
+	m.reg.MustRegister(leading, info)
+}
+
 // setFeeds makes feeds the ones the feed-health gauge counts.
 func (m *metrics) setFeeds(feeds []pipeline.Feed) { m.health.feeds.Store(&feeds) }
 

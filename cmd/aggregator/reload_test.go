@@ -215,9 +215,13 @@ func TestReloadStorePostgres(t *testing.T) {
 	srv := newCountingServer(t)
 	addr := freeAddr(t)
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	pwFile := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pwFile, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	write := func(store string) {
 		t.Helper()
-		body := "store: \"" + store + "\"\nschedule: \"@every 1h\"\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\nserver:\n  listen: " + addr +
+		body := "store: \"" + store + "\"\nstore_password_file: " + pwFile + "\nschedule: \"@every 1h\"\nfetch:\n  jitter: 0s\n  allow_private_addresses: true\nserver:\n  listen: " + addr +
 			"\nfeeds:\n  - url: " + srv.URL + "/korea-desk.atom\n"
 		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -235,10 +239,14 @@ func TestReloadStorePostgres(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	}, "timed out waiting for /readyz; logs:\n%s", logs)
 
-	for i, tt := range []struct{ store, want string }{
-		{strings.Replace(dsn, "s3cret", "n3wpass", 1), "changed (its password); a new store needs a restart"},
-		{strings.Replace(strings.Replace(dsn, "s3cret", "n3wpass", 1), "/pgtest_", "/other_", 1), "was postgres://aggregator:xxxxx@"},
+	for i, tt := range []struct{ store, password, want string }{
+		{strings.Replace(dsn, "s3cret", "n3wpass", 1), "s3cret", "changed (its password); a new store needs a restart"},
+		{strings.Replace(strings.Replace(dsn, "s3cret", "n3wpass", 1), "/pgtest_", "/other_", 1), "s3cret", "was postgres://aggregator:xxxxx@"},
+		{dsn, "n3wpass", "store_password_file: the password changed"},
 	} {
+		if err := os.WriteFile(pwFile, []byte(tt.password+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		write(tt.store)
 		syscall.Kill(os.Getpid(), syscall.SIGHUP)
 		waitUntil(t, 15*time.Second, func() bool { return strings.Count(logs.String(), "reload failed") == i+1 },

@@ -68,7 +68,22 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
+	if st.Shared() {
+		pub.Instance, pub.Leader = runner.Instance, runnerLeader{runner}
+	}
 	return &setup{cfg: cfg, runner: runner, feeds: feeds, pub: pub, entries: storyEntries(cfg, st)}, nil
+}
+
+// runnerLeader says whether the instance leads as its runner's Leader
+// does, which is set after the setup is made (see startFleet, runOnce):
+// not while it has none.
+type runnerLeader struct{ r *pipeline.Runner }
+
+func (l runnerLeader) Leading() (bool, int64) {
+	if l.r.Leader == nil {
+		return false, 0
+	}
+	return l.r.Leader.Leading()
 }
 
 // newRunner builds the runner of cfg's feeds on st, with its clusterer
@@ -76,7 +91,7 @@ func newSetup(ctx context.Context, cfg *config.Config, st *store.Store, log *slo
 func newRunner(ctx context.Context, cfg *config.Config, st *store.Store, log *slog.Logger, m mode,
 	stories *story.Clusterer, feeds []pipeline.Feed) (*pipeline.Runner, error) {
 	runner := &pipeline.Runner{
-		Store: st, Fetcher: newFetchClient(cfg), Log: log,
+		Store: st, Fetcher: storeFetchClient(cfg, st), Log: log,
 		Policy: fetch.Policy{
 			MaxWait:     cfg.Fetch.MaxWait.Std(),
 			BackoffBase: cfg.Fetch.BackoffBase.Std(),
@@ -95,7 +110,9 @@ func newRunner(ctx context.Context, cfg *config.Config, st *store.Store, log *sl
 		runner.Stories = stories
 		if runner.Stories == nil {
 			runner.Stories = story.New(storyConfig(cfg))
-			if m == asOnce {
+			// On a shared store the leader rebuilds the stories when its
+			// term begins (see Runner.Settle): the others never need them.
+			if m == asOnce || st.Shared() {
 				runner.RestoreLater()
 			} else if err := runner.Restore(ctx); err != nil {
 				return nil, err
@@ -204,6 +221,18 @@ func newFetchClient(cfg *config.Config) *fetch.Client {
 	c.Concurrency = cfg.Fetch.Concurrency
 	c.PerHost = cfg.Fetch.PerHost
 	c.AllowPrivate = cfg.Fetch.AllowPrivate
+	return c
+}
+
+// storeFetchClient is newFetchClient for a run that stores into st. On
+// PostgreSQL, which several instances may share, the client also takes one
+// of the store's host slots for each fetch, so that per_host holds for
+// all of them together (see store.HostSlots).
+func storeFetchClient(cfg *config.Config, st *store.Store) *fetch.Client {
+	c := newFetchClient(cfg)
+	if slots := st.HostSlots(cfg.Fetch.PerHost, cfg.Fetch.Concurrency); slots != nil {
+		c.HostLimit = slots
+	}
 	return c
 }
 

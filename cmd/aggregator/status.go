@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -28,11 +29,16 @@ type feedStatus struct {
 	NotBefore   *time.Time `json:"not_before"` // the earliest fetch that back-off, Retry-After and the feed's hints allow
 	Retired     bool       `json:"retired"`
 	Error       string     `json:"error"`
+	// FetchedBy names the instance that last fetched the feed when
+	// instances share the store; "" otherwise.
+	FetchedBy string `json:"fetched_by"`
 }
 
 const statusUsage = `Usage: aggregator status [--config FILE] [--json]
 
-Shows the health of each feed in the config.
+Shows the health of each feed in the config. On a PostgreSQL store that
+several instances share, it also says which instance leads them and which
+fetched each feed last.
 
 Flags:
 `
@@ -77,7 +83,23 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		enc.SetIndent("", "  ")
 		return enc.Encode(lines)
 	}
-	return printStatus(stdout, lines, now, time.Local)
+	if st.Shared() {
+		fmt.Fprintln(stdout, leaderLine(ctx, st))
+	}
+	return printStatus(stdout, lines, now, time.Local, st.Shared())
+}
+
+// leaderLine says which instance leads those sharing st: "leader: NAME",
+// "leader: none" when none holds the lead.
+func leaderLine(ctx context.Context, st *store.Store) string {
+	name, err := st.LeaderName(ctx)
+	switch {
+	case err != nil:
+		return "leader: unknown (" + oneLine(err.Error(), 200) + ")"
+	case name == "":
+		return "leader: none"
+	}
+	return "leader: " + name
 }
 
 // newFeedStatus is the line of a stored feed that is next fetched at next.
@@ -87,7 +109,7 @@ func newFeedStatus(s store.FeedStatus, next time.Time) feedStatus {
 		URL: s.Feed.PublicURL(), CurrentURL: aggregator.PublicURL(st.URL), Name: s.Feed.DisplayName(),
 		LastAttempt: optTime(st.LastAttempt), LastSuccess: optTime(st.LastSuccess), LastStatus: st.LastStatus,
 		Failures: st.Failures, NextFetch: optTime(next.UTC()), NotBefore: optTime(st.NextFetch),
-		Retired: st.Retired, Error: st.Error,
+		Retired: st.Retired, Error: st.Error, FetchedBy: s.FetchedBy,
 	}
 	line.Health = pipeline.HealthOf(st)
 	return line
@@ -102,10 +124,15 @@ func optTime(t time.Time) *time.Time {
 }
 
 // printStatus prints lines as a table; the next fetches are shown in loc
-// and from now.
-func printStatus(w io.Writer, lines []feedStatus, now time.Time, loc *time.Location) error {
+// and from now. With shared (instances share the store), a column names
+// the instance that last fetched each feed.
+func printStatus(w io.Writer, lines []feedStatus, now time.Time, loc *time.Location, shared bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FEED\tHEALTH\tLAST ATTEMPT\tLAST SUCCESS\tSTATUS\tFAILURES\tNEXT FETCH\tERROR")
+	header := "FEED\tHEALTH\tLAST ATTEMPT\tLAST SUCCESS\tSTATUS\tFAILURES\tNEXT FETCH\t"
+	if shared {
+		header += "FETCHED BY\t"
+	}
+	fmt.Fprintln(tw, header+"ERROR")
 	for _, l := range lines {
 		name := l.Name
 		if l.CurrentURL != l.URL {
@@ -119,8 +146,12 @@ func printStatus(w io.Writer, lines []feedStatus, now time.Time, loc *time.Locat
 		if l.NextFetch != nil {
 			next = nextFetch(*l.NextFetch, now, loc)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", name, l.Health, ago(l.LastAttempt, now), ago(l.LastSuccess, now),
-			status, l.Failures, next, truncate(l.Error, 80))
+		by := ""
+		if shared {
+			by = cmp.Or(l.FetchedBy, "-") + "\t"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s%s\n", name, l.Health, ago(l.LastAttempt, now), ago(l.LastSuccess, now),
+			status, l.Failures, next, by, truncate(l.Error, 80))
 	}
 	return tw.Flush()
 }
