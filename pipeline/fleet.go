@@ -83,9 +83,17 @@ func (r *Runner) claim(ctx context.Context, t *turn, force bool, minGap time.Dur
 		return false
 	}
 	r.held.add(t.id)
+	read := t.state.LastAttempt
 	nt := r.newTurn(t.feed, l.FeedStatus, force, minGap)
 	nt.order, nt.leased = t.order, true
 	*t = *nt
+	if t.rep.Skipped == "" && !force && l.State.LastAttempt.After(read) {
+		// Another instance fetched the feed since t read it, and gave
+		// the lease back: this turn's fetch is done. Without this, --once
+		// runs (minGap 0) side by side fetched a feed again as soon as
+		// another run had stored it.
+		t.rep.Skipped = "fetched meanwhile by another instance"
+	}
 	if t.rep.Skipped != "" {
 		r.release(t)
 		return false

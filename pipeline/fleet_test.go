@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,5 +128,58 @@ func TestSettleShared(t *testing.T) {
 	}
 	if n := b.Stories.Active(); n == 0 {
 		t.Error("the new leader's stories were not rebuilt from the store")
+	}
+}
+
+// TestClaimFetchedMeanwhile: a turn whose feed another instance fetched
+// and stored after the turn read it is not fetched again (--once runs side
+// by side fetched such feeds twice, bench/fleet.sh), unless forced.
+func TestClaimFetchedMeanwhile(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>Desk</title><link>https://desk.example/</link>
+			<item><title>A report from the harbour</title><link>https://desk.example/1</link><description>The harbour report.</description>
+			<pubDate>Tue, 12 Sep 2023 06:00:00 GMT</pubDate></item></channel></rss>`))
+	}))
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	runner := func(name string) *Runner {
+		st, err := store.OpenWith(ctx, dsn, store.Options{Instance: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Instance: name}
+	}
+	a, b := runner("a"), runner("b")
+	feed := Feed{URL: srv.URL + "/feed.xml", Schedule: "@every 15m"}
+
+	tb := b.loadTurn(ctx, feed, false, 0) // b reads the feed, then a fetches it
+	if err := Failed(a.RunAll(ctx, []Feed{feed}, false)); err != nil {
+		t.Fatal(err)
+	}
+	if b.claim(ctx, tb, false, 0) {
+		t.Fatalf("b claimed a feed a fetched after b read it; want it skipped")
+	}
+	if want := "fetched meanwhile by another instance"; tb.rep.Skipped != want {
+		t.Errorf("skipped %q, want %q", tb.rep.Skipped, want)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+	if ls, err := b.Store.LeaseFeeds(ctx, []int64{tb.id}, "c", time.Now(), time.Now().Add(time.Minute)); err != nil || !ls[0].Granted {
+		t.Errorf("the lease after the skip: %+v, %v; want it given back", ls, err)
+	}
+
+	forced := b.loadTurn(ctx, feed, true, 0)
+	if err := Failed(a.RunAll(ctx, []Feed{feed}, true)); err != nil {
+		t.Fatal(err)
+	}
+	b.Store.ReleaseFeeds(ctx, []int64{forced.id}, "c")
+	if !b.claim(ctx, forced, true, 0) {
+		t.Errorf("a forced turn was skipped (%q); want it fetched", forced.rep.Skipped)
 	}
 }
