@@ -8,14 +8,15 @@
 #
 #   one       `aggregator --once` on PostgreSQL: cold (every item new), then
 #             warm (again: every feed answers 304)
-#   lock      INSTANCES `--once` runs started together on LOCK_FEEDS feeds:
-#             --once takes the store's run lock, so one runs and the others
-#             exit 4 (exitLocked); their exit codes and the farm's count
-#   fleet     INSTANCES daemons started together, each with its own
+#   once3     INSTANCES `--once` runs started together, each with its own
+#             `instance:`, on one database: cold, then warm (all started
+#             together again); one leads and places the articles in stories
+#   daemons   INSTANCES daemons started together, each with its own
 #             `instance:`, on one database: cold until every feed was
 #             fetched, every article placed and the leader published; then
 #             stopped, and started again once every feed is due ("@every
-#             1m") for the warm cycle (all 304)
+#             1m") for the warm cycle (all 304); the warm figures include
+#             the daemons' start-up
 #   sqlite    `--once` cold and warm on a SQLite file
 #   small     `--once` cold on PostgreSQL on the first MF_FEEDS feeds, when
 #             MF_FEEDS differs from FEEDS, beside Miniflux
@@ -41,10 +42,10 @@
 # Environment: FEEDS (10000), ITEMS (50), SIZE (600), DUPS (0.2), TRACKING
 # (0.05), SEED (1), CONCURRENCY (32: fetch.concurrency and fetch.per_host,
 # as every feed is on one host:port; Miniflux's WORKER_POOL_SIZE),
-# INSTANCES (3), LOCK_FEEDS (50), SHARED_BUFFERS (512MB), MF_FEEDS (FEEDS),
+# INSTANCES (3), SHARED_BUFFERS (512MB), MF_FEEDS (FEEDS),
 # MINIFLUX (the Miniflux binary; default: miniflux.app or miniflux on PATH
 # or in $(go env GOPATH)/bin; empty skips it: `GOBIN=DIR go install
-# miniflux.app/v2@v2.3.5` installs it), PHASES ("one lock fleet sqlite
+# miniflux.app/v2@v2.3.5` installs it), PHASES ("one once3 daemons sqlite
 # small miniflux"), PG_BIN (the newest /usr/lib/postgresql/*/bin), KEEP=1
 # keeps the work folder (configs, logs, the cluster's log).
 #
@@ -67,10 +68,9 @@ TRACKING=${TRACKING:-0.05}
 SEED=${SEED:-1}
 CONCURRENCY=${CONCURRENCY:-32}
 INSTANCES=${INSTANCES:-3}
-LOCK_FEEDS=${LOCK_FEEDS:-50}
 SHARED_BUFFERS=${SHARED_BUFFERS:-512MB}
 MF_FEEDS=${MF_FEEDS:-$FEEDS}
-PHASES=${PHASES:-one lock fleet sqlite small miniflux}
+PHASES=${PHASES:-one once3 daemons sqlite small miniflux}
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 
 has() { [[ " $PHASES " == *" $1 "* ]]; }
@@ -278,32 +278,75 @@ if has one; then
 	once "pg, one: warm" "$work/one.yaml" pg one
 fi
 
-if has lock; then
-	echo "== $INSTANCES --once runs started together ($LOCK_FEEDS feeds)" >&2
-	newdb lock
-	pids=() codes=()
-	before=$(farm_stats "$farm")
+# leader DB: the instance that leads on DB, "" when none does.
+leader() {
+	psql_on "$1" "SELECT coalesce(string_agg(substr(a.application_name, 12), ', '), '') FROM pg_locks l
+		JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0
+		AND l.objid = $((0x6c656164)) AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+}
+# fetchers DB: the feeds by the instance that fetched them last.
+fetchers() {
+	psql_on "$1" "SELECT string_agg(fetched_by || ' ' || n, ', ' ORDER BY fetched_by)
+		FROM (SELECT fetched_by, count(*) AS n FROM feeds GROUP BY 1) AS f"
+}
+cpu_sum() { awk '{ s += $1 } END { printf "%.2f", s }'; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
+
+if has once3; then
+	echo "== $INSTANCES --once runs together on one PostgreSQL database" >&2
+	newdb once3
 	for i in $(seq "$INSTANCES"); do
-		config "$work/lock-$i.yaml" "$(dsn lock)" "$LOCK_FEEDS" "instance: once-$i"
+		config "$work/once3-$i.yaml" "$(dsn once3)" "$FEEDS" "instance: once-$i"
 	done
-	for i in $(seq "$INSTANCES"); do
-		"$work/aggregator" --config "$work/lock-$i.yaml" --once 2>"$work/lock-$i.log" &
-		pids+=($!)
-		track $!
-	done
-	for pid in "${pids[@]}"; do
-		code=0
-		wait "$pid" || code=$?
-		untrack "$pid"
-		codes+=("$code")
-	done
-	after=$(farm_stats "$farm")
-	notes "lock: $INSTANCES --once started together on $LOCK_FEEDS feeds exited ${codes[*]};" \
-		"the farm saw $(($(cut -d' ' -f1 <<<"$after") - $(cut -d' ' -f1 <<<"$before"))) requests; $(items_in pg lock) items stored;" \
-		"$(grep -h -m1 'another' "$work"/lock-*.log | head -1)"
+	# once3 NAME: the INSTANCES runs started together, timed each; their row.
+	once3() {
+		local name=$1 before after pg0 pg1 t0 wall i pid items0 items codes=() cpus=() walls=() fetched=()
+		items0=$(items_in pg once3 2>/dev/null || echo 0)
+		before=$(farm_stats "$farm")
+		pg0=$(pg_cpu)
+		t0=$(now)
+		local pids=()
+		for i in $(seq "$INSTANCES"); do
+			timed "once3-$name-$i" "$work/aggregator" --config "$work/once3-$i.yaml" --once --log-level info \
+				--log-format json 2>"$work/once3-$name-$i.log" &
+			pids+=($!)
+			track $!
+		done
+		for pid in "${pids[@]}"; do
+			code=0
+			wait "$pid" || code=$?
+			untrack "$pid"
+			codes+=("$code")
+		done
+		wall=$(since "$t0")
+		pg1=$(pg_cpu)
+		after=$(farm_stats "$farm")
+		for i in $(seq "$INSTANCES"); do
+			read -r w c _ <<<"$(time_of "once3-$name-$i")"
+			walls+=("$w") cpus+=("$c")
+			fetched+=("$(grep -c '"msg":"fetched"' "$work/once3-$name-$i.log" || true)")
+		done
+		items=$(items_in pg once3)
+		row "pg, $INSTANCES × --once: $name" "$wall" "$(printf '%s\n' "${cpus[@]}" | cpu_sum)" "$(sub "$pg1" "$pg0")" \
+			"$before" "$after" "$items" "$(size_of pg once3)" $((items - items0))
+		notes "once3 $name: exit codes ${codes[*]}; wall per run ${walls[*]} s; CPU per run ${cpus[*]} s;" \
+			"fetches per run (its log) ${fetched[*]}; farm requests $(($(cut -d' ' -f1 <<<"$after") - $(cut -d' ' -f1 <<<"$before"))) for $FEEDS feeds;" \
+			"feeds by last fetcher: $(fetchers once3); $(psql_on once3 "SELECT count(*) FROM items WHERE placed = 0") of $items items left unplaced"
+		if [ -n "${one_items:-}" ] && [ "$name" = cold ]; then
+			notes "once3 cold: $items items stored against $one_items by one instance ($([ "$items" -eq "$one_items" ] && echo equal || echo DIFFERENT))"
+		fi
+		for i in $(seq "$INSTANCES"); do
+			if [ "${codes[i - 1]}" -ne 0 ]; then
+				notes "once3 $name: run $i exited ${codes[i - 1]}: $(grep -v '^{' "$work/once3-$name-$i.log" | head -3 | tr '\n' ' ')"
+			fi
+		done
+		statements once3 "once3 $name"
+	}
+	once3 cold
+	once3 warm
 fi
 
-if has fleet; then
+if has daemons; then
 	echo "== $INSTANCES daemons on one PostgreSQL database" >&2
 	newdb fleet
 	listens=()
@@ -373,17 +416,17 @@ if has fleet; then
 		local after items
 		after=$(farm_stats "$farm")
 		items=$(items_in pg fleet)
-		row "pg, $INSTANCES daemons: $name" "$wall" "$total" "$(awk -v a="$pg1" -v b="$pg0" 'BEGIN { printf "%.2f", a - b }')" \
+		row "pg, $INSTANCES daemons: $name" "$wall" "$total" "$(sub "$pg1" "$pg0")" \
 			"$before" "$after" "$items" "$(size_of pg fleet)" $((items - items0))
 		local req=$(($(cut -d' ' -f1 <<<"$after") - req0))
-		notes "fleet $name: every feed fetched after $t_fetched s, every daemon ready after $t_ready s, every article placed after $wall s;" \
+		notes "daemons $name: every feed fetched after $t_fetched s, every daemon ready after $t_ready s, every article placed after $wall s;" \
 			"CPU per daemon ${cpus[*]} s; fetches per daemon (its log) $(for i in $(seq "$INSTANCES"); do grep -c '"msg":"fetched"' "$work/$name-$i.log" || true; done | tr '\n' ' '); farm requests $req for $FEEDS feeds;" \
-			"feeds by last fetcher: $(psql_on fleet "SELECT string_agg(fetched_by || ' ' || n, ', ' ORDER BY fetched_by) FROM (SELECT fetched_by, count(*) AS n FROM feeds GROUP BY 1) AS f");" \
-			"leader: $(psql_on fleet "SELECT string_agg(substr(a.application_name, 12), ', ') FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = $((0x6c656164)) AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")"
+			"feeds by last fetcher: $(fetchers fleet);" \
+			"leader: $(leader fleet)"
 		if [ -n "${one_items:-}" ] && [ "$name" = cold ]; then
-			notes "fleet cold: $items items stored against $one_items by one instance ($( [ "$items" -eq "$one_items" ] && echo equal || echo DIFFERENT))"
+			notes "daemons cold: $items items stored against $one_items by one instance ($( [ "$items" -eq "$one_items" ] && echo equal || echo DIFFERENT))"
 		fi
-		statements fleet "fleet $name"
+		statements fleet "daemons $name"
 		for pid in "${fpids[@]}"; do kill -TERM "$pid"; done
 		for pid in "${fpids[@]}"; do wait "$pid" || echo "$script: $name: a daemon exited $?" >&2; untrack "$pid"; done
 	}
