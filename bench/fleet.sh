@@ -3,7 +3,8 @@
 # Miniflux, on the same loopback feed farm (bench/feedfarm, -bad 0: every
 # feed answers; -period 0: nothing grows with time). The script starts a
 # throwaway PostgreSQL cluster of its own (initdb into its work folder, a
-# free loopback port, the server's defaults but shared_buffers, fsync on)
+# free loopback port, the server's defaults but shared_buffers and
+# max_connections, fsync on)
 # and measures, each on a fresh database or file:
 #
 #   one       `aggregator --once` on PostgreSQL: cold (every item new), then
@@ -42,7 +43,7 @@
 # Environment: FEEDS (10000), ITEMS (50), SIZE (600), DUPS (0.2), TRACKING
 # (0.05), SEED (1), CONCURRENCY (32: fetch.concurrency and fetch.per_host,
 # as every feed is on one host:port; Miniflux's WORKER_POOL_SIZE),
-# INSTANCES (3), SHARED_BUFFERS (512MB), MF_FEEDS (FEEDS),
+# INSTANCES (3), SHARED_BUFFERS (512MB), MAX_CONNECTIONS (300), MF_FEEDS (FEEDS),
 # MINIFLUX (the Miniflux binary; default: miniflux.app or miniflux on PATH
 # or in $(go env GOPATH)/bin; empty skips it: `GOBIN=DIR go install
 # miniflux.app/v2@v2.3.5` installs it), PHASES ("one once3 daemons sqlite
@@ -69,6 +70,7 @@ SEED=${SEED:-1}
 CONCURRENCY=${CONCURRENCY:-32}
 INSTANCES=${INSTANCES:-3}
 SHARED_BUFFERS=${SHARED_BUFFERS:-512MB}
+MAX_CONNECTIONS=${MAX_CONNECTIONS:-300}
 MF_FEEDS=${MF_FEEDS:-$FEEDS}
 PHASES=${PHASES:-one once3 daemons sqlite small miniflux}
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
@@ -94,7 +96,7 @@ pg_stop() { :; }
 trap 'pg_stop; cleanup' EXIT
 banner
 echo "farm: $FEEDS feeds × $ITEMS items of ~$SIZE bytes, dups $DUPS, tracking $TRACKING, seed $SEED, -bad 0, -period 0"
-echo "fetch concurrency and per_host $CONCURRENCY; $INSTANCES instances; PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }'), shared_buffers $SHARED_BUFFERS; phases: $(echo $PHASES)"
+echo "fetch concurrency and per_host $CONCURRENCY; $INSTANCES instances; PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }'), shared_buffers $SHARED_BUFFERS, max_connections $MAX_CONNECTIONS; phases: $(echo $PHASES)"
 [ -n "${MINIFLUX:-}" ] && has miniflux && echo "miniflux: $MINIFLUX $("$MINIFLUX" -version 2>&1 | head -1), $MF_FEEDS feeds"
 build aggregator feedfarm
 
@@ -112,10 +114,13 @@ as_pg "$PG_BIN/initdb" -D "$pgdir/data" -U postgres -A trust -E UTF8 --no-locale
 	{ cat "$work/initdb.log" >&2; die "initdb failed"; }
 pgport=$(free_port)
 # The server's defaults (fsync, synchronous_commit and full_page_writes on),
-# but for the address and shared_buffers.
+# but for the address, shared_buffers and max_connections: on PostgreSQL
+# each instance holds up to fetch.per_host connections for its host slots
+# besides its pool, and the default 100 runs out with three instances at a
+# per_host of 32 (fetches then fail: "too many clients already").
 {
-	printf "listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = ''\nshared_buffers = %s\n" \
-		"$pgport" "$SHARED_BUFFERS"
+	printf "listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = ''\nshared_buffers = %s\nmax_connections = %d\n" \
+		"$pgport" "$SHARED_BUFFERS" "$MAX_CONNECTIONS"
 	[ -z "${STATEMENTS:-}" ] || echo "shared_preload_libraries = 'pg_stat_statements'"
 } | as_pg tee -a "$pgdir/data/postgresql.conf" >/dev/null
 as_pg "$PG_BIN/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w start >/dev/null ||
