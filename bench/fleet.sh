@@ -36,19 +36,23 @@
 # files). The fleet's phases also check that the farm saw each feed once
 # across the instances and that they stored the items one instance stored.
 #
-#   bench/fleet.sh                          # 10,000 feeds × 50 items of ~600 bytes
-#   FEEDS=500 bench/fleet.sh                # a quick try
+#   bench/fleet.sh                  # 10,000 feeds × 50 items of ~600 bytes
+#   FEEDS=1000 bench/fleet.sh       # BENCHMARKS.md's tables, ~16 minutes
+#   FEEDS=100 ITEMS=20 PHASES="one once3" bench/fleet.sh   # a quick try
 #   FEEDS=10000 MF_FEEDS=1000 PHASES="small miniflux" bench/fleet.sh
+#   STATEMENTS=8 FEEDS=200 bench/fleet.sh   # the costliest statements too
 #
 # Environment: FEEDS (10000), ITEMS (50), SIZE (600), DUPS (0.2), TRACKING
 # (0.05), SEED (1), CONCURRENCY (32: fetch.concurrency and fetch.per_host,
 # as every feed is on one host:port; Miniflux's WORKER_POOL_SIZE),
-# INSTANCES (3), SHARED_BUFFERS (512MB), MAX_CONNECTIONS (300), MF_FEEDS (FEEDS),
-# MINIFLUX (the Miniflux binary; default: miniflux.app or miniflux on PATH
-# or in $(go env GOPATH)/bin; empty skips it: `GOBIN=DIR go install
+# INSTANCES (3), SHARED_BUFFERS (512MB), MAX_CONNECTIONS (300), MF_FEEDS
+# (FEEDS), MINIFLUX (the Miniflux binary; default: miniflux.app or miniflux
+# on PATH or in $(go env GOPATH)/bin; empty skips it: `GOBIN=DIR go install
 # miniflux.app/v2@v2.3.5` installs it), PHASES ("one once3 daemons sqlite
 # small miniflux"), PG_BIN (the newest /usr/lib/postgresql/*/bin), KEEP=1
-# keeps the work folder (configs, logs, the cluster's log).
+# keeps the work folder (configs, logs, the cluster's log), STATEMENTS=N
+# loads pg_stat_statements and notes the N statements that took the most
+# time in each phase on PostgreSQL (it costs some CPU: not for figures).
 #
 # Miniflux runs with HTTP_PROXY and HTTPS_PROXY at a closed loopback port, so
 # that its look-ups of each site's icon (the farm's feeds link to
