@@ -15,7 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Store is an open database. Its methods are safe for concurrent use, and
@@ -69,7 +70,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	q := url.Values{}
 	// busy_timeout first: the pragmas run in order, and switching a new
 	// file to WAL must wait for another process opening it at the same time.
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
@@ -87,7 +88,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	sqlDB.SetMaxOpenConns(maxConns)
 	sqlDB.SetMaxIdleConns(maxConns)
 	s := &Store{db: &db{DB: sqlDB, d: sqliteDialect}, now: time.Now, name: path}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateWhenFree(ctx); err != nil {
 		sqlDB.Close()
 		if diskFull(path) {
 			// SQLite says "disk I/O error" when it cannot create the
@@ -98,6 +99,36 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	}
 	return s, nil
 }
+
+// migrateWhenFree migrates, trying again while another process opening a
+// new file at the same time keeps it busy. Switching a new file to WAL
+// takes an exclusive lock, and SQLite fails a connection that would wait
+// for it while holding a lock the other needs, without calling the busy
+// handler (to break the deadlock); the loser only has to try again.
+func (s *Store) migrateWhenFree(ctx context.Context) error {
+	deadline := time.Now().Add(busyTimeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := s.migrate(ctx)
+		if !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (or one of its
+// extended codes).
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// busyTimeout is how long a connection waits for another's lock.
+const busyTimeout = 10 * time.Second
 
 // ErrDiskFull: the disk holding the store has no space left.
 var ErrDiskFull = errors.New("the disk holding it is full; free some space and run again")
