@@ -1194,6 +1194,70 @@ func testStoriesAfter(t *testing.T, eng engine) {
 	}
 }
 
+// StoryBriefs leaves out the text of the articles that have a summary,
+// but not of those in a story of several, whose head their length decides.
+func TestStoryBriefs(t *testing.T) { eachEngine(t, testStoryBriefs) }
+
+func testStoryBriefs(t *testing.T, eng engine) {
+	ctx := context.Background()
+	s := eng.open(t)
+	a, _, _ := s.Feed(ctx, feedA, "A")
+	text := func(summary, content string) func(*aggregator.Item) {
+		return func(it *aggregator.Item) { it.Summary, it.Content = summary, content }
+	}
+	items := []Keyed{
+		keyed("alone", "h").with(text("<p>alone, in short</p>", "<p>alone, in full</p>")),
+		keyed("bare", "h").with(text("", "<p>bare, in full</p>")),
+		keyed("head", "h").with(text("<p>The story, in short</p>", "<p>head, in full</p>")),
+		// Shorter in summary, longer in full: it heads the story.
+		keyed("joined", "h").with(text("<p>The story</p>", "<p>joined, in full, and at length</p>")),
+	}
+	if _, _, err := s.SaveFetch(ctx, a.ID, Fetched{Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	head := aggregator.EntryID("head")
+	if err := s.Place(ctx, []Placed{{EntryID: head, StoryID: head}, {EntryID: aggregator.EntryID("joined"), StoryID: head, Score: 0.5}}); err != nil {
+		t.Fatal(err)
+	}
+	full, err := s.StoriesAfter(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full) != 3 {
+		t.Fatalf("StoriesAfter gave %d stories, want 3", len(full))
+	}
+	// In creation order whatever the order asked in, without a story
+	// no longer stored.
+	brief, err := s.StoryBriefs(ctx, []int64{full[2].Seq, full[0].Seq, full[1].Seq, full[2].Seq + 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(brief) != 3 || brief[0].Seq != full[0].Seq || brief[2].Seq != full[2].Seq {
+		t.Fatalf("StoryBriefs gave %+v, want the 3 stories in creation order", brief)
+	}
+	contents := func(stories []aggregator.Story) (out []string) {
+		for _, st := range stories {
+			for _, m := range st.Members {
+				out = append(out, m.Item.Content)
+			}
+		}
+		return out
+	}
+	want := []string{"", "<p>bare, in full</p>", "<p>head, in full</p>", "<p>joined, in full, and at length</p>"}
+	if got := contents(brief); !slices.Equal(got, want) {
+		t.Errorf("brief contents = %q, want %q", got, want)
+	}
+	if e := full[2].Entry(aggregator.EntryRule{}); e.Item.Content != items[3].Item.Content {
+		t.Fatalf("the story of two is headed by %q, want the longer one", e.Item.Content)
+	}
+	for i := range full {
+		full[i].Members[0].Item.Content = brief[i].Members[0].Item.Content
+		if fe, be := full[i].Entry(aggregator.EntryRule{}), brief[i].Entry(aggregator.EntryRule{}); !reflect.DeepEqual(fe, be) {
+			t.Errorf("story %d: entry %+v from the brief, want %+v", i, be, fe)
+		}
+	}
+}
+
 // TestSaveFetches: several fetches share a transaction, and one that fails
 // is undone alone.
 func TestSaveFetches(t *testing.T) { eachEngine(t, testSaveFetches) }

@@ -58,6 +58,29 @@ func (s *Store) StoriesAfter(ctx context.Context, seq int64, limit int) ([]aggre
 	return stories, nil
 }
 
+// StoryBriefs returns the stories with the sequence numbers seqs, in
+// creation order, for archive pages, which carry each story's summary: an
+// article that has a Summary comes without its Content, unless its story has
+// several articles (which of them heads the story weighs the length of their
+// text). An article without a summary keeps its content. Stories the store
+// no longer holds are left out.
+func (s *Store) StoryBriefs(ctx context.Context, seqs []int64) ([]aggregator.Story, error) {
+	var out []aggregator.Story
+	for chunk := range slices.Chunk(seqs, sourcesChunk) {
+		args := make([]any, len(chunk))
+		for i, seq := range chunk {
+			args[i] = seq
+		}
+		stories, err := s.storiesOf(ctx, true, `SELECT id, seq, follows FROM stories WHERE seq IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, stories...)
+	}
+	slices.SortFunc(out, func(a, b aggregator.Story) int { return cmp.Compare(a.Seq, b.Seq) })
+	return out, nil
+}
+
 // StoriesByID returns the stored stories among ids, in no particular order;
 // ids the store does not have are left out.
 func (s *Store) StoriesByID(ctx context.Context, ids []string) ([]aggregator.Story, error) {
@@ -112,8 +135,20 @@ func (s *Store) StorySeqsAfter(ctx context.Context, seq int64, limit int) ([]int
 
 // stories loads the stories whose ids a query selects, newest first.
 func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]aggregator.Story, error) {
+	return s.storiesOf(ctx, false, idQuery, args...)
+}
+
+// storiesOf is stories, which with brief leaves out the content of the
+// articles that have a summary in stories of one article (see
+// StoryBriefs): what is not read costs nothing, and a story's text is
+// most of what it stores.
+func (s *Store) storiesOf(ctx context.Context, brief bool, idQuery string, args ...any) ([]aggregator.Story, error) {
+	content := "i.content"
+	if brief {
+		content = "CASE WHEN i.summary = '' THEN i.content ELSE '' END"
+	}
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT st.seq, st.follows, i.id, i.story_id, i.entry_id, i.guid, i.link, i.title, i.summary, i.content, i.author, i.categories,
+		SELECT st.seq, st.follows, i.id, i.story_id, i.entry_id, i.guid, i.link, i.title, i.summary, `+content+`, i.author, i.categories,
 			i.tags, i.published, i.updated, i.first_seen
 		FROM (`+idQuery+`) st
 		JOIN items i ON i.story_id = st.id
@@ -166,6 +201,24 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 	if len(ids) == 0 {
 		return stories, nil
 	}
+	if brief {
+		// The articles of stories of several: the text of each.
+		var want []int64
+		for id, p := range byItem {
+			if m := stories[p.story].Members[p.member]; len(stories[p.story].Members) > 1 && m.Item.Content == "" && m.Item.Summary != "" {
+				want = append(want, id)
+			}
+		}
+		slices.Sort(want)
+		for chunk := range slices.Chunk(want, sourcesChunk) {
+			if err := s.itemContents(ctx, chunk, func(itemID int64, content string) {
+				p := byItem[itemID]
+				stories[p.story].Members[p.member].Item.Content = content
+			}); err != nil {
+				return nil, err
+			}
+		}
+	}
 	// In chunks: SQLite takes at most 32,766 parameters in a statement, and
 	// a story can have more members than that.
 	for chunk := range slices.Chunk(ids, sourcesChunk) {
@@ -178,6 +231,33 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 		}
 	}
 	return stories, s.relabel(ctx, stories)
+}
+
+// itemContents calls fn with the content of each of the items ids.
+func (s *Store) itemContents(ctx context.Context, ids []int64, fn func(itemID int64, content string)) error {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, content FROM items WHERE id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("list stories: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id      int64
+			content string
+		)
+		if err := rows.Scan(&id, &content); err != nil {
+			return fmt.Errorf("list stories: %w", err)
+		}
+		fn(id, content)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list stories: %w", err)
+	}
+	return nil
 }
 
 // sourcesChunk is how many items storySources looks up in one statement.
