@@ -146,6 +146,31 @@ func (s StoryEntries) EntriesAfter(ctx context.Context, seq int64, limit int) ([
 
 var _ publish.ArchiveSource = StoryEntries{}
 
+// PageEntries returns the entries of the stories seqs for archive pages,
+// which carry each story's summary rather than its full text: an entry
+// whose article has a summary comes without its content (the full text of
+// every story is most of what the store holds, and reading it back for
+// every page was most of what writing a cold cycle's archives cost). An
+// article without a summary keeps its content, so that no page entry is
+// left without text.
+func (s StoryEntries) PageEntries(ctx context.Context, seqs []int64) ([]aggregator.Entry, error) {
+	stories, err := s.Store.StoryBriefs(ctx, seqs)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]aggregator.Entry, len(stories))
+	follows := make([]string, len(stories))
+	for i, st := range stories {
+		entries[i], follows[i] = st.Entry(s.Rule), st.Follows
+		if entries[i].Item.Summary != "" {
+			entries[i].Item.Content = ""
+		}
+	}
+	return entries, s.storylines(ctx, entries, follows)
+}
+
+var _ publish.PageSource = StoryEntries{}
+
 // SeqsAfter is EntriesAfter without the entries.
 func (s StoryEntries) SeqsAfter(ctx context.Context, seq int64, limit int) ([]int64, error) {
 	return s.Store.StorySeqsAfter(ctx, seq, limit)

@@ -740,6 +740,49 @@ func TestSchedulerNeverOverlapsAFeed(t *testing.T) {
 	})
 }
 
+// Archive pages carry the entries of EntriesAfter, with the summary of an
+// article that has one in place of its full text.
+func TestPageEntriesAfter(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	f, _, err := st.Feed(ctx, "https://news.example/feed", "News")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2023, 9, 12, 6, 0, 0, 0, time.UTC)
+	items := []store.Keyed{
+		{Key: "a", Hash: "a", Item: aggregator.Item{Link: "https://news.example/a", Title: "Kim leaves for Russia", Published: t0,
+			Summary: "<p>By train.</p>", Content: "<p>By armoured train, to meet Putin.</p>"}},
+		{Key: "b", Hash: "b", Item: aggregator.Item{Link: "https://news.example/b", Title: "Kim arrives", Published: t0.Add(time.Hour),
+			Content: "<p>In Vladivostok.</p>"}},
+	}
+	if _, _, err := st.SaveFetch(ctx, f.ID, store.Fetched{Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	src := StoryEntries{Store: st}
+	full, err := src.EntriesAfter(ctx, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := src.PageEntries(ctx, []int64{full[0].Seq, full[1].Seq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full) != 2 || len(pages) != 2 {
+		t.Fatalf("%d entries, %d for pages; want 2", len(full), len(pages))
+	}
+	if c := pages[0].Item.Content; c != "" {
+		t.Errorf("a page carries the full text %q of an article with a summary", c)
+	}
+	if c := pages[1].Item.Content; c != "<p>In Vladivostok.</p>" {
+		t.Errorf("a page carries %q of an article without a summary, want its text", c)
+	}
+	full[0].Entry.Item.Content = ""
+	if !reflect.DeepEqual(pages, []aggregator.Entry{full[0].Entry, full[1].Entry}) {
+		t.Errorf("page entries %+v, want %+v", pages, full)
+	}
+}
+
 // An entry links the earlier developments of its storyline, latest first,
 // at most maxEarlier of them, each headed as it is published; archives do
 // the same.

@@ -26,6 +26,17 @@ type SeqLister interface {
 	SeqsAfter(ctx context.Context, seq int64, limit int) ([]int64, error)
 }
 
+// PageSource gives the entries of archive pages: an ArchiveSource that is
+// also a PageSource has its pages rendered from these, read in one go for
+// each page, which may carry a story's summary rather than its full text.
+// The current feed, and the choice of a filtered output's stories, still
+// see the entries of EntriesAfter.
+type PageSource interface {
+	// PageEntries returns the entries of the stories seqs (ascending), in
+	// that order; a story no longer stored is left out.
+	PageEntries(ctx context.Context, seqs []int64) ([]aggregator.Entry, error)
+}
+
 // ArchiveMemory keeps what the archives hold across processes, so that a
 // new process (a --once run, a restarted daemon) reads only the stories
 // created since, and writes only the pages that changed. An ArchiveSource
@@ -191,6 +202,12 @@ func (p *Publisher) updateArchive(ctx context.Context, src ArchiveSource, o Outp
 // pages after written are new since the archive was last saved (and page
 // written gains its next-archive link).
 func (p *Publisher) archivePages(site *Site, src ArchiveSource, o Output, size int, members []int64, written int) {
+	read := func(ctx context.Context, seqs []int64) ([]aggregator.Entry, error) {
+		return archiveEntries(ctx, src, seqs)
+	}
+	if ps, ok := src.(PageSource); ok {
+		read = ps.PageEntries
+	}
 	n := len(members) / size
 	for k := 1; k <= n; k++ {
 		path := p.archivePath(o, k)
@@ -198,7 +215,7 @@ func (p *Publisher) archivePages(site *Site, src ArchiveSource, o Output, size i
 			site.Changed[path] = true
 		}
 		site.Lazy[path] = func(ctx context.Context) (*File, error) {
-			entries, err := archiveEntries(ctx, src, members[(k-1)*size:k*size])
+			entries, err := read(ctx, members[(k-1)*size:k*size])
 			if err != nil {
 				return nil, fmt.Errorf("archive %s page %d: %w", o.Name, k, err)
 			}

@@ -108,6 +108,46 @@ func TestArchives(t *testing.T) {
 	}
 }
 
+// briefSource is an archiveSource whose entries for archive pages carry a
+// summary where the others carry the full text.
+type briefSource struct{ archiveSource }
+
+func (s briefSource) PageEntries(ctx context.Context, seqs []int64) ([]aggregator.Entry, error) {
+	out, err := archiveEntries(ctx, s, seqs)
+	for i := range out {
+		out[i].Item.Summary, out[i].Item.Content = "<p>In short.</p>", ""
+	}
+	return out, err
+}
+
+// Archive pages are rendered from a PageSource's entries; the current feed
+// and what a filtered output keeps, from whole entries.
+func TestArchivePagesFromPageSource(t *testing.T) {
+	entries := numbered(5)
+	for i := range entries {
+		entries[i].Item.Content = fmt.Sprintf("<p>Story %d in full.</p>", i)
+	}
+	src := briefSource{archiveSource{fakeSource: fakeSource{entries: entries}}}
+	full := func(e aggregator.Entry) bool { return strings.Contains(e.Item.Content, "in full") }
+	p := &Publisher{Outputs: []Output{{Name: "all", Title: "All", Limit: 2}, {Name: "full", Title: "Full", Limit: 2, Keep: full, Filter: "full"}},
+		BaseURL: mustURL("https://agg.example/"), FeedDir: "feeds/"}
+	site, err := p.Build(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"all", "full"} {
+		for k := 1; k <= 2; k++ {
+			page := string(lazyFile(t, site, fmt.Sprintf("feeds/%s/archive/%d.atom", name, k)).Body)
+			if strings.Contains(page, "in full") || strings.Count(page, "In short.") != 2 {
+				t.Errorf("%s page %d does not carry the summaries alone:\n%s", name, k, page)
+			}
+		}
+		if cur := string(site.Files["feeds/"+name+".atom"].Body); !strings.Contains(cur, "Story 4 in full.") {
+			t.Errorf("the current feed of %s lacks the full text:\n%s", name, cur)
+		}
+	}
+}
+
 func keys(s *Site) []string {
 	var out []string
 	for k := range s.Files {

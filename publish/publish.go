@@ -190,7 +190,9 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			// then be in no document: so the current feed also carries
 			// every story after the last complete page, fewer than limit of
 			// them. A story may be in the current feed and in a page, which
-			// RFC 5005 allows; the entry is the same in both. The RSS and
+			// RFC 5005 allows; the entry is the same in both (id, title,
+			// dates, credits), though a page may carry its summary where
+			// the feed has its full text (see PageSource). The RSS and
 			// JSON documents, which link no archives, hold the same
 			// entries as the Atom one all the same. Ordering the
 			// current feed by creation instead would put a late feed's old
