@@ -34,6 +34,25 @@ func sanitizeHTML(s string, base *url.URL) string {
 	return strings.TrimSpace(ugcPolicy().Sanitize(s))
 }
 
+// SanitizeHTML makes the HTML of an article safe to publish: relative links
+// resolve against base (the article's link, else its feed's; nil for none),
+// and then the sanitiser drops scripts, event handlers, unsafe URLs and the
+// like. It is idempotent: HTML it gave comes back as it is, so that what
+// older versions stored sanitised can go through it again.
+func SanitizeHTML(s string, base *url.URL) string { return sanitizeHTML(s, base) }
+
+// ArticleBase is the URL relative links in an article's HTML resolve
+// against: its link, else its feed's site, else the feed's own URL; nil when
+// none is an absolute URL. Result.Sanitize resolves against the same.
+func ArticleBase(link, siteURL, feedURL string) *url.URL {
+	for _, s := range []string{link, siteURL, feedURL} {
+		if u := parseAbsURL(s); u != nil {
+			return u
+		}
+	}
+	return nil
+}
+
 // isURLAttr reports whether an attribute's value is a URL that the
 // sanitising policy may keep.
 func isURLAttr(key string) bool {

@@ -177,20 +177,26 @@ func (r *Runner) outcomeOf(ctx context.Context, t *turn, res *fetch.Result, fetc
 		rules := r.rules()
 		feed := aggregator.Feed{Name: t.feed.Name, Title: res.Title, URL: t.feed.URL}
 		tags := func(it *aggregator.Item) { it.Tags = r.tags(*it, feed, t.feed.Tags) }
-		sanitize := func(it *aggregator.Item) {
-			res.Sanitize(it)
+		// The store keeps the feed's own HTML (what XML can carry of it):
+		// the publisher sanitises the articles that reach an output, when
+		// they do (see publish.Publisher). Tagging, clustering and filters
+		// read its text, which drops scripts and styles.
+		finish := func(it *aggregator.Item) {
 			it.Summary, it.Content = xmlText(it.Summary), xmlText(it.Content)
+			tags(it)
 		}
-		finish := func(it *aggregator.Item) { sanitize(it); tags(it) }
 		o.in.Items = make([]store.Keyed, 0, len(res.Items))
 		for _, it := range res.Items {
 			it.Link = rules.StripTracking(it.Link)
-			// The hash is of the feed's own HTML: sanitising and tagging
-			// wait until the store finds the item new or revised.
+			// The hash is of the feed's own HTML: tagging waits until the
+			// store finds the item new or revised.
 			k := store.Keyed{Hash: rawHash + dedupe.ContentHash(it), Item: it, Prepare: finish}
 			if it.Link == "" && it.GUID == "" {
-				// Keyed by its content, which must be what is stored.
-				sanitize(&k.Item)
+				// Keyed by its content, which must be what is stored; the
+				// same as older versions stored, sanitised, so that an
+				// article stored by one is not stored again as new.
+				res.Sanitize(&k.Item)
+				k.Item.Summary, k.Item.Content = xmlText(k.Item.Summary), xmlText(k.Item.Content)
 				k.Prepare = tags
 			}
 			k.Key = rules.Key(t.feed.URL, k.Item)

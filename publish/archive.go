@@ -219,7 +219,7 @@ func (p *Publisher) archivePages(site *Site, src ArchiveSource, o Output, size i
 			if err != nil {
 				return nil, fmt.Errorf("archive %s page %d: %w", o.Name, k, err)
 			}
-			return p.renderArchivePage(o, entries, k, k < n)
+			return p.renderArchivePage(o, p.clean.sanitize(entries, false), k, k < n)
 		}
 	}
 }

@@ -63,9 +63,11 @@ type atomSource struct {
 func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // Atom renders one output as an Atom 1.0 document. The same entries always
-// render the same bytes: nothing depends on the time of rendering.
+// render the same bytes: nothing depends on the time of rendering. The
+// entries' HTML is sanitised first; atomDocument takes entries sanitised
+// already.
 func Atom(o Output, entries []aggregator.Entry, self, home string) ([]byte, error) {
-	return atomDocument(o, entries, self, home, atomPage{})
+	return atomDocument(o, new(sanitizer).sanitize(entries, false), self, home, atomPage{})
 }
 
 // atomPage places a document among the pages of an output (RFC 5005): the

@@ -102,6 +102,7 @@ type Publisher struct {
 
 	mu       sync.Mutex
 	archives map[string]*archive // by output name
+	clean    sanitizer           // the articles' HTML, sanitised
 }
 
 // OPMLPath is where the site keeps the list of subscriptions.
@@ -166,6 +167,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		if err != nil {
 			return nil, fmt.Errorf("publish %s: %w", o.Name, err)
 		}
+		entries = p.clean.sanitize(entries, true)
 		path := p.FeedDir + o.Name + ".atom"
 		page := atomPage{asOf: asOf}
 		var archive string
@@ -198,7 +200,9 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			// current feed by creation instead would put a late feed's old
 			// stories at its top, and ordering the pages by date would
 			// change complete pages whenever an old story arrived.
-			if current, err = withPending(ctx, as, entries, members[full:]); err != nil {
+			if current, err = withPending(ctx, as, entries, members[full:], func(extra []aggregator.Entry) []aggregator.Entry {
+				return p.clean.sanitize(extra, true)
+			}); err != nil {
 				return nil, fmt.Errorf("publish %s: %w", o.Name, err)
 			}
 		}
@@ -216,8 +220,8 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			ext, contentType string
 			render           func(Output, []aggregator.Entry, string, string) ([]byte, error)
 		}{
-			{".rss", RSSContentType, RSS},
-			{".json", JSONFeedContentType, JSONFeed},
+			{".rss", RSSContentType, renderRSS},
+			{".json", JSONFeedContentType, renderJSONFeed},
 		} {
 			altPath := p.FeedDir + o.Name + alt.ext
 			altBody, err := alt.render(o, current, p.BaseURL.JoinPath(altPath).String(), p.BaseURL.String())
@@ -360,8 +364,10 @@ func newestUpdate(entries []aggregator.Entry) time.Time {
 
 // withPending adds to entries (an output's newest, newest first) the
 // entries of the stories pending, those not yet in a complete archive page,
-// that are not among them, and returns them all newest first.
-func withPending(ctx context.Context, src ArchiveSource, entries []aggregator.Entry, pending []int64) ([]aggregator.Entry, error) {
+// that are not among them, and returns them all newest first. The entries
+// read go through sanitize.
+func withPending(ctx context.Context, src ArchiveSource, entries []aggregator.Entry, pending []int64,
+	sanitize func([]aggregator.Entry) []aggregator.Entry) ([]aggregator.Entry, error) {
 	if len(pending) == 0 {
 		return entries, nil
 	}
@@ -369,6 +375,7 @@ func withPending(ctx context.Context, src ArchiveSource, entries []aggregator.En
 	if err != nil {
 		return nil, err
 	}
+	extra = sanitize(extra)
 	have := make(map[string]bool, len(entries))
 	for _, e := range entries {
 		have[e.ID] = true
