@@ -219,7 +219,7 @@ func (p *Publisher) archivePages(site *Site, src ArchiveSource, o Output, size i
 			if err != nil {
 				return nil, fmt.Errorf("archive %s page %d: %w", o.Name, k, err)
 			}
-			return p.renderArchivePage(o, p.clean.sanitize(entries, false), k, k < n)
+			return p.renderArchivePage(o, entries, k, k < n)
 		}
 	}
 }
@@ -260,7 +260,11 @@ func archiveEntries(ctx context.Context, src ArchiveSource, seqs []int64) ([]agg
 // and still be read in one run.
 const archiveGap = 8
 
+// renderArchivePage renders page k of an output's archive from the entries
+// of its stories as stored, oldest first: it sanitises their HTML, without
+// keeping it (see sanitizer.sanitize).
 func (p *Publisher) renderArchivePage(o Output, entries []aggregator.Entry, k int, hasNext bool) (*File, error) {
+	entries = p.clean.sanitize(entries, false)
 	url := func(k int) string { return p.BaseURL.JoinPath(p.archivePath(o, k)).String() }
 	page := atomPage{current: p.BaseURL.JoinPath(p.FeedDir + o.Name + ".atom").String()}
 	if k > 1 {

@@ -63,11 +63,11 @@ type atomSource struct {
 func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // Atom renders one output as an Atom 1.0 document. The same entries always
-// render the same bytes: nothing depends on the time of rendering. The
-// entries' HTML is sanitised first; atomDocument takes entries sanitised
-// already.
+// render the same bytes: nothing depends on the time of rendering. Like RSS
+// and JSONFeed it renders the entries' HTML as given: sanitising it is the
+// caller's part, as Publisher does for every document it renders.
 func Atom(o Output, entries []aggregator.Entry, self, home string) ([]byte, error) {
-	return atomDocument(o, new(sanitizer).sanitize(entries, false), self, home, atomPage{})
+	return atomDocument(o, entries, self, home, atomPage{})
 }
 
 // atomPage places a document among the pages of an output (RFC 5005): the

@@ -487,7 +487,9 @@ func TestBuildFormats(t *testing.T) {
 			t.Errorf("no %s", tt.path)
 			continue
 		}
-		want, err := tt.render(allOutput, entries, tt.self, testHome)
+		// Build renders the entries with their HTML sanitised; the
+		// renderers take it as given.
+		want, err := tt.render(allOutput, new(sanitizer).sanitize(entries, false), tt.self, testHome)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -69,14 +69,8 @@ type (
 
 // JSONFeed renders one output as a JSON Feed 1.1 document, with the entries,
 // ids, dates, tags and credits of its Atom version (see Atom). self is the URL
-// of the JSON document. The same entries always render the same bytes. The
-// entries' HTML is sanitised first.
+// of the JSON document. The same entries always render the same bytes.
 func JSONFeed(o Output, entries []aggregator.Entry, self, home string) ([]byte, error) {
-	return renderJSONFeed(o, new(sanitizer).sanitize(entries, false), self, home)
-}
-
-// renderJSONFeed is JSONFeed for entries sanitised already.
-func renderJSONFeed(o Output, entries []aggregator.Entry, self, home string) ([]byte, error) {
 	f := jsonFeed{
 		Version:     jsonFeedVersion,
 		Title:       o.feedTitle(),

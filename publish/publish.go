@@ -167,6 +167,8 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 		if err != nil {
 			return nil, fmt.Errorf("publish %s: %w", o.Name, err)
 		}
+		// Every format of the feed, and the index, render these: the
+		// sanitised HTML (see sanitizer).
 		entries = p.clean.sanitize(entries, true)
 		path := p.FeedDir + o.Name + ".atom"
 		page := atomPage{asOf: asOf}
@@ -200,9 +202,7 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			// current feed by creation instead would put a late feed's old
 			// stories at its top, and ordering the pages by date would
 			// change complete pages whenever an old story arrived.
-			if current, err = withPending(ctx, as, entries, members[full:], func(extra []aggregator.Entry) []aggregator.Entry {
-				return p.clean.sanitize(extra, true)
-			}); err != nil {
+			if current, err = withPending(ctx, as, entries, members[full:], p.clean.keep); err != nil {
 				return nil, fmt.Errorf("publish %s: %w", o.Name, err)
 			}
 		}
@@ -220,8 +220,8 @@ func (p *Publisher) Build(ctx context.Context, src EntrySource) (*Site, error) {
 			ext, contentType string
 			render           func(Output, []aggregator.Entry, string, string) ([]byte, error)
 		}{
-			{".rss", RSSContentType, renderRSS},
-			{".json", JSONFeedContentType, renderJSONFeed},
+			{".rss", RSSContentType, RSS},
+			{".json", JSONFeedContentType, JSONFeed},
 		} {
 			altPath := p.FeedDir + o.Name + alt.ext
 			altBody, err := alt.render(o, current, p.BaseURL.JoinPath(altPath).String(), p.BaseURL.String())

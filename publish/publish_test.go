@@ -517,7 +517,7 @@ func TestBuild(t *testing.T) {
 			}
 
 			all := site.Files[tt.feedDir+"all.atom"]
-			want, err := Atom(allOutput, entries, tt.wantFiles[tt.feedDir+"all.atom"], tt.base)
+			want, err := Atom(allOutput, new(sanitizer).sanitize(entries, false), tt.wantFiles[tt.feedDir+"all.atom"], tt.base)
 			if err != nil {
 				t.Fatal(err)
 			}

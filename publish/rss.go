@@ -73,13 +73,8 @@ func rssTime(t time.Time) string { return t.UTC().Format(time.RFC1123Z) }
 // dates, tags and credits of its Atom version (see Atom). self is the URL of
 // the RSS document; when it ends in ".rss", the same path ending in ".atom" and
 // ".json" are linked as its other formats. The same entries always render the
-// same bytes. The entries' HTML is sanitised first.
+// same bytes.
 func RSS(o Output, entries []aggregator.Entry, self, home string) ([]byte, error) {
-	return renderRSS(o, new(sanitizer).sanitize(entries, false), self, home)
-}
-
-// renderRSS is RSS for entries sanitised already.
-func renderRSS(o Output, entries []aggregator.Entry, self, home string) ([]byte, error) {
 	ch := &rssChannel{
 		RssFeed: &feeds.RssFeed{
 			Title:       o.feedTitle(),

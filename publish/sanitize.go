@@ -8,10 +8,27 @@ import (
 	"aggregator/fetch"
 )
 
-// The store keeps an article's HTML as its feed gave it; every document the
-// Publisher renders sanitises it first (see fetch.SanitizeHTML), and only
-// the articles that reach an output pay for that: a story's head, not the
-// other articles of its story, nor those no output keeps.
+// The store keeps an article's HTML as its feed gave it (less what XML
+// cannot carry); the Publisher sanitises it (see fetch.SanitizeHTML) when it
+// reaches an output, so that only those articles pay for it: a story's
+// head, not the other articles of its story, nor those no output keeps.
+//
+// Nothing unsanitised reaches an output. The renderers (Atom, RSS,
+// JSONFeed, atomDocument) render the HTML they are given; the entries reach
+// them through these exits, each of which sanitises:
+//
+//   - a feed's current document, in Atom, RSS and JSON Feed (Build): its
+//     newest entries as src.Entries gives them, and the stories after its
+//     last complete archive page (withPending);
+//   - an archive page (renderArchivePage, for Build and Archives), from its
+//     stories' entries as stored or their summaries (PageSource);
+//   - the index page, which shows the titles of Build's entries, sanitised
+//     already, and html/template escapes them.
+//
+// The status page, the health feed and subscriptions.opml show feeds, not
+// articles. Outside this package, "aggregator explain" prints titles, tags
+// and words stripped of markup, never an article's HTML. TestXSSEndToEnd
+// (package pipeline) checks every exit with hostile feeds.
 
 // sanitizedCache is how many articles' sanitised HTML a Publisher keeps in
 // each of the two generations of its cache: more than the entries of the
@@ -52,6 +69,11 @@ func (s *sanitizer) sanitize(entries []aggregator.Entry, keep bool) []aggregator
 		out[i].Item.Summary, out[i].Item.Content = s.entryHTML(e, keep)
 	}
 	return out
+}
+
+// keep is sanitize with the results kept.
+func (s *sanitizer) keep(entries []aggregator.Entry) []aggregator.Entry {
+	return s.sanitize(entries, true)
 }
 
 func (s *sanitizer) entryHTML(e aggregator.Entry, keep bool) (summary, content string) {
