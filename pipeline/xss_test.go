@@ -89,26 +89,12 @@ func TestXSSEndToEnd(t *testing.T) {
 	for _, f := range feeds {
 		pub.Subscriptions = append(pub.Subscriptions, publish.Subscription{Title: f.Name, XMLURL: f.URL, Tags: f.Tags})
 	}
-	site, err := pub.Build(ctx, StoryEntries{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for name, f := range site.Files {
-		files[name] = f.Body
-	}
-	for name, render := range site.Lazy {
-		f, err := render(ctx)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		files[name] = f.Body
-	}
+	files := publishedFiles(t, pub, StoryEntries{Store: st})
 	names := slices.Sorted(maps.Keys(files))
 	// The store keeps the feeds' own HTML: every output, the archive pages
 	// too, sanitises what it publishes.
 	for _, want := range []string{"feeds/all.atom", "feeds/all.rss", "feeds/all.json", "index.html", publish.StatusPath,
-		"feeds/small/archive/1.atom", "feeds/small.json"} {
+		"feeds/small/archive/1.atom", "feeds/small.json", archivesPrefix + "feeds/small/archive/1.atom"} {
 		if files[want] == nil {
 			t.Errorf("no %s among the outputs %v", want, names)
 		}
@@ -127,4 +113,42 @@ func TestXSSEndToEnd(t *testing.T) {
 		}
 	}
 	t.Logf("checked %d outputs: %v", len(names), names)
+}
+
+// archivesPrefix starts the names publishedFiles gives the archive pages
+// that Publisher.Archives renders.
+const archivesPrefix = "archives/"
+
+// publishedFiles builds the site of pub from src and returns every file it
+// publishes, by path: those of Build, its archive pages rendered, and the
+// archive pages another Publisher with pub's outputs renders with Archives
+// (an instance serving what another built), under archivesPrefix.
+func publishedFiles(t *testing.T, pub *publish.Publisher, src publish.EntrySource) map[string][]byte {
+	t.Helper()
+	ctx := context.Background()
+	site, err := pub.Build(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for name, f := range site.Files {
+		files[name] = f.Body
+	}
+	render := func(prefix string, lazy map[string]publish.LazyFile) {
+		for name, render := range lazy {
+			f, err := render(ctx)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			files[prefix+name] = f.Body
+		}
+	}
+	render("", site.Lazy)
+	other := &publish.Publisher{Outputs: pub.Outputs, BaseURL: pub.BaseURL, FeedDir: pub.FeedDir}
+	lazy, err := other.Archives(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	render(archivesPrefix, lazy)
+	return files
 }
