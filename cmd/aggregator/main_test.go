@@ -525,6 +525,62 @@ func TestExplain(t *testing.T) {
 	}
 }
 
+// explain prints no article's HTML: the store keeps the feeds' own, active
+// content and all, and explain shows titles, tags and words of the text,
+// which leave out markup and the bodies of scripts and styles.
+func TestExplainHostileHTML(t *testing.T) {
+	const feed = `<?xml version="1.0"?><rss version="2.0"><channel><title>Hostile</title><link>https://hostile.example/</link>
+<item><title>Volcano &lt;script&gt;alert(1)&lt;/script&gt;erupts near Quorvale</title><link>https://hostile.example/1</link>
+<pubDate>Tue, 12 Sep 2023 06:00:00 +0000</pubDate>
+<description><![CDATA[<p>The volcano near Quorvale erupted at dawn.</p><script>alert("aascript")</script><img src=x onerror="alert(1)">
+<style>p { content: "aastyle" }</style><a href="javascript:alert(1)">lava</a>]]></description></item>
+<item><title>Quorvale volcano eruption forces evacuation</title><link>https://hostile.example/2</link>
+<pubDate>Tue, 12 Sep 2023 07:00:00 +0000</pubDate>
+<description><![CDATA[<p>The volcano near Quorvale erupted at dawn, and villages were evacuated.</p><svg onload=alert(1)></svg>
+<script>document.write("aascript")</script><style>aastyle{}</style>]]></description></item>
+</channel></rss>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, feed)
+	}))
+	defer srv.Close()
+	cfg := writeConfig(t, "", srv.URL+"/feed")
+	ctx := context.Background()
+	if err := run(ctx, []string{"--config", cfg, "--once"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	// The store holds the feed's HTML: explain has it to print.
+	st, err := store.Open(ctx, filepath.Join(filepath.Dir(cfg), "agg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err = st.Replay(ctx, time.Time{}, func(s store.Stored) error {
+		n++
+		if !strings.Contains(s.Item.Summary, "<script>") {
+			t.Errorf("stored summary %q, want the feed's HTML", s.Item.Summary)
+		}
+		return nil
+	})
+	st.Close()
+	if err != nil || n != 2 {
+		t.Fatalf("%d articles stored (%v), want 2", n, err)
+	}
+	var stdout bytes.Buffer
+	if err := run(ctx, []string{"explain", "--config", cfg, "https://hostile.example/1"}, &stdout, io.Discard); err != nil {
+		t.Fatalf("explain: %v", err)
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "2 articles") || !strings.Contains(out, "quorvale") {
+		t.Errorf("explain does not show the story and its shared words:\n%s", out)
+	}
+	for _, bad := range []string{"<", ">", "alert", "onerror", "onload", "javascript", "aascript", "aastyle"} {
+		if strings.Contains(strings.ToLower(out), bad) {
+			t.Errorf("explain prints %q:\n%s", bad, out)
+		}
+	}
+}
+
 // explain says how each article came into its story: the one it began with
 // started it; one that began a story merged into it later was merged in,
 // not joined with a probability of 1, which is only the store's placeholder.
