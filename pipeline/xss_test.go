@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"aggregator"
 	"aggregator/internal/storetest"
 	"aggregator/internal/xsstest"
 	"aggregator/publish"
@@ -151,4 +152,50 @@ func publishedFiles(t *testing.T, pub *publish.Publisher, src publish.EntrySourc
 	}
 	render(archivesPrefix, lazy)
 	return files
+}
+
+// The store keeps the feeds' own HTML, scripts and styles included; the
+// text that tagging and clustering read leaves out their bodies, as it did
+// when the store kept sanitised HTML.
+func TestScriptTextNotTagged(t *testing.T) {
+	ctx := context.Background()
+	const feed = `<?xml version="1.0"?><rss version="2.0"><channel><title>Desk</title><link>https://desk.example/</link>
+<item><title>Quiet day in the capital</title><link>https://desk.example/quiet</link><guid>quiet</guid>
+<description><![CDATA[<p>Nothing happened today.</p><script>var volcano = "eruption";</script><style>.volcano { color: red }</style>]]></description>
+<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/"><![CDATA[<p>Still nothing.</p><SCRIPT>volcano()</SCRIPT>]]></content:encoded></item>
+<item><title>Eruption in the south</title><link>https://desk.example/eruption</link><guid>eruption</guid>
+<description><![CDATA[<p>A volcano erupted.</p>]]></description></item>
+</channel></rss>`
+	srv := httptest.NewServer(serveString("application/rss+xml", feed))
+	defer srv.Close()
+	st := storetest.New(t)
+	tagger, err := tag.New(tag.Options{Rules: []tag.RuleSpec{{Name: "volcanoes", Any: []string{"volcano"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{Store: st, Fetcher: testClient(), Log: quiet(), Tagger: tagger}
+	if err := Failed(r.RunAll(ctx, []Feed{{URL: srv.URL + "/feed"}}, false)); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := StoryEntries{Store: st}.Entries(ctx, 10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 {
+		t.Fatalf("%d stories, want 2", len(entries))
+	}
+	for _, it := range entries {
+		tagged := slices.ContainsFunc(it.Tags, func(tg aggregator.Tag) bool { return tg.Slug == "volcanoes" })
+		if want := it.Item.Title == "Eruption in the south"; tagged != want {
+			t.Errorf("%q: tagged volcanoes %v, want %v (tags %v)", it.Item.Title, tagged, want, it.Tags)
+		}
+		if it.Item.Title == "Quiet day in the capital" {
+			if !strings.Contains(it.Item.Summary, "<script>") {
+				t.Errorf("stored %q, want the feed's HTML", it.Item.Summary)
+			}
+			if words := story.Tokens(it.Item.Summary + " " + it.Item.Content); slices.Contains(words, "volcano") {
+				t.Errorf("the clusterer reads %v from %q", words, it.Item.Summary)
+			}
+		}
+	}
 }
