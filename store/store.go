@@ -67,8 +67,10 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 		}
 	}
 	q := url.Values{}
-	// busy_timeout first: the pragmas run in order, and switching a new
-	// file to WAL must wait for another process opening it at the same time.
+	// The driver runs busy_timeout first, which switching a new file to
+	// WAL needs (it waits for another process opening it at the same
+	// time), and the other pragmas after it in the order of their names,
+	// not in the order given here.
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
