@@ -96,6 +96,30 @@ func TestOpen(t *testing.T) {
 		}
 	})
 
+	t.Run("sizes the page cache of every connection", func(t *testing.T) {
+		s, err := Open(ctx, filepath.Join(t.TempDir(), "agg.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		// Hold every connection the pool opens at once, so that each is
+		// asked and not the same one again.
+		for i := range maxConns {
+			c, err := s.db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var got string
+			if err := c.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if want := "-8192"; got != want { // KiB, SQLite's default -2000
+				t.Errorf("connection %d: cache_size = %s, want %s", i, got, want)
+			}
+		}
+	})
+
 	t.Run("paths with URI characters", func(t *testing.T) {
 		for _, name := range []string{"a b", "100%25", "no#1", "what?x=1", "ünï"} {
 			dir := t.TempDir()
