@@ -360,7 +360,7 @@ func insertItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now ti
 			published, updated, first_seen, content_hash, story_id, story_score, tags)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`,
-		[]any{k.Key, entryID, feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author,
+		[]any{k.Key, entryID, feedID, it.GUID, it.Link, it.Title, encodeBody(it.Summary), encodeBody(it.Content), it.Author,
 			it.cats, published.Unix(), upd.Unix(), now.Unix(), k.Hash, storyID, score, it.tags}, &itemID)
 	if err != nil {
 		return 0, it.Item, err
@@ -383,7 +383,7 @@ func reviseItem(ctx context.Context, tx *prepared, st stored, k Keyed, now time.
 	_, err = tx.exec(ctx, `
 		UPDATE items SET guid = ?, link = ?, title = ?, summary = ?, content = ?, author = ?, categories = ?,
 			updated = ?, content_hash = ?, tags = ? WHERE id = ?`,
-		it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author, it.cats, revisedAt(it.Item, st.updated, now).Unix(), k.Hash,
+		it.GUID, it.Link, it.Title, encodeBody(it.Summary), encodeBody(it.Content), it.Author, it.cats, revisedAt(it.Item, st.updated, now).Unix(), k.Hash,
 		it.tags, st.id)
 	return it.Item, err
 }
@@ -434,7 +434,7 @@ func takeOverItem(ctx context.Context, tx *prepared, feedID int64, st stored, k 
 		UPDATE items SET feed_id = ?, guid = ?, link = ?, title = ?, summary = ?, content = ?, author = ?,
 			categories = ?, published = ?, updated = ?, content_hash = ?, tags = ? WHERE id = ?
 		RETURNING entry_id, story_id`,
-		[]any{feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author, it.cats,
+		[]any{feedID, it.GUID, it.Link, it.Title, encodeBody(it.Summary), encodeBody(it.Content), it.Author, it.cats,
 			published.Unix(), upd.Unix(), k.Hash, it.tags, st.id}, &entryID, &storyID)
 	if err != nil {
 		return it.Item, err

@@ -309,6 +309,18 @@ var migrations = []string{
 		mod_time     INTEGER NOT NULL,
 		body         BLOB NOT NULL
 	) WITHOUT ROWID;`,
+
+	// Article bodies compressed: compressBodies, run after this, rewrites
+	// every summary and content as a BLOB (see body.go). SQLite stores a
+	// BLOB as it is in a column declared TEXT, so the columns stay.
+	`SELECT 1;`,
+}
+
+// migrationSteps are the steps of migrations done in Go, by the schema
+// version the migration brings the store to: each runs after the
+// migration's SQL, in its transaction, on every engine.
+var migrationSteps = map[int]func(context.Context, *prepared) error{
+	11: compressBodies,
 }
 
 // migrate brings the schema up to date, a migration per transaction; on
@@ -331,6 +343,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			if _, err := tx.exec(ctx, migrations[version]); err != nil {
 				return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
+			}
+			if step := migrationSteps[version+1]; step != nil {
+				if err := step(ctx, tx); err != nil {
+					return fmt.Errorf("migrate schema to version %d: %w", version+1, err)
+				}
 			}
 			if err := s.db.d.setVersion(ctx, tx.tx, version+1); err != nil {
 				return fmt.Errorf("migrate schema to version %d: %w", version+1, err)

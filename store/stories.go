@@ -136,10 +136,14 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 			m                   aggregator.Member
 			cats, tags          string
 			pub, upd, firstSeen int64
+			summary, content    sql.RawBytes
 		)
-		if err := rows.Scan(&seq, &follows, &id, &storyID, &m.EntryID, &m.Item.GUID, &m.Item.Link, &m.Item.Title, &m.Item.Summary,
-			&m.Item.Content, &m.Item.Author, &cats, &tags, &pub, &upd, &firstSeen); err != nil {
+		if err := rows.Scan(&seq, &follows, &id, &storyID, &m.EntryID, &m.Item.GUID, &m.Item.Link, &m.Item.Title, &summary,
+			&content, &m.Item.Author, &cats, &tags, &pub, &upd, &firstSeen); err != nil {
 			return nil, fmt.Errorf("list stories: %w", err)
+		}
+		if err := decodeBodies(summary, content, &m.Item.Summary, &m.Item.Content); err != nil {
+			return nil, fmt.Errorf("list stories: %s: %w", m.EntryID, err)
 		}
 		if err := json.Unmarshal([]byte(cats), &m.Item.Categories); err != nil {
 			return nil, fmt.Errorf("list stories: categories of %s: %w", m.EntryID, err)
@@ -256,12 +260,16 @@ func (s *Store) replay(ctx context.Context, where string, since time.Time, fn fu
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			st       Stored
-			pub, upd int64
+			st               Stored
+			pub, upd         int64
+			summary, content sql.RawBytes
 		)
-		if err := rows.Scan(&st.EntryID, &st.StoryID, &st.Cluster, &st.Source, &st.Item.Title, &st.Item.Summary, &st.Item.Content, &st.Item.Link,
+		if err := rows.Scan(&st.EntryID, &st.StoryID, &st.Cluster, &st.Source, &st.Item.Title, &summary, &content, &st.Item.Link,
 			&pub, &upd); err != nil {
 			return fmt.Errorf("replay: %w", err)
+		}
+		if err := decodeBodies(summary, content, &st.Item.Summary, &st.Item.Content); err != nil {
+			return fmt.Errorf("replay: %s: %w", st.EntryID, err)
 		}
 		st.Item.Published, st.Item.Updated = fromUnix(pub), fromUnix(upd)
 		if err := fn(st); err != nil {
