@@ -1233,15 +1233,25 @@ func testSaveFetches(t *testing.T, eng engine) {
 	if len(feeds) != 2 || feeds[0].Feed.Name != "A" || feeds[1].Feed.URL != refs[1].URL {
 		t.Fatalf("FeedsFor = %+v", feeds)
 	}
+	// The batch is saved twice, the second time with each feed in a
+	// savepoint; the caller is asked of each new item once all the same.
+	var asked []string
+	assign := func(entryID string, _ aggregator.Item) (string, float64) {
+		asked = append(asked, entryID)
+		return "", 0
+	}
 	saved, err := s.SaveFetches(ctx, []Save{
-		{feeds[0].Feed.ID, Fetched{State: aggregator.FeedState{ETag: `"a1"`}, Items: []Keyed{keyed("k1", "h1"), keyed("k2", "h2")}}},
+		{feeds[0].Feed.ID, Fetched{State: aggregator.FeedState{ETag: `"a1"`}, Items: []Keyed{keyed("k1", "h1"), keyed("k2", "h2")}, Assign: assign}},
 		// No such feed: its item breaks the foreign key, and its state
 		// update must go with it.
 		{999, Fetched{State: aggregator.FeedState{ETag: `"x"`}, Items: []Keyed{keyed("k3", "h3")}}},
-		{feeds[1].Feed.ID, Fetched{State: aggregator.FeedState{ETag: `"b1"`}, Items: []Keyed{keyed("k2", "h2"), keyed("k4", "h4")}}},
+		{feeds[1].Feed.ID, Fetched{State: aggregator.FeedState{ETag: `"b1"`}, Items: []Keyed{keyed("k2", "h2"), keyed("k4", "h4")}, Assign: assign}},
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := []string{aggregator.EntryID("k1"), aggregator.EntryID("k2"), aggregator.EntryID("k4")}; !slices.Equal(asked, want) {
+		t.Errorf("Assign asked of %v, want %v: each new item once", asked, want)
 	}
 	if saved[0].Err != nil || saved[0].Added != 2 || saved[2].Err != nil || saved[2].Added != 1 {
 		t.Errorf("saved = %+v; want 2 then 1 added without error", saved)
