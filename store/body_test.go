@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +87,7 @@ func storeAt(t *testing.T, eng engine, version int, inserts ...[]any) string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	qs := d.migrations[:version]
+	qs := slices.Clone(d.migrations[:version])
 	if d == sqliteDialect {
 		qs = append(qs, fmt.Sprintf(`PRAGMA user_version = %d`, version))
 	} else {
