@@ -227,6 +227,8 @@ var postgresMigrations = []string{
 		ALTER COLUMN content TYPE BYTEA USING convert_to(content, 'UTF8'),
 		ALTER COLUMN summary SET STORAGE EXTERNAL,
 		ALTER COLUMN content SET STORAGE EXTERNAL;`,
+
+	`CREATE INDEX items_window ON items(published, placed);`,
 }
 
 // postgresVersion reads the schema version on PostgreSQL, where a table

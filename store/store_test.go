@@ -1450,3 +1450,67 @@ func testPlaceMerges(t *testing.T, eng engine) {
 		t.Errorf("StoryOf(k1) = story %s, index %d, clusters %q; want story k0, index 1, clusters %q", p.Story.ID, p.Index, p.Clusters, want)
 	}
 }
+
+// TestReplayOrder: Replay, ReplayPlaced and Unplaced give the articles of
+// the window in their order across the chunks they are read in.
+func TestReplayOrder(t *testing.T) { eachEngine(t, testReplayOrder) }
+
+func testReplayOrder(t *testing.T, eng engine) {
+	defer func(n int) { replayChunk = n }(replayChunk)
+	replayChunk = 2
+	ctx := context.Background()
+	s := eng.open(t)
+	a, _, _ := s.Feed(ctx, feedA, "A")
+	var items []Keyed
+	ids := make([]string, 7)
+	for i := range ids {
+		key := fmt.Sprintf("k%d", i)
+		ids[i] = aggregator.EntryID(key)
+		age := time.Duration(i+1) * time.Hour
+		if i == 6 {
+			age = 100 * time.Hour // out of the window
+		}
+		items = append(items, keyed(key, "h").with(func(it *aggregator.Item) { it.Published = t0.Add(-age) }))
+	}
+	if _, _, err := s.SaveFetch(ctx, a.ID, Fetched{Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	// Placed in another order than stored; k1 and k4 not placed.
+	var placed []Placed
+	for _, i := range []int{5, 2, 6, 0, 3} {
+		placed = append(placed, Placed{EntryID: ids[i], StoryID: ids[i]})
+	}
+	if err := s.Place(ctx, placed); err != nil {
+		t.Fatal(err)
+	}
+	since := t0.Add(-48 * time.Hour)
+	for _, tc := range []struct {
+		name   string
+		replay func(context.Context, time.Time, func(Stored) error) error
+		want   []int
+	}{
+		{"Replay", s.Replay, []int{0, 1, 2, 3, 4, 5}},
+		{"ReplayPlaced", s.ReplayPlaced, []int{5, 2, 0, 3}},
+		{"Unplaced", s.Unplaced, []int{1, 4}},
+	} {
+		var got, want []string
+		for _, i := range tc.want {
+			want = append(want, ids[i])
+		}
+		if err := tc.replay(ctx, since, func(st Stored) error {
+			got = append(got, st.EntryID)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s = %q, want %q", tc.name, got, want)
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := s.ReplayPlaced(ctx, since, func(Stored) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("ReplayPlaced whose fn fails = %v after %d calls, want fn's error after 1", err, n)
+	}
+}
