@@ -96,7 +96,7 @@ func TestOpen(t *testing.T) {
 		}
 	})
 
-	t.Run("sizes the page cache of every connection", func(t *testing.T) {
+	t.Run("sizes the page cache of every connection, and keeps its temporary files in memory", func(t *testing.T) {
 		s, err := Open(ctx, filepath.Join(t.TempDir(), "agg.db"))
 		if err != nil {
 			t.Fatal(err)
@@ -116,6 +116,12 @@ func TestOpen(t *testing.T) {
 			}
 			if want := "-8192"; got != want { // KiB, SQLite's default -2000
 				t.Errorf("connection %d: cache_size = %s, want %s", i, got, want)
+			}
+			if err := c.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if want := "2"; got != want { // MEMORY
+				t.Errorf("connection %d: temp_store = %s, want %s", i, got, want)
 			}
 		}
 	})
