@@ -572,8 +572,9 @@ func copyTable(ctx context.Context, src, dst *prepared, t tablePlan, progress fu
 }
 
 // convert turns a value read from the source into one for a destination
-// column of the kind given: booleans are 0 or 1 on SQLite, and integers
-// become booleans or floats where PostgreSQL's column is one.
+// column of the kind given: booleans are 0 or 1 on SQLite, integers
+// become booleans or floats where PostgreSQL's column is one, and bytes
+// stay bytes, never NULL.
 func convert(v any, kind valueKind, d *dialect) any {
 	switch v := v.(type) {
 	case bool:
@@ -594,6 +595,12 @@ func convert(v any, kind valueKind, d *dialect) any {
 	case float64:
 		if kind == kindInt && v == math.Trunc(v) && math.Abs(v) < 1<<63 {
 			return int64(v)
+		}
+	case []byte:
+		// SQLite's driver reads a BLOB of no bytes (an empty article
+		// body) as a nil slice, which the drivers write as NULL.
+		if v == nil {
+			return []byte{}
 		}
 	}
 	return v

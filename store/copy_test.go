@@ -37,7 +37,14 @@ func fillStore(t *testing.T, s *Store) (pruned Keyed) {
 			it.Published = t0.Add(-age)
 			it.Updated = t0.Add(-age / 2)
 			it.Summary = "Kim’s armoured train “begging” – " + key
-			it.Content = "<p>Text of " + key + "</p>"
+			switch key {
+			case "k1": // compressed
+				it.Content = articleHTML(9000, key)
+			case "k3": // no bytes at all
+				it.Summary, it.Content = "", ""
+			default:
+				it.Content = "<p>Text of " + key + "</p>"
+			}
 			it.Author = "Jürgen"
 			it.Categories = []string{"asia", "rail"}
 			it.Tags = []aggregator.Tag{{Slug: "kim-jong-un", Label: label, Entity: true}, {Slug: "asia", Label: "Asia"}}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -94,18 +95,56 @@ type Saved struct {
 // SaveFetches records several fetch attempts, in order, as SaveFetch does,
 // in one transaction: committing costs SQLite a write of every page the
 // transaction touched, so a cycle's feeds share one commit instead of paying
-// one each. Each save runs in a savepoint, so one that fails is undone alone
-// and reported in its Saved; the error returned is for the transaction as a
-// whole, and then nothing was stored.
+// one each. A save that fails is undone alone and reported in its Saved;
+// the error returned is for the transaction as a whole, and then nothing
+// was stored.
+//
+// The saves run one after the other without a savepoint each: SQLite keeps
+// a savepoint's journal in a temporary file, which cost a cold cycle half
+// of its writes. When one fails, the transaction is rolled back and the
+// batch saved again with a savepoint for each, so that the failed one is
+// undone alone. Assign and Retold are asked and told of each item once
+// all the same: the second pass answers from what the first was told.
 func (s *Store) SaveFetches(ctx context.Context, saves []Save) ([]Saved, error) {
 	now := s.now().UTC().Truncate(time.Second)
+	saves = once(saves)
+	out, err := s.saveFetches(ctx, saves, now, false)
+	if errors.Is(err, errSaveFailed) {
+		if len(saves) == 1 {
+			// Rolled back, as its savepoint would have been.
+			return out, nil
+		}
+		out, err = s.saveFetches(ctx, saves, now, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// errSaveFailed ends the transaction of saveFetches without savepoints
+// when a save fails: the Saved of that save has its error.
+var errSaveFailed = errors.New("a save failed")
+
+// saveFetches runs the saves in one transaction. With savepoints, each
+// runs in one and a save that fails is undone alone; without, the first
+// that fails rolls the transaction back and errSaveFailed is returned.
+func (s *Store) saveFetches(ctx context.Context, saves []Save, now time.Time, savepoints bool) ([]Saved, error) {
 	out := make([]Saved, len(saves))
 	err := s.withTx(ctx, "save fetch", nil, func(tx *prepared) error {
 		for i, sv := range saves {
-			if _, err := tx.exec(ctx, `SAVEPOINT save_fetch`); err != nil {
-				return fmt.Errorf("save fetch: %w", err)
+			if savepoints {
+				if _, err := tx.exec(ctx, `SAVEPOINT save_fetch`); err != nil {
+					return fmt.Errorf("save fetch: %w", err)
+				}
 			}
 			out[i].Added, out[i].Changed, out[i].Err = saveFetch(ctx, tx, sv.FeedID, sv.Fetched, now)
+			if !savepoints {
+				if out[i].Err != nil {
+					return errSaveFailed
+				}
+				continue
+			}
 			if out[i].Err != nil {
 				if _, err := tx.exec(ctx, `ROLLBACK TO save_fetch`); err != nil {
 					return fmt.Errorf("save fetch: %w", err)
@@ -117,10 +156,46 @@ func (s *Store) SaveFetches(ctx context.Context, saves []Save) ([]Saved, error) 
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	return out, err
+}
+
+// once returns saves whose Assign and Retold, when set, pass each entry
+// on once: asked again of an entry, Assign gives the answer it gave, and
+// Retold does not tell it again. A batch saved a second time so asks the
+// caller nothing twice.
+func once(saves []Save) []Save {
+	if len(saves) < 2 {
+		return saves // never saved twice
 	}
-	return out, nil
+	out := make([]Save, len(saves))
+	for i, sv := range saves {
+		if assign := sv.Fetched.Assign; assign != nil {
+			type answer struct {
+				story string
+				score float64
+			}
+			asked := map[string]answer{}
+			sv.Fetched.Assign = func(entryID string, it aggregator.Item) (string, float64) {
+				if a, ok := asked[entryID]; ok {
+					return a.story, a.score
+				}
+				story, score := assign(entryID, it)
+				asked[entryID] = answer{story, score}
+				return story, score
+			}
+		}
+		if retold := sv.Fetched.Retold; retold != nil {
+			told := map[string]bool{}
+			sv.Fetched.Retold = func(entryID string, it aggregator.Item) {
+				if !told[entryID] {
+					told[entryID] = true
+					retold(entryID, it)
+				}
+			}
+		}
+		out[i] = sv
+	}
+	return out
 }
 
 // saveFetch is one save of SaveFetches.
@@ -360,7 +435,7 @@ func insertItem(ctx context.Context, tx *prepared, feedID int64, k Keyed, now ti
 			published, updated, first_seen, content_hash, story_id, story_score, tags)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`,
-		[]any{k.Key, entryID, feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author,
+		[]any{k.Key, entryID, feedID, it.GUID, it.Link, it.Title, encodeBody(it.Summary), encodeBody(it.Content), it.Author,
 			it.cats, published.Unix(), upd.Unix(), now.Unix(), k.Hash, storyID, score, it.tags}, &itemID)
 	if err != nil {
 		return 0, it.Item, err
@@ -383,7 +458,7 @@ func reviseItem(ctx context.Context, tx *prepared, st stored, k Keyed, now time.
 	_, err = tx.exec(ctx, `
 		UPDATE items SET guid = ?, link = ?, title = ?, summary = ?, content = ?, author = ?, categories = ?,
 			updated = ?, content_hash = ?, tags = ? WHERE id = ?`,
-		it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author, it.cats, revisedAt(it.Item, st.updated, now).Unix(), k.Hash,
+		it.GUID, it.Link, it.Title, encodeBody(it.Summary), encodeBody(it.Content), it.Author, it.cats, revisedAt(it.Item, st.updated, now).Unix(), k.Hash,
 		it.tags, st.id)
 	return it.Item, err
 }
@@ -434,7 +509,7 @@ func takeOverItem(ctx context.Context, tx *prepared, feedID int64, st stored, k 
 		UPDATE items SET feed_id = ?, guid = ?, link = ?, title = ?, summary = ?, content = ?, author = ?,
 			categories = ?, published = ?, updated = ?, content_hash = ?, tags = ? WHERE id = ?
 		RETURNING entry_id, story_id`,
-		[]any{feedID, it.GUID, it.Link, it.Title, it.Summary, it.Content, it.Author, it.cats,
+		[]any{feedID, it.GUID, it.Link, it.Title, encodeBody(it.Summary), encodeBody(it.Content), it.Author, it.cats,
 			published.Unix(), upd.Unix(), k.Hash, it.tags, st.id}, &entryID, &storyID)
 	if err != nil {
 		return it.Item, err

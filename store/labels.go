@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -98,12 +99,17 @@ func (s *Store) Retag(ctx context.Context, fn func(it aggregator.Item, origin ag
 	var out []retagged
 	for rows.Next() {
 		var (
-			id   int64
-			it   aggregator.Item
-			f    aggregator.Feed
-			cats string
+			id               int64
+			it               aggregator.Item
+			f                aggregator.Feed
+			cats             string
+			summary, content sql.RawBytes
 		)
-		if err := rows.Scan(&id, &it.Title, &it.Summary, &it.Content, &it.Author, &cats, &it.Link, &f.URL, &f.Name, &f.Title); err != nil {
+		if err := rows.Scan(&id, &it.Title, &summary, &content, &it.Author, &cats, &it.Link, &f.URL, &f.Name, &f.Title); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("retag: %w", err)
+		}
+		if err := decodeBodies(summary, content, &it.Summary, &it.Content); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("retag: %w", err)
 		}

@@ -96,6 +96,36 @@ func TestOpen(t *testing.T) {
 		}
 	})
 
+	t.Run("sizes the page cache of every connection, and keeps its temporary files in memory", func(t *testing.T) {
+		s, err := Open(ctx, filepath.Join(t.TempDir(), "agg.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		// Hold every connection the pool opens at once, so that each is
+		// asked and not the same one again.
+		for i := range maxConns {
+			c, err := s.db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var got string
+			if err := c.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if want := "-8192"; got != want { // KiB, SQLite's default -2000
+				t.Errorf("connection %d: cache_size = %s, want %s", i, got, want)
+			}
+			if err := c.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if want := "2"; got != want { // MEMORY
+				t.Errorf("connection %d: temp_store = %s, want %s", i, got, want)
+			}
+		}
+	})
+
 	t.Run("paths with URI characters", func(t *testing.T) {
 		for _, name := range []string{"a b", "100%25", "no#1", "what?x=1", "ünï"} {
 			dir := t.TempDir()
@@ -1273,15 +1303,25 @@ func testSaveFetches(t *testing.T, eng engine) {
 	if len(feeds) != 2 || feeds[0].Feed.Name != "A" || feeds[1].Feed.URL != refs[1].URL {
 		t.Fatalf("FeedsFor = %+v", feeds)
 	}
+	// The batch is saved twice, the second time with each feed in a
+	// savepoint; the caller is asked of each new item once all the same.
+	var asked []string
+	assign := func(entryID string, _ aggregator.Item) (string, float64) {
+		asked = append(asked, entryID)
+		return "", 0
+	}
 	saved, err := s.SaveFetches(ctx, []Save{
-		{feeds[0].Feed.ID, Fetched{State: aggregator.FeedState{ETag: `"a1"`}, Items: []Keyed{keyed("k1", "h1"), keyed("k2", "h2")}}},
+		{feeds[0].Feed.ID, Fetched{State: aggregator.FeedState{ETag: `"a1"`}, Items: []Keyed{keyed("k1", "h1"), keyed("k2", "h2")}, Assign: assign}},
 		// No such feed: its item breaks the foreign key, and its state
 		// update must go with it.
 		{999, Fetched{State: aggregator.FeedState{ETag: `"x"`}, Items: []Keyed{keyed("k3", "h3")}}},
-		{feeds[1].Feed.ID, Fetched{State: aggregator.FeedState{ETag: `"b1"`}, Items: []Keyed{keyed("k2", "h2"), keyed("k4", "h4")}}},
+		{feeds[1].Feed.ID, Fetched{State: aggregator.FeedState{ETag: `"b1"`}, Items: []Keyed{keyed("k2", "h2"), keyed("k4", "h4")}, Assign: assign}},
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := []string{aggregator.EntryID("k1"), aggregator.EntryID("k2"), aggregator.EntryID("k4")}; !slices.Equal(asked, want) {
+		t.Errorf("Assign asked of %v, want %v: each new item once", asked, want)
 	}
 	if saved[0].Err != nil || saved[0].Added != 2 || saved[2].Err != nil || saved[2].Added != 1 {
 		t.Errorf("saved = %+v; want 2 then 1 added without error", saved)
@@ -1478,5 +1518,69 @@ func testPlaceMerges(t *testing.T, eng engine) {
 	}
 	if want := []string{k(0), k(1), k(0)}; p.Story.ID != k(0) || p.Index != 1 || !slices.Equal(p.Clusters, want) {
 		t.Errorf("StoryOf(k1) = story %s, index %d, clusters %q; want story k0, index 1, clusters %q", p.Story.ID, p.Index, p.Clusters, want)
+	}
+}
+
+// TestReplayOrder: Replay, ReplayPlaced and Unplaced give the articles of
+// the window in their order across the chunks they are read in.
+func TestReplayOrder(t *testing.T) { eachEngine(t, testReplayOrder) }
+
+func testReplayOrder(t *testing.T, eng engine) {
+	defer func(n int) { replayChunk = n }(replayChunk)
+	replayChunk = 2
+	ctx := context.Background()
+	s := eng.open(t)
+	a, _, _ := s.Feed(ctx, feedA, "A")
+	var items []Keyed
+	ids := make([]string, 7)
+	for i := range ids {
+		key := fmt.Sprintf("k%d", i)
+		ids[i] = aggregator.EntryID(key)
+		age := time.Duration(i+1) * time.Hour
+		if i == 6 {
+			age = 100 * time.Hour // out of the window
+		}
+		items = append(items, keyed(key, "h").with(func(it *aggregator.Item) { it.Published = t0.Add(-age) }))
+	}
+	if _, _, err := s.SaveFetch(ctx, a.ID, Fetched{Items: items}); err != nil {
+		t.Fatal(err)
+	}
+	// Placed in another order than stored; k1 and k4 not placed.
+	var placed []Placed
+	for _, i := range []int{5, 2, 6, 0, 3} {
+		placed = append(placed, Placed{EntryID: ids[i], StoryID: ids[i]})
+	}
+	if err := s.Place(ctx, placed); err != nil {
+		t.Fatal(err)
+	}
+	since := t0.Add(-48 * time.Hour)
+	for _, tc := range []struct {
+		name   string
+		replay func(context.Context, time.Time, func(Stored) error) error
+		want   []int
+	}{
+		{"Replay", s.Replay, []int{0, 1, 2, 3, 4, 5}},
+		{"ReplayPlaced", s.ReplayPlaced, []int{5, 2, 0, 3}},
+		{"Unplaced", s.Unplaced, []int{1, 4}},
+	} {
+		var got, want []string
+		for _, i := range tc.want {
+			want = append(want, ids[i])
+		}
+		if err := tc.replay(ctx, since, func(st Stored) error {
+			got = append(got, st.EntryID)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s = %q, want %q", tc.name, got, want)
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := s.ReplayPlaced(ctx, since, func(Stored) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("ReplayPlaced whose fn fails = %v after %d calls, want fn's error after 1", err, n)
 	}
 }

@@ -171,10 +171,14 @@ func (s *Store) storiesOf(ctx context.Context, brief bool, idQuery string, args 
 			m                   aggregator.Member
 			cats, tags          string
 			pub, upd, firstSeen int64
+			summary, content    sql.RawBytes
 		)
-		if err := rows.Scan(&seq, &follows, &id, &storyID, &m.EntryID, &m.Item.GUID, &m.Item.Link, &m.Item.Title, &m.Item.Summary,
-			&m.Item.Content, &m.Item.Author, &cats, &tags, &pub, &upd, &firstSeen); err != nil {
+		if err := rows.Scan(&seq, &follows, &id, &storyID, &m.EntryID, &m.Item.GUID, &m.Item.Link, &m.Item.Title, &summary,
+			&content, &m.Item.Author, &cats, &tags, &pub, &upd, &firstSeen); err != nil {
 			return nil, fmt.Errorf("list stories: %w", err)
+		}
+		if err := decodeBodies(summary, content, &m.Item.Summary, &m.Item.Content); err != nil {
+			return nil, fmt.Errorf("list stories: %s: %w", m.EntryID, err)
 		}
 		if err := json.Unmarshal([]byte(cats), &m.Item.Categories); err != nil {
 			return nil, fmt.Errorf("list stories: categories of %s: %w", m.EntryID, err)
@@ -308,7 +312,7 @@ type Stored struct {
 // Replay calls fn for every article published at or after since, in the order
 // they were stored.
 func (s *Store) Replay(ctx context.Context, since time.Time, fn func(Stored) error) error {
-	return s.replay(ctx, `i.published >= ? ORDER BY i.id`, since, fn)
+	return s.replay(ctx, `i.published >= ?`, `i.id`, since, fn)
 }
 
 // ReplayPlaced calls fn for every article published at or after since that
@@ -316,32 +320,86 @@ func (s *Store) Replay(ctx context.Context, since time.Time, fn func(Stored) err
 // order a clusterer saw them in, so that it can be brought back to where it
 // was.
 func (s *Store) ReplayPlaced(ctx context.Context, since time.Time, fn func(Stored) error) error {
-	return s.replay(ctx, `i.published >= ? AND i.placed > 0 ORDER BY i.placed`, since, fn)
+	return s.replay(ctx, `i.published >= ? AND i.placed > 0`, `i.placed`, since, fn)
 }
 
 // Unplaced calls fn for every article published at or after since that
 // was stored but not placed in a story (a run stopped between storing and
 // placing it, or stories were off), in the order they were stored.
 func (s *Store) Unplaced(ctx context.Context, since time.Time, fn func(Stored) error) error {
-	return s.replay(ctx, `i.published >= ? AND i.placed = 0 ORDER BY i.id`, since, fn)
+	return s.replay(ctx, `i.published >= ? AND i.placed = 0`, `i.id`, since, fn)
 }
 
-func (s *Store) replay(ctx context.Context, where string, since time.Time, fn func(Stored) error) error {
-	rows, err := s.db.QueryContext(ctx, `
+// replayChunk is how many articles replay reads in one statement.
+var replayChunk = 256
+
+// replay calls fn for every article that where selects (since its one
+// argument), in the order of the integer column order. It reads their ids
+// first, from an index (items_window), and sorts them, then the articles a
+// chunk of ids at a time: sorting the whole articles, the window's text,
+// made SQLite write a temporary file as large as the window and read it
+// back, and reading the table in order to spare the sort read every
+// article. One read-only transaction holds the store as it was at the
+// start.
+func (s *Store) replay(ctx context.Context, where, order string, since time.Time, fn func(Stored) error) error {
+	return s.withTx(ctx, "replay", &sql.TxOptions{ReadOnly: true}, func(tx *prepared) error {
+		// Without ORDER BY, which SQLite would rather satisfy by reading
+		// the table in its order than sort.
+		rows, err := tx.query(ctx, `SELECT i.id, `+order+` FROM items i WHERE `+where, since.Unix())
+		if err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+		type article struct{ id, order int64 }
+		var window []article
+		for rows.Next() {
+			var a article
+			if err := rows.Scan(&a.id, &a.order); err != nil {
+				rows.Close()
+				return fmt.Errorf("replay: %w", err)
+			}
+			window = append(window, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+		slices.SortFunc(window, func(a, b article) int { return cmp.Or(cmp.Compare(a.order, b.order), cmp.Compare(a.id, b.id)) })
+		ids := make([]any, len(window))
+		for i, a := range window {
+			ids[i] = a.id
+		}
+		for chunk := range slices.Chunk(ids, replayChunk) {
+			if err := replayChunkOf(ctx, tx, chunk, order, fn); err != nil {
+				return err
+			}
+		}
+		return errRollback
+	})
+}
+
+// replayChunkOf calls fn for each article of the ids, in the order of the
+// column order.
+func replayChunkOf(ctx context.Context, tx *prepared, ids []any, order string, fn func(Stored) error) error {
+	rows, err := tx.query(ctx, `
 		SELECT i.entry_id, i.story_id, i.cluster_id, f.url, i.title, i.summary, i.content, i.link, i.published, i.updated
-		FROM items i JOIN feeds f ON f.id = i.feed_id WHERE `+where, since.Unix())
+		FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.id IN (?`+strings.Repeat(",?", len(ids)-1)+`)
+		ORDER BY `+order, ids...)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			st       Stored
-			pub, upd int64
+			st               Stored
+			pub, upd         int64
+			summary, content sql.RawBytes
 		)
-		if err := rows.Scan(&st.EntryID, &st.StoryID, &st.Cluster, &st.Source, &st.Item.Title, &st.Item.Summary, &st.Item.Content, &st.Item.Link,
+		if err := rows.Scan(&st.EntryID, &st.StoryID, &st.Cluster, &st.Source, &st.Item.Title, &summary, &content, &st.Item.Link,
 			&pub, &upd); err != nil {
 			return fmt.Errorf("replay: %w", err)
+		}
+		if err := decodeBodies(summary, content, &st.Item.Summary, &st.Item.Content); err != nil {
+			return fmt.Errorf("replay: %s: %w", st.EntryID, err)
 		}
 		st.Item.Published, st.Item.Updated = fromUnix(pub), fromUnix(upd)
 		if err := fn(st); err != nil {
