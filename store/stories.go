@@ -145,7 +145,9 @@ func (s *Store) stories(ctx context.Context, idQuery string, args ...any) ([]agg
 func (s *Store) storiesOf(ctx context.Context, brief bool, idQuery string, args ...any) ([]aggregator.Story, error) {
 	content := "i.content"
 	if brief {
-		content = "CASE WHEN i.summary = '' THEN i.content ELSE '' END"
+		// length, not = '': an empty body is an empty blob (see encodeBody),
+		// which SQLite does not take for equal to the empty text.
+		content = "CASE WHEN length(i.summary) = 0 THEN i.content ELSE NULL END"
 	}
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT st.seq, st.follows, i.id, i.story_id, i.entry_id, i.guid, i.link, i.title, i.summary, `+content+`, i.author, i.categories,
@@ -251,12 +253,16 @@ func (s *Store) itemContents(ctx context.Context, ids []int64, fn func(itemID in
 	for rows.Next() {
 		var (
 			id      int64
-			content string
+			content sql.RawBytes
 		)
 		if err := rows.Scan(&id, &content); err != nil {
 			return fmt.Errorf("list stories: %w", err)
 		}
-		fn(id, content)
+		text, err := decodeBody(content)
+		if err != nil {
+			return fmt.Errorf("list stories: content of item %d: %w", id, err)
+		}
+		fn(id, text)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("list stories: %w", err)
