@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -238,8 +239,29 @@ func BenchmarkAdd(b *testing.B) {
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "items/s")
 			b.ReportMetric(float64(total.Nanoseconds())/float64(n*b.N), "ns/item")
+			// What the clusterer keeps for its window: the live heap with a
+			// clusterer that has read every doc, less the heap without it.
+			with := func() uint64 {
+				c := New(DefaultConfig())
+				for _, d := range docs {
+					c.Add(d)
+				}
+				h := liveHeap()
+				runtime.KeepAlive(c)
+				return h
+			}()
+			b.ReportMetric(float64(with-liveHeap())/(1<<20), "state-MiB")
+			runtime.KeepAlive(docs)
 		})
 	}
+}
+
+// liveHeap returns the bytes of live heap objects after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
 
 // Feeds arrive in any order: added one after the other in every order (each
