@@ -32,7 +32,7 @@ type Config struct {
 	// least this: an earlier development of the same storyline.
 	FollowThreshold float64
 	// Window: a story whose last item is older than Window is closed: no
-	// item can join it, and it leaves the index at the next sweep.
+	// item can join it, and it leaves the index.
 	Window time.Duration
 	// HalfLife of a member's weight in the story's decayed centroid,
 	// measured from the story's latest member: the join model compares an
@@ -262,11 +262,10 @@ type Clusterer struct {
 	sources map[string]*sourceStats
 
 	stories []storyState
-	open    []bool           // by slot: whether the story is open (closed ones wait for a sweep)
+	open    []bool           // by slot: whether the story is open
 	byID    map[string]int32 // open stories by id
 	free    []int32
-	post    map[uint32][]int32 // term -> stories (some closed: see sweep)
-	dead    []int32            // closed stories' slots, free after the next sweep
+	post    index // term -> open stories
 	queue   []expiry
 	qhead   int
 	now     int64 // the latest published time seen, Unix nanoseconds
@@ -327,7 +326,7 @@ func New(cfg Config) *Clusterer {
 		cfg:     cfg,
 		norm:    newNormalizer(),
 		vocab:   map[string]*term{},
-		post:    map[uint32][]int32{},
+		post:    newIndex(),
 		termIdx: map[string]int{},
 		byID:    map[string]int32{},
 		groups:  map[string]*group{},
@@ -358,7 +357,7 @@ func nanos(t time.Time) int64 {
 func StoryID(firstKey string) string { return firstKey }
 
 // Active returns the number of stories currently open (inside the window).
-func (c *Clusterer) Active() int { return len(c.stories) - len(c.free) - len(c.dead) }
+func (c *Clusterer) Active() int { return len(c.stories) - len(c.free) }
 
 const phrasePrefix = "\x00"
 
@@ -488,9 +487,9 @@ func (c *Clusterer) rotate(t int64) {
 	}
 }
 
-// expire closes the stories whose last item is older than the window. A
-// closed story's slot stays in the posting lists, skipped by retrieval,
-// until a sweep clears them all at once; only then is the slot reused.
+// expire closes the stories whose last item is older than the window: each
+// leaves the posting lists of the terms its centroid marks as posted, and
+// its slot, centroid and all, is free at once.
 func (c *Clusterer) expire() {
 	limit := c.now - int64(c.cfg.Window)
 	for c.qhead < len(c.queue) && c.queue[c.qhead].t < limit {
@@ -502,44 +501,19 @@ func (c *Clusterer) expire() {
 		}
 		delete(c.byID, s.id)
 		c.ungroup(e.slot)
+		for _, t := range s.centroid {
+			if t.w < 0 {
+				c.post.remove(t.id, e.slot)
+			}
+		}
 		*s = storyState{gen: s.gen + 1}
 		c.open[e.slot] = false
-		c.dead = append(c.dead, e.slot)
+		c.free = append(c.free, e.slot)
 	}
 	if c.qhead > 1024 && c.qhead*2 > len(c.queue) {
 		c.queue = append(c.queue[:0], c.queue[c.qhead:]...)
 		c.qhead = 0
 	}
-	if len(c.dead) >= 1024 && len(c.dead) >= c.Active() {
-		c.sweep()
-	}
-}
-
-// sweep removes the closed stories from every posting list and frees
-// their slots: it costs one pass over the index, made when as many stories
-// have closed since the last one as are open.
-func (c *Clusterer) sweep() {
-	for t, l := range c.post {
-		if l = c.live(l); len(l) == 0 {
-			delete(c.post, t)
-		} else {
-			c.post[t] = l
-		}
-	}
-	c.free = append(c.free, c.dead...)
-	c.dead = c.dead[:0]
-}
-
-// live drops the closed stories from a posting list, in place.
-func (c *Clusterer) live(l []int32) []int32 {
-	w := 0
-	for _, s := range l {
-		if c.open[s] {
-			l[w] = s
-			w++
-		}
-	}
-	return l[:w]
 }
 
 // Placement is what Add decided for one item.
@@ -576,19 +550,9 @@ func (c *Clusterer) Add(d Doc) Placement {
 	}
 	c.touched = c.touched[:0]
 	for _, e := range q {
-		l := c.post[e.id]
-		if len(l)-len(c.dead) > c.cfg.MaxPostings {
-			continue // too common, even if every closed story were in it
-		}
-		if n := len(l); n > 0 && len(c.dead) > 0 {
-			if l = c.live(l); len(l) == 0 {
-				delete(c.post, e.id)
-			} else if len(l) < n {
-				c.post[e.id] = l
-			}
-		}
+		l := c.post.get(e.id)
 		if len(l) > c.cfg.MaxPostings {
-			continue
+			continue // too common to be useful
 		}
 		for _, s := range l {
 			if c.acc[s] == 0 {
@@ -597,9 +561,18 @@ func (c *Clusterer) Add(d Doc) Placement {
 			c.acc[s] += e.w
 		}
 	}
-	// Keep the Candidates best by shared query weight (ties: lower slot).
+	// Keep the Candidates best by shared query weight. Stories that share
+	// the same query terms tie, and often more than Candidates of them:
+	// the one that began first wins, then the lower slot (slots are reused
+	// as soon as stories close, so a slot alone says little of a story).
 	better := func(a, b int32) bool {
-		return c.acc[a] > c.acc[b] || (c.acc[a] == c.acc[b] && a < b)
+		if c.acc[a] != c.acc[b] {
+			return c.acc[a] > c.acc[b]
+		}
+		if fa, fb := c.stories[a].first, c.stories[b].first; fa != fb {
+			return fa < fb
+		}
+		return a < b
 	}
 	cands := c.cands[:0]
 	for _, s := range c.touched {
@@ -825,7 +798,7 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published int64) {
 	c.posted = c.posted[:0]
 	st.centroid, c.posted, st.normSq, st.recentSq = st.centroid.add(vec, c.qids, c.posted, old, cur)
 	for _, id := range c.posted {
-		c.post[id] = append(c.post[id], slot)
+		c.post.add(id, slot)
 	}
 	if st.size == 0 {
 		st.first, st.last = published, published
