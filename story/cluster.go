@@ -132,6 +132,7 @@ type storyState struct {
 	size     int32
 	gen      uint32
 	grouped  bool // whether the cluster is in groups[story]
+	flat     bool // whether centroid has no decayed weights of its own (see centroid)
 }
 
 // sourceStats counts, for one source, its items and the items each term
@@ -285,6 +286,7 @@ type Clusterer struct {
 	counts  countScratch
 	qids    []uint32
 	posted  []uint32
+	sum     []cterm
 	acc     []float32
 	touched []int32
 	cands   []int32
@@ -501,11 +503,7 @@ func (c *Clusterer) expire() {
 		}
 		delete(c.byID, s.id)
 		c.ungroup(e.slot)
-		for _, t := range s.centroid {
-			if t.w < 0 {
-				c.post.remove(t.id, e.slot)
-			}
-		}
+		s.centroid.posted(s.flat, func(id uint32) { c.post.remove(id, e.slot) })
 		*s = storyState{gen: s.gen + 1}
 		c.open[e.slot] = false
 		c.free = append(c.free, e.slot)
@@ -617,7 +615,7 @@ func (c *Clusterer) Add(d Doc) Placement {
 		if dt > int64(c.cfg.Window) {
 			continue
 		}
-		o := st.centroid.match(vec)
+		o := st.centroid.match(vec, st.flat)
 		if o.shared < c.cfg.MinShared {
 			continue
 		}
@@ -796,7 +794,7 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published int64) {
 	}
 	slices.Sort(c.qids)
 	c.posted = c.posted[:0]
-	st.centroid, c.posted, st.normSq, st.recentSq = st.centroid.add(vec, c.qids, c.posted, old, cur)
+	st.centroid, st.flat, c.posted, st.normSq, st.recentSq = st.centroid.add(st.flat, vec, c.qids, c.posted, old, cur, &c.sum)
 	for _, id := range c.posted {
 		c.post.add(id, slot)
 	}
@@ -834,12 +832,16 @@ func (c *Clusterer) Restore(d Doc, cluster, story string) {
 	c.publish(slot, story)
 }
 
-// centroid is the sum of a story's member vectors, sorted by term id: a
-// sorted slice takes a fraction of a map's memory, and a story's terms are
-// read far more often than added to. The weight of a term under which the
-// story is posted in the index is kept negated: weights are otherwise
-// positive, and the sign spares each story a list of its posted terms.
-type centroid []cterm
+// centroid is the sum of a story's member vectors, sorted by term id, in
+// one slice: the n term ids, then their summed weights, then their decayed
+// weights (see cterm), as float32 bits. A sorted slice takes a fraction of
+// a map's memory, and a story's terms are read far more often than added
+// to. A centroid is flat when each decayed weight is its summed one, as
+// in every story of one item (most are): it leaves the decayed weights
+// out, a third of its size. The weight of a term under which the story is
+// posted in the index is kept negated: weights are otherwise positive, and
+// the sign spares each story a list of its posted terms.
+type centroid []uint32
 
 // cterm is one term of a centroid: w sums the members' weights, r sums
 // them decayed by their age relative to the story's latest member (see
@@ -849,21 +851,54 @@ type cterm struct {
 	w, r float32
 }
 
-// find returns the position of term id in c[from:] (or where it would be)
+// size returns the number of terms of c.
+func (c centroid) size(flat bool) int {
+	if flat {
+		return len(c) / 2
+	}
+	return len(c) / 3
+}
+
+// term returns the i-th term of c, of n.
+func (c centroid) term(i, n int, flat bool) cterm {
+	t := cterm{id: c[i], w: math.Float32frombits(c[n+i])}
+	if flat {
+		t.r = abs32(t.w)
+	} else {
+		t.r = math.Float32frombits(c[2*n+i])
+	}
+	return t
+}
+
+// posted calls fn with each term under which the story is posted.
+func (c centroid) posted(flat bool, fn func(id uint32)) {
+	n := c.size(flat)
+	for i, id := range c[:n] {
+		if c[n+i]&signBit != 0 {
+			fn(id)
+		}
+	}
+}
+
+const signBit = 1 << 31
+
+func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ signBit) }
+
+// find returns the position of term id in ids[from:] (or where it would be)
 // plus from, and whether it is there. It is the clusterer's innermost
 // loop, written out: slices.BinarySearchFunc calls its comparison for
 // every probe.
-func (c centroid) find(id uint32, from int) (int, bool) {
-	lo, hi := from, len(c)
+func find(ids []uint32, id uint32, from int) (int, bool) {
+	lo, hi := from, len(ids)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if c[m].id < id {
+		if ids[m] < id {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	return lo, lo < len(c) && c[lo].id == id
+	return lo, lo < len(ids) && ids[lo] == id
 }
 
 // overlap is what an item's vector shares with a centroid.
@@ -876,15 +911,18 @@ type overlap struct {
 }
 
 // match returns the overlap of vec (sorted by term id) with c.
-func (c centroid) match(vec []entry) (o overlap) {
+func (c centroid) match(vec []entry, flat bool) (o overlap) {
+	n := c.size(flat)
+	ids := c[:n]
 	i := 0
 	for _, e := range vec {
 		var found bool
-		if i, found = c.find(e.id, i); found {
+		if i, found = find(ids, e.id, i); found {
+			t := c.term(i, n, flat)
 			w := float64(e.w)
-			d := w * math.Abs(float64(c[i].w))
+			d := w * math.Abs(float64(t.w))
 			o.dot += d
-			o.recent += w * float64(c[i].r)
+			o.recent += w * float64(t.r)
 			if e.kind&inTitle != 0 {
 				o.title += d
 			}
@@ -897,27 +935,16 @@ func (c centroid) match(vec []entry) (o overlap) {
 }
 
 // add returns c plus vec (sorted by term id), in a new slice of just the
-// right size, with the terms q (sorted, all in vec) marked as posted; it
-// appends to newly those of them not marked before. The decayed weights
-// of c are scaled by old and those of vec by cur. It also returns the
-// squared norms of the new summed and decayed weights.
-func (c centroid) add(vec []entry, q, newly []uint32, old, cur float32) (out centroid, _ []uint32, normSq, recentSq float64) {
-	n, i, j := 0, 0, 0
-	for i < len(c) && j < len(vec) {
-		switch {
-		case c[i].id < vec[j].id:
-			i++
-		case vec[j].id < c[i].id:
-			j++
-		default:
-			i++
-			j++
-		}
-		n++
-	}
-	n += len(c) - i + len(vec) - j
-	out = make(centroid, 0, n)
+// right size, flat if it can be, with the terms q (sorted, all in vec)
+// marked as posted; it appends to newly those of them not marked before.
+// The decayed weights of c are scaled by old and those of vec by cur. It
+// also returns the squared norms of the new summed and decayed weights.
+// sum is its buffer between calls.
+func (c centroid) add(flat bool, vec []entry, q, newly []uint32, old, cur float32, sum *[]cterm) (out centroid, outFlat bool, _ []uint32, normSq, recentSq float64) {
+	n := c.size(flat)
+	s := (*sum)[:0]
 	k := 0 // the next term of q
+	outFlat = true
 	// put appends t, marked posted when it is the next term of q.
 	put := func(t cterm) {
 		if k < len(q) && q[k] == t.id {
@@ -929,21 +956,22 @@ func (c centroid) add(vec []entry, q, newly []uint32, old, cur float32) (out cen
 		}
 		normSq += float64(t.w) * float64(t.w)
 		recentSq += float64(t.r) * float64(t.r)
-		out = append(out, t)
+		outFlat = outFlat && t.r == abs32(t.w)
+		s = append(s, t)
 	}
-	fromOld := func(t cterm) cterm { t.r *= old; return t }
+	fromOld := func(i int) cterm { t := c.term(i, n, flat); t.r *= old; return t }
 	fromVec := func(e entry) cterm { return cterm{e.id, e.w, e.w * cur} }
-	i, j = 0, 0
-	for i < len(c) && j < len(vec) {
+	i, j := 0, 0
+	for i < n && j < len(vec) {
 		switch {
-		case c[i].id < vec[j].id:
-			put(fromOld(c[i]))
+		case c[i] < vec[j].id:
+			put(fromOld(i))
 			i++
-		case vec[j].id < c[i].id:
+		case vec[j].id < c[i]:
 			put(fromVec(vec[j]))
 			j++
 		default:
-			t := fromOld(c[i])
+			t := fromOld(i)
 			if t.w < 0 { // posted
 				t.w -= vec[j].w
 			} else {
@@ -955,13 +983,27 @@ func (c centroid) add(vec []entry, q, newly []uint32, old, cur float32) (out cen
 			j++
 		}
 	}
-	for _, t := range c[i:] {
-		put(fromOld(t))
+	for ; i < n; i++ {
+		put(fromOld(i))
 	}
 	for _, e := range vec[j:] {
 		put(fromVec(e))
 	}
-	return out, newly, normSq, recentSq
+	*sum = s
+	m := len(s)
+	if outFlat {
+		out = make(centroid, 2*m)
+	} else {
+		out = make(centroid, 3*m)
+	}
+	for i, t := range s {
+		out[i] = t.id
+		out[m+i] = math.Float32bits(t.w)
+		if !outFlat {
+			out[2*m+i] = math.Float32bits(t.r)
+		}
+	}
+	return out, outFlat, newly, normSq, recentSq
 }
 
 // queryTerms returns the n highest-weighted terms of an item.

@@ -405,14 +405,12 @@ func TestIndexBounded(t *testing.T) {
 	}
 	n := 0
 	for s, st := range c.stories {
-		for _, e := range st.centroid {
-			if e.w < 0 {
-				n++
-				if !posted[[2]int32{int32(s), int32(e.id)}] {
-					t.Fatalf("story %d marks term %d as posted but is not in its list", s, e.id)
-				}
+		st.centroid.posted(st.flat, func(id uint32) {
+			n++
+			if !posted[[2]int32{int32(s), int32(id)}] {
+				t.Fatalf("story %d marks term %d as posted but is not in its list", s, id)
 			}
-		}
+		})
 	}
 	if n != len(posted) {
 		t.Errorf("%d postings, %d terms marked posted", len(posted), n)
