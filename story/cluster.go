@@ -16,6 +16,7 @@
 package story
 
 import (
+	"hash/maphash"
 	"math"
 	"slices"
 	"strings"
@@ -253,8 +254,12 @@ type Clusterer struct {
 	// Document frequencies, like the per-source counts, cover the current
 	// generation (at most Window long) and the one before: the IDF of
 	// recent news, and a vocabulary bounded by the window rather than by
-	// everything ever read.
-	vocab    map[string]*term
+	// everything ever read. Terms are known by a 64-bit hash of their
+	// text, seeded per Clusterer: the text would take more than the rest
+	// of an entry, and two of a million terms share a hash once in some
+	// 10^7 Clusterers.
+	vocab    map[uint64]term
+	seed     maphash.Seed
 	nextID   uint32
 	nDocs    uint32 // items in the current generation
 	prevDocs uint32 // and in the one before
@@ -327,7 +332,8 @@ func New(cfg Config) *Clusterer {
 	return &Clusterer{
 		cfg:     cfg,
 		norm:    newNormalizer(),
-		vocab:   map[string]*term{},
+		vocab:   map[uint64]term{},
+		seed:    maphash.MakeSeed(),
 		post:    newIndex(),
 		termIdx: map[string]int{},
 		byID:    map[string]int32{},
@@ -399,7 +405,7 @@ func (c *Clusterer) features(d Doc) {
 // knownPhrase reports whether p was seen as a named phrase before.
 func (c *Clusterer) knownPhrase(p string) bool {
 	c.kbuf = append(append(c.kbuf[:0], phrasePrefix...), p...)
-	_, ok := c.vocab[string(c.kbuf)]
+	_, ok := c.vocab[maphash.Bytes(c.seed, c.kbuf)]
 	return ok
 }
 
@@ -415,13 +421,14 @@ func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 	ids := make([]uint32, len(c.terms))
 	c.dfs = c.dfs[:0]
 	for i, s := range c.terms {
-		t := c.vocab[s]
-		if t == nil {
-			t = &term{id: c.nextID}
+		h := maphash.String(c.seed, s)
+		t, ok := c.vocab[h]
+		if !ok {
+			t = term{id: c.nextID}
 			c.nextID++
-			c.vocab[strings.Clone(s)] = t
 		}
 		t.df++
+		c.vocab[h] = t
 		ids[i] = t.id
 		c.dfs = append(c.dfs, t.df+t.prevDF)
 	}
@@ -472,13 +479,21 @@ func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 func (c *Clusterer) rotate(t int64) {
 	c.genStart = t
 	c.prevDocs, c.nDocs = c.nDocs, 0
-	for s, v := range c.vocab {
-		if v.df == 0 && v.prevDF == 0 {
-			delete(c.vocab, s)
-			continue
+	// A new map, of the size the kept terms need: a map does not shrink
+	// as terms are deleted from it.
+	kept := 0
+	for _, v := range c.vocab {
+		if v.df > 0 || v.prevDF > 0 {
+			kept++
 		}
-		v.prevDF, v.df = v.df, 0
 	}
+	vocab := make(map[uint64]term, kept)
+	for h, v := range c.vocab {
+		if v.df > 0 || v.prevDF > 0 {
+			vocab[h] = term{id: v.id, prevDF: v.df}
+		}
+	}
+	c.vocab = vocab
 	for name, s := range c.sources {
 		if s.n == 0 {
 			delete(c.sources, name)
