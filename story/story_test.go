@@ -418,10 +418,10 @@ func TestIndexBounded(t *testing.T) {
 }
 
 // BenchmarkWindow: the memory the clusterer keeps after reading a labelled
-// fixture (realweek, or the JSON-lines file STORY_BENCH_ITEMS names, such as
-// items exported from a bench/memory.sh store), the state of its last
-// window, and the stories open in it. STORY_BENCH_HEAP=FILE also writes a
-// heap profile with the clusterer live.
+// fixture (realweek, or the JSON-lines file STORY_BENCH_ITEMS names, such
+// as items exported from a bench/memory.sh store: see BENCHMARKS.md), the
+// state of its last window, and the stories open in it.
+// STORY_BENCH_HEAP=FILE also writes a heap profile with the clusterer live.
 func BenchmarkWindow(b *testing.B) {
 	path := os.Getenv("STORY_BENCH_ITEMS")
 	if path == "" {
