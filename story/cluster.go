@@ -16,6 +16,7 @@
 package story
 
 import (
+	"hash/maphash"
 	"math"
 	"slices"
 	"strings"
@@ -32,7 +33,7 @@ type Config struct {
 	// least this: an earlier development of the same storyline.
 	FollowThreshold float64
 	// Window: a story whose last item is older than Window is closed: no
-	// item can join it, and it leaves the index at the next sweep.
+	// item can join it, and it leaves the index.
 	Window time.Duration
 	// HalfLife of a member's weight in the story's decayed centroid,
 	// measured from the story's latest member: the join model compares an
@@ -132,6 +133,7 @@ type storyState struct {
 	size     int32
 	gen      uint32
 	grouped  bool // whether the cluster is in groups[story]
+	flat     bool // whether centroid has no decayed weights of its own (see centroid)
 }
 
 // sourceStats counts, for one source, its items and the items each term
@@ -252,8 +254,12 @@ type Clusterer struct {
 	// Document frequencies, like the per-source counts, cover the current
 	// generation (at most Window long) and the one before: the IDF of
 	// recent news, and a vocabulary bounded by the window rather than by
-	// everything ever read.
-	vocab    map[string]*term
+	// everything ever read. Terms are known by a 64-bit hash of their
+	// text, seeded per Clusterer: the text would take more than the rest
+	// of an entry, and two of a million terms share a hash once in some
+	// 10^7 Clusterers.
+	vocab    map[uint64]term
+	seed     maphash.Seed
 	nextID   uint32
 	nDocs    uint32 // items in the current generation
 	prevDocs uint32 // and in the one before
@@ -262,11 +268,10 @@ type Clusterer struct {
 	sources map[string]*sourceStats
 
 	stories []storyState
-	open    []bool           // by slot: whether the story is open (closed ones wait for a sweep)
+	open    []bool           // by slot: whether the story is open
 	byID    map[string]int32 // open stories by id
 	free    []int32
-	post    map[uint32][]int32 // term -> stories (some closed: see sweep)
-	dead    []int32            // closed stories' slots, free after the next sweep
+	post    index // term -> open stories
 	queue   []expiry
 	qhead   int
 	now     int64 // the latest published time seen, Unix nanoseconds
@@ -286,6 +291,7 @@ type Clusterer struct {
 	counts  countScratch
 	qids    []uint32
 	posted  []uint32
+	sum     []cterm
 	acc     []float32
 	touched []int32
 	cands   []int32
@@ -326,8 +332,9 @@ func New(cfg Config) *Clusterer {
 	return &Clusterer{
 		cfg:     cfg,
 		norm:    newNormalizer(),
-		vocab:   map[string]*term{},
-		post:    map[uint32][]int32{},
+		vocab:   map[uint64]term{},
+		seed:    maphash.MakeSeed(),
+		post:    newIndex(),
 		termIdx: map[string]int{},
 		byID:    map[string]int32{},
 		groups:  map[string]*group{},
@@ -358,7 +365,7 @@ func nanos(t time.Time) int64 {
 func StoryID(firstKey string) string { return firstKey }
 
 // Active returns the number of stories currently open (inside the window).
-func (c *Clusterer) Active() int { return len(c.stories) - len(c.free) - len(c.dead) }
+func (c *Clusterer) Active() int { return len(c.stories) - len(c.free) }
 
 const phrasePrefix = "\x00"
 
@@ -398,7 +405,7 @@ func (c *Clusterer) features(d Doc) {
 // knownPhrase reports whether p was seen as a named phrase before.
 func (c *Clusterer) knownPhrase(p string) bool {
 	c.kbuf = append(append(c.kbuf[:0], phrasePrefix...), p...)
-	_, ok := c.vocab[string(c.kbuf)]
+	_, ok := c.vocab[maphash.Bytes(c.seed, c.kbuf)]
 	return ok
 }
 
@@ -414,13 +421,14 @@ func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 	ids := make([]uint32, len(c.terms))
 	c.dfs = c.dfs[:0]
 	for i, s := range c.terms {
-		t := c.vocab[s]
-		if t == nil {
-			t = &term{id: c.nextID}
+		h := maphash.String(c.seed, s)
+		t, ok := c.vocab[h]
+		if !ok {
+			t = term{id: c.nextID}
 			c.nextID++
-			c.vocab[strings.Clone(s)] = t
 		}
 		t.df++
+		c.vocab[h] = t
 		ids[i] = t.id
 		c.dfs = append(c.dfs, t.df+t.prevDF)
 	}
@@ -471,13 +479,21 @@ func (c *Clusterer) vectorize(d Doc, published int64) []entry {
 func (c *Clusterer) rotate(t int64) {
 	c.genStart = t
 	c.prevDocs, c.nDocs = c.nDocs, 0
-	for s, v := range c.vocab {
-		if v.df == 0 && v.prevDF == 0 {
-			delete(c.vocab, s)
-			continue
+	// A new map, of the size the kept terms need: a map does not shrink
+	// as terms are deleted from it.
+	kept := 0
+	for _, v := range c.vocab {
+		if v.df > 0 || v.prevDF > 0 {
+			kept++
 		}
-		v.prevDF, v.df = v.df, 0
 	}
+	vocab := make(map[uint64]term, kept)
+	for h, v := range c.vocab {
+		if v.df > 0 || v.prevDF > 0 {
+			vocab[h] = term{id: v.id, prevDF: v.df}
+		}
+	}
+	c.vocab = vocab
 	for name, s := range c.sources {
 		if s.n == 0 {
 			delete(c.sources, name)
@@ -488,9 +504,9 @@ func (c *Clusterer) rotate(t int64) {
 	}
 }
 
-// expire closes the stories whose last item is older than the window. A
-// closed story's slot stays in the posting lists, skipped by retrieval,
-// until a sweep clears them all at once; only then is the slot reused.
+// expire closes the stories whose last item is older than the window: each
+// leaves the posting lists of the terms its centroid marks as posted, and
+// its slot, centroid and all, is free at once.
 func (c *Clusterer) expire() {
 	limit := c.now - int64(c.cfg.Window)
 	for c.qhead < len(c.queue) && c.queue[c.qhead].t < limit {
@@ -502,44 +518,15 @@ func (c *Clusterer) expire() {
 		}
 		delete(c.byID, s.id)
 		c.ungroup(e.slot)
+		s.centroid.posted(s.flat, func(id uint32) { c.post.remove(id, e.slot) })
 		*s = storyState{gen: s.gen + 1}
 		c.open[e.slot] = false
-		c.dead = append(c.dead, e.slot)
+		c.free = append(c.free, e.slot)
 	}
 	if c.qhead > 1024 && c.qhead*2 > len(c.queue) {
 		c.queue = append(c.queue[:0], c.queue[c.qhead:]...)
 		c.qhead = 0
 	}
-	if len(c.dead) >= 1024 && len(c.dead) >= c.Active() {
-		c.sweep()
-	}
-}
-
-// sweep removes the closed stories from every posting list and frees
-// their slots: it costs one pass over the index, made when as many stories
-// have closed since the last one as are open.
-func (c *Clusterer) sweep() {
-	for t, l := range c.post {
-		if l = c.live(l); len(l) == 0 {
-			delete(c.post, t)
-		} else {
-			c.post[t] = l
-		}
-	}
-	c.free = append(c.free, c.dead...)
-	c.dead = c.dead[:0]
-}
-
-// live drops the closed stories from a posting list, in place.
-func (c *Clusterer) live(l []int32) []int32 {
-	w := 0
-	for _, s := range l {
-		if c.open[s] {
-			l[w] = s
-			w++
-		}
-	}
-	return l[:w]
 }
 
 // Placement is what Add decided for one item.
@@ -576,19 +563,9 @@ func (c *Clusterer) Add(d Doc) Placement {
 	}
 	c.touched = c.touched[:0]
 	for _, e := range q {
-		l := c.post[e.id]
-		if len(l)-len(c.dead) > c.cfg.MaxPostings {
-			continue // too common, even if every closed story were in it
-		}
-		if n := len(l); n > 0 && len(c.dead) > 0 {
-			if l = c.live(l); len(l) == 0 {
-				delete(c.post, e.id)
-			} else if len(l) < n {
-				c.post[e.id] = l
-			}
-		}
+		l := c.post.get(e.id)
 		if len(l) > c.cfg.MaxPostings {
-			continue
+			continue // too common to be useful
 		}
 		for _, s := range l {
 			if c.acc[s] == 0 {
@@ -597,9 +574,18 @@ func (c *Clusterer) Add(d Doc) Placement {
 			c.acc[s] += e.w
 		}
 	}
-	// Keep the Candidates best by shared query weight (ties: lower slot).
+	// Keep the Candidates best by shared query weight. Stories that share
+	// the same query terms tie, and often more than Candidates of them:
+	// the one that began first wins, then the lower slot (slots are reused
+	// as soon as stories close, so a slot alone says little of a story).
 	better := func(a, b int32) bool {
-		return c.acc[a] > c.acc[b] || (c.acc[a] == c.acc[b] && a < b)
+		if c.acc[a] != c.acc[b] {
+			return c.acc[a] > c.acc[b]
+		}
+		if fa, fb := c.stories[a].first, c.stories[b].first; fa != fb {
+			return fa < fb
+		}
+		return a < b
 	}
 	cands := c.cands[:0]
 	for _, s := range c.touched {
@@ -644,7 +630,7 @@ func (c *Clusterer) Add(d Doc) Placement {
 		if dt > int64(c.cfg.Window) {
 			continue
 		}
-		o := st.centroid.match(vec)
+		o := st.centroid.match(vec, st.flat)
 		if o.shared < c.cfg.MinShared {
 			continue
 		}
@@ -823,9 +809,9 @@ func (c *Clusterer) join(slot int32, vec, q []entry, published int64) {
 	}
 	slices.Sort(c.qids)
 	c.posted = c.posted[:0]
-	st.centroid, c.posted, st.normSq, st.recentSq = st.centroid.add(vec, c.qids, c.posted, old, cur)
+	st.centroid, st.flat, c.posted, st.normSq, st.recentSq = st.centroid.add(st.flat, vec, c.qids, c.posted, old, cur, &c.sum)
 	for _, id := range c.posted {
-		c.post[id] = append(c.post[id], slot)
+		c.post.add(id, slot)
 	}
 	if st.size == 0 {
 		st.first, st.last = published, published
@@ -861,12 +847,16 @@ func (c *Clusterer) Restore(d Doc, cluster, story string) {
 	c.publish(slot, story)
 }
 
-// centroid is the sum of a story's member vectors, sorted by term id: a
-// sorted slice takes a fraction of a map's memory, and a story's terms are
-// read far more often than added to. The weight of a term under which the
-// story is posted in the index is kept negated: weights are otherwise
-// positive, and the sign spares each story a list of its posted terms.
-type centroid []cterm
+// centroid is the sum of a story's member vectors, sorted by term id, in
+// one slice: the n term ids, then their summed weights, then their decayed
+// weights (see cterm), as float32 bits. A sorted slice takes a fraction of
+// a map's memory, and a story's terms are read far more often than added
+// to. A centroid is flat when each decayed weight is its summed one, as
+// in every story of one item (most are): it leaves the decayed weights
+// out, a third of its size. The weight of a term under which the story is
+// posted in the index is kept negated: weights are otherwise positive, and
+// the sign spares each story a list of its posted terms.
+type centroid []uint32
 
 // cterm is one term of a centroid: w sums the members' weights, r sums
 // them decayed by their age relative to the story's latest member (see
@@ -876,21 +866,54 @@ type cterm struct {
 	w, r float32
 }
 
-// find returns the position of term id in c[from:] (or where it would be)
+// size returns the number of terms of c.
+func (c centroid) size(flat bool) int {
+	if flat {
+		return len(c) / 2
+	}
+	return len(c) / 3
+}
+
+// term returns the i-th term of c, of n.
+func (c centroid) term(i, n int, flat bool) cterm {
+	t := cterm{id: c[i], w: math.Float32frombits(c[n+i])}
+	if flat {
+		t.r = abs32(t.w)
+	} else {
+		t.r = math.Float32frombits(c[2*n+i])
+	}
+	return t
+}
+
+// posted calls fn with each term under which the story is posted.
+func (c centroid) posted(flat bool, fn func(id uint32)) {
+	n := c.size(flat)
+	for i, id := range c[:n] {
+		if c[n+i]&signBit != 0 {
+			fn(id)
+		}
+	}
+}
+
+const signBit = 1 << 31
+
+func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ signBit) }
+
+// find returns the position of term id in ids[from:] (or where it would be)
 // plus from, and whether it is there. It is the clusterer's innermost
 // loop, written out: slices.BinarySearchFunc calls its comparison for
 // every probe.
-func (c centroid) find(id uint32, from int) (int, bool) {
-	lo, hi := from, len(c)
+func find(ids []uint32, id uint32, from int) (int, bool) {
+	lo, hi := from, len(ids)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if c[m].id < id {
+		if ids[m] < id {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	return lo, lo < len(c) && c[lo].id == id
+	return lo, lo < len(ids) && ids[lo] == id
 }
 
 // overlap is what an item's vector shares with a centroid.
@@ -903,15 +926,18 @@ type overlap struct {
 }
 
 // match returns the overlap of vec (sorted by term id) with c.
-func (c centroid) match(vec []entry) (o overlap) {
+func (c centroid) match(vec []entry, flat bool) (o overlap) {
+	n := c.size(flat)
+	ids := c[:n]
 	i := 0
 	for _, e := range vec {
 		var found bool
-		if i, found = c.find(e.id, i); found {
+		if i, found = find(ids, e.id, i); found {
+			t := c.term(i, n, flat)
 			w := float64(e.w)
-			d := w * math.Abs(float64(c[i].w))
+			d := w * math.Abs(float64(t.w))
 			o.dot += d
-			o.recent += w * float64(c[i].r)
+			o.recent += w * float64(t.r)
 			if e.kind&inTitle != 0 {
 				o.title += d
 			}
@@ -924,27 +950,16 @@ func (c centroid) match(vec []entry) (o overlap) {
 }
 
 // add returns c plus vec (sorted by term id), in a new slice of just the
-// right size, with the terms q (sorted, all in vec) marked as posted; it
-// appends to newly those of them not marked before. The decayed weights
-// of c are scaled by old and those of vec by cur. It also returns the
-// squared norms of the new summed and decayed weights.
-func (c centroid) add(vec []entry, q, newly []uint32, old, cur float32) (out centroid, _ []uint32, normSq, recentSq float64) {
-	n, i, j := 0, 0, 0
-	for i < len(c) && j < len(vec) {
-		switch {
-		case c[i].id < vec[j].id:
-			i++
-		case vec[j].id < c[i].id:
-			j++
-		default:
-			i++
-			j++
-		}
-		n++
-	}
-	n += len(c) - i + len(vec) - j
-	out = make(centroid, 0, n)
+// right size, flat if it can be, with the terms q (sorted, all in vec)
+// marked as posted; it appends to newly those of them not marked before.
+// The decayed weights of c are scaled by old and those of vec by cur. It
+// also returns the squared norms of the new summed and decayed weights.
+// sum is its buffer between calls.
+func (c centroid) add(flat bool, vec []entry, q, newly []uint32, old, cur float32, sum *[]cterm) (out centroid, outFlat bool, _ []uint32, normSq, recentSq float64) {
+	n := c.size(flat)
+	s := (*sum)[:0]
 	k := 0 // the next term of q
+	outFlat = true
 	// put appends t, marked posted when it is the next term of q.
 	put := func(t cterm) {
 		if k < len(q) && q[k] == t.id {
@@ -956,21 +971,22 @@ func (c centroid) add(vec []entry, q, newly []uint32, old, cur float32) (out cen
 		}
 		normSq += float64(t.w) * float64(t.w)
 		recentSq += float64(t.r) * float64(t.r)
-		out = append(out, t)
+		outFlat = outFlat && t.r == abs32(t.w)
+		s = append(s, t)
 	}
-	fromOld := func(t cterm) cterm { t.r *= old; return t }
+	fromOld := func(i int) cterm { t := c.term(i, n, flat); t.r *= old; return t }
 	fromVec := func(e entry) cterm { return cterm{e.id, e.w, e.w * cur} }
-	i, j = 0, 0
-	for i < len(c) && j < len(vec) {
+	i, j := 0, 0
+	for i < n && j < len(vec) {
 		switch {
-		case c[i].id < vec[j].id:
-			put(fromOld(c[i]))
+		case c[i] < vec[j].id:
+			put(fromOld(i))
 			i++
-		case vec[j].id < c[i].id:
+		case vec[j].id < c[i]:
 			put(fromVec(vec[j]))
 			j++
 		default:
-			t := fromOld(c[i])
+			t := fromOld(i)
 			if t.w < 0 { // posted
 				t.w -= vec[j].w
 			} else {
@@ -982,13 +998,27 @@ func (c centroid) add(vec []entry, q, newly []uint32, old, cur float32) (out cen
 			j++
 		}
 	}
-	for _, t := range c[i:] {
-		put(fromOld(t))
+	for ; i < n; i++ {
+		put(fromOld(i))
 	}
 	for _, e := range vec[j:] {
 		put(fromVec(e))
 	}
-	return out, newly, normSq, recentSq
+	*sum = s
+	m := len(s)
+	if outFlat {
+		out = make(centroid, 2*m)
+	} else {
+		out = make(centroid, 3*m)
+	}
+	for i, t := range s {
+		out[i] = t.id
+		out[m+i] = math.Float32bits(t.w)
+		if !outFlat {
+			out[2*m+i] = math.Float32bits(t.r)
+		}
+	}
+	return out, outFlat, newly, normSq, recentSq
 }
 
 // queryTerms returns the n highest-weighted terms of an item.
