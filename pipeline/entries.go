@@ -129,12 +129,8 @@ func (s StoryEntries) EntriesAfter(ctx context.Context, seq int64, limit int) ([
 	if err != nil {
 		return nil, err
 	}
-	entries := make([]aggregator.Entry, len(stories))
-	follows := make([]string, len(stories))
-	for i, st := range stories {
-		entries[i], follows[i] = st.Entry(s.Rule), st.Follows
-	}
-	if err := s.storylines(ctx, entries, follows); err != nil {
+	entries, err := s.entriesOf(ctx, stories, false)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]publish.Archived, len(stories))
@@ -158,15 +154,24 @@ func (s StoryEntries) PageEntries(ctx context.Context, seqs []int64) ([]aggregat
 	if err != nil {
 		return nil, err
 	}
+	return s.entriesOf(ctx, stories, true)
+}
+
+// entriesOf is the entry of each of stories, with its storyline; brief
+// leaves out the content of an entry that has a summary.
+func (s StoryEntries) entriesOf(ctx context.Context, stories []aggregator.Story, brief bool) ([]aggregator.Entry, error) {
 	entries := make([]aggregator.Entry, len(stories))
 	follows := make([]string, len(stories))
 	for i, st := range stories {
 		entries[i], follows[i] = st.Entry(s.Rule), st.Follows
-		if entries[i].Item.Summary != "" {
+		if brief && entries[i].Item.Summary != "" {
 			entries[i].Item.Content = ""
 		}
 	}
-	return entries, s.storylines(ctx, entries, follows)
+	if err := s.storylines(ctx, entries, follows); err != nil {
+		return nil, err
+	}
+	return entries, nil
 }
 
 var _ publish.PageSource = StoryEntries{}
