@@ -67,11 +67,8 @@ func (s *Store) StoriesAfter(ctx context.Context, seq int64, limit int) ([]aggre
 func (s *Store) StoryBriefs(ctx context.Context, seqs []int64) ([]aggregator.Story, error) {
 	var out []aggregator.Story
 	for chunk := range slices.Chunk(seqs, sourcesChunk) {
-		args := make([]any, len(chunk))
-		for i, seq := range chunk {
-			args[i] = seq
-		}
-		stories, err := s.storiesOf(ctx, true, `SELECT id, seq, follows FROM stories WHERE seq IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
+		in, args := idList(chunk)
+		stories, err := s.storiesOf(ctx, true, `SELECT id, seq, follows FROM stories WHERE seq IN (`+in+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -241,11 +238,8 @@ func (s *Store) storiesOf(ctx context.Context, brief bool, idQuery string, args 
 
 // itemContents calls fn with the content of each of the items ids.
 func (s *Store) itemContents(ctx context.Context, ids []int64, fn func(itemID int64, content string)) error {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, content FROM items WHERE id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
+	in, args := idList(ids)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, content FROM items WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("list stories: %w", err)
 	}
